@@ -1,0 +1,32 @@
+// Completes the disconnects that a request could not finish within its budget (IVS allows 5 per second per
+// account). A record that fails is reported back (ReportBatchItemFailures) and SQS retries it, then dead-letters.
+import type { SQSBatchResponse, SQSEvent } from "aws-lambda";
+import { createIvsClient, disconnectParticipant } from "#shared/aws/ivs.ts";
+import { logger } from "#shared/logger.ts";
+import type { DisconnectJob } from "#shared/moderation/disconnect.ts";
+
+const ivs = createIvsClient();
+/** Spacing between calls, to stay under IVS's 5 DisconnectParticipant calls per second. */
+const SPACING_MS = 220;
+
+export async function handler(event: SQSEvent): Promise<SQSBatchResponse> {
+  const batchItemFailures: SQSBatchResponse["batchItemFailures"] = [];
+  for (const record of event.Records) {
+    let job: DisconnectJob;
+    try {
+      job = JSON.parse(record.body) as DisconnectJob;
+      if (typeof job.stageArn !== "string" || typeof job.participantId !== "string") throw new Error("malformed job");
+    } catch {
+      logger.error("dropping a malformed disconnect job", { messageId: record.messageId });
+      continue;
+    }
+    try {
+      await disconnectParticipant(ivs, job.stageArn, job.participantId, job.reason, Date.now() + 5_000);
+    } catch (error) {
+      logger.warn("disconnect failed; SQS will retry", { participantId: job.participantId, error: (error as Error).message });
+      batchItemFailures.push({ itemIdentifier: record.messageId });
+    }
+    await new Promise((r) => setTimeout(r, SPACING_MS));
+  }
+  return { batchItemFailures };
+}

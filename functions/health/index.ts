@@ -1,0 +1,5 @@
+// GET /health — no auth, no I/O: answers whether the function can run at all.
+import { createHttpHandler } from "#shared/http/handler.ts";
+import { routes } from "./routes.ts";
+
+export const handler = createHttpHandler(routes);

@@ -1,0 +1,81 @@
+// POST /rooms/{roomId}/kick (moderators): disconnect one participant or all of a user's, optionally ban the user.
+// The ban is written before the disconnects, so a token issued meanwhile is refused by its own transaction.
+import type { DepsWithQueue } from "#shared/deps.ts";
+import { ForbiddenError, NotFoundError, ValidationError } from "#shared/errors.ts";
+import type { AuthenticatedRequest, HttpResponse } from "#shared/http/types.ts";
+import { disconnectAll } from "#shared/moderation/disconnect.ts";
+import { accessRoom, requireModerator } from "#shared/rooms/access.ts";
+import { appendAudit } from "#shared/store/audit.ts";
+import { putBan, type Ban } from "#shared/store/bans.ts";
+import { getMember } from "#shared/store/members.ts";
+import { findParticipantOwner, listUserParticipants } from "#shared/store/participants.ts";
+import { ID_PATTERN, integer, object, pathParameter, string, validate } from "#shared/validation.ts";
+
+const kickInput = object({
+  participantId: string({ pattern: ID_PATTERN, patternHint: "^[a-zA-Z0-9-]{1,64}$" }),
+  userId: string({ pattern: ID_PATTERN, patternHint: "^[a-zA-Z0-9-]{1,64}$" }),
+  reason: string({ max: 128 }),
+  banMinutes: integer({ min: 0, max: 525_600 }),
+});
+
+export async function kick(deps: DepsWithQueue, request: AuthenticatedRequest): Promise<HttpResponse> {
+  const roomId = pathParameter(request, "roomId");
+  const input = validate(kickInput, request.body ?? {});
+  if ((input.participantId === undefined) === (input.userId === undefined)) {
+    throw new ValidationError([{ path: "/", message: "give exactly one of participantId and userId" }]);
+  }
+  const { caller } = request;
+  const now = deps.now();
+  const access = await accessRoom(deps.db, roomId, caller, now);
+  requireModerator(access);
+  const room = access.room;
+
+  const targetUser = input.userId ?? (await findParticipantOwner(deps.db, roomId, input.participantId!, now));
+  if (targetUser === undefined) throw new NotFoundError(`participant ${input.participantId} was not issued for room ${roomId}`);
+
+  // Nobody kicks the owner or an admin except an admin, and nobody bans them. Admins are known from their JWT
+  // only, so the participants' records say whether they were issued to an admin.
+  const participants = await listUserParticipants(deps.db, roomId, targetUser, now);
+  const targetIsOwner = targetUser === room.ownerId;
+  const targetIsAdmin = participants.some((p) => p.via === "admin") || (targetUser === caller.userId && caller.isAdmin);
+  if ((targetIsOwner || targetIsAdmin) && !caller.isAdmin) throw new ForbiddenError("a moderator may not kick the room's owner or an admin");
+  const banMinutes = input.banMinutes ?? 0;
+  if (banMinutes > 0 && (targetIsOwner || targetIsAdmin)) throw new ForbiddenError("nobody can ban the room's owner or an admin");
+  // A moderator who is not the owner or an admin may not kick another moderator member.
+  if (!caller.isAdmin && caller.userId !== room.ownerId) {
+    const member = await getMember(deps.db, roomId, targetUser);
+    if (member && room.policy.roles[member.role]?.moderator) throw new ForbiddenError("only the owner or an admin may kick a moderator");
+  }
+
+  let ban: Ban | null = null;
+  if (banMinutes > 0) {
+    const untilMs = now + banMinutes * 60_000;
+    ban = { userId: targetUser, until: new Date(untilMs).toISOString(), untilMs, reason: input.reason ?? null, bannedBy: caller.userId, createdAt: new Date(now).toISOString() };
+    await putBan(deps.db, roomId, ban);
+    await appendAudit(deps.db, roomId, { at: ban.createdAt, actor: caller.userId, action: "user.banned", target: targetUser, detail: { until: ban.until, reason: ban.reason } });
+  }
+
+  // A ban, or a kick by user id, reaches every participant of the user that may still join or be connected.
+  const participantIds = input.participantId !== undefined && banMinutes === 0
+    ? [input.participantId]
+    : banMinutes > 0
+      // Read again after the ban: a token recorded before the ban was written is found now.
+      ? (await listUserParticipants(deps.db, roomId, targetUser, deps.now())).map((p) => p.participantId)
+      : participants.map((p) => p.participantId);
+  if (input.participantId !== undefined && !participantIds.includes(input.participantId)) participantIds.push(input.participantId);
+
+  const result = await disconnectAll(
+    { ivs: deps.ivs, sqs: deps.sqs, queueUrl: deps.config.disconnectQueueUrl },
+    participantIds.map((participantId) => ({ roomId, stageArn: room.stageArn, participantId, reason: input.reason })),
+    request.deadline,
+  );
+  await appendAudit(deps.db, roomId, {
+    at: new Date(deps.now()).toISOString(), actor: caller.userId, action: "participant.kicked",
+    target: input.participantId ?? targetUser,
+    detail: { userId: targetUser, participants: participantIds, reason: input.reason ?? null, banMinutes },
+  });
+  return {
+    status: 200,
+    body: { ...result, ban: ban ? { userId: ban.userId, until: ban.until, reason: ban.reason } : null },
+  };
+}

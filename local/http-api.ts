@@ -1,0 +1,200 @@
+// The HTTP API half of `sam local start-api`: matches a request against the template's routes, builds the
+// API Gateway HTTP API payload 2.0 event, invokes the function and maps its result back, with API Gateway's
+// own answers for unknown routes, CORS preflight, oversized payloads and function errors.
+import { randomUUID } from "node:crypto";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { APIGatewayProxyEventV2 } from "aws-lambda";
+import type { CorsConfiguration, RouteDefinition } from "./template.ts";
+import { FunctionTimeoutError, type FunctionRuntime } from "./runtime.ts";
+
+/** API Gateway's own payload limit. */
+const MAX_PAYLOAD_BYTES = 10 * 1024 * 1024;
+
+export interface RouteBinding extends RouteDefinition {
+  runtime: FunctionRuntime;
+}
+
+interface CompiledRoute extends RouteBinding {
+  regex: RegExp;
+  names: string[];
+  specificity: number[];
+}
+
+export function compileRoutes(routes: RouteBinding[]): CompiledRoute[] {
+  return routes
+    .map((route) => {
+      const names: string[] = [];
+      const segments = route.path.split("/").slice(1);
+      const source = segments.map((segment) => {
+        const greedy = /^\{(\w+)\+\}$/.exec(segment);
+        if (greedy) { names.push(greedy[1]!); return "/(.+)"; }
+        const param = /^\{(\w+)\}$/.exec(segment);
+        if (param) { names.push(param[1]!); return "/([^/]+)"; }
+        return `/${segment.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}`;
+      }).join("");
+      // API Gateway prefers the route with more literal segments, left to right.
+      const specificity = segments.map((s) => (s.startsWith("{") ? (s.endsWith("+}") ? 0 : 1) : 2));
+      return { ...route, regex: new RegExp(`^${source || "/"}$`), names, specificity };
+    })
+    .sort((a, b) => {
+      for (let i = 0; i < Math.max(a.specificity.length, b.specificity.length); i++) {
+        const d = (b.specificity[i] ?? -1) - (a.specificity[i] ?? -1);
+        if (d !== 0) return d;
+      }
+      return 0;
+    });
+}
+
+export interface HttpApiOptions {
+  routes: RouteBinding[];
+  cors: { allowOrigins: string[]; allowMethods: string[]; allowHeaders: string[]; exposeHeaders: string[]; maxAge?: number } | undefined;
+  accountId: string;
+  apiId?: string;
+}
+
+export function resolvedCors(cors: CorsConfiguration | undefined, allowOrigins: string[]): HttpApiOptions["cors"] {
+  return cors ? { ...cors, allowOrigins } : undefined;
+}
+
+export function createHttpApi(options: HttpApiOptions) {
+  const routes = compileRoutes(options.routes);
+  const apiId = options.apiId ?? "localapi01";
+
+  const corsHeadersFor = (origin: string | undefined): Record<string, string> => {
+    const cors = options.cors;
+    if (!cors || !origin) return {};
+    if (!cors.allowOrigins.includes("*") && !cors.allowOrigins.includes(origin)) return {};
+    return {
+      "access-control-allow-origin": cors.allowOrigins.includes("*") ? "*" : origin,
+      ...(cors.exposeHeaders.length ? { "access-control-expose-headers": cors.exposeHeaders.join(",") } : {}),
+      vary: "origin",
+    };
+  };
+
+  const send = (res: ServerResponse, status: number, headers: Record<string, string | string[]>, body?: string | Buffer) => {
+    res.writeHead(status, headers);
+    res.end(body);
+  };
+  const message = (res: ServerResponse, status: number, text: string, extra: Record<string, string> = {}) =>
+    send(res, status, { "content-type": "application/json", "apigw-requestid": randomUUID(), ...extra }, JSON.stringify({ message: text }));
+
+  return async function handle(req: IncomingMessage, res: ServerResponse, body: Buffer): Promise<void> {
+    const url = new URL(req.url ?? "/", "http://localhost");
+    const method = (req.method ?? "GET").toUpperCase();
+    const origin = req.headers.origin;
+    const cors = corsHeadersFor(origin);
+
+    if (method === "OPTIONS" && options.cors && req.headers["access-control-request-method"]) {
+      const c = options.cors;
+      if (!cors["access-control-allow-origin"]) return send(res, 204, {});
+      return send(res, 204, {
+        "access-control-allow-origin": cors["access-control-allow-origin"],
+        "access-control-allow-methods": c.allowMethods.join(","),
+        "access-control-allow-headers": c.allowHeaders.join(","),
+        ...(c.maxAge !== undefined ? { "access-control-max-age": String(c.maxAge) } : {}),
+        vary: "origin",
+      });
+    }
+
+    let matched: { route: CompiledRoute; params: Record<string, string> } | undefined;
+    for (const route of routes) {
+      if (route.method !== method && route.method !== "ANY") continue;
+      const m = route.regex.exec(url.pathname);
+      if (!m) continue;
+      const params: Record<string, string> = {};
+      route.names.forEach((n, i) => { params[n] = decodeURIComponentSafe(m[i + 1]!); });
+      matched = { route, params };
+      break;
+    }
+    if (!matched) return message(res, 404, "Not Found", cors);
+    if (body.length > MAX_PAYLOAD_BYTES) return message(res, 413, "Request Entity Too Large", cors);
+
+    const event = toEvent(req, url, body, matched.route, matched.params, options.accountId, apiId);
+    let result: unknown;
+    try {
+      result = await matched.route.runtime.invoke(event);
+    } catch (error) {
+      // What API Gateway answers when the integration times out or the function throws.
+      if (error instanceof FunctionTimeoutError) return message(res, 503, "Service Unavailable", cors);
+      console.error(String(error));
+      return message(res, 500, "Internal Server Error", cors);
+    }
+    const out = fromResult(result);
+    send(res, out.status, { ...out.headers, ...cors, "apigw-requestid": event.requestContext.requestId }, out.body);
+  };
+}
+
+function decodeURIComponentSafe(s: string): string {
+  try { return decodeURIComponent(s); } catch { return s; }
+}
+
+const TEXT_TYPES = /^(text\/|application\/(json|xml|x-www-form-urlencoded|javascript|[a-z0-9.+-]*\+json|[a-z0-9.+-]*\+xml))/i;
+
+export function toEvent(
+  req: IncomingMessage, url: URL, body: Buffer, route: RouteDefinition, pathParameters: Record<string, string>,
+  accountId: string, apiId: string,
+): APIGatewayProxyEventV2 {
+  const headers: Record<string, string> = {};
+  let cookies: string[] | undefined;
+  for (let i = 0; i < req.rawHeaders.length; i += 2) {
+    const name = req.rawHeaders[i]!.toLowerCase();
+    const value = req.rawHeaders[i + 1]!;
+    if (name === "cookie") { cookies = [...(cookies ?? []), ...value.split(/;\s*/)]; continue; }
+    headers[name] = name in headers ? `${headers[name]},${value}` : value;
+  }
+  const query: Record<string, string> = {};
+  for (const [k, v] of url.searchParams) query[k] = k in query ? `${query[k]},${v}` : v;
+  const now = new Date();
+  const requestId = randomUUID();
+  const contentType = headers["content-type"] ?? "";
+  const isText = body.length === 0 || TEXT_TYPES.test(contentType);
+  const event: APIGatewayProxyEventV2 = {
+    version: "2.0",
+    routeKey: route.routeKey,
+    rawPath: url.pathname,
+    rawQueryString: url.search.slice(1),
+    ...(cookies ? { cookies } : {}),
+    headers,
+    ...(Object.keys(query).length ? { queryStringParameters: query } : {}),
+    ...(Object.keys(pathParameters).length ? { pathParameters } : {}),
+    requestContext: {
+      accountId,
+      apiId,
+      domainName: headers.host ?? "localhost",
+      domainPrefix: (headers.host ?? "localhost").split(".")[0]!,
+      http: {
+        method: (req.method ?? "GET").toUpperCase(),
+        path: url.pathname,
+        protocol: `HTTP/${req.httpVersion}`,
+        sourceIp: req.socket.remoteAddress?.replace(/^::ffff:/, "") ?? "127.0.0.1",
+        userAgent: headers["user-agent"] ?? "",
+      },
+      requestId,
+      routeKey: route.routeKey,
+      stage: "$default",
+      time: formatApiGatewayTime(now),
+      timeEpoch: now.getTime(),
+    },
+    ...(body.length ? { body: isText ? body.toString("utf8") : body.toString("base64") } : {}),
+    isBase64Encoded: !isText,
+  };
+  return event;
+}
+
+function formatApiGatewayTime(d: Date): string {
+  const months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+  const p = (n: number) => String(n).padStart(2, "0");
+  return `${p(d.getUTCDate())}/${months[d.getUTCMonth()]}/${d.getUTCFullYear()}:${p(d.getUTCHours())}:${p(d.getUTCMinutes())}:${p(d.getUTCSeconds())} +0000`;
+}
+
+/** Payload 2.0 response mapping: a structured result, or anything else as a 200 JSON body. */
+export function fromResult(result: unknown): { status: number; headers: Record<string, string | string[]>; body?: string | Buffer } {
+  if (result && typeof result === "object" && "statusCode" in result) {
+    const r = result as { statusCode: number; headers?: Record<string, string>; body?: string; isBase64Encoded?: boolean; cookies?: string[] };
+    const headers: Record<string, string | string[]> = { ...(r.headers ?? {}) };
+    if (r.cookies?.length) headers["set-cookie"] = r.cookies;
+    const body = r.body === undefined ? undefined : r.isBase64Encoded ? Buffer.from(r.body, "base64") : r.body;
+    return { status: r.statusCode, headers, ...(body !== undefined ? { body } : {}) };
+  }
+  return { status: 200, headers: { "content-type": "application/json" }, body: JSON.stringify(result ?? null) };
+}

@@ -1,0 +1,268 @@
+// The offline stack: the template's functions behind a local HTTP API, with DynamoDB Local, the IVS emulator,
+// the local identity and the queue stand-in. Only the environment differs from AWS: endpoints and JWKS location.
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { buildAll, type BuiltFunction } from "./build.ts";
+import { createHttpApi, resolvedCors, type RouteBinding } from "./http-api.ts";
+import { createLocalIdentity, USERNAME_PATTERN, type LocalIdentity } from "./identity.ts";
+import { createTableFromTemplate, startDynamoDb, type LocalDynamoDb } from "./dynamodb.ts";
+import { startIvsEmulator, type IvsEmulator } from "./ivs/index.ts";
+import { startQueueServer, type QueueServer } from "./queue.ts";
+import { startFunction, type FunctionRuntime } from "./runtime.ts";
+import {
+  httpApiCorsOf, loadTemplate, parameterDefaults, resolveIntrinsics, tableOf, type ResolveContext, type Template,
+} from "./template.ts";
+
+export interface StackOptions {
+  /** HTTP API port; 0 picks a free one. Default 3000. */
+  port?: number;
+  /** The environment the stack was started with: overrides template parameters' function variables. */
+  env?: Record<string, string | undefined>;
+  region?: string;
+  accountId?: string;
+  /** Log level for the functions (POWERTOOLS_LOG_LEVEL). */
+  logLevel?: string;
+  /** Start the IVS emulator with IVS's published API rates enforced. */
+  enforceIvsRates?: boolean;
+  template?: Template;
+}
+
+export interface DevInfo {
+  region: string;
+  userPoolId: string;
+  clientId: string;
+  ivsEndpoint: string;
+  dynamodbEndpoint: string;
+  tableName: string;
+  jwksUri: string;
+  apiUrl: string;
+  queueEndpoint: string;
+  corsOrigins: string[];
+}
+
+export interface Stack {
+  url: string;
+  info: DevInfo;
+  identity: LocalIdentity;
+  ivs: IvsEmulator;
+  dynamodb: LocalDynamoDb;
+  queues: QueueServer;
+  functions: Map<string, FunctionRuntime>;
+  built: BuiltFunction[];
+  /** Environment each function runs with, by logical id. */
+  environments: Map<string, Record<string, string>>;
+  close(): Promise<void>;
+}
+
+export const LOCAL_TABLE_NAME = "stagepass-local";
+
+export async function startStack(options: StackOptions = {}): Promise<Stack> {
+  const env = options.env ?? process.env;
+  const region = options.region ?? "us-east-1";
+  const accountId = options.accountId ?? "123456789012";
+  const template = options.template ?? loadTemplate();
+  const cleanups: Array<() => Promise<void>> = [];
+  const closeAll = async () => { for (const c of cleanups.reverse()) await c().catch(() => undefined); };
+
+  try {
+    const identity = createLocalIdentity({ region });
+    const jwksServer = await listen(createServer((req, res) => {
+      if (req.url === `/${identity.userPoolId}/.well-known/jwks.json`) return json(res, 200, identity.jwks);
+      json(res, 404, { message: "Not Found" });
+    }), 0);
+    cleanups.push(() => closeServer(jwksServer.server));
+    const jwksUri = `${jwksServer.url}/${identity.userPoolId}/.well-known/jwks.json`;
+
+    const [ivs, dynamodb, queues, built] = await Promise.all([
+      startIvsEmulator({ port: 0, region, accountId, enforceRates: options.enforceIvsRates ?? false }),
+      startDynamoDb({ region }),
+      startQueueServer({ region, accountId }),
+      buildAll(template),
+    ]);
+    cleanups.push(() => ivs.close(), () => dynamodb.close(), () => queues.close());
+
+    const table = tableOf(template);
+    await createTableFromTemplate(dynamodb.directEndpoint, region, LOCAL_TABLE_NAME, table.properties);
+
+    // Queues the template declares, with their redrive settings.
+    const resources: Record<string, string> = { [table.logicalId]: LOCAL_TABLE_NAME };
+    const attributes: Record<string, string> = {};
+    for (const [logicalId, resource] of Object.entries(template.Resources)) {
+      if (resource.Type === "AWS::SQS::Queue") {
+        const redrive = resource.Properties?.RedrivePolicy as { maxReceiveCount?: number } | undefined;
+        const queue = queues.createQueue(logicalId, { maxReceiveCount: Number(redrive?.maxReceiveCount ?? 1_000_000) });
+        resources[logicalId] = queue.url;
+        attributes[`${logicalId}.Arn`] = queue.arn;
+        attributes[`${logicalId}.QueueUrl`] = queue.url;
+      }
+      if (resource.Type === "AWS::Cognito::UserPool") resources[logicalId] = identity.userPoolId;
+      if (resource.Type === "AWS::Cognito::UserPoolClient") resources[logicalId] = identity.clientId;
+      if (resource.Type === "AWS::Cognito::UserPoolGroup") resources[logicalId] = "local-group";
+    }
+
+    // Parameters: the template's defaults; the offline stack runs with ADMIN_GROUP=admin, any creator, id tokens.
+    const parameters: Record<string, unknown> = { ...parameterDefaults(template), AdminGroup: "admin", RoomCreatorGroups: "", TokenUse: "id" };
+    if (options.logLevel) parameters.LogLevel = options.logLevel;
+    const corsOrigins = (env.CORS_ALLOWED_ORIGINS ?? "").split(",").map((s) => s.trim()).filter(Boolean);
+    if (corsOrigins.length) parameters.CorsAllowedOrigins = corsOrigins;
+    const ctx: ResolveContext = {
+      parameters,
+      resources,
+      attributes,
+      pseudo: { "AWS::Region": region, "AWS::AccountId": accountId, "AWS::Partition": "aws", "AWS::StackName": "stagepass-local", "AWS::URLSuffix": "amazonaws.com" },
+      conditions: template.Conditions ?? {},
+    };
+
+    const functions = new Map<string, FunctionRuntime>();
+    const environments = new Map<string, Record<string, string>>();
+    const endpoints = {
+      AWS_REGION: region,
+      AWS_DEFAULT_REGION: region,
+      AWS_ACCESS_KEY_ID: "local",
+      AWS_SECRET_ACCESS_KEY: "local",
+      AWS_EC2_METADATA_DISABLED: "true",
+      AWS_ENDPOINT_URL_DYNAMODB: dynamodb.endpoint,
+      AWS_ENDPOINT_URL_IVS_REALTIME: ivs.url,
+      AWS_ENDPOINT_URL_SQS: queues.endpoint,
+      JWKS_URI: jwksUri,
+    };
+    await Promise.all(built.map(async (fn) => {
+      const declared = resolveIntrinsics(fn.definition.environment, ctx) as Record<string, unknown>;
+      const fnEnv: Record<string, string> = { ...endpoints, AWS_LAMBDA_FUNCTION_NAME: fn.definition.logicalId, AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(fn.definition.memorySize) };
+      for (const [name, value] of Object.entries(declared)) {
+        // As with `sam local --env-vars`: a declared variable can be overridden from the stack's environment.
+        fnEnv[name] = env[name] ?? String(value);
+      }
+      fnEnv.NODE_OPTIONS = "";
+      environments.set(fn.definition.logicalId, fnEnv);
+      const runtime = await startFunction(fn, fnEnv);
+      functions.set(fn.definition.logicalId, runtime);
+      cleanups.push(() => runtime.close());
+    }));
+    for (const fn of built) {
+      for (const q of fn.definition.queues) queues.attach(q.queueLogicalId, functions.get(fn.definition.logicalId)!, q.batchSize);
+    }
+
+    const routes: RouteBinding[] = built.flatMap((fn) =>
+      fn.definition.routes.map((r) => ({ ...r, runtime: functions.get(fn.definition.logicalId)! })));
+    const cors = httpApiCorsOf(template);
+    const allowOrigins = resolveIntrinsics(cors?.allowOrigins, ctx) as string[];
+    const api = createHttpApi({ routes, cors: resolvedCors(cors, allowOrigins), accountId });
+
+    const info: DevInfo = {
+      region,
+      userPoolId: identity.userPoolId,
+      clientId: identity.clientId,
+      ivsEndpoint: ivs.url,
+      dynamodbEndpoint: dynamodb.endpoint,
+      tableName: LOCAL_TABLE_NAME,
+      jwksUri,
+      apiUrl: "",
+      queueEndpoint: queues.endpoint,
+      corsOrigins: allowOrigins,
+    };
+
+    const server = createServer((req, res) => {
+      readBody(req).then(
+        (body) => {
+          const path = (req.url ?? "/").split("?")[0];
+          if (path === "/dev/login" || path === "/dev/info") return devRoute(req, res, body, identity, info, api);
+          return api(req, res, body);
+        },
+        () => json(res, 400, { message: "Bad Request" }),
+      ).catch((error: unknown) => {
+        console.error(error);
+        if (!res.headersSent) json(res, 500, { message: "Internal Server Error" });
+      });
+    });
+    server.keepAliveTimeout = 5_000;
+    const listening = await listen(server, options.port ?? 3000);
+    cleanups.push(() => closeServer(server));
+    info.apiUrl = listening.url;
+
+    return {
+      url: listening.url, info, identity, ivs, dynamodb, queues, functions, built, environments,
+      close: closeAll,
+    };
+  } catch (error) {
+    await closeAll();
+    throw error;
+  }
+}
+
+function devRoute(req: IncomingMessage, res: ServerResponse, body: Buffer, identity: LocalIdentity, info: DevInfo, api: ReturnType<typeof createHttpApi>) {
+  const path = (req.url ?? "/").split("?")[0];
+  const cors: Record<string, string> = info.corsOrigins.includes(String(req.headers.origin))
+    ? { "access-control-allow-origin": String(req.headers.origin), vary: "origin" }
+    : {};
+  if (req.method === "OPTIONS") return api(req, res, body);
+  if (path === "/dev/info") {
+    if (req.method !== "GET") return json(res, 405, { message: "Method Not Allowed" }, cors);
+    const { apiUrl: _apiUrl, queueEndpoint: _q, corsOrigins: _c, ...published } = info;
+    return json(res, 200, { ...published, apiUrl: info.apiUrl, endpoints: devEndpoints(info) }, cors);
+  }
+  if (req.method !== "POST") return json(res, 405, { message: "Method Not Allowed" }, cors);
+  let input: unknown;
+  try { input = JSON.parse(body.toString("utf8")); } catch { return json(res, 400, { message: "the body must be JSON: {\"username\": \"alice\"}" }, cors); }
+  const problems: string[] = [];
+  const o = (typeof input === "object" && input !== null && !Array.isArray(input) ? input : {}) as Record<string, unknown>;
+  if (typeof o.username !== "string" || !USERNAME_PATTERN.test(o.username)) problems.push("username must match ^[a-zA-Z0-9._-]{1,64}$");
+  if (o.groups !== undefined && (!Array.isArray(o.groups) || o.groups.some((g) => typeof g !== "string" || g.length < 1 || g.length > 128) || o.groups.length > 100)) {
+    problems.push("groups must be an array of 1..128-character strings");
+  }
+  if (o.preferredUsername !== undefined && (typeof o.preferredUsername !== "string" || o.preferredUsername.length < 1 || o.preferredUsername.length > 128)) {
+    problems.push("preferredUsername must be a 1..128-character string");
+  }
+  const unknown = Object.keys(o).filter((k) => !["username", "groups", "preferredUsername"].includes(k));
+  if (unknown.length) problems.push(`unknown fields: ${unknown.join(", ")}`);
+  if (problems.length) return json(res, 400, { message: problems.join("; ") }, cors);
+  return json(res, 200, identity.login({
+    username: o.username as string,
+    ...(o.groups ? { groups: o.groups as string[] } : {}),
+    ...(o.preferredUsername ? { preferredUsername: o.preferredUsername as string } : {}),
+  }), cors);
+}
+
+export function devEndpoints(info: DevInfo): Record<string, string> {
+  return {
+    api: info.apiUrl,
+    login: `POST ${info.apiUrl}/dev/login`,
+    info: `GET ${info.apiUrl}/dev/info`,
+    health: `GET ${info.apiUrl}/health`,
+    ivs: info.ivsEndpoint,
+    ivsJoin: `POST ${info.ivsEndpoint}/_emulator/join`,
+    dynamodb: info.dynamodbEndpoint,
+    jwks: info.jwksUri,
+  };
+}
+
+function json(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) {
+  res.writeHead(status, { "content-type": "application/json", ...headers });
+  res.end(JSON.stringify(body));
+}
+
+function readBody(req: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on("data", (c: Buffer) => {
+      size += c.length;
+      // Past API Gateway's limit we stop buffering; the API answers 413 from the size alone.
+      if (size <= 10 * 1024 * 1024 + 1) chunks.push(c);
+    });
+    req.on("end", () => resolve(Buffer.concat(chunks)));
+    req.on("error", reject);
+  });
+}
+
+async function listen(server: Server, port: number): Promise<{ server: Server; url: string }> {
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, "127.0.0.1", () => resolve());
+  });
+  return { server, url: `http://127.0.0.1:${(server.address() as { port: number }).port}` };
+}
+
+async function closeServer(server: Server): Promise<void> {
+  server.closeAllConnections();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+}

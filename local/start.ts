@@ -1,0 +1,46 @@
+// `npm start`: the whole backend on this machine. One banner, then Ctrl-C stops everything (Java included).
+import { JavaMissingError } from "./dynamodb.ts";
+import { devEndpoints, startStack } from "./stack.ts";
+
+const started = Date.now();
+const port = Number(process.env.PORT ?? 3000);
+
+try {
+  const stack = await startStack({ port, env: process.env, enforceIvsRates: process.env.IVS_ENFORCE_RATES === "1" });
+  const e = devEndpoints(stack.info);
+  const tokenMode = stack.environments.get("TokenFunction")?.TOKEN_MODE ?? "api";
+  console.log(`
+  stagepass offline stack                                  (no AWS account needed)
+
+  HTTP API     ${e.api}
+               routes from template.yaml: ${stack.built.map((f) => f.definition.routes.length).reduce((a, b) => a + b, 0)}, CORS for ${stack.info.corsOrigins.join(", ")}
+  Sign in      ${e.login}   {"username":"alice","groups":["admin"]}
+  Info         ${e.info}
+  Health       ${e.health}
+  IVS emulator ${e.ivs}   (join: ${e.ivsJoin})
+  DynamoDB     ${e.dynamodb}   table ${stack.info.tableName}
+  JWKS         ${e.jwks}
+  Token mode   ${tokenMode}
+
+  ready in ${((Date.now() - started) / 1000).toFixed(1)} s — Ctrl-C to stop
+`);
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`\n  ${signal}: stopping the offline stack...`);
+    await stack.close();
+    process.exit(0);
+  };
+  process.on("SIGINT", () => void stop("SIGINT"));
+  process.on("SIGTERM", () => void stop("SIGTERM"));
+} catch (error) {
+  if (error instanceof JavaMissingError) {
+    console.error(`\n  stagepass: cannot start the offline stack.\n\n  ${error.message.replace(/\n/g, "\n  ")}\n`);
+  } else if ((error as NodeJS.ErrnoException).code === "EADDRINUSE") {
+    console.error(`\n  stagepass: port ${port} is in use. Start on another one with PORT=3001 npm start\n`);
+  } else {
+    console.error("\n  stagepass: the offline stack failed to start:", error);
+  }
+  process.exit(1);
+}

@@ -1,0 +1,55 @@
+// Configuration, read once per container from the environment, validated, failing fast with a clear message.
+// Use cases receive a Config; none reads process.env.
+
+export type TokenMode = "api" | "self-signed";
+
+export interface Config {
+  tableName: string;
+  userPoolId: string;
+  userPoolClientIds: string[];
+  tokenUse: "id" | "access";
+  adminGroup: string;
+  /** Empty: any signed-in user may create rooms. */
+  roomCreatorGroups: string[];
+  tokenRatePerMinute: number;
+  tokenMode: TokenMode;
+  disconnectQueueUrl: string | undefined;
+  /** Where to fetch the user pool's JWKS when not from Cognito itself (the offline stack's identity). */
+  jwksUri: string | undefined;
+  /** Self-signed mode: the secret (Secrets Manager id or ARN) holding the signing key. */
+  signingKeySecretId: string | undefined;
+}
+
+export class ConfigError extends Error {}
+
+const list = (value: string | undefined): string[] =>
+  (value ?? "").split(",").map((s) => s.trim()).filter(Boolean);
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const missing = (name: string): never => {
+    throw new ConfigError(`environment variable ${name} is required`);
+  };
+  const tokenUse = env.TOKEN_USE || "id";
+  if (tokenUse !== "id" && tokenUse !== "access") throw new ConfigError(`TOKEN_USE must be id or access, not ${tokenUse}`);
+  const tokenMode = env.TOKEN_MODE || "api";
+  if (tokenMode !== "api" && tokenMode !== "self-signed") {
+    throw new ConfigError(`TOKEN_MODE must be api or self-signed, not ${tokenMode}`);
+  }
+  const rate = Number(env.TOKEN_RATE_PER_MINUTE || "10");
+  if (!Number.isInteger(rate) || rate < 1) throw new ConfigError("TOKEN_RATE_PER_MINUTE must be a positive integer");
+  const clientIds = list(env.USER_POOL_CLIENT_IDS);
+  if (clientIds.length === 0) missing("USER_POOL_CLIENT_IDS");
+  return {
+    tableName: env.TABLE_NAME || missing("TABLE_NAME"),
+    userPoolId: env.USER_POOL_ID || missing("USER_POOL_ID"),
+    userPoolClientIds: clientIds,
+    tokenUse,
+    adminGroup: env.ADMIN_GROUP || "admin",
+    roomCreatorGroups: list(env.ROOM_CREATOR_GROUPS),
+    tokenRatePerMinute: rate,
+    tokenMode,
+    disconnectQueueUrl: env.DISCONNECT_QUEUE_URL || undefined,
+    jwksUri: env.JWKS_URI || undefined,
+    signingKeySecretId: env.SIGNING_KEY_SECRET_ID || undefined,
+  };
+}

@@ -1,0 +1,46 @@
+// The HTTP pipeline every API function shares, as one middy middleware: parse and check the request,
+// authenticate the caller, dispatch on API Gateway's routeKey, and turn results and errors into responses.
+import middy from "@middy/core";
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from "aws-lambda";
+import { NotFoundError, ProblemError } from "../errors.ts";
+import { logger } from "../logger.ts";
+import type { Authenticator } from "../auth/authenticator.ts";
+import { parseRequest } from "./request.ts";
+import { problemResponse, toResult } from "./response.ts";
+import type { AuthenticatedRequest, HttpRequest, RouteHandler, RouteTable } from "./types.ts";
+
+type Event = APIGatewayProxyEventV2;
+type Result = APIGatewayProxyStructuredResultV2;
+
+export function createHttpHandler(routes: RouteTable<HttpRequest>): middy.MiddyfiedHandler<Event, Result>;
+export function createHttpHandler(routes: RouteTable<AuthenticatedRequest>, authenticator: Authenticator): middy.MiddyfiedHandler<Event, Result>;
+export function createHttpHandler(
+  routes: RouteTable<AuthenticatedRequest> | RouteTable<HttpRequest>,
+  authenticator?: Authenticator,
+): middy.MiddyfiedHandler<Event, Result> {
+  const dispatch = async (event: Event, context: Context): Promise<Result> => {
+    const requestId = event.requestContext?.requestId ?? context.awsRequestId ?? "unknown";
+    const started = Date.now();
+    let status = 500;
+    try {
+      const request = parseRequest(event, context);
+      const route = Object.hasOwn(routes, request.routeKey) ? routes[request.routeKey] : undefined;
+      if (!route) throw new NotFoundError(`no route for ${request.routeKey}`);
+      const handled = authenticator
+        ? await (route as RouteHandler<AuthenticatedRequest>)({ ...request, caller: await authenticator.authenticate(request.headers) })
+        : await (route as RouteHandler<HttpRequest>)(request);
+      status = handled.status;
+      return toResult(handled, requestId);
+    } catch (error) {
+      const response = problemResponse(error, requestId);
+      status = response.status;
+      if (!(error instanceof ProblemError)) logger.error("unhandled error", { error: error as Error });
+      else if (error.status >= 500 || error.status === 429) logger.warn("request failed upstream", { code: error.code, detail: error.detail });
+      return toResult(response, requestId);
+    } finally {
+      // Never the headers or body: they carry JWTs and participant tokens.
+      logger.info("request", { routeKey: event.routeKey, status, ms: Date.now() - started, requestId });
+    }
+  };
+  return middy<Event, Result>().handler(dispatch);
+}

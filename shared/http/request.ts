@@ -1,0 +1,48 @@
+// API Gateway HTTP API (payload 2.0) event → HttpRequest: body limits, content type, JSON parsing.
+import type { APIGatewayProxyEventV2, Context } from "aws-lambda";
+import { PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError } from "../errors.ts";
+import type { HttpRequest } from "./types.ts";
+
+export const MAX_BODY_BYTES = 16 * 1024;
+/** Time kept back from the function's timeout to answer with a problem document instead of timing out. */
+export const DEADLINE_MARGIN_MS = 1_500;
+
+export function parseRequest(event: APIGatewayProxyEventV2, context: Pick<Context, "getRemainingTimeInMillis">): HttpRequest {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(event.headers ?? {})) {
+    if (value !== undefined) headers[name.toLowerCase()] = value;
+  }
+  const requestId = event.requestContext?.requestId ?? "unknown";
+  const remaining = typeof context.getRemainingTimeInMillis === "function" ? context.getRemainingTimeInMillis() : 10_000;
+  return {
+    routeKey: event.routeKey,
+    method: event.requestContext?.http?.method ?? event.routeKey.split(" ")[0] ?? "GET",
+    path: event.rawPath,
+    pathParameters: { ...(event.pathParameters ?? {}) } as Record<string, string>,
+    query: { ...(event.queryStringParameters ?? {}) } as Record<string, string>,
+    headers,
+    ...parseBody(event, headers),
+    requestId,
+    deadline: Date.now() + Math.max(0, remaining - DEADLINE_MARGIN_MS),
+  };
+}
+
+function parseBody(event: APIGatewayProxyEventV2, headers: Record<string, string>): { body: unknown; rawBody: string } {
+  if (event.body === undefined || event.body === null || event.body === "") return { body: undefined, rawBody: "" };
+  const bytes = event.isBase64Encoded ? Buffer.from(event.body, "base64") : Buffer.from(event.body, "utf8");
+  if (bytes.length > MAX_BODY_BYTES) {
+    throw new PayloadTooLargeError(`the request body is ${bytes.length} bytes; at most ${MAX_BODY_BYTES} are accepted`);
+  }
+  const contentType = (headers["content-type"] ?? "").split(";")[0]!.trim().toLowerCase();
+  if (contentType !== "application/json" && !/^application\/[a-z0-9.+-]*\+json$/.test(contentType)) {
+    throw new UnsupportedMediaTypeError(
+      contentType ? `content type ${contentType} is not supported; send application/json` : "a body needs Content-Type: application/json",
+    );
+  }
+  const rawBody = bytes.toString("utf8");
+  try {
+    return { body: JSON.parse(rawBody), rawBody };
+  } catch {
+    throw new ValidationError([{ path: "/", message: "the body is not valid JSON" }]);
+  }
+}

@@ -1,0 +1,36 @@
+// Role resolution for user U in room R (api.md, "Role resolution"): the first matching step wins.
+import { compareRoles, type Policy } from "./policy.ts";
+
+export interface RoleInputs {
+  userId: string;
+  groups: readonly string[];
+  isAdmin: boolean;
+  ownerId: string;
+  policy: Policy;
+  /** The member's role, when U is a member. */
+  memberRole?: string | undefined;
+  /** End of U's ban (epoch ms), when U has a ban record; expired bans are ignored here. */
+  bannedUntil?: number | undefined;
+  now: number;
+}
+
+export type RoleDecision =
+  | { kind: "role"; role: string; reason: "admin" | "owner" | "member" | "group" | "open" }
+  | { kind: "banned"; until: number }
+  | { kind: "forbidden" };
+
+export function resolveRole(u: RoleInputs): RoleDecision {
+  if (u.isAdmin) return { kind: "role", role: "host", reason: "admin" };
+  if (u.userId === u.ownerId) return { kind: "role", role: "host", reason: "owner" };
+  if (u.bannedUntil !== undefined && u.bannedUntil > u.now) return { kind: "banned", until: u.bannedUntil };
+  if (u.memberRole !== undefined && u.policy.roles[u.memberRole]) return { kind: "role", role: u.memberRole, reason: "member" };
+  const mapped = u.groups
+    .map((g) => (Object.hasOwn(u.policy.groupRoles, g) ? u.policy.groupRoles[g] : undefined))
+    .filter((r): r is string => r !== undefined && u.policy.roles[r] !== undefined);
+  if (mapped.length > 0) {
+    const strongest = mapped.reduce((best, r) => (compareRoles(u.policy.roles[r]!, u.policy.roles[best]!) > 0 ? r : best));
+    return { kind: "role", role: strongest, reason: "group" };
+  }
+  if (u.policy.access === "open") return { kind: "role", role: u.policy.defaultRole, reason: "open" };
+  return { kind: "forbidden" };
+}

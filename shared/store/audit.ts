@@ -1,0 +1,58 @@
+// The audit trail: who did what to whom, newest first; kept 90 days past the room's deletion.
+import { randomBytes } from "node:crypto";
+import { GetCommand, PutCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
+import { dynamo } from "../aws/dynamo.ts";
+import type { Db } from "./db.ts";
+import { AUDIT_TOMBSTONE_SK, auditPk, DAY_MS, epochSeconds } from "./keys.ts";
+
+export const AUDIT_ACTIONS = [
+  "room.created", "room.updated", "room.deleted", "tags.changed", "member.set", "member.removed",
+  "participant.kicked", "user.banned", "user.unbanned",
+] as const;
+export type AuditAction = (typeof AUDIT_ACTIONS)[number];
+
+export interface AuditEntry {
+  at: string;
+  actor: string;
+  action: AuditAction;
+  target: string | null;
+  detail: Record<string, unknown>;
+}
+
+export const AUDIT_RETENTION_AFTER_DELETE_MS = 90 * DAY_MS;
+
+export async function appendAudit(db: Db, roomId: string, entry: AuditEntry): Promise<void> {
+  await dynamo(() => db.doc.send(new PutCommand({
+    TableName: db.table,
+    Item: { pk: auditPk(roomId), sk: `E#${entry.at}#${randomBytes(6).toString("hex")}`, ...entry },
+  })));
+}
+
+export async function listAudit(db: Db, roomId: string, limit: number, startKey?: Record<string, unknown>) {
+  const out = await dynamo(() => db.doc.send(new QueryCommand({
+    TableName: db.table,
+    KeyConditionExpression: "pk = :pk AND begins_with(sk, :p)",
+    ExpressionAttributeValues: { ":pk": auditPk(roomId), ":p": "E#" },
+    ScanIndexForward: false,
+    Limit: limit,
+    ...(startKey ? { ExclusiveStartKey: startKey } : {}),
+  })));
+  const entries = (out.Items ?? []).map(({ at, actor, action, target, detail }) => ({ at, actor, action, target, detail }) as AuditEntry);
+  return { entries, lastKey: out.LastEvaluatedKey as { pk: string; sk: string } | undefined };
+}
+
+export async function markAuditOfDeletedRoom(db: Db, roomId: string, deletedBy: string, now: number): Promise<void> {
+  await dynamo(() => db.doc.send(new PutCommand({
+    TableName: db.table,
+    Item: {
+      pk: auditPk(roomId), sk: AUDIT_TOMBSTONE_SK, deletedAt: new Date(now).toISOString(), deletedAtMs: now, deletedBy,
+      expiresAt: epochSeconds(now + AUDIT_RETENTION_AFTER_DELETE_MS),
+    },
+  })));
+}
+
+/** When the room was deleted (epoch ms), if it was. */
+export async function roomDeletedAt(db: Db, roomId: string): Promise<number | undefined> {
+  const out = await dynamo(() => db.doc.send(new GetCommand({ TableName: db.table, Key: { pk: auditPk(roomId), sk: AUDIT_TOMBSTONE_SK }, ConsistentRead: true })));
+  return out.Item ? Number(out.Item.deletedAtMs) : undefined;
+}

@@ -1,0 +1,63 @@
+// Bans: each holds until its `untilMs`, whatever DynamoDB's TTL has or has not deleted yet.
+import { DeleteCommand, PutCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
+import { cancellationReasons, dynamo } from "../aws/dynamo.ts";
+import type { Db } from "./db.ts";
+import { banSk, epochSeconds, roomPk } from "./keys.ts";
+
+export interface Ban {
+  userId: string;
+  until: string;
+  untilMs: number;
+  reason: string | null;
+  bannedBy: string;
+  createdAt: string;
+}
+
+export const toBan = (item: Record<string, unknown>): Ban => ({
+  userId: String(item.userId),
+  until: String(item.until),
+  untilMs: Number(item.untilMs),
+  reason: typeof item.reason === "string" ? item.reason : null,
+  bannedBy: String(item.bannedBy),
+  createdAt: String(item.createdAt),
+});
+
+export async function putBan(db: Db, roomId: string, ban: Ban): Promise<void> {
+  await dynamo(() => db.doc.send(new PutCommand({
+    TableName: db.table,
+    Item: { pk: roomPk(roomId), sk: banSk(ban.userId), ...ban, expiresAt: epochSeconds(ban.untilMs) + 60 },
+  })));
+}
+
+export async function listActiveBans(db: Db, roomId: string, now: number): Promise<Ban[]> {
+  const bans: Ban[] = [];
+  let start: Record<string, unknown> | undefined;
+  do {
+    const page = await dynamo(() => db.doc.send(new QueryCommand({
+      TableName: db.table,
+      KeyConditionExpression: "pk = :pk AND begins_with(sk, :p)",
+      ExpressionAttributeValues: { ":pk": roomPk(roomId), ":p": "BAN#" },
+      ConsistentRead: true,
+      ...(start ? { ExclusiveStartKey: start } : {}),
+    })));
+    bans.push(...(page.Items ?? []).map(toBan).filter((b) => b.untilMs > now));
+    start = page.LastEvaluatedKey;
+  } while (start);
+  return bans;
+}
+
+/** Deletes an active ban; returns false when there was no active ban. */
+export async function deleteActiveBan(db: Db, roomId: string, userId: string, now: number): Promise<boolean> {
+  try {
+    await db.doc.send(new DeleteCommand({
+      TableName: db.table,
+      Key: { pk: roomPk(roomId), sk: banSk(userId) },
+      ConditionExpression: "attribute_exists(pk) AND untilMs > :now",
+      ExpressionAttributeValues: { ":now": now },
+    }));
+    return true;
+  } catch (error) {
+    if ((error as { name?: string }).name === "ConditionalCheckFailedException" || cancellationReasons(error)) return false;
+    return dynamo(() => Promise.reject(error));
+  }
+}

@@ -1,0 +1,52 @@
+// Members of a room and their roles.
+import { DeleteCommand, GetCommand, PutCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
+import { dynamo } from "../aws/dynamo.ts";
+import type { Db } from "./db.ts";
+import { memberSk, roomPk } from "./keys.ts";
+
+export interface Member {
+  userId: string;
+  role: string;
+  addedBy: string;
+  addedAt: string;
+}
+
+const toMember = (item: Record<string, unknown>): Member => ({
+  userId: String(item.userId), role: String(item.role), addedBy: String(item.addedBy), addedAt: String(item.addedAt),
+});
+
+export async function getMember(db: Db, roomId: string, userId: string): Promise<Member | undefined> {
+  const out = await dynamo(() => db.doc.send(new GetCommand({ TableName: db.table, Key: { pk: roomPk(roomId), sk: memberSk(userId) }, ConsistentRead: true })));
+  return out.Item ? toMember(out.Item) : undefined;
+}
+
+export async function listMembers(db: Db, roomId: string): Promise<Member[]> {
+  const members: Member[] = [];
+  let start: Record<string, unknown> | undefined;
+  do {
+    const page = await dynamo(() => db.doc.send(new QueryCommand({
+      TableName: db.table,
+      KeyConditionExpression: "pk = :pk AND begins_with(sk, :p)",
+      ExpressionAttributeValues: { ":pk": roomPk(roomId), ":p": "MEMBER#" },
+      ConsistentRead: true,
+      ...(start ? { ExclusiveStartKey: start } : {}),
+    })));
+    members.push(...(page.Items ?? []).map(toMember));
+    start = page.LastEvaluatedKey;
+  } while (start);
+  return members;
+}
+
+/** Writes the member; fails with `false` if the room is gone meanwhile is not checked here (the caller read it). */
+export async function putMember(db: Db, roomId: string, member: Member): Promise<void> {
+  await dynamo(() => db.doc.send(new PutCommand({
+    TableName: db.table,
+    Item: { pk: roomPk(roomId), sk: memberSk(member.userId), gsi1pk: `VIS#user#${member.userId}`, gsi1sk: roomId, ...member },
+  })));
+}
+
+/** Deletes the member; returns the deleted member, or undefined when there was none. */
+export async function deleteMember(db: Db, roomId: string, userId: string): Promise<Member | undefined> {
+  const out = await dynamo(() => db.doc.send(new DeleteCommand({ TableName: db.table, Key: { pk: roomPk(roomId), sk: memberSk(userId) }, ReturnValues: "ALL_OLD" })));
+  return out.Attributes ? toMember(out.Attributes) : undefined;
+}
