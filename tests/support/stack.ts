@@ -1,0 +1,114 @@
+// Test support: the offline stack started once per test file, and small helpers to call it as a client would.
+import { IVSRealTimeClient } from "@aws-sdk/client-ivs-realtime";
+import { DynamoDBClient, ScanCommand } from "@aws-sdk/client-dynamodb";
+import { afterAll, beforeAll } from "vitest";
+import { startStack, type Stack, type StackOptions } from "../../local/stack.ts";
+
+export interface Session {
+  username: string;
+  sub: string;
+  idToken: string;
+  accessToken: string;
+}
+
+export interface ApiResponse<T = any> {
+  status: number;
+  headers: Headers;
+  body: T;
+  text: string;
+}
+
+export interface TestStack {
+  stack: Stack;
+  url: string;
+  login(username: string, opts?: { groups?: string[]; preferredUsername?: string }): Promise<Session>;
+  api<T = any>(method: string, path: string, opts?: { as?: Session; token?: string; body?: unknown; rawBody?: string; headers?: Record<string, string> }): Promise<ApiResponse<T>>;
+  /** Creates a room as `owner` and returns its body (asserts 201). */
+  createRoom(owner: Session, body?: Record<string, unknown>): Promise<any>;
+  ivs: IVSRealTimeClient;
+  /** POST /_emulator/join with a participant token. */
+  join(token: string): Promise<ApiResponse>;
+  participants(roomId: string): Promise<Array<{ participantId: string; userId: string; state: string; capabilities: string[] }>>;
+  /** Every item in the table (for "nothing changed" checks). */
+  scanTable(): Promise<Array<Record<string, unknown>>>;
+}
+
+export async function startTestStack(options: StackOptions = {}): Promise<TestStack> {
+  const stack = await startStack({ port: 0, logLevel: "ERROR", ...options });
+  const url = stack.url;
+  const sessions = new Map<string, Session>();
+  const ivs = new IVSRealTimeClient({
+    endpoint: stack.ivs.url, region: stack.info.region, credentials: { accessKeyId: "local", secretAccessKey: "local" }, maxAttempts: 1,
+  });
+  const ddb = new DynamoDBClient({ endpoint: stack.dynamodb.directEndpoint, region: stack.info.region, credentials: { accessKeyId: "local", secretAccessKey: "local" } });
+
+  const call = async (method: string, target: string, init: { headers?: Record<string, string>; body?: string }): Promise<ApiResponse> => {
+    const response = await fetch(target, { method, headers: init.headers ?? {}, ...(init.body !== undefined ? { body: init.body } : {}) });
+    const text = await response.text();
+    let body: unknown = undefined;
+    try { body = text ? JSON.parse(text) : undefined; } catch { body = text; }
+    return { status: response.status, headers: response.headers, body, text };
+  };
+
+  const t: TestStack = {
+    stack,
+    url,
+    ivs,
+    async login(username, opts = {}) {
+      const key = JSON.stringify([username, opts]);
+      const cached = sessions.get(key);
+      if (cached) return cached;
+      const r = await call("POST", `${url}/dev/login`, { headers: { "content-type": "application/json" }, body: JSON.stringify({ username, ...opts }) });
+      if (r.status !== 200) throw new Error(`login failed: ${r.status} ${r.text}`);
+      const session = { username, sub: r.body.sub, idToken: r.body.idToken, accessToken: r.body.accessToken };
+      sessions.set(key, session);
+      return session;
+    },
+    async api(method, path, opts = {}) {
+      const headers: Record<string, string> = { ...opts.headers };
+      const token = opts.token ?? opts.as?.idToken;
+      if (token !== undefined) headers.authorization = `Bearer ${token}`;
+      let body: string | undefined;
+      if (opts.rawBody !== undefined) body = opts.rawBody;
+      else if (opts.body !== undefined) {
+        body = JSON.stringify(opts.body);
+        headers["content-type"] ??= "application/json";
+      }
+      return call(method, `${url}${path}`, { headers, ...(body !== undefined ? { body } : {}) });
+    },
+    async createRoom(owner, body = {}) {
+      const r = await t.api("POST", "/rooms", { as: owner, body });
+      if (r.status !== 201) throw new Error(`createRoom failed: ${r.status} ${r.text}`);
+      return r.body;
+    },
+    join(token) {
+      return call("POST", `${stack.ivs.url}/_emulator/join`, { headers: { "content-type": "application/json" }, body: JSON.stringify({ token }) });
+    },
+    async participants(roomId) {
+      const r = await call("GET", `${stack.ivs.url}/_emulator/stages/${roomId}/participants`, {});
+      return r.body.participants;
+    },
+    async scanTable() {
+      const items: Array<Record<string, unknown>> = [];
+      let start: Record<string, any> | undefined;
+      do {
+        const out = await ddb.send(new ScanCommand({ TableName: stack.info.tableName, ConsistentRead: true, ...(start ? { ExclusiveStartKey: start } : {}) }));
+        items.push(...(out.Items ?? []));
+        start = out.LastEvaluatedKey;
+      } while (start);
+      return items.sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
+    },
+  };
+  return t;
+}
+
+/** Starts the stack before the file's tests and stops it after. Use the returned getter inside tests. */
+export function useStack(options: StackOptions = {}): () => TestStack {
+  let current: TestStack | undefined;
+  beforeAll(async () => { current = await startTestStack(options); }, 120_000);
+  afterAll(async () => { await current?.stack.close(); }, 60_000);
+  return () => {
+    if (!current) throw new Error("the stack is not started");
+    return current;
+  };
+}
