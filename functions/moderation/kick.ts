@@ -7,7 +7,6 @@ import { disconnectAll } from "#shared/moderation/disconnect.ts";
 import { accessRoom, requireModerator } from "#shared/rooms/access.ts";
 import { appendAudit } from "#shared/store/audit.ts";
 import { putBan, type Ban } from "#shared/store/bans.ts";
-import { getMember } from "#shared/store/members.ts";
 import { findParticipantOwner, listUserParticipants } from "#shared/store/participants.ts";
 import { ID_PATTERN, integer, object, pathParameter, string, validate } from "#shared/validation.ts";
 
@@ -41,11 +40,6 @@ export async function kick(deps: DepsWithQueue, request: AuthenticatedRequest): 
   if ((targetIsOwner || targetIsAdmin) && !caller.isAdmin) throw new ForbiddenError("a moderator may not kick the room's owner or an admin");
   const banMinutes = input.banMinutes ?? 0;
   if (banMinutes > 0 && (targetIsOwner || targetIsAdmin)) throw new ForbiddenError("nobody can ban the room's owner or an admin");
-  // A moderator who is not the owner or an admin may not kick another moderator member.
-  if (!caller.isAdmin && caller.userId !== room.ownerId) {
-    const member = await getMember(deps.db, roomId, targetUser);
-    if (member && room.policy.roles[member.role]?.moderator) throw new ForbiddenError("only the owner or an admin may kick a moderator");
-  }
 
   let ban: Ban | null = null;
   if (banMinutes > 0) {

@@ -43,12 +43,13 @@ export async function issueToken(deps: TokenDeps, request: AuthenticatedRequest)
     createdAt: new Date(now).toISOString(),
   }, { now: deps.now(), rateLimit });
   // The token is only handed out once recorded; otherwise it is dropped unseen.
-  if (outcome === "banned") {
-    const again = await readTokenDecisionInputs(deps.db, roomId, caller.userId, deps.now());
-    throw new BannedError(new Date(again.ban?.untilMs ?? deps.now()).toISOString());
+  if (outcome.kind === "banned") {
+    // A ban written while IVS was issuing the token: the transaction refused it.
+    const untilMs = outcome.untilMs ?? (await readTokenDecisionInputs(deps.db, roomId, caller.userId, deps.now())).ban?.untilMs;
+    throw new BannedError(new Date(untilMs ?? deps.now()).toISOString());
   }
-  if (outcome === "room_gone") throw new NotFoundError(`room ${roomId} does not exist`);
-  if (outcome === "rate_limited") throw new RateLimitedError(`at most ${rateLimit} tokens per minute per room`, secondsToNextMinute(deps.now()));
+  if (outcome.kind === "room_gone") throw new NotFoundError(`room ${roomId} does not exist`);
+  if (outcome.kind === "rate_limited") throw new RateLimitedError(`at most ${rateLimit} tokens per minute per room`, secondsToNextMinute(deps.now()));
 
   return {
     status: 200,

@@ -28,17 +28,29 @@ export async function appendAudit(db: Db, roomId: string, entry: AuditEntry): Pr
   })));
 }
 
+/**
+ * One page, newest first. One item more than asked for is read, so that a page that ends the trail says so (no
+ * cursor to an empty page); `lastKey` is the key of the page's last entry when more may follow.
+ */
 export async function listAudit(db: Db, roomId: string, limit: number, startKey?: Record<string, unknown>) {
   const out = await dynamo(() => db.doc.send(new QueryCommand({
     TableName: db.table,
     KeyConditionExpression: "pk = :pk AND begins_with(sk, :p)",
     ExpressionAttributeValues: { ":pk": auditPk(roomId), ":p": "E#" },
     ScanIndexForward: false,
-    Limit: limit,
+    Limit: limit + 1,
     ...(startKey ? { ExclusiveStartKey: startKey } : {}),
   })));
-  const entries = (out.Items ?? []).map(({ at, actor, action, target, detail }) => ({ at, actor, action, target, detail }) as AuditEntry);
-  return { entries, lastKey: out.LastEvaluatedKey as { pk: string; sk: string } | undefined };
+  const items = out.Items ?? [];
+  const page = items.slice(0, limit);
+  const entries = page.map(({ at, actor, action, target, detail }) => ({ at, actor, action, target, detail }) as AuditEntry);
+  const last = page[page.length - 1];
+  // More than a page read: continue after the page's last entry. Fewer, yet DynamoDB stopped early (its 1 MB
+  // page): continue where it stopped.
+  const lastKey = items.length > limit && last
+    ? { pk: String(last.pk), sk: String(last.sk) }
+    : (out.LastEvaluatedKey as { pk: string; sk: string } | undefined);
+  return { entries, lastKey };
 }
 
 export async function markAuditOfDeletedRoom(db: Db, roomId: string, deletedBy: string, now: number): Promise<void> {

@@ -56,7 +56,15 @@ export async function readTokenDecisionInputs(db: Db, roomId: string, userId: st
   };
 }
 
-export type RecordOutcome = "recorded" | "banned" | "room_gone" | "rate_limited";
+export type RecordOutcome =
+  | { kind: "recorded" }
+  /** A ban appeared after the decision; `untilMs` when DynamoDB returned the ban item with the cancellation. */
+  | { kind: "banned"; untilMs: number | undefined }
+  | { kind: "room_gone" }
+  | { kind: "rate_limited" };
+
+/** Attempts of the recording transaction when DynamoDB cancels it for a conflict with a concurrent one. */
+const MAX_CONFLICT_ATTEMPTS = 3;
 
 /**
  * One transaction: fails if a ban appeared meanwhile, if the room is gone, or if the caller's count for this
@@ -75,6 +83,8 @@ export async function recordIssuedParticipant(
         Key: { pk, sk: banSk(participant.userId) },
         ConditionExpression: "attribute_not_exists(pk) OR untilMs <= :now",
         ExpressionAttributeValues: { ":now": opts.now },
+        // The ban comes back with the cancellation, so its end is known without another read.
+        ReturnValuesOnConditionCheckFailure: "ALL_OLD" as const,
       },
     },
     { ConditionCheck: { TableName: db.table, Key: { pk, sk: ROOM_SK }, ConditionExpression: "attribute_exists(pk)" } },
@@ -91,18 +101,34 @@ export async function recordIssuedParticipant(
       },
     }]),
   ];
-  try {
-    await db.doc.send(new TransactWriteCommand({ TransactItems: items }));
-    return "recorded";
-  } catch (error) {
-    const reasons = cancellationReasons(error);
-    if (reasons) {
-      if (reasons[0] === "ConditionalCheckFailed") return "banned";
-      if (reasons[1] === "ConditionalCheckFailed") return "room_gone";
-      if (reasons[4] === "ConditionalCheckFailed") return "rate_limited";
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await db.doc.send(new TransactWriteCommand({ TransactItems: items }));
+      return { kind: "recorded" };
+    } catch (error) {
+      const reasons = cancellationReasons(error);
+      if (reasons) {
+        if (reasons[0] === "ConditionalCheckFailed") return { kind: "banned", untilMs: cancelledBanUntil(error) };
+        if (reasons[1] === "ConditionalCheckFailed") return { kind: "room_gone" };
+        if (reasons[4] === "ConditionalCheckFailed") return { kind: "rate_limited" };
+        // DynamoDB cancels (rather than queues) a transaction that meets another one on the same item, e.g. the
+        // same user's token counter: nothing was written, so try again a few times before answering 503.
+        if (reasons.includes("TransactionConflict") && attempt < MAX_CONFLICT_ATTEMPTS) {
+          await new Promise((r) => setTimeout(r, Math.random() * 25 * 2 ** attempt));
+          continue;
+        }
+      }
+      return mapDynamoError(error);
     }
-    return mapDynamoError(error);
   }
+}
+
+/** `untilMs` of the ban item returned (ALL_OLD) with a cancelled transaction: wire format (`{N}`) or plain. */
+function cancelledBanUntil(error: unknown): number | undefined {
+  const item = (error as { CancellationReasons?: Array<{ Item?: Record<string, unknown> }> }).CancellationReasons?.[0]?.Item;
+  const value = item?.untilMs;
+  const untilMs = Number(typeof value === "object" && value !== null ? (value as { N?: unknown }).N : value);
+  return value !== undefined && Number.isFinite(untilMs) ? untilMs : undefined;
 }
 
 /** A participant still counts while its token is unexpired or expired less than 24 h ago. */

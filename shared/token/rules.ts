@@ -29,6 +29,8 @@ export function planToken(
 ): TokenPlan {
   const allowed = role.definition.capabilities;
   const capabilities = input.capabilities ?? [...allowed];
+  // IVS reads an empty or missing list as PUBLISH and SUBSCRIBE: a role that grants nothing gets no token.
+  if (capabilities.length === 0) throw new ForbiddenError(`role ${role.name} has no capabilities in this room`);
   const missing = capabilities.filter((c) => !allowed.includes(c));
   if (missing.length > 0) throw new ForbiddenError(`role ${role.name} does not have the capability ${missing.join(", ")}`);
 
