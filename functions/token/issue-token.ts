@@ -9,7 +9,8 @@ import { planToken, tokenInput } from "#shared/token/rules.ts";
 import { pathParameter, validate } from "#shared/validation.ts";
 import type { TokenIssuer } from "./issuers.ts";
 
-export interface TokenDeps extends Deps {
+/** The token path needs no IVS client of its own: the issuer holds one in API mode, none when self-signed. */
+export interface TokenDeps extends Omit<Deps, "ivs"> {
   issuer: TokenIssuer;
 }
 

@@ -1,32 +1,47 @@
-// TOKEN_MODE=self-signed: tokens signed here with the key from the secret store, read once at init and re-read
-// in the background every KEY_REFRESH_MS so that a rotation reaches warm containers. No IVS call.
+// TOKEN_MODE=self-signed: tokens signed here with the key from the secret store, read at init and re-read in the
+// background every KEY_REFRESH_MS so that a rotation reaches warm containers. No IVS call. If the key cannot be
+// read, requests get 503 (and the read is tried again) instead of the container failing its init.
 import type { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
+import { UpstreamUnavailableError } from "#shared/errors.ts";
 import { KEY_REFRESH_MS } from "#shared/keys/rotate.ts";
 import { loadSigningKey } from "#shared/keys/signing-key.ts";
 import { logger } from "#shared/logger.ts";
 import { signParticipantToken, type SigningKey } from "#shared/token/self-signed.ts";
 import type { TokenIssuer } from "./issuers.ts";
 
+/** After a failed read, the next request tries again no sooner than this. */
+const RETRY_AFTER_FAILURE_MS = 5_000;
+
 export async function selfSignedTokenIssuer(secrets: SecretsManagerClient, secretId: string): Promise<TokenIssuer> {
-  let key: SigningKey = await loadSigningKey(secrets, secretId);
-  let loadedAt = Date.now();
-  let refreshing = false;
-  const refresh = () => {
-    if (refreshing || Date.now() - loadedAt < KEY_REFRESH_MS) return;
-    refreshing = true;
-    loadSigningKey(secrets, secretId).then(
+  let key: SigningKey | undefined;
+  let loadedAt = 0;
+  let failedAt = 0;
+  let loading: Promise<void> | undefined;
+  const load = () => {
+    loading ??= loadSigningKey(secrets, secretId).then(
       (next) => {
-        if (next.publicKeyArn !== key.publicKeyArn) logger.info("signing key rotated", { publicKeyArn: next.publicKeyArn });
+        if (key && next.publicKeyArn !== key.publicKeyArn) logger.info("signing key rotated", { publicKeyArn: next.publicKeyArn });
         key = next;
         loadedAt = Date.now();
       },
-      (error: unknown) => logger.warn("signing key refresh failed; still signing with the previous key", { error: (error as Error).message }),
-    ).finally(() => { refreshing = false; });
+      (error: unknown) => {
+        failedAt = Date.now();
+        logger.warn("signing key could not be read", { error: (error as Error).message });
+      },
+    ).finally(() => { loading = undefined; });
+    return loading;
   };
+  await load();
   return {
     async issue(request) {
-      refresh();
-      return signParticipantToken(key, request, Date.now());
+      const now = Date.now();
+      if (!key) {
+        if (now - failedAt >= RETRY_AFTER_FAILURE_MS) await load();
+        if (!key) throw new UpstreamUnavailableError("the token signing key is not available", Math.ceil(RETRY_AFTER_FAILURE_MS / 1000));
+      } else if (now - loadedAt >= KEY_REFRESH_MS && now - failedAt >= RETRY_AFTER_FAILURE_MS) {
+        void load();
+      }
+      return signParticipantToken(key, request, now);
     },
   };
 }
