@@ -41,7 +41,8 @@ export function compileRoutes(routes: RouteBinding[]): CompiledRoute[] {
         const d = (b.specificity[i] ?? -1) - (a.specificity[i] ?? -1);
         if (d !== 0) return d;
       }
-      return 0;
+      // Same path: a route for the method beats ANY.
+      return Number(a.method === "ANY") - Number(b.method === "ANY");
     });
 }
 
@@ -110,16 +111,15 @@ export function createHttpApi(options: HttpApiOptions) {
     if (body.length > MAX_PAYLOAD_BYTES) return message(res, 413, "Request Entity Too Large", cors);
 
     const event = toEvent(req, url, body, matched.route, matched.params, options.accountId, apiId);
-    let result: unknown;
+    let out: ReturnType<typeof fromResult>;
     try {
-      result = await matched.route.runtime.invoke(event);
+      out = fromResult(await matched.route.runtime.invoke(event));
     } catch (error) {
-      // What API Gateway answers when the integration times out or the function throws.
+      // What API Gateway answers when the integration times out, the function throws or its result is malformed.
       if (error instanceof FunctionTimeoutError) return message(res, 503, "Service Unavailable", cors);
       console.error(String(error));
       return message(res, 500, "Internal Server Error", cors);
     }
-    const out = fromResult(result);
     send(res, out.status, { ...out.headers, ...cors, "apigw-requestid": event.requestContext.requestId }, out.body);
   };
 }
@@ -134,16 +134,20 @@ export function toEvent(
   req: IncomingMessage, url: URL, body: Buffer, route: RouteDefinition, pathParameters: Record<string, string>,
   accountId: string, apiId: string,
 ): APIGatewayProxyEventV2 {
-  const headers: Record<string, string> = {};
+  // Null-prototype maps: a header or query parameter named `constructor` or `__proto__` is data like any other.
+  const headers: Record<string, string> = Object.create(null) as Record<string, string>;
   let cookies: string[] | undefined;
   for (let i = 0; i < req.rawHeaders.length; i += 2) {
     const name = req.rawHeaders[i]!.toLowerCase();
     const value = req.rawHeaders[i + 1]!;
     if (name === "cookie") { cookies = [...(cookies ?? []), ...value.split(/;\s*/)]; continue; }
-    headers[name] = name in headers ? `${headers[name]},${value}` : value;
+    headers[name] = Object.hasOwn(headers, name) ? `${headers[name]},${value}` : value;
   }
-  const query: Record<string, string> = {};
-  for (const [k, v] of url.searchParams) query[k] = k in query ? `${query[k]},${v}` : v;
+  const query: Record<string, string> = Object.create(null) as Record<string, string>;
+  for (const [k, v] of url.searchParams) query[k] = Object.hasOwn(query, k) ? `${query[k]},${v}` : v;
+  // As sent: the WHATWG URL would re-encode some characters of the query.
+  const rawUrl = req.url ?? "/";
+  const rawQueryString = rawUrl.includes("?") ? rawUrl.slice(rawUrl.indexOf("?") + 1) : "";
   const now = new Date();
   const requestId = randomUUID();
   const contentType = headers["content-type"] ?? "";
@@ -152,7 +156,7 @@ export function toEvent(
     version: "2.0",
     routeKey: route.routeKey,
     rawPath: url.pathname,
-    rawQueryString: url.search.slice(1),
+    rawQueryString,
     ...(cookies ? { cookies } : {}),
     headers,
     ...(Object.keys(query).length ? { queryStringParameters: query } : {}),
@@ -187,14 +191,29 @@ function formatApiGatewayTime(d: Date): string {
   return `${p(d.getUTCDate())}/${months[d.getUTCMonth()]}/${d.getUTCFullYear()}:${p(d.getUTCHours())}:${p(d.getUTCMinutes())}:${p(d.getUTCSeconds())} +0000`;
 }
 
-/** Payload 2.0 response mapping: a structured result, or anything else as a 200 JSON body. */
+export class MalformedResultError extends Error {}
+
+/**
+ * Payload 2.0 response mapping: a structured result, or anything else as a 200 JSON body (a string is the body
+ * itself). A structured result API Gateway cannot use throws MalformedResultError (API Gateway answers 500).
+ */
 export function fromResult(result: unknown): { status: number; headers: Record<string, string | string[]>; body?: string | Buffer } {
   if (result && typeof result === "object" && "statusCode" in result) {
-    const r = result as { statusCode: number; headers?: Record<string, string>; body?: string; isBase64Encoded?: boolean; cookies?: string[] };
-    const headers: Record<string, string | string[]> = { ...(r.headers ?? {}) };
-    if (r.cookies?.length) headers["set-cookie"] = r.cookies;
-    const body = r.body === undefined ? undefined : r.isBase64Encoded ? Buffer.from(r.body, "base64") : r.body;
-    return { status: r.statusCode, headers, ...(body !== undefined ? { body } : {}) };
+    const r = result as { statusCode: unknown; headers?: unknown; body?: unknown; isBase64Encoded?: unknown; cookies?: unknown };
+    const malformed = (why: string) => new MalformedResultError(`malformed Lambda proxy response: ${why}`);
+    if (!Number.isInteger(r.statusCode) || (r.statusCode as number) < 100 || (r.statusCode as number) > 599) throw malformed("statusCode");
+    if (r.headers !== undefined && (typeof r.headers !== "object" || r.headers === null || Array.isArray(r.headers))) throw malformed("headers");
+    const headers: Record<string, string | string[]> = {};
+    for (const [name, value] of Object.entries((r.headers ?? {}) as Record<string, unknown>)) {
+      if (!["string", "number", "boolean"].includes(typeof value)) throw malformed(`header ${name}`);
+      headers[name] = String(value);
+    }
+    if (r.cookies !== undefined && (!Array.isArray(r.cookies) || r.cookies.some((c) => typeof c !== "string"))) throw malformed("cookies");
+    if (Array.isArray(r.cookies) && r.cookies.length) headers["set-cookie"] = r.cookies as string[];
+    if (r.body !== undefined && r.body !== null && typeof r.body !== "string") throw malformed("body");
+    const text = typeof r.body === "string" ? r.body : undefined;
+    const body = text === undefined ? undefined : r.isBase64Encoded === true ? Buffer.from(text, "base64") : text;
+    return { status: r.statusCode as number, headers, ...(body !== undefined ? { body } : {}) };
   }
-  return { status: 200, headers: { "content-type": "application/json" }, body: JSON.stringify(result ?? null) };
+  return { status: 200, headers: { "content-type": "application/json" }, body: typeof result === "string" ? result : JSON.stringify(result ?? null) };
 }

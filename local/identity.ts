@@ -36,7 +36,13 @@ export function subFor(username: string, userPoolId: string): string {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }
 
-export function createLocalIdentity(opts: { region?: string; userPoolId?: string; clientId?: string } = {}): LocalIdentity {
+export function createLocalIdentity(opts: {
+  region?: string;
+  userPoolId?: string;
+  clientId?: string;
+  /** The pool's UsernameConfiguration.CaseSensitive (Cognito's default: true). */
+  caseSensitiveUsernames?: boolean;
+} = {}): LocalIdentity {
   const region = opts.region ?? "us-east-1";
   const userPoolId = opts.userPoolId ?? `${region}_LocalPool1`;
   const clientId = opts.clientId ?? "stagepasslocalclient0000001";
@@ -60,7 +66,8 @@ export function createLocalIdentity(opts: { region?: string; userPoolId?: string
     jwks: { keys: [jwk] },
     signClaims,
     login({ username, groups = [], preferredUsername }) {
-      const sub = subFor(username, userPoolId);
+      // In a case-insensitive pool, Alice and alice are one user, with one sub.
+      const sub = subFor(opts.caseSensitiveUsernames === false ? username.toLowerCase() : username, userPoolId);
       const now = Math.floor(Date.now() / 1000);
       const expiresIn = 3600;
       const common = {

@@ -21,21 +21,27 @@ export async function startFunction(built: BuiltFunction, env: Record<string, st
   const timeoutMs = built.definition.timeoutSeconds * 1000;
   let worker: Worker;
   let ready: Promise<void>;
-  const pending = new Map<string, { resolve(v: unknown): void; reject(e: Error): void; timer: NodeJS.Timeout }>();
+  let closing = false;
+  const pending = new Map<string, { resolve(v: unknown): void; reject(e: Error): void; timer: NodeJS.Timeout; worker: Worker }>();
 
   const spawn = () => {
-    worker = new Worker(workerUrl, {
+    const w = new Worker(workerUrl, {
       env,
       workerData: { bundlePath: built.bundlePath, exportName: built.exportName, functionName: name, memorySize: built.definition.memorySize },
     });
-    worker.unref();
+    worker = w;
+    w.unref();
+    let initialised = false;
     ready = new Promise<void>((resolve, reject) => {
-      worker.once("message", (m: { type: string; error?: string }) =>
-        m.type === "ready" ? resolve() : reject(new FunctionError(`${name} failed to initialise: ${m.error}`)));
-      worker.once("error", reject);
+      w.once("message", (m: { type: string; error?: string }) => {
+        if (m.type !== "ready") return reject(new FunctionError(`${name} failed to initialise: ${m.error}`));
+        initialised = true;
+        resolve();
+      });
+      w.once("error", reject);
     });
     ready.catch(() => undefined);
-    worker.on("message", (m: { id?: string; result?: unknown; error?: string }) => {
+    w.on("message", (m: { id?: string; result?: unknown; error?: string }) => {
       if (!m.id) return;
       const call = pending.get(m.id);
       if (!call) return;
@@ -44,13 +50,19 @@ export async function startFunction(built: BuiltFunction, env: Record<string, st
       if (m.error !== undefined) call.reject(new FunctionError(m.error));
       else call.resolve(m.result);
     });
-    worker.on("error", (error) => {
+    // A sandbox that dies (an uncaught error, process.exit, or replaced after a timeout) fails the calls it
+    // still had; if it was the current one, Lambda would start a fresh one for the next call, and so do we.
+    const died = (why: string) => {
       for (const [id, call] of pending) {
+        if (call.worker !== w) continue;
         clearTimeout(call.timer);
-        call.reject(new FunctionError(`${name} crashed: ${error.message}`));
+        call.reject(new FunctionError(`${name} ${why}`));
         pending.delete(id);
       }
-    });
+      if (w === worker && initialised && !closing) spawn();
+    };
+    w.on("error", (error) => died(`crashed: ${error.message}`));
+    w.on("exit", (code) => died(`exited with code ${code}`));
   };
   spawn();
   await ready!;
@@ -58,23 +70,25 @@ export async function startFunction(built: BuiltFunction, env: Record<string, st
   return {
     name,
     async invoke(event) {
+      if (closing) throw new FunctionError(`${name} is stopped`);
       await ready;
       const id = randomUUID();
       const deadline = Date.now() + timeoutMs;
+      const target = worker;
       return new Promise((resolve, reject) => {
         const timer = setTimeout(() => {
           pending.delete(id);
           reject(new FunctionTimeoutError(`${name} timed out after ${timeoutMs} ms`));
           // Lambda discards a sandbox whose invocation timed out; so do we.
-          const old = worker;
-          spawn();
-          void old.terminate();
+          if (target === worker && !closing) spawn();
+          void target.terminate();
         }, timeoutMs);
-        pending.set(id, { resolve, reject, timer });
-        worker.postMessage({ id, event, deadline, requestId: id });
+        pending.set(id, { resolve, reject, timer, worker: target });
+        target.postMessage({ id, event, deadline, requestId: id });
       });
     },
     async close() {
+      closing = true;
       for (const call of pending.values()) clearTimeout(call.timer);
       await worker.terminate();
     },

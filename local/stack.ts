@@ -1,7 +1,9 @@
 // The offline stack: the template's functions behind a local HTTP API, with DynamoDB Local, the IVS emulator,
 // the local identity and the queue stand-in. Only the environment differs from AWS: endpoints and JWKS location.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import { buildAll, type BuiltFunction } from "./build.ts";
+import { rm } from "node:fs/promises";
+import { join } from "node:path";
+import { buildAll, buildRoot, type BuiltFunction } from "./build.ts";
 import { createHttpApi, resolvedCors, type RouteBinding } from "./http-api.ts";
 import { createLocalIdentity, USERNAME_PATTERN, type LocalIdentity } from "./identity.ts";
 import { createTableFromTemplate, startDynamoDb, type LocalDynamoDb } from "./dynamodb.ts";
@@ -63,8 +65,12 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const cleanups: Array<() => Promise<void>> = [];
   const closeAll = async () => { for (const c of cleanups.reverse()) await c().catch(() => undefined); };
 
+  const buildDir = join(buildRoot, `stack-${process.pid}-${Date.now().toString(36)}`);
+  cleanups.push(() => rm(buildDir, { recursive: true, force: true }));
   try {
-    const identity = createLocalIdentity({ region });
+    const userPool = Object.values(template.Resources).find((r) => r.Type === "AWS::Cognito::UserPool");
+    const usernames = userPool?.Properties?.UsernameConfiguration as { CaseSensitive?: unknown } | undefined;
+    const identity = createLocalIdentity({ region, caseSensitiveUsernames: usernames?.CaseSensitive !== false });
     const jwksServer = await listen(createServer((req, res) => {
       if (req.url === `/${identity.userPoolId}/.well-known/jwks.json`) return json(res, 200, identity.jwks);
       json(res, 404, { message: "Not Found" });
@@ -72,13 +78,25 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     cleanups.push(() => closeServer(jwksServer.server));
     const jwksUri = `${jwksServer.url}/${identity.userPoolId}/.well-known/jwks.json`;
 
-    const [ivs, dynamodb, queues, built] = await Promise.all([
+    // A port in use fails the start now, not after DynamoDB Local and the builds (it is bound only at the end).
+    if (options.port) await closeServer((await listen(createServer(), options.port)).server);
+
+    // Started together; whichever part started is stopped again if another fails (Java missing, a build error).
+    const parts = await Promise.allSettled([
       startIvsEmulator({ port: 0, region, accountId, enforceRates: options.enforceIvsRates ?? false }),
       startDynamoDb({ region }),
       startQueueServer({ region, accountId }),
-      buildAll(template),
-    ]);
-    cleanups.push(() => ivs.close(), () => dynamodb.close(), () => queues.close());
+      // Each stack builds into its own folder, so that stacks side by side never read a half-written bundle.
+      buildAll(template, buildDir),
+    ] as const);
+    const [ivsPart, dynamodbPart, queuesPart, builtPart] = parts;
+    for (const part of [ivsPart, dynamodbPart, queuesPart]) {
+      if (part.status === "fulfilled") cleanups.push(() => part.value.close());
+    }
+    const failed = parts.find((p) => p.status === "rejected");
+    if (failed) throw failed.reason;
+    const value = <T>(part: PromiseSettledResult<T>): T => (part as PromiseFulfilledResult<T>).value;
+    const [ivs, dynamodb, queues, built] = [value(ivsPart), value(dynamodbPart), value(queuesPart), value(builtPart)];
 
     const table = tableOf(template);
     await createTableFromTemplate(dynamodb.directEndpoint, region, LOCAL_TABLE_NAME, table.properties);

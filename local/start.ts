@@ -3,7 +3,11 @@ import { JavaMissingError } from "./dynamodb.ts";
 import { devEndpoints, startStack } from "./stack.ts";
 
 const started = Date.now();
-const port = Number(process.env.PORT ?? 3000);
+const port = Number(process.env.PORT || 3000);
+if (!Number.isInteger(port) || port < 0 || port > 65535) {
+  console.error(`\n  stagepass: PORT must be a port number (0-65535), not ${JSON.stringify(process.env.PORT)}\n`);
+  process.exit(1);
+}
 
 try {
   const stack = await startStack({ port, env: process.env, enforceIvsRates: process.env.IVS_ENFORCE_RATES === "1" });
@@ -26,7 +30,8 @@ try {
 `);
   let stopping = false;
   const stop = async (signal: string) => {
-    if (stopping) return;
+    // A second Ctrl-C does not wait: exit now (DynamoDB Local is killed by its exit hook, or already stopping).
+    if (stopping) process.exit(130);
     stopping = true;
     console.log(`\n  ${signal}: stopping the offline stack...`);
     await stack.close();

@@ -73,8 +73,11 @@ export interface ResolveContext {
   conditions?: Record<string, Json>;
 }
 
+/** What `Ref AWS::NoValue` resolves to: the property (or list item) that holds it is removed, as CloudFormation does. */
+export const NO_VALUE: unique symbol = Symbol("AWS::NoValue");
+
 export function resolveIntrinsics(value: Json, ctx: ResolveContext): Json {
-  if (Array.isArray(value)) return value.map((v) => resolveIntrinsics(v, ctx));
+  if (Array.isArray(value)) return value.map((v) => resolveIntrinsics(v, ctx)).filter((v) => v !== NO_VALUE);
   if (value === null || typeof value !== "object") return value;
   const obj = value as Record<string, Json>;
   const keys = Object.keys(obj);
@@ -121,6 +124,8 @@ export function resolveIntrinsics(value: Json, ctx: ResolveContext): Json {
       case "Fn::Sub": {
         const [text, vars] = typeof arg === "string" ? [arg, {}] : (arg as [string, Record<string, Json>]);
         return text.replace(/\$\{([^}]+)\}/g, (_, name: string) => {
+          // `${!Literal}` is CloudFormation's escape for a literal `${Literal}`.
+          if (name.startsWith("!")) return `\${${name.slice(1)}}`;
           if (name in vars) return String(resolveIntrinsics(vars[name], ctx));
           if (name.includes(".")) {
             const [logical, attribute] = name.split(".", 2) as [string, string];
@@ -131,10 +136,11 @@ export function resolveIntrinsics(value: Json, ctx: ResolveContext): Json {
       }
     }
   }
-  return Object.fromEntries(keys.map((k) => [k, resolveIntrinsics(obj[k], ctx)]));
+  return Object.fromEntries(keys.map((k) => [k, resolveIntrinsics(obj[k], ctx)]).filter(([, v]) => v !== NO_VALUE));
 }
 
 function ref(name: string, ctx: ResolveContext): Json {
+  if (name === "AWS::NoValue") return NO_VALUE;
   if (name in ctx.parameters) return ctx.parameters[name];
   if (name in ctx.resources) return ctx.resources[name];
   if (ctx.pseudo && name in ctx.pseudo) return ctx.pseudo[name];
@@ -250,7 +256,8 @@ export function parameterDefaults(template: Template): Record<string, unknown> {
   return Object.fromEntries(
     Object.entries(template.Parameters ?? {}).map(([name, p]) => {
       const value = p.Default ?? "";
-      return [name, p.Type === "CommaDelimitedList" ? String(value).split(",").filter(Boolean) : value];
+      // CloudFormation trims each member of a CommaDelimitedList.
+      return [name, p.Type === "CommaDelimitedList" ? String(value).split(",").map((s) => s.trim()).filter(Boolean) : value];
     }),
   );
 }
