@@ -9,8 +9,8 @@ import { getRoomsWithCaller, roomIdsUnder } from "#shared/store/rooms.ts";
 import { ID_PATTERN } from "#shared/validation.ts";
 import { roomView } from "./view.ts";
 
-/** Groups beyond this many are not used for listing (a Cognito user rarely has more). */
-const MAX_LISTING_GROUPS = 25;
+/** Cognito puts a user in at most 100 groups; more in a token would not be Cognito's, and are not queried. */
+const MAX_LISTING_GROUPS = 100;
 
 export async function listRooms(deps: Deps, request: AuthenticatedRequest): Promise<HttpResponse> {
   const { caller } = request;

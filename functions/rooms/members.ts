@@ -63,21 +63,30 @@ function guardModeratorMembership(access: RoomAccess, caller: Caller, existing: 
 }
 
 /**
- * Disconnects the user's participants that hold a capability the user's role now lacks. The user's groups are
- * unknown here (they live in the user's JWT), so the role is resolved from membership and the room alone.
+ * Disconnects the user's participants that hold a capability the user's role now lacks. The user's groups live in
+ * the user's JWT, not here: the role is resolved from membership and the room, and while no membership decides,
+ * a participant issued through a group mapping still shows a group role the user holds. Participants issued to an
+ * admin are left alone (admins are host everywhere).
  */
 async function enforceCapabilities(deps: DepsWithQueue, access: RoomAccess, userId: string, deadline: number) {
   const now = deps.now();
+  const { policy } = access.room;
   const [member, participants] = await Promise.all([
     getMember(deps.db, access.room.roomId, userId),
     listUserParticipants(deps.db, access.room.roomId, userId, now),
   ]);
   if (participants.length === 0) return undefined;
   const decision = resolveRole({
-    userId, groups: [], isAdmin: false, ownerId: access.room.ownerId, policy: access.room.policy, memberRole: member?.role, now,
+    userId, groups: [], isAdmin: false, ownerId: access.room.ownerId, policy, memberRole: member?.role, now,
   });
-  const allowed = new Set(decision.kind === "role" ? access.room.policy.roles[decision.role]!.capabilities : []);
-  const stale = participants.filter((p) => p.capabilities.some((c) => !allowed.has(c)));
+  const allowed = new Set(decision.kind === "role" ? policy.roles[decision.role]!.capabilities : []);
+  if (decision.kind !== "banned" && (member === undefined || !policy.roles[member.role])) {
+    const mapped = new Set(Object.values(policy.groupRoles));
+    for (const p of participants) {
+      if (p.via === "group" && mapped.has(p.role)) for (const c of policy.roles[p.role]?.capabilities ?? []) allowed.add(c);
+    }
+  }
+  const stale = participants.filter((p) => p.via !== "admin" && p.capabilities.some((c) => !allowed.has(c)));
   if (stale.length === 0) return undefined;
   return disconnectAll(
     { ivs: deps.ivs, sqs: deps.sqs, queueUrl: deps.config.disconnectQueueUrl },

@@ -4,6 +4,7 @@ import type { Deps } from "#shared/deps.ts";
 import { NotFoundError } from "#shared/errors.ts";
 import type { AuthenticatedRequest, HttpResponse } from "#shared/http/types.ts";
 import { accessRoom, requireModerator } from "#shared/rooms/access.ts";
+import { resolveRole } from "#shared/rooms/resolve-role.ts";
 import type { RoomRecord } from "#shared/rooms/room.ts";
 import { appendAudit } from "#shared/store/audit.ts";
 import { replaceRoom } from "#shared/store/rooms.ts";
@@ -40,5 +41,11 @@ export async function updateRoom(deps: Deps, request: AuthenticatedRequest): Pro
     detail: { fields: Object.keys(input) },
   });
   const live = await liveState(deps, after.stageArn, request.deadline);
-  return { status: 200, body: roomView(after, access.role, access.isModerator, live) };
+  // The caller's role under the new policy (a custom role of theirs may be gone, or no longer a moderator).
+  const decision = resolveRole({
+    userId: request.caller.userId, groups: request.caller.groups, isAdmin: request.caller.isAdmin, ownerId: after.ownerId,
+    policy: after.policy, memberRole: access.inputs.memberRole, now: deps.now(),
+  });
+  const role = decision.kind === "role" ? decision.role : access.role;
+  return { status: 200, body: roomView(after, role, decision.kind === "role" && after.policy.roles[role]!.moderator, live) };
 }

@@ -74,6 +74,8 @@ export function createCognitoAuthenticator(config: Config): Authenticator & { re
         if (error instanceof JwtBaseError) throw new UnauthorizedError(`the JWT is not valid: ${error.message}`, { cause: error });
         throw new UnauthorizedError("the JWT is not valid", { cause: error });
       }
+      // aws-jwt-verify checks exp only when present; Cognito always sets it, so a token without one is not Cognito's.
+      if (typeof claims.exp !== "number") throw new UnauthorizedError("the JWT has no exp claim");
       const iat = claims.iat;
       if (typeof iat === "number" && iat > Date.now() / 1000 + CLOCK_SKEW_SECONDS) {
         throw new UnauthorizedError("the JWT was issued in the future");

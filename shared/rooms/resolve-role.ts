@@ -28,7 +28,11 @@ export function resolveRole(u: RoleInputs): RoleDecision {
     .map((g) => (Object.hasOwn(u.policy.groupRoles, g) ? u.policy.groupRoles[g] : undefined))
     .filter((r): r is string => r !== undefined && u.policy.roles[r] !== undefined);
   if (mapped.length > 0) {
-    const strongest = mapped.reduce((best, r) => (compareRoles(u.policy.roles[r]!, u.policy.roles[best]!) > 0 ? r : best));
+    // Strongest first; equally strong roles are told apart by name, so the order of the JWT's groups never matters.
+    const strongest = mapped.reduce((best, r) => {
+      const order = compareRoles(u.policy.roles[r]!, u.policy.roles[best]!);
+      return order > 0 || (order === 0 && r < best) ? r : best;
+    });
     return { kind: "role", role: strongest, reason: "group" };
   }
   if (u.policy.access === "open") return { kind: "role", role: u.policy.defaultRole, reason: "open" };

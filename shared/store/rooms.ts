@@ -19,12 +19,32 @@ export function fromRoomItem(item: Record<string, unknown>): RoomRecord {
   return room as unknown as RoomRecord;
 }
 
-export async function putNewRoom(db: Db, room: RoomRecord): Promise<void> {
+/**
+ * Writes a new room and its visibility items in one transaction, with `alongside` (the idempotency record) as the
+ * second item: "taken" when that item's condition failed, so that nothing was written. `deadline` bounds the write,
+ * so that a caller has time left to undo what came before it (the stage).
+ */
+export async function putNewRoom(
+  db: Db, room: RoomRecord, opts: { alongside?: TransactItem; deadline?: number } = {},
+): Promise<"created" | "taken"> {
   const items: TransactItem[] = [
     { Put: { TableName: db.table, Item: roomItem(room), ConditionExpression: "attribute_not_exists(pk)" } },
+    ...(opts.alongside ? [opts.alongside] : []),
     ...visibilityKeys(room).map((key) => ({ Put: { TableName: db.table, Item: visItem(room.roomId, key) } })),
   ];
-  await dynamo(() => db.doc.send(new TransactWriteCommand({ TransactItems: items })));
+  const budget = opts.deadline === undefined ? undefined : Math.max(250, opts.deadline - Date.now());
+  try {
+    await db.doc.send(new TransactWriteCommand({ TransactItems: items }), budget === undefined ? {} : { abortSignal: AbortSignal.timeout(budget) });
+    return "created";
+  } catch (error) {
+    // Cancelled transactions write nothing: the item alongside was taken, or is being written by a racing request.
+    const reasons = cancellationReasons(error);
+    const reason = opts.alongside ? reasons?.[1] : undefined;
+    if (reason === "ConditionalCheckFailed" || reason === "TransactionConflict") return "taken";
+    // A room with this id already exists (stage ids are unique, so this is not expected): it is not ours to undo.
+    if (reasons?.[0] === "ConditionalCheckFailed") throw new ConflictError(`room ${room.roomId} already exists`);
+    return mapDynamoError(error);
+  }
 }
 
 export async function getRoom(db: Db, roomId: string): Promise<RoomRecord | undefined> {
