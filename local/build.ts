@@ -36,7 +36,8 @@ export function esbuildOptionsFor(fn: FunctionDefinition, outdir: string): Build
     target: (p.Target as string | undefined) ?? "es2020",
     minify: Boolean(p.Minify ?? true),
     sourcemap: Boolean(p.Sourcemap ?? false),
-    ...(p.MainFields ? { mainFields: p.MainFields as string[] } : {}),
+    // SAM passes MainFields as one `--main-fields=<value>`: a comma-separated string (a YAML list would reach esbuild as "['module', 'main']").
+    ...(p.MainFields ? { mainFields: Array.isArray(p.MainFields) ? (p.MainFields as string[]) : String(p.MainFields).split(",") } : {}),
     ...(p.External ? { external: p.External as string[] } : {}),
     ...(p.OutExtension ? { outExtension: listToRecord(p.OutExtension) } : {}),
     ...(p.Banner ? { banner: listToRecord(p.Banner) } : {}),
