@@ -76,6 +76,17 @@ describe("JWT attacks", () => {
     expect(s.stack.ivs.requestCounts()).toEqual({});
   });
 
+  it.each([
+    ["not JSON", { "content-type": "application/json" }, "{not json"],
+    ["another content type", { "content-type": "text/plain" }, "hello"],
+    ["over 16 KiB", { "content-type": "application/json" }, JSON.stringify({ name: "x".repeat(20_000) })],
+  ])("an anonymous request with a body %s gets 401: authentication comes before the body is read", async (_name, headers, rawBody) => {
+    const s = stack();
+    const r = await s.api("POST", "/rooms", { headers, rawBody });
+    expect(r.status).toBe(401);
+    expect(r.body.code).toBe("unauthorized");
+  });
+
   it("a well-formed token built the same way is accepted (the attacks above fail for their own reason)", async () => {
     const s = stack();
     const owner = await s.login("jwt-owner");

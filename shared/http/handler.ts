@@ -5,7 +5,7 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context
 import { NotFoundError, ProblemError } from "../errors.ts";
 import { logger } from "../logger.ts";
 import type { Authenticator } from "../auth/authenticator.ts";
-import { parseRequest } from "./request.ts";
+import { parseBody, parseEnvelope } from "./request.ts";
 import { problemResponse, toResult } from "./response.ts";
 import type { AuthenticatedRequest, HttpRequest, RouteHandler, RouteTable } from "./types.ts";
 
@@ -23,11 +23,14 @@ export function createHttpHandler(
     const started = Date.now();
     let status = 500;
     try {
-      const request = parseRequest(event, context);
-      const route = Object.hasOwn(routes, request.routeKey) ? routes[request.routeKey] : undefined;
-      if (!route) throw new NotFoundError(`no route for ${request.routeKey}`);
-      const handled = authenticator
-        ? await (route as RouteHandler<AuthenticatedRequest>)({ ...request, caller: await authenticator.authenticate(request.headers) })
+      const envelope = parseEnvelope(event, context);
+      const route = Object.hasOwn(routes, envelope.routeKey) ? routes[envelope.routeKey] : undefined;
+      if (!route) throw new NotFoundError(`no route for ${envelope.routeKey}`);
+      // Who is asking comes first: an anonymous caller learns nothing about how its body would be read.
+      const caller = authenticator ? await authenticator.authenticate(envelope.headers) : undefined;
+      const request: HttpRequest = { ...envelope, ...parseBody(event, envelope.headers) };
+      const handled = caller
+        ? await (route as RouteHandler<AuthenticatedRequest>)({ ...request, caller })
         : await (route as RouteHandler<HttpRequest>)(request);
       status = handled.status;
       return toResult(handled, requestId);

@@ -7,7 +7,8 @@ export const MAX_BODY_BYTES = 16 * 1024;
 /** Time kept back from the function's timeout to answer with a problem document instead of timing out. */
 export const DEADLINE_MARGIN_MS = 1_500;
 
-export function parseRequest(event: APIGatewayProxyEventV2, context: Pick<Context, "getRemainingTimeInMillis">): HttpRequest {
+/** Everything but the body: enough to route and authenticate before a byte of the body is looked at. */
+export function parseEnvelope(event: APIGatewayProxyEventV2, context: Pick<Context, "getRemainingTimeInMillis">): Omit<HttpRequest, "body" | "rawBody"> {
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(event.headers ?? {})) {
     if (value !== undefined) headers[name.toLowerCase()] = value;
@@ -21,13 +22,12 @@ export function parseRequest(event: APIGatewayProxyEventV2, context: Pick<Contex
     pathParameters: { ...(event.pathParameters ?? {}) } as Record<string, string>,
     query: { ...(event.queryStringParameters ?? {}) } as Record<string, string>,
     headers,
-    ...parseBody(event, headers),
     requestId,
     deadline: Date.now() + Math.max(0, remaining - DEADLINE_MARGIN_MS),
   };
 }
 
-function parseBody(event: APIGatewayProxyEventV2, headers: Record<string, string>): { body: unknown; rawBody: string } {
+export function parseBody(event: APIGatewayProxyEventV2, headers: Record<string, string>): { body: unknown; rawBody: string } {
   if (event.body === undefined || event.body === null || event.body === "") return { body: undefined, rawBody: "" };
   const bytes = event.isBase64Encoded ? Buffer.from(event.body, "base64") : Buffer.from(event.body, "utf8");
   if (bytes.length > MAX_BODY_BYTES) {
