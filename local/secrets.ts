@@ -1,6 +1,6 @@
 // An in-process stand-in for AWS Secrets Manager, speaking its JSON protocol to the real SDK client: the few
 // operations stagepass uses (GetSecretValue, PutSecretValue, CreateSecret, DescribeSecret).
-import { randomBytes, randomUUID } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import { createServer, type Server } from "node:http";
 
 interface Secret { arn: string; name: string; value: string | undefined; versionId: string; createdAt: number }
@@ -19,7 +19,8 @@ export async function startSecretsManager(opts: { region: string; accountId: str
   const create = (name: string, value?: string) => {
     const existing = find(name);
     if (existing) return existing.arn;
-    const arn = `arn:aws:secretsmanager:${opts.region}:${opts.accountId}:secret:${name}-${randomBytes(3).toString("hex")}`;
+    // Secrets Manager appends 6 random characters; a hash of the name keeps local ARNs the same at every start.
+    const arn = `arn:aws:secretsmanager:${opts.region}:${opts.accountId}:secret:${name}-${createHash("sha256").update(name).digest("base64url").slice(0, 6)}`;
     secrets.set(name, { arn, name, value, versionId: randomUUID(), createdAt: Date.now() });
     return arn;
   };

@@ -1,6 +1,9 @@
 // The offline stack: the template's functions behind a local HTTP API, with DynamoDB Local, the IVS emulator,
 // the local identity and the queue stand-in. Only the environment differs from AWS: endpoints and JWKS location.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { IVSRealTimeClient } from "@aws-sdk/client-ivs-realtime";
+import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
+import { rotateSigningKey } from "../shared/keys/rotate.ts";
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import { buildAll, buildRoot, type BuiltFunction } from "./build.ts";
@@ -9,9 +12,10 @@ import { createLocalIdentity, USERNAME_PATTERN, type LocalIdentity } from "./ide
 import { createTableFromTemplate, startDynamoDb, type LocalDynamoDb } from "./dynamodb.ts";
 import { startIvsEmulator, type IvsEmulator } from "./ivs/index.ts";
 import { startQueueServer, type QueueServer } from "./queue.ts";
+import { startSecretsManager, type LocalSecrets } from "./secrets.ts";
 import { startFunction, type FunctionRuntime } from "./runtime.ts";
 import {
-  httpApiCorsOf, loadTemplate, parameterDefaults, resolveIntrinsics, tableOf, type ResolveContext, type Template,
+  functionsOf, httpApiCorsOf, loadTemplate, parameterDefaults, resolveIntrinsics, tableOf, type ResolveContext, type Template,
 } from "./template.ts";
 
 export interface StackOptions {
@@ -38,6 +42,9 @@ export interface DevInfo {
   jwksUri: string;
   apiUrl: string;
   queueEndpoint: string;
+  /** The local Secrets Manager, and the secret that holds the token signing key. */
+  secretsManagerEndpoint: string;
+  signingKeySecretId: string | undefined;
   corsOrigins: string[];
 }
 
@@ -48,6 +55,8 @@ export interface Stack {
   ivs: IvsEmulator;
   dynamodb: LocalDynamoDb;
   queues: QueueServer;
+  /** The local Secrets Manager (the signing-key secret lives there). */
+  secrets: LocalSecrets;
   functions: Map<string, FunctionRuntime>;
   built: BuiltFunction[];
   /** Environment each function runs with, by logical id. */
@@ -119,6 +128,14 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
 
     // Parameters: the template's defaults; the offline stack runs with ADMIN_GROUP=admin, any creator, id tokens.
     const parameters: Record<string, unknown> = { ...parameterDefaults(template), AdminGroup: "admin", RoomCreatorGroups: "", TokenUse: "id" };
+    // A function variable set from the environment (TOKEN_MODE=self-signed npm start) also sets the parameter it
+    // is declared from, so that the template's Conditions follow it, as they would in a deployment.
+    for (const fn of functionsOf(template)) {
+      for (const [name, declared] of Object.entries(fn.environment)) {
+        const param = (declared as { Ref?: string } | null)?.Ref;
+        if (param && param in parameters && env[name] !== undefined) parameters[param] = env[name];
+      }
+    }
     if (options.logLevel) parameters.LogLevel = options.logLevel;
     const corsOrigins = (env.CORS_ALLOWED_ORIGINS ?? "").split(",").map((s) => s.trim()).filter(Boolean);
     if (corsOrigins.length) parameters.CorsAllowedOrigins = corsOrigins;
@@ -129,6 +146,31 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       pseudo: { "AWS::Region": region, "AWS::AccountId": accountId, "AWS::Partition": "aws", "AWS::StackName": "stagepass-local", "AWS::URLSuffix": "amazonaws.com" },
       conditions: template.Conditions ?? {},
     };
+
+    const holds = (logicalId: string) => {
+      const condition = template.Resources[logicalId]?.Condition;
+      return condition === undefined || Boolean(resolveIntrinsics({ Condition: condition }, ctx));
+    };
+
+    // Secrets the template declares, in the local Secrets Manager; then the signing key, as the SigningKey custom
+    // resource makes it in AWS (the same rotation code), when TokenMode is self-signed.
+    const secrets = await startSecretsManager({ region, accountId });
+    cleanups.push(() => secrets.close());
+    for (const [logicalId, resource] of Object.entries(template.Resources)) {
+      if (resource.Type !== "AWS::SecretsManager::Secret" || !holds(logicalId)) continue;
+      const value = resolveIntrinsics(resource.Properties?.SecretString, ctx);
+      resources[logicalId] = secrets.create(`stagepass-local-${logicalId}`, typeof value === "string" ? value : undefined);
+    }
+    const localClients = { region, credentials: { accessKeyId: "local", secretAccessKey: "local" } };
+    for (const [logicalId, resource] of Object.entries(template.Resources)) {
+      if (resource.Type !== "Custom::SigningKey" || !holds(logicalId)) continue;
+      const secretId = String(resolveIntrinsics(resource.Properties?.SecretId, ctx));
+      const ivsClient = new IVSRealTimeClient({ ...localClients, endpoint: ivs.url });
+      const secretsClient = new SecretsManagerClient({ ...localClients, endpoint: secrets.endpoint });
+      await rotateSigningKey({ ivs: ivsClient, secrets: secretsClient, secretId, now: Date.now });
+      ivsClient.destroy();
+      secretsClient.destroy();
+    }
 
     const functions = new Map<string, FunctionRuntime>();
     const environments = new Map<string, Record<string, string>>();
@@ -141,6 +183,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       AWS_ENDPOINT_URL_DYNAMODB: dynamodb.endpoint,
       AWS_ENDPOINT_URL_IVS_REALTIME: ivs.url,
       AWS_ENDPOINT_URL_SQS: queues.endpoint,
+      AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.endpoint,
       JWKS_URI: jwksUri,
     };
     await Promise.all(built.map(async (fn) => {
@@ -176,6 +219,9 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       jwksUri,
       apiUrl: "",
       queueEndpoint: queues.endpoint,
+      secretsManagerEndpoint: secrets.endpoint,
+      signingKeySecretId: Object.entries(template.Resources)
+        .filter(([, r]) => r.Type === "AWS::SecretsManager::Secret").map(([id]) => resources[id]).find(Boolean),
       corsOrigins: allowOrigins,
     };
 
@@ -198,7 +244,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     info.apiUrl = listening.url;
 
     return {
-      url: listening.url, info, identity, ivs, dynamodb, queues, functions, built, environments,
+      url: listening.url, info, identity, ivs, dynamodb, queues, secrets, functions, built, environments,
       close: closeAll,
     };
   } catch (error) {

@@ -23,6 +23,9 @@ export interface DevInfo {
   dynamodbEndpoint: string;
   tableName: string;
   jwksUri: string;
+  /** The local Secrets Manager, and the signing-key secret in it (TOKEN_MODE=self-signed). */
+  secretsManagerEndpoint?: string;
+  signingKeySecretId?: string;
   /** Published only by a stack that exposes its queue stand-in. */
   queueEndpoint?: string;
   disconnectQueueUrl?: string;
@@ -43,6 +46,8 @@ const FROM_INFO: Record<string, (info: DevInfo, host: string) => string | undefi
   AWS_ENDPOINT_URL_IVS_REALTIME: (i, h) => onHost(i.ivsEndpoint, h),
   AWS_ENDPOINT_URL_SQS: (i, h) => (i.queueEndpoint ? onHost(i.queueEndpoint, h) : undefined),
   DISCONNECT_QUEUE_URL: (i, h) => (i.disconnectQueueUrl ? onHost(i.disconnectQueueUrl, h) : undefined),
+  AWS_ENDPOINT_URL_SECRETS_MANAGER: (i, h) => (i.secretsManagerEndpoint ? onHost(i.secretsManagerEndpoint, h) : undefined),
+  SIGNING_KEY_SECRET_ID: (i) => i.signingKeySecretId,
 };
 
 export function envJsonFor(template: Template, info: DevInfo, host = "host.docker.internal"): EnvJson {

@@ -14,6 +14,8 @@ export interface EventValues {
   idToken: string;
   adminIdToken: string;
   roomId: string;
+  /** Where a custom resource handler PUTs its answer to CloudFormation (RESPONSE_URL). */
+  responseUrl: string;
 }
 
 const PLACEHOLDER = /\{\{(\w+)\}\}/g;
@@ -62,7 +64,7 @@ export async function valuesFromOfflineStack(api: string, needed: string[]): Pro
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const file = process.argv[2];
   if (!file) {
-    console.error("usage: npx tsx scripts/fill-event.ts events/<file>.json   (API, ID_TOKEN, ADMIN_ID_TOKEN, ROOM_ID from the environment)");
+    console.error("usage: npx tsx scripts/fill-event.ts events/<file>.json   (API, ID_TOKEN, ADMIN_ID_TOKEN, ROOM_ID, RESPONSE_URL from the environment)");
     process.exit(2);
   }
   const event = JSON.parse(readFileSync(file, "utf8")) as unknown;
@@ -71,6 +73,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     ...(process.env.ID_TOKEN ? { idToken: process.env.ID_TOKEN } : {}),
     ...(process.env.ADMIN_ID_TOKEN ? { adminIdToken: process.env.ADMIN_ID_TOKEN } : {}),
     ...(process.env.ROOM_ID ? { roomId: process.env.ROOM_ID } : {}),
+    ...(process.env.RESPONSE_URL ? { responseUrl: process.env.RESPONSE_URL } : {}),
   };
   const missing = needed.filter((n) => !(n in given));
   const fetched = missing.length ? await valuesFromOfflineStack(process.env.API ?? "http://127.0.0.1:3000", missing) : {};

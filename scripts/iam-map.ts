@@ -14,7 +14,11 @@ export type ResourceKind =
   /** No resource ARN: the action does not support resource-level permissions. */
   | "*"
   /** The queue the function's DISCONNECT_QUEUE_URL names. */
-  | "disconnect-queue";
+  | "disconnect-queue"
+  /** The secret the function's SIGNING_KEY_SECRET_ID names. */
+  | "signing-key-secret"
+  /** Every IVS public key of the account and region. */
+  | "ivs-public-keys";
 
 export type CommandIam =
   | { actions: string[]; on: ResourceKind[] }
@@ -26,6 +30,7 @@ export type CommandIam =
 const DDB = "@aws-sdk/client-dynamodb";
 const IVS = "@aws-sdk/client-ivs-realtime";
 const SQS = "@aws-sdk/client-sqs";
+const SM = "@aws-sdk/client-secrets-manager";
 
 export const COMMAND_IAM: Record<string, CommandIam> = {
   [`${DDB}:GetItem`]: { actions: ["dynamodb:GetItem"], on: ["table"] },
@@ -55,6 +60,12 @@ export const COMMAND_IAM: Record<string, CommandIam> = {
   [`${IVS}:ListTagsForResource`]: { actions: ["ivs:ListTagsForResource"], on: ["ivs-stages"] },
   // The one IVS call with no resource ARN to scope it to.
   [`${IVS}:ListStages`]: { actions: ["ivs:ListStages"], on: ["*"] },
+
+  // Self-signed tokens: importing and deleting the public keys whose private halves sign them.
+  [`${IVS}:ImportPublicKey`]: { actions: ["ivs:ImportPublicKey"], on: ["ivs-public-keys"] },
+  [`${IVS}:DeletePublicKey`]: { actions: ["ivs:DeletePublicKey"], on: ["ivs-public-keys"] },
+  [`${SM}:GetSecretValue`]: { actions: ["secretsmanager:GetSecretValue"], on: ["signing-key-secret"] },
+  [`${SM}:PutSecretValue`]: { actions: ["secretsmanager:PutSecretValue"], on: ["signing-key-secret"] },
 
   // SendMessageBatch is authorised as sqs:SendMessage.
   [`${SQS}:SendMessage`]: { actions: ["sqs:SendMessage"], on: ["disconnect-queue"] },

@@ -23,6 +23,7 @@ export interface Grant {
 export const grantKey = (g: { action: string; resource: Json }) => `${g.action} on ${JSON.stringify(g.resource)}`;
 
 const IVS_STAGES = { "Fn::Sub": "arn:${AWS::Partition}:ivs:${AWS::Region}:${AWS::AccountId}:stage/*" };
+const IVS_PUBLIC_KEYS = { "Fn::Sub": "arn:${AWS::Partition}:ivs:${AWS::Region}:${AWS::AccountId}:public-key/*" };
 
 function refTarget(value: Json, what: string, logicalId: string, template: Template, type: string): string {
   const target = (value as { Ref?: string } | undefined)?.Ref;
@@ -54,6 +55,11 @@ function resourcesFor(kind: ResourceKind, fn: FunctionDefinition, template: Temp
       return ["*"];
     case "disconnect-queue":
       return [{ "Fn::GetAtt": [refTarget(fn.environment.DISCONNECT_QUEUE_URL, "DISCONNECT_QUEUE_URL", fn.logicalId, template, "AWS::SQS::Queue"), "Arn"] }];
+    case "signing-key-secret":
+      // Ref of a secret is its ARN.
+      return [{ Ref: refTarget(fn.environment.SIGNING_KEY_SECRET_ID, "SIGNING_KEY_SECRET_ID", fn.logicalId, template, "AWS::SecretsManager::Secret") }];
+    case "ivs-public-keys":
+      return [IVS_PUBLIC_KEYS];
   }
 }
 

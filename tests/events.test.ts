@@ -8,6 +8,7 @@
  * - env.json sets only variables the functions declare (sam local ignores the others), is what scripts/env-json.ts
  *   writes for a running stack, and is enough, under sam local's rules, for the functions to work.
  */
+import { createServer } from "node:http";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -35,6 +36,18 @@ function parseName(file: string): { logicalId: string; expected: string } {
 
 const PAYLOAD_V2_KEYS = ["version", "routeKey", "rawPath", "rawQueryString", "cookies", "headers", "queryStringParameters", "requestContext", "body", "pathParameters", "isBase64Encoded", "stageVariables"];
 const USER = "alice";
+
+/** CloudFormation's side of a custom resource: the URL the handler PUTs its answer to, and what it PUT. */
+async function responseCatcher() {
+  const bodies: any[] = [];
+  const server = createServer((req, res) => {
+    let text = "";
+    req.on("data", (c: Buffer) => { text += c.toString(); });
+    req.on("end", () => { bodies.push({ method: req.method, ...JSON.parse(text) }); res.end(); });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return { url: `http://127.0.0.1:${(server.address() as { port: number }).port}/cfn-response`, bodies, close: () => server.close() };
+}
 
 async function valuesFor(s: TestStack, event: unknown) {
   const needed = placeholdersOf(event);
@@ -90,9 +103,17 @@ describe("events/", () => {
     const s = stack();
     const { logicalId, expected } = parseName(file);
     const raw = readEvent(file);
-    const event = fillEvent(raw, await valuesFor(s, raw));
+    const catcher = placeholdersOf(raw).includes("responseUrl") ? await responseCatcher() : undefined;
+    const event = fillEvent(raw, { ...(await valuesFor(s, raw)), ...(catcher ? { responseUrl: catcher.url } : {}) });
     expect(placeholdersOf(event)).toEqual([]);
     const result: any = await s.stack.functions.get(logicalId)!.invoke(event);
+    if (expected === "ok" && catcher) {
+      // A custom resource answers CloudFormation through its response URL.
+      catcher.close();
+      expect(catcher.bodies).toHaveLength(1);
+      expect(catcher.bodies[0]).toMatchObject({ method: "PUT", Status: "SUCCESS", RequestId: event.RequestId, LogicalResourceId: event.LogicalResourceId });
+      return;
+    }
     if (expected === "ok") {
       expect(result).toEqual({ batchItemFailures: [] });
       return;

@@ -58,10 +58,15 @@ describe("each function's role grants exactly what its code and Lambda need", ()
   it("the derivation is not empty-handed: every function but health calls AWS, and the token path stays narrow", () => {
     const actions = (id: string) => [...new Set(needs.get(id)!.grants.map((g) => g.action))].sort();
     expect(actions("HealthFunction")).toEqual(["logs:CreateLogStream", "logs:PutLogEvents"]);
-    // The hot path: one read, one transaction (its item actions, not TransactWriteItems), one IVS call.
+    // The hot path: one read, one transaction (its item actions, not TransactWriteItems), one IVS call; and in
+    // self-signed mode the signing key, read once per container.
     expect(actions("TokenFunction")).toEqual([
       "dynamodb:BatchGetItem", "dynamodb:ConditionCheckItem", "dynamodb:PutItem", "dynamodb:UpdateItem",
-      "ivs:CreateParticipantToken", "logs:CreateLogStream", "logs:PutLogEvents",
+      "ivs:CreateParticipantToken", "logs:CreateLogStream", "logs:PutLogEvents", "secretsmanager:GetSecretValue",
+    ]);
+    expect(actions("SigningKeyFunction")).toEqual([
+      "ivs:DeletePublicKey", "ivs:ImportPublicKey", "logs:CreateLogStream", "logs:PutLogEvents",
+      "secretsmanager:GetSecretValue", "secretsmanager:PutSecretValue",
     ]);
     expect(actions("DisconnectWorkerFunction")).toEqual([
       "ivs:DisconnectParticipant", "logs:CreateLogStream", "logs:PutLogEvents",
@@ -92,11 +97,15 @@ describe("no permission wider than needed", () => {
     }
   });
 
-  it("IVS actions are scoped to the account's stages; DynamoDB to the table and its named indexes", () => {
+  it("IVS actions are scoped to the account's stages (public-key actions to its public keys); DynamoDB to the table and its named indexes; secrets to the signing key", () => {
     const stages = { "Fn::Sub": "arn:${AWS::Partition}:ivs:${AWS::Region}:${AWS::AccountId}:stage/*" };
+    const publicKeys = { "Fn::Sub": "arn:${AWS::Partition}:ivs:${AWS::Region}:${AWS::AccountId}:public-key/*" };
     for (const fn of functions) {
       for (const g of grantedGrants(roleStatements(roleOf(fn.logicalId, template), template))) {
-        if (g.action.startsWith("ivs:") && g.action !== "ivs:ListStages") expect(g.resource, `${fn.logicalId} ${g.action}`).toEqual(stages);
+        if (g.action.startsWith("ivs:") && g.action !== "ivs:ListStages") {
+          expect(g.resource, `${fn.logicalId} ${g.action}`).toEqual(g.action.endsWith("PublicKey") ? publicKeys : stages);
+        }
+        if (g.action.startsWith("secretsmanager:")) expect(g.resource, `${fn.logicalId} ${g.action}`).toEqual({ Ref: "SigningKeySecret" });
         if (g.action.startsWith("dynamodb:")) {
           expect([{ "Fn::GetAtt": ["Table", "Arn"] }, { "Fn::Sub": "${Table.Arn}/index/gsi1" }], `${fn.logicalId} ${g.action}`).toContainEqual(g.resource);
         }

@@ -1,7 +1,6 @@
 // CloudFormation custom resource (Custom::SigningKey): on Create, makes the first signing key (key pair, public
 // key imported into IVS, private key stored in the secret); on Delete, deletes every public key the secret names.
 // Later rotations are `npm run keys -- rotate`.
-import { request } from "node:https";
 import type { CloudFormationCustomResourceEvent, Context } from "aws-lambda";
 import { IVSRealTimeClient } from "@aws-sdk/client-ivs-realtime";
 import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
@@ -13,7 +12,8 @@ const ivs = new IVSRealTimeClient({});
 const secrets = new SecretsManagerClient({});
 
 export async function handler(event: CloudFormationCustomResourceEvent, context: Context): Promise<void> {
-  const secretId = String(event.ResourceProperties.SecretId ?? "");
+  // The secret comes from the function's environment (what its IAM grant names), not from the event.
+  const secretId = process.env.SIGNING_KEY_SECRET_ID ?? "";
   const deps: KeyDeps = { ivs, secrets, secretId, now: Date.now };
   let status: "SUCCESS" | "FAILED" = "SUCCESS";
   let reason = "";
@@ -36,7 +36,7 @@ export async function handler(event: CloudFormationCustomResourceEvent, context:
   await respond(event, context, status, reason, data);
 }
 
-function respond(event: CloudFormationCustomResourceEvent, context: Context, status: string, reason: string, data: Record<string, string>) {
+async function respond(event: CloudFormationCustomResourceEvent, context: Context, status: string, reason: string, data: Record<string, string>) {
   const body = JSON.stringify({
     Status: status,
     Reason: reason || `see ${context.logStreamName}`,
@@ -46,12 +46,7 @@ function respond(event: CloudFormationCustomResourceEvent, context: Context, sta
     LogicalResourceId: event.LogicalResourceId,
     Data: data,
   });
-  return new Promise<void>((resolve, reject) => {
-    const req = request(event.ResponseURL, { method: "PUT", headers: { "content-type": "", "content-length": Buffer.byteLength(body) } }, (res) => {
-      res.resume();
-      res.on("end", resolve);
-    });
-    req.on("error", reject);
-    req.end(body);
-  });
+  // The response URL is a presigned S3 URL: a PUT with no content type (a byte body gets none from fetch).
+  const response = await fetch(event.ResponseURL, { method: "PUT", body: Buffer.from(body), signal: AbortSignal.timeout(10_000) });
+  if (!response.ok) throw new Error(`CloudFormation's response URL answered ${response.status}`);
 }

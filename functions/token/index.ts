@@ -6,6 +6,7 @@ import { ConfigError, loadConfig, type Config } from "#shared/config.ts";
 import { createHttpHandler } from "#shared/http/handler.ts";
 import { ivsTokenIssuer, type TokenIssuer } from "./issuers.ts";
 import { routes } from "./routes.ts";
+import { selfSignedTokenIssuer } from "./self-signed-issuer.ts";
 
 const config = loadConfig();
 const authenticator = createCognitoAuthenticator(config);
@@ -13,13 +14,7 @@ const authenticator = createCognitoAuthenticator(config);
 async function createIssuer(config: Config): Promise<TokenIssuer> {
   if (config.tokenMode === "api") return ivsTokenIssuer(createIvsClient());
   if (!config.signingKeySecretId) throw new ConfigError("TOKEN_MODE=self-signed needs SIGNING_KEY_SECRET_ID");
-  // Loaded only in this mode: the API mode's containers never evaluate the Secrets Manager client.
-  const [{ SecretsManagerClient }, { selfSignedTokenIssuer }] = await Promise.all([
-    import("@aws-sdk/client-secrets-manager"),
-    import("./self-signed-issuer.ts"),
-  ]);
-  const secrets = new SecretsManagerClient({ maxAttempts: 3, requestHandler: { connectionTimeout: 1_000, requestTimeout: 2_500 } });
-  return selfSignedTokenIssuer(secrets, config.signingKeySecretId);
+  return selfSignedTokenIssuer(config.signingKeySecretId);
 }
 
 const [issuer] = await Promise.all([createIssuer(config), authenticator.ready]);

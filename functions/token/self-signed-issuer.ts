@@ -1,10 +1,9 @@
 // TOKEN_MODE=self-signed: tokens signed here with the key from the secret store, read at init and re-read in the
 // background every KEY_REFRESH_MS so that a rotation reaches warm containers. No IVS call. If the key cannot be
 // read, requests get 503 (and the read is tried again) instead of the container failing its init.
-import type { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
+import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { UpstreamUnavailableError } from "#shared/errors.ts";
-import { KEY_REFRESH_MS } from "#shared/keys/rotate.ts";
-import { loadSigningKey } from "#shared/keys/signing-key.ts";
+import { KEY_REFRESH_MS, loadSigningKey } from "#shared/keys/signing-key.ts";
 import { logger } from "#shared/logger.ts";
 import { signParticipantToken, type SigningKey } from "#shared/token/self-signed.ts";
 import type { TokenIssuer } from "./issuers.ts";
@@ -12,7 +11,8 @@ import type { TokenIssuer } from "./issuers.ts";
 /** After a failed read, the next request tries again no sooner than this. */
 const RETRY_AFTER_FAILURE_MS = 5_000;
 
-export async function selfSignedTokenIssuer(secrets: SecretsManagerClient, secretId: string): Promise<TokenIssuer> {
+export async function selfSignedTokenIssuer(secretId: string): Promise<TokenIssuer> {
+  const secrets = new SecretsManagerClient({ maxAttempts: 3, requestHandler: { connectionTimeout: 1_000, requestTimeout: 2_500 } });
   let key: SigningKey | undefined;
   let loadedAt = 0;
   let failedAt = 0;

@@ -3,12 +3,10 @@
 import { generateKeyPairSync } from "node:crypto";
 import { DeletePublicKeyCommand, ImportPublicKeyCommand, type IVSRealTimeClient } from "@aws-sdk/client-ivs-realtime";
 import { PutSecretValueCommand, type SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
-import { readSigningKeySecret, type SigningKeySecret } from "./signing-key.ts";
+import { KEY_REFRESH_MS, readSigningKeySecret, type SigningKeySecret } from "./signing-key.ts";
 
 /** The longest token IVS issues: 20160 minutes (14 days). */
 export const LONGEST_TOKEN_MS = 20_160 * 60_000;
-/** How often a warm container re-reads the secret (see functions/token); an old key may sign this much longer. */
-export const KEY_REFRESH_MS = 15 * 60_000;
 /** How long an old public key stays in IVS after rotation. */
 export const RETIRE_AFTER_MS = LONGEST_TOKEN_MS + 2 * KEY_REFRESH_MS;
 

@@ -12,6 +12,9 @@ export interface SigningKeySecret {
 
 export class SigningKeyUnavailableError extends Error {}
 
+/** How often a warm container re-reads the secret (functions/token); an old key may sign this much longer. */
+export const KEY_REFRESH_MS = 15 * 60_000;
+
 export function parseSigningKeySecret(text: string | undefined): SigningKeySecret {
   if (!text) return { previous: [] };
   const value = JSON.parse(text) as Partial<SigningKeySecret>;

@@ -21,6 +21,8 @@ export interface ApiResponse<T = any> {
 export interface TestStack {
   stack: Stack;
   url: string;
+  /** The token function's TOKEN_MODE (the vitest project "self-signed" runs suites with TOKEN_MODE=self-signed). */
+  tokenMode: "api" | "self-signed";
   login(username: string, opts?: { groups?: string[]; preferredUsername?: string }): Promise<Session>;
   api<T = any>(method: string, path: string, opts?: { as?: Session; token?: string; body?: unknown; rawBody?: string; headers?: Record<string, string> }): Promise<ApiResponse<T>>;
   /** Creates a room as `owner` and returns its body (asserts 201). */
@@ -53,6 +55,7 @@ export async function startTestStack(options: StackOptions = {}): Promise<TestSt
   const t: TestStack = {
     stack,
     url,
+    tokenMode: stack.environments.get("TokenFunction")?.TOKEN_MODE === "self-signed" ? "self-signed" : "api",
     ivs,
     async login(username, opts = {}) {
       const key = JSON.stringify([username, opts]);
