@@ -59,6 +59,8 @@ export interface Stack {
   secrets: LocalSecrets;
   functions: Map<string, FunctionRuntime>;
   built: BuiltFunction[];
+  /** How many times the functions have fetched the user pool's JWKS since the stack started. */
+  jwksRequests(): number;
   /** Environment each function runs with, by logical id. */
   environments: Map<string, Record<string, string>>;
   close(): Promise<void>;
@@ -80,8 +82,12 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     const userPool = Object.values(template.Resources).find((r) => r.Type === "AWS::Cognito::UserPool");
     const usernames = userPool?.Properties?.UsernameConfiguration as { CaseSensitive?: unknown } | undefined;
     const identity = createLocalIdentity({ region, caseSensitiveUsernames: usernames?.CaseSensitive !== false });
+    let jwksRequests = 0;
     const jwksServer = await listen(createServer((req, res) => {
-      if (req.url === `/${identity.userPoolId}/.well-known/jwks.json`) return json(res, 200, identity.jwks);
+      if (req.url === `/${identity.userPoolId}/.well-known/jwks.json`) {
+        jwksRequests += 1;
+        return json(res, 200, identity.jwks);
+      }
       json(res, 404, { message: "Not Found" });
     }), 0);
     cleanups.push(() => closeServer(jwksServer.server));
@@ -245,6 +251,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
 
     return {
       url: listening.url, info, identity, ivs, dynamodb, queues, secrets, functions, built, environments,
+      jwksRequests: () => jwksRequests,
       close: closeAll,
     };
   } catch (error) {

@@ -178,3 +178,27 @@ describe("GET /rooms rejects bad paging with 400", () => {
     expect(r.body.errors[0].path).toBe("/query/nextToken");
   });
 });
+
+describe("GET /rooms fills its pages past rooms the caller may not enter", () => {
+  it("a caller banned from the first open rooms in order still gets full pages, and every room it may enter once", async () => {
+    const s = stack();
+    const owner = await s.login("list-fill-owner");
+    const banned = await s.login("list-fill-banned");
+    const created = [];
+    for (let i = 0; i < 8; i++) created.push(await s.createRoom(owner, { name: `fill-${i}` }));
+    const sorted = [...created].sort((a, b) => (a.roomId < b.roomId ? -1 : 1));
+    // Banned from the first six rooms (by id, the listing's order) of the eight.
+    for (const room of sorted.slice(0, 6)) {
+      expect((await s.api("POST", `/rooms/${room.roomId}/kick`, { as: owner, body: { userId: banned.sub, banMinutes: 30 } })).status).toBe(200);
+    }
+    const first = await s.api("GET", "/rooms?limit=1", { as: banned });
+    expect(first.status).toBe(200);
+    expect(first.body.rooms).toHaveLength(1);
+    const all = await listAll(banned, 2);
+    const mine = new Set(created.map((r) => r.roomId));
+    const seen = ids(all.rooms).filter((id) => mine.has(id));
+    expect(seen.sort()).toEqual(sorted.slice(6).map((r) => r.roomId).sort());
+    expect(new Set(ids(all.rooms)).size).toBe(all.rooms.length);
+    for (const page of all.pages.slice(0, -1)) expect(page.length).toBeGreaterThan(0);
+  });
+});

@@ -54,6 +54,24 @@ const attacks: Array<[string, (s: ReturnType<typeof stack>) => { header?: string
   ["the token in a query string instead of the header", (s) => ({ query: `access_token=${s.stack.identity.signClaims(claimsFor(s))}` })],
 ];
 
+describe("the user pool's JWKS", () => {
+  it("is fetched once per container, at init, and never on a request's path", async () => {
+    const s = stack();
+    // Each function that verifies JWTs (rooms, token, moderation) fetched it while its container started.
+    const authenticating = [...s.stack.built].filter((f) => /functions\/(rooms|token|moderation)\//.test(f.definition.entryPoint)).length;
+    expect(authenticating).toBe(3);
+    expect(s.stack.jwksRequests()).toBe(authenticating);
+    const alice = await s.login("jwks-alice");
+    const room = await s.createRoom(alice);
+    for (let i = 0; i < 3; i++) {
+      expect((await s.api("GET", `/rooms/${room.roomId}`, { as: alice })).status).toBe(200);
+      expect((await s.api("GET", `/rooms/${room.roomId}/token`, { as: alice })).status).toBe(200);
+      expect((await s.api("GET", `/rooms/${room.roomId}/bans`, { as: alice })).status).toBe(200);
+    }
+    expect(s.stack.jwksRequests()).toBe(authenticating);
+  });
+});
+
 describe("JWT attacks", () => {
   it.each(attacks)("%s → 401, no IVS or DynamoDB request", async (_name, make) => {
     const s = stack();

@@ -11,6 +11,8 @@ import { roomView } from "./view.ts";
 
 /** Cognito puts a user in at most 100 groups; more in a token would not be Cognito's, and are not queried. */
 const MAX_LISTING_GROUPS = 100;
+/** Reads one listing request may make to fill a page past rooms the caller may not enter. */
+const MAX_ROUNDS = 5;
 
 export async function listRooms(deps: Deps, request: AuthenticatedRequest): Promise<HttpResponse> {
   const { caller } = request;
@@ -20,25 +22,33 @@ export async function listRooms(deps: Deps, request: AuthenticatedRequest): Prom
     ? [ALL_ROOMS]
     : ["VIS#open", `VIS#user#${caller.userId}`, ...caller.groups.slice(0, MAX_LISTING_GROUPS).map((g) => `VIS#group#${g}`)];
 
-  // Each key's ids come sorted; the page is the smallest `limit` ids of their union.
-  const pages = await Promise.all(indexKeys.map((k) => roomIdsUnder(deps.db, k, after, limit)));
-  const merged = [...new Set(pages.flat())].sort();
-  const pageIds = merged.slice(0, limit);
-  // More may follow when the union overflowed the page or any key's query was cut at the limit.
-  const more = merged.length > limit || pages.some((p) => p.length === limit);
-
+  // Each key's ids come sorted; a page is the smallest ids of their union that the caller may enter. Rooms the
+  // caller may not enter (banned, or no longer mapped) are dropped, and reading goes on until the page is full,
+  // the keys are exhausted, or MAX_ROUNDS reads were made (then the page is short, and nextToken says where to go on).
   const now = deps.now();
-  const found = await getRoomsWithCaller(deps.db, pageIds, caller.userId);
-  const rooms = pageIds.flatMap((id) => {
-    const entry = found.get(id);
-    if (!entry?.room) return [];
-    const decision = resolveRole({
-      userId: caller.userId, groups: caller.groups, isAdmin: caller.isAdmin, ownerId: entry.room.ownerId,
-      policy: entry.room.policy, memberRole: entry.memberRole, bannedUntil: entry.banUntilMs, now,
-    });
-    if (decision.kind !== "role") return [];
-    return [roomView(entry.room, decision.role, entry.room.policy.roles[decision.role]!.moderator)];
-  });
-  const last = pageIds[pageIds.length - 1];
+  const rooms: Array<ReturnType<typeof roomView>> = [];
+  let cursor = after;
+  let more = true;
+  for (let round = 0; round < MAX_ROUNDS && more && rooms.length < limit; round++) {
+    const want = limit - rooms.length;
+    const pages = await Promise.all(indexKeys.map((k) => roomIdsUnder(deps.db, k, cursor, want)));
+    const merged = [...new Set(pages.flat())].sort();
+    const ids = merged.slice(0, want);
+    // More may follow when the union overflowed or any key's query was cut at the limit.
+    more = merged.length > want || pages.some((p) => p.length === want);
+    if (ids.length === 0) break;
+    const found = await getRoomsWithCaller(deps.db, ids, caller.userId);
+    for (const id of ids) {
+      const entry = found.get(id);
+      if (!entry?.room) continue;
+      const decision = resolveRole({
+        userId: caller.userId, groups: caller.groups, isAdmin: caller.isAdmin, ownerId: entry.room.ownerId,
+        policy: entry.room.policy, memberRole: entry.memberRole, bannedUntil: entry.banUntilMs, now,
+      });
+      if (decision.kind === "role") rooms.push(roomView(entry.room, decision.role, entry.room.policy.roles[decision.role]!.moderator));
+    }
+    cursor = ids[ids.length - 1];
+  }
+  const last = cursor;
   return { status: 200, body: { rooms, ...(more && last ? { nextToken: encodeCursor({ after: last }) } : {}) } };
 }

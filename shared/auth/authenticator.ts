@@ -6,6 +6,7 @@ import { SimpleJwksCache } from "aws-jwt-verify/jwk";
 import { SimpleFetcher } from "aws-jwt-verify/https";
 import type { Config } from "../config.ts";
 import { UnauthorizedError, UpstreamUnavailableError } from "../errors.ts";
+import { logger } from "../logger.ts";
 import { callerFromClaims, type Caller } from "./caller.ts";
 
 export interface Authenticator {
@@ -49,13 +50,10 @@ export function createCognitoAuthenticator(config: Config): Authenticator & { re
   // One fetch of the JWKS for the container, shared by both issuer spellings Cognito uses.
   const ready = fetcher
     .fetch(jwksUri)
-    .then((body) => {
-      const jwks = JSON.parse(new TextDecoder().decode(body));
-      verifier.cacheJwks(jwks, regionIssuer);
-      verifier.cacheJwks(jwks, regionIssuer.replace("https://cognito-idp.", "https://issuer-cognito-idp."));
-    })
+    // cacheJwks() with no pool id caches the JWKS for both issuer spellings of the one pool.
+    .then((body) => verifier.cacheJwks(JSON.parse(new TextDecoder().decode(body))))
     // Not fatal at init: verify() fetches on demand and answers 503 if the JWKS still cannot be had.
-    .catch(() => undefined);
+    .catch((error: unknown) => logger.warn("the user pool's JWKS could not be fetched at init", { error: (error as Error).message }));
 
   return {
     ready,
