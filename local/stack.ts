@@ -42,6 +42,8 @@ export interface DevInfo {
   jwksUri: string;
   apiUrl: string;
   queueEndpoint: string;
+  /** The disconnect queue's URL in the queue stand-in (for env.json: kicks that queue work under sam local). */
+  disconnectQueueUrl: string | undefined;
   /** The local Secrets Manager, and the secret that holds the token signing key. */
   secretsManagerEndpoint: string;
   signingKeySecretId: string | undefined;
@@ -225,6 +227,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       jwksUri,
       apiUrl: "",
       queueEndpoint: queues.endpoint,
+      disconnectQueueUrl: queues.queues.get("DisconnectQueue")?.url,
       secretsManagerEndpoint: secrets.endpoint,
       signingKeySecretId: Object.entries(template.Resources)
         .filter(([, r]) => r.Type === "AWS::SecretsManager::Secret").map(([id]) => resources[id]).find(Boolean),
@@ -268,7 +271,7 @@ function devRoute(req: IncomingMessage, res: ServerResponse, body: Buffer, ident
   if (req.method === "OPTIONS") return api(req, res, body);
   if (path === "/dev/info") {
     if (req.method !== "GET") return json(res, 405, { message: "Method Not Allowed" }, cors);
-    const { apiUrl: _apiUrl, queueEndpoint: _q, corsOrigins: _c, ...published } = info;
+    const { apiUrl: _apiUrl, corsOrigins: _c, ...published } = info;
     return json(res, 200, { ...published, apiUrl: info.apiUrl, endpoints: devEndpoints(info) }, cors);
   }
   if (req.method !== "POST") return json(res, 405, { message: "Method Not Allowed" }, cors);

@@ -26,7 +26,7 @@ export interface DevInfo {
   /** The local Secrets Manager, and the signing-key secret in it (TOKEN_MODE=self-signed). */
   secretsManagerEndpoint?: string;
   signingKeySecretId?: string;
-  /** Published only by a stack that exposes its queue stand-in. */
+  /** The queue stand-in and the disconnect queue in it. */
   queueEndpoint?: string;
   disconnectQueueUrl?: string;
 }

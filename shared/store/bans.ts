@@ -1,7 +1,8 @@
 // Bans: each holds until its `untilMs`, whatever DynamoDB's TTL has or has not deleted yet.
-import { DeleteCommand, PutCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
+import { DeleteCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
 import { cancellationReasons, dynamo } from "../aws/dynamo.ts";
 import type { Db } from "./db.ts";
+import { queryPartition } from "./query.ts";
 import { banSk, epochSeconds, roomPk } from "./keys.ts";
 
 export interface Ban {
@@ -30,20 +31,7 @@ export async function putBan(db: Db, roomId: string, ban: Ban): Promise<void> {
 }
 
 export async function listActiveBans(db: Db, roomId: string, now: number): Promise<Ban[]> {
-  const bans: Ban[] = [];
-  let start: Record<string, unknown> | undefined;
-  do {
-    const page = await dynamo(() => db.doc.send(new QueryCommand({
-      TableName: db.table,
-      KeyConditionExpression: "pk = :pk AND begins_with(sk, :p)",
-      ExpressionAttributeValues: { ":pk": roomPk(roomId), ":p": "BAN#" },
-      ConsistentRead: true,
-      ...(start ? { ExclusiveStartKey: start } : {}),
-    })));
-    bans.push(...(page.Items ?? []).map(toBan).filter((b) => b.untilMs > now));
-    start = page.LastEvaluatedKey;
-  } while (start);
-  return bans;
+  return (await queryPartition(db, roomPk(roomId), { prefix: "BAN#" })).map(toBan).filter((b) => b.untilMs > now);
 }
 
 /** Deletes an active ban; returns false when there was no active ban. */

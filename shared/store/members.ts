@@ -1,7 +1,8 @@
 // Members of a room and their roles.
-import { DeleteCommand, GetCommand, PutCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
+import { DeleteCommand, GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
 import { dynamo } from "../aws/dynamo.ts";
 import type { Db } from "./db.ts";
+import { queryPartition } from "./query.ts";
 import { memberSk, roomPk } from "./keys.ts";
 
 export interface Member {
@@ -21,20 +22,7 @@ export async function getMember(db: Db, roomId: string, userId: string): Promise
 }
 
 export async function listMembers(db: Db, roomId: string): Promise<Member[]> {
-  const members: Member[] = [];
-  let start: Record<string, unknown> | undefined;
-  do {
-    const page = await dynamo(() => db.doc.send(new QueryCommand({
-      TableName: db.table,
-      KeyConditionExpression: "pk = :pk AND begins_with(sk, :p)",
-      ExpressionAttributeValues: { ":pk": roomPk(roomId), ":p": "MEMBER#" },
-      ConsistentRead: true,
-      ...(start ? { ExclusiveStartKey: start } : {}),
-    })));
-    members.push(...(page.Items ?? []).map(toMember));
-    start = page.LastEvaluatedKey;
-  } while (start);
-  return members;
+  return (await queryPartition(db, roomPk(roomId), { prefix: "MEMBER#" })).map(toMember);
 }
 
 /** Writes the member; fails with `false` if the room is gone meanwhile is not checked here (the caller read it). */

@@ -1,10 +1,11 @@
 // The token path's reads and writes, and the participant records that kicks and role changes use.
-import { BatchGetCommand, GetCommand, QueryCommand, TransactWriteCommand } from "@aws-sdk/lib-dynamodb";
+import { BatchGetCommand, GetCommand, TransactWriteCommand } from "@aws-sdk/lib-dynamodb";
 import { cancellationReasons, dynamo, mapDynamoError } from "../aws/dynamo.ts";
 import type { Capability } from "../rooms/policy.ts";
 import type { RoomRecord } from "../rooms/room.ts";
 import { toBan, type Ban } from "./bans.ts";
 import type { Db } from "./db.ts";
+import { queryPartition } from "./query.ts";
 import {
   banSk, epochSeconds, memberSk, PARTICIPANT_GRACE_MS, participantPrefix, participantSk, pointerSk, rateSk, ROOM_SK, roomPk,
 } from "./keys.ts";
@@ -135,20 +136,8 @@ function cancelledBanUntil(error: unknown): number | undefined {
 export const participantCounts = (p: { tokenExpiresMs: number }, now: number) => p.tokenExpiresMs + PARTICIPANT_GRACE_MS > now;
 
 export async function listUserParticipants(db: Db, roomId: string, userId: string, now: number): Promise<ParticipantRecord[]> {
-  const out: ParticipantRecord[] = [];
-  let start: Record<string, unknown> | undefined;
-  do {
-    const page = await dynamo(() => db.doc.send(new QueryCommand({
-      TableName: db.table,
-      KeyConditionExpression: "pk = :pk AND begins_with(sk, :p)",
-      ExpressionAttributeValues: { ":pk": roomPk(roomId), ":p": participantPrefix(userId) },
-      ConsistentRead: true,
-      ...(start ? { ExclusiveStartKey: start } : {}),
-    })));
-    out.push(...((page.Items ?? []) as unknown as ParticipantRecord[]).filter((p) => participantCounts(p, now)));
-    start = page.LastEvaluatedKey;
-  } while (start);
-  return out.map(({ participantId, userId: u, role, capabilities, via, tokenExpiresAt, tokenExpiresMs, createdAt }) =>
+  const items = (await queryPartition(db, roomPk(roomId), { prefix: participantPrefix(userId) })) as unknown as ParticipantRecord[];
+  return items.filter((p) => participantCounts(p, now)).map(({ participantId, userId: u, role, capabilities, via, tokenExpiresAt, tokenExpiresMs, createdAt }) =>
     ({ participantId, userId: u, role, capabilities, via, tokenExpiresAt, tokenExpiresMs, createdAt }));
 }
 

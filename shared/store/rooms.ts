@@ -7,6 +7,7 @@ import { ConflictError } from "../errors.ts";
 import { visibilityKeys, type RoomRecord } from "../rooms/room.ts";
 import { cancellationReasons, dynamo, mapDynamoError } from "../aws/dynamo.ts";
 import type { Db } from "./db.ts";
+import { queryPartition } from "./query.ts";
 import { ALL_ROOMS, ROOM_SK, roomPk, visSk } from "./keys.ts";
 
 type TransactItem = NonNullable<TransactWriteCommandInput["TransactItems"]>[number];
@@ -79,20 +80,7 @@ export async function replaceRoom(db: Db, before: RoomRecord, after: RoomRecord)
 
 /** Deletes every item of the room's partition, the room item last (so a failed delete can be retried). */
 export async function deleteRoomItems(db: Db, roomId: string): Promise<void> {
-  const keys: Array<{ pk: string; sk: string }> = [];
-  let start: Record<string, unknown> | undefined;
-  do {
-    const page = await dynamo(() => db.doc.send(new QueryCommand({
-      TableName: db.table,
-      KeyConditionExpression: "pk = :pk",
-      ExpressionAttributeValues: { ":pk": roomPk(roomId) },
-      ProjectionExpression: "pk, sk",
-      ConsistentRead: true,
-      ...(start ? { ExclusiveStartKey: start } : {}),
-    })));
-    keys.push(...((page.Items ?? []) as Array<{ pk: string; sk: string }>));
-    start = page.LastEvaluatedKey;
-  } while (start);
+  const keys = (await queryPartition(db, roomPk(roomId), { projection: "pk, sk" })) as Array<{ pk: string; sk: string }>;
   const ordered = [...keys.filter((k) => k.sk !== ROOM_SK), ...keys.filter((k) => k.sk === ROOM_SK)];
   for (let i = 0; i < ordered.length; i += 25) {
     let pending = ordered.slice(i, i + 25).map((Key) => ({ DeleteRequest: { Key } }));

@@ -1,0 +1,22 @@
+// What an API function builds once per container: configuration, the JWT verifier (its JWKS fetched during init)
+// and one client per AWS service. The token function builds its own, narrower set (functions/token/index.ts).
+import { createCognitoAuthenticator, type Authenticator } from "./auth/authenticator.ts";
+import { createDocumentClient } from "./aws/dynamo.ts";
+import { createIvsClient } from "./aws/ivs.ts";
+import { createSqsClient } from "./aws/sqs.ts";
+import { loadConfig } from "./config.ts";
+import type { DepsWithQueue } from "./deps.ts";
+
+export async function initContainer(): Promise<{ deps: DepsWithQueue; authenticator: Authenticator }> {
+  const config = loadConfig();
+  const authenticator = createCognitoAuthenticator(config);
+  const deps: DepsWithQueue = {
+    config,
+    db: { doc: createDocumentClient(), table: config.tableName },
+    ivs: createIvsClient(),
+    sqs: createSqsClient(),
+    now: Date.now,
+  };
+  await authenticator.ready;
+  return { deps, authenticator };
+}
