@@ -13,23 +13,10 @@ import { fileURLToPath } from "node:url";
 import {
   functionsOf, loadTemplate, parameterDefaults, resolveIntrinsics, type FunctionDefinition, type Template,
 } from "../local/template.ts";
+import type { DevInfo as StackDevInfo } from "../local/stack.ts";
 
 /** What GET /dev/info publishes (local/stack.ts), as far as env.json needs it. */
-export interface DevInfo {
-  region: string;
-  userPoolId: string;
-  clientId: string;
-  ivsEndpoint: string;
-  dynamodbEndpoint: string;
-  tableName: string;
-  jwksUri: string;
-  /** The local Secrets Manager, and the signing-key secret in it (TOKEN_MODE=self-signed). */
-  secretsManagerEndpoint?: string;
-  signingKeySecretId?: string;
-  /** The queue stand-in and the disconnect queue in it. */
-  queueEndpoint?: string;
-  disconnectQueueUrl?: string;
-}
+export type DevInfo = Omit<StackDevInfo, "apiUrl" | "corsOrigins">;
 
 export type EnvJson = Record<string, Record<string, string>>;
 
