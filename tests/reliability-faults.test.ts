@@ -74,7 +74,11 @@ describe("injected faults", () => {
   it("persistent IVS throttling ends in 429 with Retry-After and no participant record", async () => {
     const s = stack();
     await fault(s, { operation: "CreateParticipantToken", status: 429, count: 1000 });
+    s.stack.ivs.resetCounts();
     expectRetryable(await token(s, owner), 429);
+    // Retries are few: under throttling every call spends more of the account's quota.
+    expect(s.stack.ivs.requestCounts().CreateParticipantToken).toBeLessThanOrEqual(4);
+    expect(s.stack.ivs.requestCounts().CreateParticipantToken).toBeGreaterThanOrEqual(2);
     await expectInvariants(s, returned);
   });
 

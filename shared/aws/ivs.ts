@@ -28,6 +28,8 @@ export interface IssuedToken {
 const CALL_TIMEOUT_MS = 3_000;
 /** Longest one operation (with its retries) may take, whatever the request's own deadline. */
 const OPERATION_BUDGET_MS = 6_000;
+/** Attempts per operation (the first and three retries). */
+const MAX_ATTEMPTS = 4;
 
 export class StageNotFoundError extends Error {}
 
@@ -51,7 +53,8 @@ async function call<T>(what: string, deadline: number, send: (signal: AbortSigna
     return await retrying(
       (remaining) => send(AbortSignal.timeout(Math.max(1, Math.min(CALL_TIMEOUT_MS, remaining)))),
       isTransient,
-      { deadline: until },
+      // Few attempts: when IVS throttles, the account's quota is spent, and every retry spends more of it.
+      { deadline: until, maxAttempts: MAX_ATTEMPTS, baseDelayMs: 100, maxDelayMs: 1_000 },
     );
   } catch (error) {
     if (isThrottle(error)) throw new RateLimitedError(`IVS is throttling ${what}; retry shortly`, 1, { cause: error });
