@@ -26,6 +26,8 @@ export interface LocalIdentity {
   login(request: LoginRequest): LoginResponse;
   /** Signs arbitrary claims with the pool's key (tests use it to forge edge cases). */
   signClaims(claims: Record<string, unknown>, header?: Record<string, unknown>): string;
+  /** The users who signed in, by sub, with the groups of their latest sign-in (the pool's directory). */
+  users: Map<string, { username: string; groups: string[] }>;
 }
 
 const b64url = (data: Buffer | string): string => Buffer.from(data).toString("base64url");
@@ -58,6 +60,7 @@ export function createLocalIdentity(opts: {
   const signClaims = (claims: Record<string, unknown>, header: Record<string, unknown> = { kid, alg: "RS256" }) =>
     signWith(privateKey, claims, header);
 
+  const users = new Map<string, { username: string; groups: string[] }>();
   return {
     region,
     userPoolId,
@@ -65,9 +68,11 @@ export function createLocalIdentity(opts: {
     issuer,
     jwks: { keys: [jwk] },
     signClaims,
+    users,
     login({ username, groups = [], preferredUsername }) {
       // In a case-insensitive pool, Alice and alice are one user, with one sub.
       const sub = subFor(opts.caseSensitiveUsernames === false ? username.toLowerCase() : username, userPoolId);
+      users.set(sub, { username, groups: [...groups] });
       const now = Math.floor(Date.now() / 1000);
       const expiresIn = 3600;
       const common = {
@@ -98,4 +103,27 @@ export function createLocalIdentity(opts: {
       return { idToken, accessToken, expiresIn, sub };
     },
   };
+}
+
+/**
+ * The two Cognito user-pool operations stagepass calls (ListUsers filtered by sub, AdminListGroupsForUser), over
+ * Cognito's JSON protocol, answered from the users who signed in. Returns false for a request that is not one of them.
+ */
+export function answerCognito(identity: LocalIdentity, target: string, body: string, reply: (status: number, value: unknown) => void): boolean {
+  const op = target.replace("AWSCognitoIdentityProviderService.", "");
+  if (op !== "ListUsers" && op !== "AdminListGroupsForUser") return false;
+  let input: { UserPoolId?: string; Filter?: string; Username?: string };
+  try { input = JSON.parse(body || "{}"); } catch { reply(400, { __type: "InvalidParameterException", message: "bad JSON" }); return true; }
+  if (input.UserPoolId !== identity.userPoolId) { reply(400, { __type: "ResourceNotFoundException", message: "User pool does not exist." }); return true; }
+  if (op === "ListUsers") {
+    const sub = /^sub = "([^"]*)"$/.exec(input.Filter ?? "")?.[1];
+    if (sub === undefined) { reply(400, { __type: "InvalidParameterException", message: "only a sub filter is supported locally" }); return true; }
+    const user = identity.users.get(sub);
+    reply(200, { Users: user ? [{ Username: user.username, Attributes: [{ Name: "sub", Value: sub }], Enabled: true, UserStatus: "CONFIRMED" }] : [] });
+    return true;
+  }
+  const found = [...identity.users.values()].find((u) => u.username === input.Username);
+  if (!found) { reply(400, { __type: "UserNotFoundException", message: "User does not exist." }); return true; }
+  reply(200, { Groups: found.groups.map((GroupName) => ({ GroupName, UserPoolId: identity.userPoolId })) });
+  return true;
 }

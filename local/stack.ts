@@ -8,7 +8,7 @@ import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import { buildAll, buildRoot, type BuiltFunction } from "./build.ts";
 import { createHttpApi, resolvedCors, type RouteBinding } from "./http-api.ts";
-import { createLocalIdentity, USERNAME_PATTERN, type LocalIdentity } from "./identity.ts";
+import { answerCognito, createLocalIdentity, USERNAME_PATTERN, type LocalIdentity } from "./identity.ts";
 import { createTableFromTemplate, startDynamoDb, type LocalDynamoDb } from "./dynamodb.ts";
 import { startIvsEmulator, type IvsEmulator } from "./ivs/index.ts";
 import { startQueueServer, type QueueServer } from "./queue.ts";
@@ -44,6 +44,8 @@ export interface DevInfo {
   queueEndpoint: string;
   /** The disconnect queue's URL in the queue stand-in (for env.json: kicks that queue work under sam local). */
   disconnectQueueUrl: string | undefined;
+  /** The local user pool's Cognito API (ListUsers, AdminListGroupsForUser), as far as stagepass calls it. */
+  cognitoEndpoint: string;
   /** The local Secrets Manager, and the secret that holds the token signing key. */
   secretsManagerEndpoint: string;
   signingKeySecretId: string | undefined;
@@ -85,10 +87,22 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     const usernames = userPool?.Properties?.UsernameConfiguration as { CaseSensitive?: unknown } | undefined;
     const identity = createLocalIdentity({ region, caseSensitiveUsernames: usernames?.CaseSensitive !== false });
     let jwksRequests = 0;
+    // The local user pool: its JWKS, and the two Cognito operations the moderation function calls.
     const jwksServer = await listen(createServer((req, res) => {
       if (req.url === `/${identity.userPoolId}/.well-known/jwks.json`) {
         jwksRequests += 1;
         return json(res, 200, identity.jwks);
+      }
+      const target = String(req.headers["x-amz-target"] ?? "");
+      if (req.method === "POST" && target) {
+        void readBody(req).then((body) => {
+          const answered = answerCognito(identity, target, body.toString("utf8"), (status, value) => {
+            res.writeHead(status, { "content-type": "application/x-amz-json-1.1" });
+            res.end(JSON.stringify(value));
+          });
+          if (!answered) json(res, 400, { __type: "UnknownOperationException", message: `${target} is not served by the local user pool` });
+        });
+        return;
       }
       json(res, 404, { message: "Not Found" });
     }), 0);
@@ -192,6 +206,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       AWS_ENDPOINT_URL_IVS_REALTIME: ivs.url,
       AWS_ENDPOINT_URL_SQS: queues.endpoint,
       AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.endpoint,
+      AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER: jwksServer.url,
       JWKS_URI: jwksUri,
     };
     await Promise.all(built.map(async (fn) => {
@@ -229,6 +244,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       queueEndpoint: queues.endpoint,
       disconnectQueueUrl: queues.queues.get("DisconnectQueue")?.url,
       secretsManagerEndpoint: secrets.endpoint,
+      cognitoEndpoint: jwksServer.url,
       signingKeySecretId: Object.entries(template.Resources)
         .filter(([, r]) => r.Type === "AWS::SecretsManager::Secret").map(([id]) => resources[id]).find(Boolean),
       corsOrigins: allowOrigins,

@@ -35,6 +35,7 @@ const FROM_INFO: Record<string, (info: DevInfo, host: string) => string | undefi
   DISCONNECT_QUEUE_URL: (i, h) => (i.disconnectQueueUrl ? onHost(i.disconnectQueueUrl, h) : undefined),
   AWS_ENDPOINT_URL_SECRETS_MANAGER: (i, h) => (i.secretsManagerEndpoint ? onHost(i.secretsManagerEndpoint, h) : undefined),
   SIGNING_KEY_SECRET_ID: (i) => i.signingKeySecretId,
+  AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER: (i, h) => onHost(i.cognitoEndpoint, h),
 };
 
 export function envJsonFor(template: Template, info: DevInfo, host = "host.docker.internal"): EnvJson {

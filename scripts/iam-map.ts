@@ -18,7 +18,9 @@ export type ResourceKind =
   /** The secret the function's SIGNING_KEY_SECRET_ID names. */
   | "signing-key-secret"
   /** Every IVS public key of the account and region. */
-  | "ivs-public-keys";
+  | "ivs-public-keys"
+  /** The Cognito user pool whose JWTs the API accepts (created by the stack, or given as UserPoolId). */
+  | "user-pool";
 
 export type CommandIam =
   | { actions: string[]; on: ResourceKind[] }
@@ -31,6 +33,7 @@ const DDB = "@aws-sdk/client-dynamodb";
 const IVS = "@aws-sdk/client-ivs-realtime";
 const SQS = "@aws-sdk/client-sqs";
 const SM = "@aws-sdk/client-secrets-manager";
+const COGNITO = "@aws-sdk/client-cognito-identity-provider";
 
 export const COMMAND_IAM: Record<string, CommandIam> = {
   [`${DDB}:GetItem`]: { actions: ["dynamodb:GetItem"], on: ["table"] },
@@ -66,6 +69,10 @@ export const COMMAND_IAM: Record<string, CommandIam> = {
   [`${IVS}:DeletePublicKey`]: { actions: ["ivs:DeletePublicKey"], on: ["ivs-public-keys"] },
   [`${SM}:GetSecretValue`]: { actions: ["secretsmanager:GetSecretValue"], on: ["signing-key-secret"] },
   [`${SM}:PutSecretValue`]: { actions: ["secretsmanager:PutSecretValue"], on: ["signing-key-secret"] },
+
+  // Moderation asks the user pool whether the user it is about to ban is an admin.
+  [`${COGNITO}:ListUsers`]: { actions: ["cognito-idp:ListUsers"], on: ["user-pool"] },
+  [`${COGNITO}:AdminListGroupsForUser`]: { actions: ["cognito-idp:AdminListGroupsForUser"], on: ["user-pool"] },
 
   // SendMessageBatch is authorised as sqs:SendMessage.
   [`${SQS}:SendMessage`]: { actions: ["sqs:SendMessage"], on: ["disconnect-queue"] },

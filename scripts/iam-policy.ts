@@ -24,6 +24,10 @@ export const grantKey = (g: { action: string; resource: Json }) => `${g.action} 
 
 const IVS_STAGES = { "Fn::Sub": "arn:${AWS::Partition}:ivs:${AWS::Region}:${AWS::AccountId}:stage/*" };
 const IVS_PUBLIC_KEYS = { "Fn::Sub": "arn:${AWS::Partition}:ivs:${AWS::Region}:${AWS::AccountId}:public-key/*" };
+/** The pool USER_POOL_ID names: the stack's own, or the one given as a parameter. */
+const USER_POOL = {
+  "Fn::If": ["CreateUserPool", { "Fn::GetAtt": ["UserPool", "Arn"] }, { "Fn::Sub": "arn:${AWS::Partition}:cognito-idp:${AWS::Region}:${AWS::AccountId}:userpool/${UserPoolId}" }],
+};
 
 function refTarget(value: Json, what: string, logicalId: string, template: Template, type: string): string {
   const target = (value as { Ref?: string } | undefined)?.Ref;
@@ -60,6 +64,8 @@ function resourcesFor(kind: ResourceKind, fn: FunctionDefinition, template: Temp
       return [{ Ref: refTarget(fn.environment.SIGNING_KEY_SECRET_ID, "SIGNING_KEY_SECRET_ID", fn.logicalId, template, "AWS::SecretsManager::Secret") }];
     case "ivs-public-keys":
       return [IVS_PUBLIC_KEYS];
+    case "user-pool":
+      return [USER_POOL];
   }
 }
 

@@ -446,3 +446,28 @@ describe("role changes take effect at once", () => {
     expect((await states(s, room.roomId))[mod2P]).toBe("DISCONNECTED");
   });
 });
+
+describe("nobody bans an admin, even one who never took a token in the room", () => {
+  it("asks the user pool before a ban: an admin is refused 403, anyone else is banned", async () => {
+    const s = stack();
+    const owner = await s.login("ban-admin-owner");
+    const admin = await s.login("ban-admin-admin", { groups: ["admin"] });
+    const otherAdmin = await s.login("ban-admin-other", { groups: ["admin"] });
+    const plain = await s.login("ban-admin-plain", { groups: ["crew"] });
+    const room = await s.createRoom(owner, { name: "ban-admin" });
+    const ban = (as: typeof owner, userId: string) => s.api("POST", `/rooms/${room.roomId}/kick`, { as, body: { userId, banMinutes: 5 } });
+
+    const byOwner = await ban(owner, admin.sub);
+    expect(byOwner.status, byOwner.text).toBe(403);
+    expect(byOwner.body.code).toBe("forbidden");
+    const byAdmin = await ban(otherAdmin, admin.sub);
+    expect(byAdmin.status, byAdmin.text).toBe(403);
+    expect((await s.api("GET", `/rooms/${room.roomId}/bans`, { as: owner })).body.bans).toEqual([]);
+
+    // Someone who is not an admin (or a user the pool has never seen) is banned as usual.
+    expect((await ban(owner, plain.sub)).status).toBe(200);
+    expect((await ban(owner, "00000000-0000-4000-a000-000000000000")).status).toBe(200);
+    expect((await s.api("GET", `/rooms/${room.roomId}/bans`, { as: owner })).body.bans.map((b: any) => b.userId).sort())
+      .toEqual([plain.sub, "00000000-0000-4000-a000-000000000000"].sort());
+  });
+});

@@ -1,6 +1,6 @@
 // POST /rooms/{roomId}/kick (moderators): disconnect one participant or all of a user's, optionally ban the user.
 // The ban is written before the disconnects, so a token issued meanwhile is refused by its own transaction.
-import type { DepsWithQueue } from "#shared/deps.ts";
+import { isInGroup } from "#shared/aws/cognito.ts";
 import { ForbiddenError, NotFoundError, ValidationError } from "#shared/errors.ts";
 import type { AuthenticatedRequest, HttpResponse } from "#shared/http/types.ts";
 import { disconnectAll } from "#shared/moderation/disconnect.ts";
@@ -9,6 +9,7 @@ import { appendAudit } from "#shared/store/audit.ts";
 import { putBan, type Ban } from "#shared/store/bans.ts";
 import { findParticipantOwner, listUserParticipants } from "#shared/store/participants.ts";
 import { ID_PATTERN, integer, object, pathParameter, string, validate } from "#shared/validation.ts";
+import type { ModerationDeps } from "./deps.ts";
 
 const kickInput = object({
   participantId: string({ pattern: ID_PATTERN, patternHint: "^[a-zA-Z0-9-]{1,64}$" }),
@@ -17,7 +18,7 @@ const kickInput = object({
   banMinutes: integer({ min: 0, max: 525_600 }),
 });
 
-export async function kick(deps: DepsWithQueue, request: AuthenticatedRequest): Promise<HttpResponse> {
+export async function kick(deps: ModerationDeps, request: AuthenticatedRequest): Promise<HttpResponse> {
   const roomId = pathParameter(request, "roomId");
   const input = validate(kickInput, request.body ?? {});
   if ((input.participantId === undefined) === (input.userId === undefined)) {
@@ -32,13 +33,16 @@ export async function kick(deps: DepsWithQueue, request: AuthenticatedRequest): 
   const targetUser = input.userId ?? (await findParticipantOwner(deps.db, roomId, input.participantId!, now));
   if (targetUser === undefined) throw new NotFoundError(`participant ${input.participantId} was not issued for room ${roomId}`);
 
-  // Nobody kicks the owner or an admin except an admin, and nobody bans them. Admins are known from their JWT
-  // only, so the participants' records say whether they were issued to an admin.
+  // Nobody kicks the owner or an admin except an admin, and nobody bans them. An admin is known from their own JWT;
+  // for anyone else, the participants' records say whether they were issued to an admin, and before a ban the user
+  // pool is asked (a ban of an admin who never took a token here must be refused too).
   const participants = await listUserParticipants(deps.db, roomId, targetUser, now);
-  const targetIsOwner = targetUser === room.ownerId;
-  const targetIsAdmin = participants.some((p) => p.via === "admin") || (targetUser === caller.userId && caller.isAdmin);
-  if ((targetIsOwner || targetIsAdmin) && !caller.isAdmin) throw new ForbiddenError("a moderator may not kick the room's owner or an admin");
   const banMinutes = input.banMinutes ?? 0;
+  const targetIsOwner = targetUser === room.ownerId;
+  const knownAdmin = participants.some((p) => p.via === "admin") || (targetUser === caller.userId && caller.isAdmin);
+  if ((targetIsOwner || knownAdmin) && !caller.isAdmin) throw new ForbiddenError("a moderator may not kick the room's owner or an admin");
+  const targetIsAdmin = knownAdmin
+    || (banMinutes > 0 && !targetIsOwner && await isInGroup(deps.cognito, deps.config.userPoolId, targetUser, deps.config.adminGroup));
   if (banMinutes > 0 && (targetIsOwner || targetIsAdmin)) throw new ForbiddenError("nobody can ban the room's owner or an admin");
 
   let ban: Ban | null = null;
