@@ -29,10 +29,17 @@ try {
   ready in ${((Date.now() - started) / 1000).toFixed(1)} s — Ctrl-C to stop
 `);
   let stopping = false;
+  let stoppingSince = 0;
   const stop = async (signal: string) => {
     // A second Ctrl-C does not wait: exit now (DynamoDB Local is killed by its exit hook, or already stopping).
-    if (stopping) process.exit(130);
+    // The same Ctrl-C can arrive twice at once (the terminal signals the whole process group, and tsx relays it
+    // again), so only one that comes a second or more after the first counts as a second press.
+    if (stopping) {
+      if (Date.now() - stoppingSince >= 1_000) process.exit(130);
+      return;
+    }
     stopping = true;
+    stoppingSince = Date.now();
     console.log(`\n  ${signal}: stopping the offline stack...`);
     await stack.close();
     process.exit(0);

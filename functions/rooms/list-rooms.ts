@@ -13,6 +13,8 @@ import { roomView } from "./view.ts";
 const MAX_LISTING_GROUPS = 100;
 /** Reads one listing request may make to fill a page past rooms the caller may not enter. */
 const MAX_ROUNDS = 5;
+/** Ids a round reads at least, whatever the page size, to pass rooms the caller may not enter. */
+const MIN_BATCH = 25;
 
 export async function listRooms(deps: Deps, request: AuthenticatedRequest): Promise<HttpResponse> {
   const { caller } = request;
@@ -22,32 +24,39 @@ export async function listRooms(deps: Deps, request: AuthenticatedRequest): Prom
     ? [ALL_ROOMS]
     : ["VIS#open", `VIS#user#${caller.userId}`, ...caller.groups.slice(0, MAX_LISTING_GROUPS).map((g) => `VIS#group#${g}`)];
 
-  // Each key's ids come sorted; a page is the smallest ids of their union that the caller may enter. Rooms the
-  // caller may not enter (banned, or no longer mapped) are dropped, and reading goes on until the page is full,
-  // the keys are exhausted, or MAX_ROUNDS reads were made (then the page is short, and nextToken says where to go on).
+  // Each key's ids come sorted, and the `batch` smallest ids of their union are among each key's `batch` smallest: a
+  // round reads that many, drops the rooms the caller may not enter (banned, or no longer mapped) and keeps reading
+  // until the page is full, the keys are exhausted, or MAX_ROUNDS reads were made (then the page is short, and
+  // nextToken says where to go on). Reading more than the page needs keeps a run of banned rooms cheap to pass.
   const now = deps.now();
   const rooms: Array<ReturnType<typeof roomView>> = [];
   let cursor = after;
   let more = true;
   for (let round = 0; round < MAX_ROUNDS && more && rooms.length < limit; round++) {
-    const want = limit - rooms.length;
-    const pages = await Promise.all(indexKeys.map((k) => roomIdsUnder(deps.db, k, cursor, want)));
+    const batch = Math.min(100, Math.max(limit - rooms.length, MIN_BATCH));
+    const pages = await Promise.all(indexKeys.map((k) => roomIdsUnder(deps.db, k, cursor, batch)));
     const merged = [...new Set(pages.flat())].sort();
-    const ids = merged.slice(0, want);
-    // More may follow when the union overflowed or any key's query was cut at the limit.
-    more = merged.length > want || pages.some((p) => p.length === want);
+    const ids = merged.slice(0, batch);
+    // More may follow when the union overflowed or any key's query was cut at the batch size.
+    more = merged.length > batch || pages.some((p) => p.length === batch);
     if (ids.length === 0) break;
     const found = await getRoomsWithCaller(deps.db, ids, caller.userId);
-    for (const id of ids) {
+    for (const [i, id] of ids.entries()) {
+      cursor = id;
       const entry = found.get(id);
-      if (!entry?.room) continue;
-      const decision = resolveRole({
-        userId: caller.userId, groups: caller.groups, isAdmin: caller.isAdmin, ownerId: entry.room.ownerId,
-        policy: entry.room.policy, memberRole: entry.memberRole, bannedUntil: entry.banUntilMs, now,
-      });
-      if (decision.kind === "role") rooms.push(roomView(entry.room, decision.role, entry.room.policy.roles[decision.role]!.moderator));
+      if (entry?.room) {
+        const decision = resolveRole({
+          userId: caller.userId, groups: caller.groups, isAdmin: caller.isAdmin, ownerId: entry.room.ownerId,
+          policy: entry.room.policy, memberRole: entry.memberRole, bannedUntil: entry.banUntilMs, now,
+        });
+        if (decision.kind === "role") rooms.push(roomView(entry.room, decision.role, entry.room.policy.roles[decision.role]!.moderator));
+      }
+      if (rooms.length === limit) {
+        // The page is full: more follow if this round read past the id it stopped at.
+        more ||= i < ids.length - 1;
+        break;
+      }
     }
-    cursor = ids[ids.length - 1];
   }
   const last = cursor;
   return { status: 200, body: { rooms, ...(more && last ? { nextToken: encodeCursor({ after: last }) } : {}) } };
