@@ -2,19 +2,9 @@
 import { describe, expect, it } from "vitest";
 import { ValidationError } from "../shared/errors.ts";
 import { BUILT_IN_ROLES, compareRoles, defaultPolicy, parsePolicy } from "../shared/rooms/policy.ts";
+import { CONTRACT_DEFAULT_POLICY } from "./support/contract.ts";
 
-const DEFAULT = {
-  access: "open",
-  defaultRole: "viewer",
-  groupRoles: {},
-  roles: {
-    host: { capabilities: ["PUBLISH", "SUBSCRIBE"], moderator: true, maxDurationMinutes: 720 },
-    speaker: { capabilities: ["PUBLISH", "SUBSCRIBE"], moderator: false, maxDurationMinutes: 240 },
-    viewer: { capabilities: ["SUBSCRIBE"], moderator: false, maxDurationMinutes: 240 },
-  },
-  defaultDurationMinutes: 60,
-  allowedAttributes: ["displayName", "avatarUrl"],
-};
+const DEFAULT = CONTRACT_DEFAULT_POLICY;
 
 function errorsOf(value: unknown): Array<{ path: string; message: string }> {
   try {

@@ -3,23 +3,13 @@
 import { DeleteStageCommand, GetStageCommand, ListStagesCommand } from "@aws-sdk/client-ivs-realtime";
 import { beforeAll, describe, expect, it } from "vitest";
 import { useStack, type ApiResponse, type Session, type TestStack } from "./support/stack.ts";
+import { CONTRACT_DEFAULT_POLICY } from "./support/contract.ts";
 
 const stack = useStack();
 
 const ISO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
 const STAGE_ARN = /^arn:aws:ivs:us-east-1:123456789012:stage\/([a-zA-Z0-9]{12})$/;
-const DEFAULT_POLICY = {
-  access: "open",
-  defaultRole: "viewer",
-  groupRoles: {},
-  roles: {
-    host: { capabilities: ["PUBLISH", "SUBSCRIBE"], moderator: true, maxDurationMinutes: 720 },
-    speaker: { capabilities: ["PUBLISH", "SUBSCRIBE"], moderator: false, maxDurationMinutes: 240 },
-    viewer: { capabilities: ["SUBSCRIBE"], moderator: false, maxDurationMinutes: 240 },
-  },
-  defaultDurationMinutes: 60,
-  allowedAttributes: ["displayName", "avatarUrl"],
-};
+const DEFAULT_POLICY = CONTRACT_DEFAULT_POLICY;
 
 let owner: Session, member: Session, moderator: Session, band: Session, stranger: Session, admin: Session, banned: Session;
 

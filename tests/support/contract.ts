@@ -1,0 +1,15 @@
+// Values the tests take from api.md itself, written out once and never imported from the code they check.
+
+/** The default room policy, as api.md's "Rooms, roles and rules" shows it. */
+export const CONTRACT_DEFAULT_POLICY = {
+  access: "open",
+  defaultRole: "viewer",
+  groupRoles: {},
+  roles: {
+    host: { capabilities: ["PUBLISH", "SUBSCRIBE"], moderator: true, maxDurationMinutes: 720 },
+    speaker: { capabilities: ["PUBLISH", "SUBSCRIBE"], moderator: false, maxDurationMinutes: 240 },
+    viewer: { capabilities: ["SUBSCRIBE"], moderator: false, maxDurationMinutes: 240 },
+  },
+  defaultDurationMinutes: 60,
+  allowedAttributes: ["displayName", "avatarUrl"],
+};
