@@ -1,4 +1,5 @@
-// Which AWS SDK commands a function's bundle can send, read from the bundle itself (not from a hand list), plus the
+// Which AWS SDK commands a function's bundle can send (and which operations of the token function's lite client),
+// read from the bundle itself (not from a hand list), plus the
 // two facts about its DynamoDB calls that IAM needs: the kinds of item a TransactWriteItems call carries, and whether
 // a query names an index.
 //
@@ -69,10 +70,18 @@ export function liveModules(metafile: Metafile): string[] {
   return Object.entries(main[1].inputs).filter(([, v]) => v.bytesInOutput > 0).map(([path]) => path);
 }
 
+/**
+ * The token function's lite client (shared/aws/lite) sends each operation through a module of its own,
+ * `commands/<service>/<Operation>.ts`, `<service>` being the SDK package's name without `@aws-sdk/client-`: the
+ * same operation, the same IAM action, so it is reported as that package's command.
+ */
+const LITE_COMMAND_MODULE = /(?:^|\/)shared\/aws\/lite\/commands\/([a-z0-9-]+)\/(\w+)\.ts$/;
+
 export function commandsIn(modules: string[]): SdkCommand[] {
   return modules.flatMap((path) => {
-    const m = COMMAND_MODULE.exec(path);
-    return m ? [{ pkg: m[1]!, operation: m[2]! }] : [];
+    const m = COMMAND_MODULE.exec(path) ?? LITE_COMMAND_MODULE.exec(path);
+    if (!m) return [];
+    return [{ pkg: m[1]!.startsWith("@") ? m[1]! : `@aws-sdk/client-${m[1]!}`, operation: m[2]! }];
   });
 }
 

@@ -1,7 +1,9 @@
-// Participant tokens: the request every viewer makes. Only what this path needs is imported and built, once.
+// Participant tokens: the request every viewer makes. Only what this path needs is imported and built, once; AWS is
+// called through the lite client (shared/aws/lite), not the SDK: see docs/performance.md.
 import { createCognitoAuthenticator } from "#shared/auth/authenticator.ts";
-import { createDocumentClient } from "#shared/aws/dynamo.ts";
-import { createIvsClient } from "#shared/aws/ivs.ts";
+import { CALL_TIMEOUT_MS } from "#shared/aws/ivs-call.ts";
+import { createLiteClient, DYNAMODB, IVS_REALTIME } from "#shared/aws/lite/client.ts";
+import { liteTable } from "#shared/aws/lite/dynamo-table.ts";
 import { ConfigError, loadConfig, type Config } from "#shared/config.ts";
 import { createHttpHandler } from "#shared/http/handler.ts";
 import { ivsTokenIssuer, type TokenIssuer } from "./issuers.ts";
@@ -12,7 +14,8 @@ const config = loadConfig();
 const authenticator = createCognitoAuthenticator(config);
 
 async function createIssuer(config: Config): Promise<TokenIssuer> {
-  if (config.tokenMode === "api") return ivsTokenIssuer(createIvsClient());
+  // One attempt per call: the issuer's own loop retries within the request's budget, as for the SDK's IVS client.
+  if (config.tokenMode === "api") return ivsTokenIssuer(createLiteClient(IVS_REALTIME, { maxAttempts: 1, timeoutMs: CALL_TIMEOUT_MS }));
   if (!config.signingKeySecretId) throw new ConfigError("TOKEN_MODE=self-signed needs SIGNING_KEY_SECRET_ID");
   return selfSignedTokenIssuer(config.signingKeySecretId);
 }
@@ -20,7 +23,8 @@ async function createIssuer(config: Config): Promise<TokenIssuer> {
 const [issuer] = await Promise.all([createIssuer(config), authenticator.ready]);
 const deps = {
   config,
-  db: { doc: createDocumentClient(), table: config.tableName },
+  // The SDK's settings in shared/aws/dynamo.ts: 3 attempts, 2.5 s each.
+  table: liteTable(createLiteClient(DYNAMODB, { maxAttempts: 3, timeoutMs: 2_500 }), config.tableName),
   issuer,
   now: Date.now,
 };

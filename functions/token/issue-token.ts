@@ -2,16 +2,20 @@
 // transactional write that records the participant, counts it and fails if a ban appeared meanwhile.
 import { BannedError, NotFoundError, RateLimitedError } from "#shared/errors.ts";
 import type { AuthenticatedRequest, HttpResponse } from "#shared/http/types.ts";
-import { decideAccess } from "#shared/rooms/access.ts";
-import type { Deps } from "#shared/deps.ts";
-import { readTokenDecisionInputs, recordIssuedParticipant } from "#shared/store/participants.ts";
+import { decideAccess } from "#shared/rooms/decide-access.ts";
+import type { Config } from "#shared/config.ts";
+import type { TokenTable } from "#shared/store/db.ts";
+import { readTokenDecisionInputs, recordIssuedParticipant } from "#shared/store/token-path.ts";
 import { planToken, tokenInput } from "#shared/token/rules.ts";
 import { pathParameter, validate } from "#shared/validation.ts";
 import type { TokenIssuer } from "./issuers.ts";
 
 /** The token path needs no IVS client of its own: the issuer holds one in API mode, none when self-signed. */
-export interface TokenDeps extends Omit<Deps, "ivs"> {
+export interface TokenDeps {
+  config: Config;
+  table: TokenTable;
   issuer: TokenIssuer;
+  now(): number;
 }
 
 const secondsToNextMinute = (now: number) => Math.max(1, Math.ceil((60_000 - (now % 60_000)) / 1000));
@@ -22,7 +26,7 @@ export async function issueToken(deps: TokenDeps, request: AuthenticatedRequest)
   const { caller } = request;
   const now = deps.now();
 
-  const inputs = await readTokenDecisionInputs(deps.db, roomId, caller.userId, now);
+  const inputs = await readTokenDecisionInputs(deps.table, roomId, caller.userId, now);
   const access = decideAccess(inputs, caller, now, roomId);
   const rateLimit = caller.isAdmin ? undefined : deps.config.tokenRatePerMinute;
   if (rateLimit !== undefined && inputs.tokensThisMinute >= rateLimit) {
@@ -33,7 +37,7 @@ export async function issueToken(deps: TokenDeps, request: AuthenticatedRequest)
   const issued = await deps.issuer.issue({ room: access.room, userId: caller.userId, ...plan }, request.deadline);
 
   const expiresMs = Date.parse(issued.expirationTime);
-  const outcome = await recordIssuedParticipant(deps.db, roomId, {
+  const outcome = await recordIssuedParticipant(deps.table, roomId, {
     participantId: issued.participantId,
     userId: caller.userId,
     role: access.role,
@@ -46,7 +50,7 @@ export async function issueToken(deps: TokenDeps, request: AuthenticatedRequest)
   // The token is only handed out once recorded; otherwise it is dropped unseen.
   if (outcome.kind === "banned") {
     // A ban written while IVS was issuing the token: the transaction refused it.
-    const untilMs = outcome.untilMs ?? (await readTokenDecisionInputs(deps.db, roomId, caller.userId, deps.now())).ban?.untilMs;
+    const untilMs = outcome.untilMs ?? (await readTokenDecisionInputs(deps.table, roomId, caller.userId, deps.now())).ban?.untilMs;
     throw new BannedError(new Date(untilMs ?? deps.now()).toISOString());
   }
   if (outcome.kind === "room_gone") throw new NotFoundError(`room ${roomId} does not exist`);

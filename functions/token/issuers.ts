@@ -1,6 +1,7 @@
-// Where participant tokens come from: IVS CreateParticipantToken (TOKEN_MODE=api).
-import type { IVSRealTimeClient } from "@aws-sdk/client-ivs-realtime";
-import { createParticipantToken, StageNotFoundError, type IssuedToken } from "#shared/aws/ivs.ts";
+// Where participant tokens come from: IVS CreateParticipantToken (TOKEN_MODE=api), sent by the lite client.
+import { call, nameOf, type IssuedToken } from "#shared/aws/ivs-call.ts";
+import type { LiteClient } from "#shared/aws/lite/client.ts";
+import { createParticipantToken } from "#shared/aws/lite/commands/ivs-realtime/CreateParticipantToken.ts";
 import { NotFoundError } from "#shared/errors.ts";
 import type { Capability } from "#shared/rooms/policy.ts";
 import type { RoomRecord } from "#shared/rooms/room.ts";
@@ -17,19 +18,22 @@ export interface TokenIssuer {
   issue(request: TokenRequest, deadline: number): Promise<IssuedToken>;
 }
 
-export function ivsTokenIssuer(ivs: IVSRealTimeClient): TokenIssuer {
+export function ivsTokenIssuer(ivs: LiteClient): TokenIssuer {
   return {
     async issue(request, deadline) {
       try {
-        return await createParticipantToken(ivs, {
+        const out = await call("CreateParticipantToken", deadline, (signal) => createParticipantToken(ivs, {
           stageArn: request.room.stageArn,
           userId: request.userId,
           capabilities: request.capabilities,
-          durationMinutes: request.durationMinutes,
+          duration: request.durationMinutes,
           attributes: request.attributes,
-        }, deadline);
+        }, signal));
+        const t = out.participantToken;
+        if (!t?.participantId || !t.token || !t.expirationTime) throw new Error("IVS answered CreateParticipantToken without a token");
+        return { participantId: t.participantId, token: t.token, expirationTime: new Date(t.expirationTime).toISOString() };
       } catch (error) {
-        if (error instanceof StageNotFoundError) throw new NotFoundError(`the stage of room ${request.room.roomId} no longer exists`);
+        if (nameOf(error) === "ResourceNotFoundException") throw new NotFoundError(`the stage of room ${request.room.roomId} no longer exists`);
         throw error;
       }
     },

@@ -1,7 +1,8 @@
 // TOKEN_MODE=self-signed: tokens signed here with the key from the secret store, read at init and re-read in the
 // background every KEY_REFRESH_MS so that a rotation reaches warm containers. No IVS call. If the key cannot be
 // read, requests get 503 (and the read is tried again) instead of the container failing its init.
-import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
+import { createLiteClient, SECRETS_MANAGER } from "#shared/aws/lite/client.ts";
+import { getSecretValue } from "#shared/aws/lite/commands/secrets-manager/GetSecretValue.ts";
 import { UpstreamUnavailableError } from "#shared/errors.ts";
 import { KEY_REFRESH_MS, loadSigningKey } from "#shared/keys/signing-key.ts";
 import { logger } from "#shared/logger.ts";
@@ -12,13 +13,13 @@ import type { TokenIssuer } from "./issuers.ts";
 const RETRY_AFTER_FAILURE_MS = 5_000;
 
 export async function selfSignedTokenIssuer(secretId: string): Promise<TokenIssuer> {
-  const secrets = new SecretsManagerClient({ maxAttempts: 3, requestHandler: { connectionTimeout: 1_000, requestTimeout: 2_500 } });
+  const secrets = createLiteClient(SECRETS_MANAGER, { maxAttempts: 3, timeoutMs: 2_500 });
   let key: SigningKey | undefined;
   let loadedAt = 0;
   let failedAt = 0;
   let loading: Promise<void> | undefined;
   const load = () => {
-    loading ??= loadSigningKey(secrets, secretId).then(
+    loading ??= loadSigningKey((id) => getSecretValue(secrets, id), secretId).then(
       (next) => {
         if (key && next.publicKeyArn !== key.publicKeyArn) logger.info("signing key rotated", { publicKeyArn: next.publicKeyArn });
         key = next;

@@ -2,13 +2,13 @@
 // errors. Throttling is retried with backoff inside the request's budget, then answered 429; 5xx and timeouts
 // are retried while time allows, then answered 503. ListStages is the only call without a stage ARN.
 import {
-  CreateParticipantTokenCommand, CreateStageCommand, DeleteStageCommand, DisconnectParticipantCommand, GetStageCommand,
+  CreateStageCommand, DeleteStageCommand, DisconnectParticipantCommand, GetStageCommand,
   IVSRealTimeClient, ListStagesCommand, ListTagsForResourceCommand, TagResourceCommand, UntagResourceCommand,
   UpdateStageCommand,
 } from "@aws-sdk/client-ivs-realtime";
-import { QuotaExceededError, RateLimitedError, UpstreamUnavailableError } from "../errors.ts";
-import type { Capability } from "../rooms/policy.ts";
-import { retrying } from "./retry.ts";
+import { CALL_TIMEOUT_MS, call, nameOf, StageNotFoundError } from "./ivs-call.ts";
+
+export { StageNotFoundError, type IssuedToken } from "./ivs-call.ts";
 
 export interface Stage {
   stageArn: string;
@@ -18,50 +18,9 @@ export interface Stage {
   tags: Record<string, string>;
 }
 
-export interface IssuedToken {
-  participantId: string;
-  token: string;
-  expirationTime: string;
-}
-
-/** Longest a single IVS call may take before it is abandoned. */
-const CALL_TIMEOUT_MS = 3_000;
-/** Longest one operation (with its retries) may take, whatever the request's own deadline. */
-const OPERATION_BUDGET_MS = 6_000;
-/** Attempts per operation (the first and three retries). */
-const MAX_ATTEMPTS = 4;
-
-export class StageNotFoundError extends Error {}
-
-const statusOf = (e: unknown) => (e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
-const nameOf = (e: unknown) => (e as { name?: string }).name ?? "";
-const isThrottle = (e: unknown) => statusOf(e) === 429 || /Throttl|TooManyRequests/.test(nameOf(e));
-const isTransient = (e: unknown) => {
-  const status = statusOf(e);
-  return isThrottle(e) || (status !== undefined && status >= 500) || status === undefined;
-};
-
 export function createIvsClient(): IVSRealTimeClient {
   // Our own retry loop decides, within the request's budget; the SDK makes one attempt per call.
   return new IVSRealTimeClient({ maxAttempts: 1, requestHandler: { connectionTimeout: 1_000, requestTimeout: CALL_TIMEOUT_MS } });
-}
-
-/** Runs one IVS call with retries inside the budget, mapping what is left of failures to problem errors. */
-async function call<T>(what: string, deadline: number, send: (signal: AbortSignal) => Promise<T>): Promise<T> {
-  const until = Math.min(deadline, Date.now() + OPERATION_BUDGET_MS);
-  try {
-    return await retrying(
-      (remaining) => send(AbortSignal.timeout(Math.max(1, Math.min(CALL_TIMEOUT_MS, remaining)))),
-      isTransient,
-      // Few attempts: when IVS throttles, the account's quota is spent, and every retry spends more of it.
-      { deadline: until, maxAttempts: MAX_ATTEMPTS, baseDelayMs: 100, maxDelayMs: 1_000 },
-    );
-  } catch (error) {
-    if (isThrottle(error)) throw new RateLimitedError(`IVS is throttling ${what}; retry shortly`, 1, { cause: error });
-    if (nameOf(error) === "ServiceQuotaExceededException") throw new QuotaExceededError(`IVS refused ${what}: ${(error as Error).message}`, { cause: error });
-    if (isTransient(error)) throw new UpstreamUnavailableError(`IVS did not complete ${what}`, 2, { cause: error });
-    throw error;
-  }
 }
 
 // One exported function per IVS operation, so that each bundle holds (and its IAM role allows) only what it calls.
@@ -108,25 +67,6 @@ export async function listStages(client: IVSRealTimeClient, maxResults: number, 
     stages: (out.stages ?? []).map((s) => ({ stageArn: s.arn!, name: s.name ?? "", activeSessionId: s.activeSessionId || null, tags: s.tags ?? {} })),
     nextToken: out.nextToken || undefined,
   };
-}
-
-export async function createParticipantToken(client: IVSRealTimeClient, input: {
-  stageArn: string; userId: string; capabilities: Capability[]; durationMinutes: number; attributes: Record<string, string>;
-}, deadline: number): Promise<IssuedToken> {
-  try {
-    const out = await call("CreateParticipantToken", deadline, (abortSignal) => client.send(new CreateParticipantTokenCommand({
-      stageArn: input.stageArn,
-      userId: input.userId,
-      capabilities: input.capabilities,
-      duration: input.durationMinutes,
-      attributes: input.attributes,
-    }), { abortSignal }));
-    const t = out.participantToken!;
-    return { participantId: t.participantId!, token: t.token!, expirationTime: t.expirationTime!.toISOString() };
-  } catch (error) {
-    if (nameOf(error) === "ResourceNotFoundException") throw new StageNotFoundError(input.stageArn, { cause: error });
-    throw error;
-  }
 }
 
 /** Disconnects (and revokes) a participant; one IVS no longer knows is already gone, which is fine. */

@@ -26,9 +26,9 @@ export async function readSigningKeySecret(client: SecretsManagerClient, secretI
   return parseSigningKeySecret(out.SecretString);
 }
 
-/** The key to sign with. Never logged: only its public key's ARN may appear in logs. */
-export async function loadSigningKey(client: SecretsManagerClient, secretId: string): Promise<SigningKey> {
-  const secret = await readSigningKeySecret(client, secretId);
+/** The key to sign with, from the secret's text as `readSecret` gets it. Never logged: only its public key's ARN may appear in logs. */
+export async function loadSigningKey(readSecret: (secretId: string) => Promise<string | undefined>, secretId: string): Promise<SigningKey> {
+  const secret = parseSigningKeySecret(await readSecret(secretId));
   if (!secret.current) throw new SigningKeyUnavailableError(`secret ${secretId} holds no signing key yet; run npm run keys -- rotate`);
   const privateKey = createPrivateKey(secret.current.privateKeyPem);
   if (privateKey.asymmetricKeyType !== "ec" || privateKey.asymmetricKeyDetails?.namedCurve !== "secp384r1") {

@@ -5,23 +5,9 @@ import type { Db } from "./db.ts";
 import { queryPartition } from "./query.ts";
 import { banSk, epochSeconds, roomPk } from "./keys.ts";
 
-export interface Ban {
-  userId: string;
-  until: string;
-  untilMs: number;
-  reason: string | null;
-  bannedBy: string;
-  createdAt: string;
-}
+import { toBan, type Ban } from "./items.ts";
 
-export const toBan = (item: Record<string, unknown>): Ban => ({
-  userId: String(item.userId),
-  until: String(item.until),
-  untilMs: Number(item.untilMs),
-  reason: typeof item.reason === "string" ? item.reason : null,
-  bannedBy: String(item.bannedBy),
-  createdAt: String(item.createdAt),
-});
+export { toBan, type Ban } from "./items.ts";
 
 export async function putBan(db: Db, roomId: string, ban: Ban): Promise<void> {
   await dynamo(() => db.doc.send(new PutCommand({

@@ -15,10 +15,9 @@ type TransactItem = NonNullable<TransactWriteCommandInput["TransactItems"]>[numb
 const roomItem = (room: RoomRecord) => ({ pk: roomPk(room.roomId), sk: ROOM_SK, gsi1pk: ALL_ROOMS, gsi1sk: room.roomId, ...room });
 const visItem = (roomId: string, key: string) => ({ pk: roomPk(roomId), sk: visSk(key), gsi1pk: `VIS#${key}`, gsi1sk: roomId });
 
-export function fromRoomItem(item: Record<string, unknown>): RoomRecord {
-  const { pk: _pk, sk: _sk, gsi1pk: _g1, gsi1sk: _g2, ...room } = item;
-  return room as unknown as RoomRecord;
-}
+import { fromRoomItem } from "./items.ts";
+
+export { fromRoomItem };
 
 /**
  * Writes a new room and its visibility items in one transaction, with `alongside` (the idempotency record) as the

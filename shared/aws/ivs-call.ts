@@ -1,0 +1,47 @@
+// How stagepass calls IVS, whichever client sends: retries with backoff inside the request's budget, then IVS's
+// failures mapped to problem errors (throttling → 429, a quota → QuotaExceededError, 5xx and timeouts → 503).
+// Used by shared/aws/ivs.ts (the SDK) and the token function's lite CreateParticipantToken.
+import { QuotaExceededError, RateLimitedError, UpstreamUnavailableError } from "../errors.ts";
+import { retrying } from "./retry.ts";
+
+export interface IssuedToken {
+  participantId: string;
+  token: string;
+  expirationTime: string;
+}
+
+/** Longest a single IVS call may take before it is abandoned. */
+export const CALL_TIMEOUT_MS = 3_000;
+/** Longest one operation (with its retries) may take, whatever the request's own deadline. */
+const OPERATION_BUDGET_MS = 6_000;
+/** Attempts per operation (the first and three retries). */
+const MAX_ATTEMPTS = 4;
+
+export class StageNotFoundError extends Error {}
+
+export const statusOf = (e: unknown) => (e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+export const nameOf = (e: unknown) => (e as { name?: string }).name ?? "";
+const isThrottle = (e: unknown) => statusOf(e) === 429 || /Throttl|TooManyRequests/.test(nameOf(e));
+const isTransient = (e: unknown) => {
+  const status = statusOf(e);
+  return isThrottle(e) || (status !== undefined && status >= 500) || status === undefined;
+};
+
+/** Runs one IVS call with retries inside the budget, mapping what is left of failures to problem errors. */
+export async function call<T>(what: string, deadline: number, send: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const until = Math.min(deadline, Date.now() + OPERATION_BUDGET_MS);
+  try {
+    return await retrying(
+      (remaining) => send(AbortSignal.timeout(Math.max(1, Math.min(CALL_TIMEOUT_MS, remaining)))),
+      isTransient,
+      // Few attempts: when IVS throttles, the account's quota is spent, and every retry spends more of it.
+      { deadline: until, maxAttempts: MAX_ATTEMPTS, baseDelayMs: 100, maxDelayMs: 1_000 },
+    );
+  } catch (error) {
+    if (isThrottle(error)) throw new RateLimitedError(`IVS is throttling ${what}; retry shortly`, 1, { cause: error });
+    if (nameOf(error) === "ServiceQuotaExceededException") throw new QuotaExceededError(`IVS refused ${what}: ${(error as Error).message}`, { cause: error });
+    if (isTransient(error)) throw new UpstreamUnavailableError(`IVS did not complete ${what}`, 2, { cause: error });
+    throw error;
+  }
+}
+

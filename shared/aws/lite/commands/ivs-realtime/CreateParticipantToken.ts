@@ -1,0 +1,18 @@
+import type { LiteClient } from "../../client.ts";
+
+export interface CreateParticipantTokenInput {
+  stageArn: string;
+  userId: string;
+  capabilities: string[];
+  /** Minutes. */
+  duration: number;
+  attributes: Record<string, string>;
+}
+
+export interface CreateParticipantTokenOutput {
+  participantToken?: { participantId?: string; token?: string; expirationTime?: string };
+}
+
+/** IVS Real-Time CreateParticipantToken (restJson1, POST /CreateParticipantToken). */
+export const createParticipantToken = (client: LiteClient, input: CreateParticipantTokenInput, signal?: AbortSignal) =>
+  client.restPost("/CreateParticipantToken", input, signal ? { signal } : {}) as Promise<CreateParticipantTokenOutput>;

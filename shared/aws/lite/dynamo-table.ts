@@ -1,0 +1,44 @@
+// The token path's two calls on the lite client: the document form marshalled to DynamoDB's wire format (and
+// back) by @aws-sdk/util-dynamodb, with the options the SDK's document client is given in shared/aws/dynamo.ts.
+import { marshall, unmarshall, type NativeAttributeValue } from "@aws-sdk/util-dynamodb";
+import type { DocItem, DocTransactItem, TokenTable } from "../../store/db.ts";
+import type { LiteClient } from "./client.ts";
+import { batchGetItem } from "./commands/dynamodb/BatchGetItem.ts";
+import { transactWriteItems } from "./commands/dynamodb/TransactWriteItems.ts";
+
+type Wire = Record<string, unknown>;
+type WireItem = Parameters<typeof unmarshall>[0];
+
+const toWire = (value: DocItem): Wire => marshall(value as Record<string, NativeAttributeValue>, { removeUndefinedValues: true }) as Wire;
+/** The members of a transaction item that hold values (the rest are names and expressions). */
+const VALUE_MEMBERS = ["Key", "Item", "ExpressionAttributeValues"];
+
+function transactItemToWire(item: DocTransactItem): Record<string, DocItem> {
+  const out: Record<string, DocItem> = {};
+  for (const [kind, body] of Object.entries(item)) {
+    if (body === undefined) continue;
+    const wire: DocItem = { ...body };
+    for (const member of VALUE_MEMBERS) if (body[member] !== undefined) wire[member] = toWire(body[member] as DocItem);
+    out[kind] = wire;
+  }
+  return out;
+}
+
+export function liteTable(client: LiteClient, table: string): TokenTable {
+  return {
+    table,
+    async batchGet(keys) {
+      const out = await batchGetItem(client, { RequestItems: { [table]: { Keys: keys.map(toWire), ConsistentRead: true } } }) as {
+        Responses?: Record<string, WireItem[]>;
+        UnprocessedKeys?: Record<string, { Keys?: WireItem[] }>;
+      };
+      return {
+        items: (out.Responses?.[table] ?? []).map((item) => unmarshall(item)),
+        unprocessed: (out.UnprocessedKeys?.[table]?.Keys ?? []).map((key) => unmarshall(key)),
+      };
+    },
+    async transactWrite(items) {
+      await transactWriteItems(client, { TransactItems: items.map(transactItemToWire) });
+    },
+  };
+}
