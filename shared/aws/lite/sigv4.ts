@@ -17,15 +17,17 @@ export interface SigningScope {
 const hmac = (key: string | Buffer, data: string) => createHmac("sha256", key).update(data, "utf8").digest();
 const sha256Hex = (data: string) => createHash("sha256").update(data, "utf8").digest("hex");
 
-/** RFC 3986 encoding of one path segment, as SigV4 wants it (non-S3 services encode the path twice). */
+/** RFC 3986 encoding of one path segment. */
 const encodeSegment = (s: string) => encodeURIComponent(s).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
-export const canonicalPath = (path: string) => path.split("/").map((segment) => encodeSegment(encodeSegment(decodeURIComponent(segment)))).join("/");
+/** The canonical path of a path as sent (already percent-encoded): encoded once more, as non-S3 services want. */
+export const canonicalPath = (path: string) => path.split("/").map(encodeSegment).join("/");
 
 export interface Signer {
   /**
    * The headers to send: `headers` plus `x-amz-date`, `x-amz-security-token` (with a session token) and
    * `authorization`. Every header given is signed, with the request's host.
    */
+  /** `path` as sent on the wire (percent-encoded). */
   sign(req: { method: string; host: string; path: string; headers: Record<string, string>; body: string }, now?: Date): Record<string, string>;
 }
 
