@@ -31,7 +31,7 @@ export interface ColdVariant {
 
 export interface ColdFunction {
   logicalId: string;
-  /** Which build of the function (the what-if variants); the logical id when not given. */
+  /** Which build of the function (e.g. the token function's AWS SDK reference); the logical id when not given. */
   label: string;
   firstInvocation: string;
   optimised: ColdVariant | { error: string };

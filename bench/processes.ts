@@ -43,7 +43,7 @@ export async function runChild<T>(script: string, input: unknown, env: Record<st
   const outputPath = join(scratchDir, `${id}.out.json`);
   writeFileSync(inputPath, JSON.stringify(input));
   try {
-    const child = spawn(process.execPath, [script, inputPath, outputPath], { env, stdio: ["ignore", logFd, logFd] });
+    const child = spawn(process.execPath, [...(process.env.BENCH_CHILD_NODE_ARGS?.split(" ").filter(Boolean) ?? []), script, inputPath, outputPath], { env, stdio: ["ignore", logFd, logFd] });
     const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
     const code = await new Promise<number | null>((resolve, reject) => {
       child.once("error", reject);

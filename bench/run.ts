@@ -10,7 +10,7 @@ import { cpus, loadavg, totalmem } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { functionsOf, loadTemplate, projectRoot } from "../local/template.ts";
-import { benchBuildRoot, buildOptimised, buildSamDefault, type BuildOutcome } from "./bundles.ts";
+import { benchBuildRoot, buildOptimised, buildSamDefault, SDK_REFERENCE_LABEL, type BuildOutcome } from "./bundles.ts";
 import { measureColdInit, type ColdFunction } from "./cold.ts";
 import { createFixtures, stubDataOf } from "./fixtures.ts";
 import { compileChildren } from "./processes.ts";
@@ -71,7 +71,7 @@ const sectionErrors: string[] = [];
 try {
   const needsBundles = sections.has("cold") || sections.has("warm");
   const definitions = functionsOf(loadTemplate());
-  const builds: Array<{ logicalId: string; optimised: BuildOutcome; samDefault: BuildOutcome }> = [];
+  const builds: Array<{ logicalId: string; label?: string; optimised: BuildOutcome; samDefault: BuildOutcome }> = [];
   let scripts: Awaited<ReturnType<typeof compileChildren>> | undefined;
   if (needsBundles) {
     progress(`building ${definitions.length} functions twice (template BuildProperties, SAM defaults) into ${benchBuildRoot}`);
@@ -80,6 +80,11 @@ try {
       const optimised = await buildOptimised(fn);
       const exportName = optimised.ok ? optimised.bundle.exportName : fn.handler.slice(fn.handler.lastIndexOf(".") + 1);
       builds.push({ logicalId: fn.logicalId, optimised, samDefault: await buildSamDefault(fn, exportName) });
+      if (fn.logicalId === "TokenFunction") {
+        // The fixed yardstick: the same function written with the AWS SDK (bench/reference/token-sdk.ts).
+        const reference = { ...fn, logicalId: "TokenSdkReference", entryPoint: "bench/reference/token-sdk.ts" };
+        builds.push({ logicalId: fn.logicalId, label: SDK_REFERENCE_LABEL, optimised: await buildOptimised(reference), samDefault: await buildSamDefault(reference, exportName) });
+      }
     }
   }
 
@@ -93,7 +98,7 @@ try {
   }
 
   if (sections.has("warm") && scripts) {
-    const token = builds.find((b) => b.logicalId === "TokenFunction")?.optimised;
+    const token = builds.find((b) => b.logicalId === "TokenFunction" && !b.label)?.optimised;
     if (token?.ok) {
       try {
         warm = await measureWarm({ bundle: token.bundle, fx, stub, requests: settings.warmRequests, script: scripts.warm, logFd, progress });
@@ -134,9 +139,9 @@ const summary = {
   settings,
   stubTransport: tlsSetup.tls ? "https with a throwaway certificate (the SDK's and aws-jwt-verify's https paths, as in AWS)" : tlsSetup.note,
   targets,
-  bundles: cold?.map((f) => ({ function: f.logicalId, bytes: f.bytes ?? null, samDefaultBytes: f.samDefaultBytes ?? null })),
+  bundles: cold?.map((f) => ({ function: f.label, bytes: f.bytes ?? null, samDefaultBytes: f.samDefaultBytes ?? null })),
   coldInit: cold?.map((f) => ({
-    function: f.logicalId,
+    function: f.label,
     firstInvocation: f.firstInvocation,
     medianMs: "medianMs" in f.optimised ? round(f.optimised.medianMs) : null,
     samDefaultMedianMs: "medianMs" in f.samDefault ? round(f.samDefault.medianMs) : null,

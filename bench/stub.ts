@@ -9,6 +9,7 @@ import { createHash } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
+import type { Duplex } from "node:stream";
 
 /** What the stub answers with: the room item as stored, the stage it names, the user pool's JWKS. */
 export interface StubData {
@@ -42,6 +43,11 @@ export interface AwsStub {
   reset(): void;
   /** The stub's servers by port, for connections injected in-process (see memory-transport.ts). */
   serversByPort: Map<number, Server>;
+  servicesByPort: Map<number, Service>;
+  /** Serves an in-process connection with the stub's minimal (timed) HTTP/1.1 layer instead of node:http's server. */
+  acceptRaw(service: Service, socket: Duplex): void;
+  /** Time spent inside acceptRaw's HTTP layer and answers since the stub started, in ns. */
+  stubTimeNs(): bigint;
   close(): Promise<void>;
 }
 
@@ -87,13 +93,11 @@ export async function startAwsStub(data: StubData): Promise<AwsStub> {
   let participants = 0;
 
   const count = (key: string) => { calls[key] = (calls[key] ?? 0) + 1; };
-  const send = (res: ServerResponse, status: number, contentType: string, body: Buffer | string, headers: Record<string, string> = {}) => {
-    const buf = typeof body === "string" ? Buffer.from(body) : body;
-    res.writeHead(status, { "content-type": contentType, "content-length": String(buf.length), "x-amzn-requestid": "bench", ...headers });
-    res.end(buf);
-  };
+  type Reply = (status: number, contentType: string, body: Buffer | string, headers?: Record<string, string>) => void;
+  const send = (res: Reply, status: number, contentType: string, body: Buffer | string, headers: Record<string, string> = {}) =>
+    res(status, contentType, body, headers);
 
-  const dynamodb = (target: string, body: any, res: ServerResponse) => {
+  const dynamodb = (target: string, body: any, res: Reply) => {
     const json = (o: unknown) => send(res, 200, "application/x-amz-json-1.0", JSON.stringify(o));
     switch (target) {
       case "BatchGetItem": {
@@ -119,7 +123,7 @@ export async function startAwsStub(data: StubData): Promise<AwsStub> {
     }
   };
 
-  const ivs = (operation: string, body: any, res: ServerResponse) => {
+  const ivs = (operation: string, body: any, res: Reply) => {
     const json = (o: unknown) => send(res, 200, "application/json", JSON.stringify(o));
     switch (operation) {
       case "CreateParticipantToken": {
@@ -147,7 +151,7 @@ export async function startAwsStub(data: StubData): Promise<AwsStub> {
     }
   };
 
-  const sqs = (target: string, body: any, res: ServerResponse) => {
+  const sqs = (target: string, body: any, res: Reply) => {
     if (target === "SendMessage") {
       const md5 = createHash("md5").update(String(body.MessageBody ?? "")).digest("hex");
       return send(res, 200, "application/x-amz-json-1.0", JSON.stringify({ MessageId: `bench-${Date.now()}`, MD5OfMessageBody: md5 }));
@@ -156,33 +160,81 @@ export async function startAwsStub(data: StubData): Promise<AwsStub> {
     return send(res, 400, "application/x-amz-json-1.0", JSON.stringify({ __type: "com.amazonaws.sqs#UnsupportedOperation" }));
   };
 
-  const handlerFor = (service: Service) => (req: IncomingMessage, res: ServerResponse) => {
+  /** One request, whichever HTTP layer read it. */
+  const handle = (service: Service, url: string, target: string, raw: string, res: Reply) => {
+    let body: any = {};
+    try { body = raw ? JSON.parse(raw) : {}; } catch { body = {}; }
+    if (service === "jwks") {
+      count("jwks:GET");
+      send(res, 200, "application/json", jwksBody);
+      jwksServed.push(epochNow());
+      return;
+    }
+    firstAws ??= epochNow();
+    if (service === "ivs") {
+      const operation = url.split("?")[0]!.split("/").pop()!;
+      count(`ivs:${operation}`);
+      return ivs(operation, body, res);
+    }
+    const op = target.split(".").pop() ?? "";
+    count(`${service}:${op}`);
+    return service === "dynamodb" ? dynamodb(op, body, res) : sqs(op, body, res);
+  };
+
+  const handlerFor = (service: Service) => (req: IncomingMessage, response: ServerResponse) => {
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));
     req.on("end", () => {
-      const raw = Buffer.concat(chunks).toString("utf8");
-      let body: any = {};
-      try { body = raw ? JSON.parse(raw) : {}; } catch { body = {}; }
-      if (service === "jwks") {
-        count("jwks:GET");
-        send(res, 200, "application/json", jwksBody);
-        jwksServed.push(epochNow());
-        return;
-      }
-      firstAws ??= epochNow();
-      if (service === "ivs") {
-        const operation = (req.url ?? "/").split("?")[0]!.slice(1);
-        count(`ivs:${operation}`);
-        return ivs(operation, body, res);
-      }
-      const target = String(req.headers["x-amz-target"] ?? "").split(".").pop() ?? "";
-      count(`${service}:${target}`);
-      return service === "dynamodb" ? dynamodb(target, body, res) : sqs(target, body, res);
+      const reply: Reply = (status, contentType, body, headers = {}) => {
+        const buf = typeof body === "string" ? Buffer.from(body) : body;
+        response.writeHead(status, { "content-type": contentType, "content-length": String(buf.length), "x-amzn-requestid": "bench", ...headers });
+        response.end(buf);
+      };
+      handle(service, req.url ?? "/", String(req.headers["x-amz-target"] ?? ""), Buffer.concat(chunks).toString("utf8"), reply);
     });
+  };
+
+  // The in-process HTTP layer (bench/children/memory-transport.ts): HTTP/1.1 read and written with as little work
+  // as the protocol allows, every bit of it timed, so that the warm figure can say how much of a request was the
+  // stub's (AWS's side) and how much the handler's. Requests must carry Content-Length (the SDK's and the lite
+  // client's JSON requests do).
+  let stubNs = 0n;
+  const HEAD_END = Buffer.from("\r\n\r\n");
+  const acceptRaw = (service: Service, socket: Duplex) => {
+    connections[service]++;
+    let buffer: Buffer = Buffer.alloc(0);
+    const replies: Buffer[] = [];
+    socket.on("data", (chunk: Buffer) => {
+      const t0 = process.hrtime.bigint();
+      buffer = buffer.length ? Buffer.concat([buffer, chunk]) : chunk;
+      for (;;) {
+        const headEnd = buffer.indexOf(HEAD_END);
+        if (headEnd < 0) break;
+        const head = buffer.toString("latin1", 0, headEnd);
+        const length = Number(/\r\ncontent-length: *(\d+)/i.exec(head)?.[1] ?? 0);
+        if (buffer.length < headEnd + 4 + length) break;
+        const [, url = "/"] = head.split(" ", 2);
+        const target = /\r\nx-amz-target: *([^\r]*)/i.exec(head)?.[1] ?? "";
+        const body = buffer.toString("utf8", headEnd + 4, headEnd + 4 + length);
+        buffer = buffer.subarray(headEnd + 4 + length);
+        handle(service, url, target, body, (status, contentType, payload, headers = {}) => {
+          const buf = typeof payload === "string" ? Buffer.from(payload) : payload;
+          let out = `HTTP/1.1 ${status} ${status < 300 ? "OK" : "Error"}\r\ncontent-type: ${contentType}\r\ncontent-length: ${buf.length}\r\nx-amzn-requestid: bench\r\n`;
+          for (const [k, v] of Object.entries(headers)) out += `${k}: ${v}\r\n`;
+          replies.push(Buffer.concat([Buffer.from(`${out}\r\n`, "latin1"), buf]));
+        });
+      }
+      stubNs += process.hrtime.bigint() - t0;
+      // Written after the clock stops: the in-memory pair hands a write to the client's 'data' listener
+      // synchronously, and the client's reading of the answer is the handler's time, not the stub's.
+      for (const reply of replies.splice(0)) socket.write(reply);
+    });
+    socket.on("error", () => socket.destroy());
   };
 
   const servers = new Map<Service, Server>();
   const serversByPort = new Map<number, Server>();
+  const servicesByPort = new Map<number, Service>();
   const urls = {} as Record<Service, string>;
   for (const service of SERVICES) {
     const server: Server = data.tls
@@ -199,6 +251,7 @@ export async function startAwsStub(data: StubData): Promise<AwsStub> {
     urls[service] = service === "jwks" ? `${origin}/${data.userPoolId}/.well-known/jwks.json` : origin;
     servers.set(service, server);
     serversByPort.set(port, server);
+    servicesByPort.set(port, service);
   }
 
   return {
@@ -206,6 +259,9 @@ export async function startAwsStub(data: StubData): Promise<AwsStub> {
     counts: () => ({ calls: { ...calls }, connections: { ...connections }, unknown: { ...unknown } }),
     jwksServedAt: () => [...jwksServed],
     serversByPort,
+    servicesByPort,
+    acceptRaw,
+    stubTimeNs: () => stubNs,
     firstAwsCallAt: () => firstAws,
     reset() {
       calls = {};

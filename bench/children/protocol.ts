@@ -34,8 +34,9 @@ export interface ColdResult {
 export interface WarmInput {
   bundle: ChildBundle;
   /**
-   * memory: the stub runs in this process and the SDK's connections reach it through in-memory duplex pairs (HTTP
-   * written and parsed, no TCP); tcp: the parent's stub over loopback TCP, as in the cold-init runs.
+   * memory: the stub runs in this process and the handler's connections reach it through in-memory duplex pairs
+   * (HTTP written and parsed, no TCP; the stub's share timed and taken out); tcp: the parent's stub over loopback
+   * TCP, as in the cold-init runs.
    */
   transport: "memory" | "tcp";
   /** For the memory transport: what the in-process stub answers with. */
@@ -68,7 +69,15 @@ export interface Distribution {
 export interface WarmResult {
   transport: "memory" | "tcp";
   initMs: number;
+  /**
+   * The handler's own time per request: in-process, each request's wall time less the time spent inside the stub
+   * during it (stubShare); over TCP, the wall time (the stub runs in another process).
+   */
   handler: Distribution;
+  /** In-process: each request's whole wall time, the stub's share included. */
+  handlerWithStub?: Distribution;
+  /** In-process: the stub's share of each request (its HTTP layer and answers). */
+  stubShare?: Distribution;
   failures: number;
   firstFailure?: string;
   /** One RS256 verification (crypto.verify) of the same JWT: the floor. */
