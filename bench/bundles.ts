@@ -18,7 +18,7 @@ import { projectRoot, type FunctionDefinition } from "../local/template.ts";
 
 export const benchBuildRoot = join(projectRoot, ".build", "bench");
 
-/** The label of the token function's AWS SDK reference build (bench/reference/token-sdk.ts) in the cold-init runs. */
+/** The label of the token function's AWS SDK reference build (bench/reference/token-sdk/index.ts) in the cold-init runs. */
 export const SDK_REFERENCE_LABEL = "TokenFunction, AWS SDK reference";
 
 export interface Bundle {

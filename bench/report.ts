@@ -56,7 +56,7 @@ export function judge(input: {
       verdict: !valid || !enough || token?.ratio === undefined ? "N/A" : token.ratio <= TARGETS.tokenColdInitRatio ? "PASS" : "FAIL",
     });
     // Not a target of the issue: the same ratio against a fixed yardstick, the token function written with the AWS
-    // SDK (bench/reference/token-sdk.ts) and built with SAM's defaults, measured in the same rounds.
+    // SDK (bench/reference/token-sdk/index.ts) and built with SAM's defaults, measured in the same rounds.
     const reference = variant(input.cold?.find((f) => f.label === SDK_REFERENCE_LABEL)?.samDefault);
     if (opt && reference) {
       const ratio = opt.medianMs / reference.medianMs;

@@ -81,8 +81,8 @@ try {
       const exportName = optimised.ok ? optimised.bundle.exportName : fn.handler.slice(fn.handler.lastIndexOf(".") + 1);
       builds.push({ logicalId: fn.logicalId, optimised, samDefault: await buildSamDefault(fn, exportName) });
       if (fn.logicalId === "TokenFunction") {
-        // The fixed yardstick: the same function written with the AWS SDK (bench/reference/token-sdk.ts).
-        const reference = { ...fn, logicalId: "TokenSdkReference", entryPoint: "bench/reference/token-sdk.ts" };
+        // The fixed yardstick: the same function written with the AWS SDK (bench/reference/token-sdk/index.ts).
+        const reference = { ...fn, logicalId: "TokenSdkReference", entryPoint: "bench/reference/token-sdk/index.ts" };
         builds.push({ logicalId: fn.logicalId, label: SDK_REFERENCE_LABEL, optimised: await buildOptimised(reference), samDefault: await buildSamDefault(reference, exportName) });
       }
     }

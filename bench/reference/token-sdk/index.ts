@@ -12,8 +12,8 @@ import { loadConfig } from "#shared/config.ts";
 import { NotFoundError } from "#shared/errors.ts";
 import { createHttpHandler } from "#shared/http/handler.ts";
 import { documentTable } from "#shared/store/document-table.ts";
-import type { TokenIssuer } from "../../functions/token/issuers.ts";
-import { routes } from "../../functions/token/routes.ts";
+import type { TokenIssuer } from "../../../functions/token/issuers.ts";
+import { routes } from "../../../functions/token/routes.ts";
 
 const config = loadConfig();
 const authenticator = createCognitoAuthenticator(config);
