@@ -447,7 +447,7 @@ describe("role changes take effect at once", () => {
   });
 });
 
-describe("nobody bans an admin, even one who never took a token in the room", () => {
+describe("nobody bans an admin, even one who never took a token in the room; a moderator does not kick one either", () => {
   it("asks the user pool before a ban: an admin is refused 403, anyone else is banned", async () => {
     const s = stack();
     const owner = await s.login("ban-admin-owner");
@@ -469,5 +469,18 @@ describe("nobody bans an admin, even one who never took a token in the room", ()
     expect((await ban(owner, "00000000-0000-4000-a000-000000000000")).status).toBe(200);
     expect((await s.api("GET", `/rooms/${room.roomId}/bans`, { as: owner })).body.bans.map((b: any) => b.userId).sort())
       .toEqual([plain.sub, "00000000-0000-4000-a000-000000000000"].sort());
+
+    // A kick without a ban: the owner (a moderator, not an admin) may not kick an admin who has no participant here;
+    // an admin may, and anyone may kick a user without participants who is not an admin (nothing to disconnect).
+    const kickOnly = (as: typeof owner, userId: string) => s.api("POST", `/rooms/${room.roomId}/kick`, { as, body: { userId } });
+    const refused = await kickOnly(owner, admin.sub);
+    expect({ status: refused.status, code: refused.body.code }, refused.text).toEqual({ status: 403, code: "forbidden" });
+    const byOtherAdmin = await kickOnly(otherAdmin, admin.sub);
+    expect(byOtherAdmin.status, byOtherAdmin.text).toBe(200);
+    expect(byOtherAdmin.body.disconnected).toEqual([]);
+    const crew = await s.login("ban-admin-crew", { groups: ["crew"] });
+    expect((await kickOnly(owner, crew.sub)).status).toBe(200);
+    const audit = (await s.api("GET", `/rooms/${room.roomId}/audit`, { as: owner })).body;
+    expect(audit.entries.filter((e: any) => e.action === "participant.kicked" && e.detail.banMinutes === 0).map((e: any) => e.target).sort()).toEqual([admin.sub, crew.sub].sort());
   });
 });

@@ -34,15 +34,18 @@ export async function kick(deps: ModerationDeps, request: AuthenticatedRequest):
   if (targetUser === undefined) throw new NotFoundError(`participant ${input.participantId} was not issued for room ${roomId}`);
 
   // Nobody kicks the owner or an admin except an admin, and nobody bans them. An admin is known from their own JWT;
-  // for anyone else, the participants' records say whether they were issued to an admin, and before a ban the user
-  // pool is asked (a ban of an admin who never took a token here must be refused too).
+  // for anyone else, the participants' records say whether they were issued to an admin. When they cannot say
+  // (before a ban, or a moderator's kick of a user with no participant here), the user pool is asked: a ban of an
+  // admin who never took a token here must be refused too, and so must a moderator's kick of one. A kick of a user
+  // with participants (the kick storm) never waits on the user pool.
   const participants = await listUserParticipants(deps.db, roomId, targetUser, now);
   const banMinutes = input.banMinutes ?? 0;
   const targetIsOwner = targetUser === room.ownerId;
   const knownAdmin = participants.some((p) => p.via === "admin") || (targetUser === caller.userId && caller.isAdmin);
   if ((targetIsOwner || knownAdmin) && !caller.isAdmin) throw new ForbiddenError("a moderator may not kick the room's owner or an admin");
-  const targetIsAdmin = knownAdmin
-    || (banMinutes > 0 && !targetIsOwner && await isInGroup(deps.cognito, deps.config.userPoolId, targetUser, deps.config.adminGroup));
+  const askPool = !targetIsOwner && !knownAdmin && (banMinutes > 0 || (!caller.isAdmin && participants.length === 0));
+  const targetIsAdmin = knownAdmin || (askPool && await isInGroup(deps.cognito, deps.config.userPoolId, targetUser, deps.config.adminGroup));
+  if (targetIsAdmin && !caller.isAdmin) throw new ForbiddenError("a moderator may not kick the room's owner or an admin");
   if (banMinutes > 0 && (targetIsOwner || targetIsAdmin)) throw new ForbiddenError("nobody can ban the room's owner or an admin");
 
   let ban: Ban | null = null;
