@@ -4,7 +4,7 @@
 // tested through the token suites (token-store with both clients, token, token-faults, self-signed).
 import { createHash, createHmac } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import type { AddressInfo, Socket } from "node:net";
 import { SignatureV4 } from "@smithy/signature-v4";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AwsServiceError, createLiteClient, DYNAMODB, endpointFor, IVS_REALTIME, SECRETS_MANAGER, toServiceError } from "../shared/aws/lite/client.ts";
@@ -109,6 +109,7 @@ describe("the HTTP/1.1 client against node:http", () => {
   let server: Server;
   let origin: string;
   const connections: string[] = [];
+  const openSockets: Socket[] = [];
   let handler: (req: IncomingMessage, res: ServerResponse, body: string) => void = () => undefined;
 
   beforeAll(async () => {
@@ -117,7 +118,7 @@ describe("the HTTP/1.1 client against node:http", () => {
       req.on("data", (c: Buffer) => chunks.push(c));
       req.on("end", () => handler(req, res, Buffer.concat(chunks).toString()));
     });
-    server.on("connection", (socket) => connections.push(`${socket.remotePort}`));
+    server.on("connection", (socket) => { connections.push(`${socket.remotePort}`); openSockets.push(socket); });
     await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
     origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   });
@@ -163,10 +164,29 @@ describe("the HTTP/1.1 client against node:http", () => {
     handler = (_req, res) => res.end("{}");
     await client.request({ method: "POST", path: "/", headers: {}, body: "", timeoutMs: 2_000 });
     expect(connections).toHaveLength(2);
+    // The server closes the idle connection; once its side is closed, give the client's side the FIN (same process,
+    // loopback: it is already queued) before the next request.
+    const closed = new Promise<void>((resolve) => openSockets.at(-1)!.once("close", () => resolve()));
     server.closeIdleConnections();
+    await closed;
     await new Promise((r) => setTimeout(r, 50));
     const r = await client.request({ method: "POST", path: "/", headers: {}, body: "", timeoutMs: 2_000 });
     expect(r.status).toBe(200);
+    expect(connections).toHaveLength(3);
+    client.close();
+  });
+
+  it("does not reuse an idle connection the server's Keep-Alive timeout is about to end", async () => {
+    const client = createHttp1Client(origin);
+    connections.length = 0;
+    handler = (_req, res) => { res.setHeader("keep-alive", "timeout=1"); res.end("{}"); };
+    await client.request({ method: "POST", path: "/", headers: {}, body: "", timeoutMs: 2_000 });
+    // timeout=1 s, less the 1 s margin: never reused.
+    await client.request({ method: "POST", path: "/", headers: {}, body: "", timeoutMs: 2_000 });
+    expect(connections).toHaveLength(2);
+    handler = (_req, res) => { res.setHeader("keep-alive", "timeout=60"); res.end("{}"); };
+    await client.request({ method: "POST", path: "/", headers: {}, body: "", timeoutMs: 2_000 });
+    await client.request({ method: "POST", path: "/", headers: {}, body: "", timeoutMs: 2_000 });
     expect(connections).toHaveLength(3);
     client.close();
   });

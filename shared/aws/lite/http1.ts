@@ -4,7 +4,8 @@
 // (docs/performance.md); AWS's JSON APIs need only this much of HTTP/1.1.
 //
 // Handles: Content-Length and chunked bodies, a body that ends with the connection, 1xx interim responses,
-// `Connection: close`, connections the server closes while idle, and a per-request timeout or abort signal.
+// `Connection: close`, connections the server closes while idle (and those its `Keep-Alive: timeout` says it is about
+// to close), and a per-request timeout or abort signal.
 // Does not handle: redirects, compression, request bodies other than one string, pipelining.
 import * as net from "node:net";
 import * as tls from "node:tls";
@@ -37,6 +38,8 @@ export class Http1Error extends Error {
 
 const HEADER_END = Buffer.from("\r\n\r\n");
 const CRLF = Buffer.from("\r\n");
+/** An idle connection is not reused this close to the end of the server's announced keep-alive timeout. */
+const KEEP_ALIVE_MARGIN_MS = 1_000;
 /** A response head larger than this is not from the services we call. */
 const MAX_HEAD_BYTES = 64 * 1024;
 
@@ -121,6 +124,9 @@ class Connection {
   private pending: Pending | undefined;
   private ended = false;
   closed = false;
+  /** When the connection went back to the pool, and how long the server said it keeps an idle one (ms). */
+  idleSince = 0;
+  keepAliveMs = Number.POSITIVE_INFINITY;
 
   constructor(readonly socket: net.Socket, private readonly onIdle: (c: Connection) => void, private readonly onGone: (c: Connection) => void) {
     socket.setNoDelay?.(true);
@@ -157,7 +163,14 @@ class Connection {
     this.pending = undefined;
     this.buffer = this.buffer.subarray(parsed.used);
     if (parsed.close || this.ended || this.buffer.length > 0) this.close();
-    else { this.socket.unref?.(); this.onIdle(this); }
+    else {
+      // `Keep-Alive: timeout=5` (node's servers send it): the server drops the connection after that long idle.
+      const timeout = /timeout=(\d+)/i.exec(parsed.response.headers["keep-alive"] ?? "");
+      if (timeout) this.keepAliveMs = Number(timeout[1]) * 1000;
+      this.idleSince = Date.now();
+      this.socket.unref?.();
+      this.onIdle(this);
+    }
     pending.resolve(parsed.response);
   }
 
@@ -208,7 +221,11 @@ export function createHttp1Client(origin: string, opts: { maxIdle?: number } = {
       return new Promise<Http1Response>((resolve, reject) => {
         if (req.signal?.aborted) { reject(abortError(req.signal)); return; }
         let connection = idle.pop();
-        while (connection?.closed) connection = idle.pop();
+        // Not one the server is about to drop: a request written as it closes would fail for nothing.
+        while (connection && (connection.closed || Date.now() - connection.idleSince >= connection.keepAliveMs - KEEP_ALIVE_MARGIN_MS)) {
+          connection.close();
+          connection = idle.pop();
+        }
         connection ??= connect();
         const c = connection;
         let settled = false;
