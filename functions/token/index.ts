@@ -3,6 +3,7 @@
 import { createCognitoAuthenticator } from "#shared/auth/authenticator.ts";
 import { CALL_TIMEOUT_MS } from "#shared/aws/ivs-call.ts";
 import { createLiteClient, DYNAMODB, IVS_REALTIME } from "#shared/aws/lite/client.ts";
+import { createParticipantToken } from "#shared/aws/lite/commands/ivs-realtime/CreateParticipantToken.ts";
 import { liteTable } from "#shared/aws/lite/dynamo-table.ts";
 import { ConfigError, loadConfig, type Config } from "#shared/config.ts";
 import { createHttpHandler } from "#shared/http/handler.ts";
@@ -15,7 +16,10 @@ const authenticator = createCognitoAuthenticator(config);
 
 async function createIssuer(config: Config): Promise<TokenIssuer> {
   // One attempt per call: the issuer's own loop retries within the request's budget, as for the SDK's IVS client.
-  if (config.tokenMode === "api") return ivsTokenIssuer(createLiteClient(IVS_REALTIME, { maxAttempts: 1, timeoutMs: CALL_TIMEOUT_MS }));
+  if (config.tokenMode === "api") {
+    const ivs = createLiteClient(IVS_REALTIME, { maxAttempts: 1, timeoutMs: CALL_TIMEOUT_MS });
+    return ivsTokenIssuer((input, signal) => createParticipantToken(ivs, input, signal));
+  }
   if (!config.signingKeySecretId) throw new ConfigError("TOKEN_MODE=self-signed needs SIGNING_KEY_SECRET_ID");
   return selfSignedTokenIssuer(config.signingKeySecretId);
 }

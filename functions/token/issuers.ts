@@ -1,7 +1,7 @@
-// Where participant tokens come from: IVS CreateParticipantToken (TOKEN_MODE=api), sent by the lite client.
-import { call, nameOf, type IssuedToken } from "#shared/aws/ivs-call.ts";
-import type { LiteClient } from "#shared/aws/lite/client.ts";
-import { createParticipantToken } from "#shared/aws/lite/commands/ivs-realtime/CreateParticipantToken.ts";
+// Where participant tokens come from: IVS CreateParticipantToken (TOKEN_MODE=api). The function sends it with the
+// lite client (index.ts); bench/reference/token-sdk sends it with the AWS SDK through the same issuer.
+import { call, nameOf } from "#shared/aws/ivs-call.ts";
+import type { CreateParticipantTokenInput } from "#shared/aws/lite/commands/ivs-realtime/CreateParticipantToken.ts";
 import { NotFoundError } from "#shared/errors.ts";
 import type { Capability } from "#shared/rooms/policy.ts";
 import type { RoomRecord } from "#shared/rooms/room.ts";
@@ -14,15 +14,25 @@ export interface TokenRequest {
   attributes: Record<string, string>;
 }
 
+export interface IssuedToken {
+  participantId: string;
+  token: string;
+  expirationTime: string;
+}
+
 export interface TokenIssuer {
   issue(request: TokenRequest, deadline: number): Promise<IssuedToken>;
 }
 
-export function ivsTokenIssuer(ivs: LiteClient): TokenIssuer {
+/** Sends one CreateParticipantToken; `expirationTime` as IVS's ISO string (lite client) or a Date (the SDK). */
+export type CreateParticipantTokenSender = (input: CreateParticipantTokenInput, signal: AbortSignal) =>
+  Promise<{ participantToken?: { participantId?: string; token?: string; expirationTime?: string | Date } }>;
+
+export function ivsTokenIssuer(send: CreateParticipantTokenSender): TokenIssuer {
   return {
     async issue(request, deadline) {
       try {
-        const out = await call("CreateParticipantToken", deadline, (signal) => createParticipantToken(ivs, {
+        const out = await call("CreateParticipantToken", deadline, (signal) => send({
           stageArn: request.room.stageArn,
           userId: request.userId,
           capabilities: request.capabilities,

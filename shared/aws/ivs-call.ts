@@ -4,12 +4,6 @@
 import { QuotaExceededError, RateLimitedError, UpstreamUnavailableError } from "../errors.ts";
 import { retrying } from "./retry.ts";
 
-export interface IssuedToken {
-  participantId: string;
-  token: string;
-  expirationTime: string;
-}
-
 /** Longest a single IVS call may take before it is abandoned. */
 export const CALL_TIMEOUT_MS = 3_000;
 /** Longest one operation (with its retries) may take, whatever the request's own deadline. */
@@ -17,9 +11,7 @@ const OPERATION_BUDGET_MS = 6_000;
 /** Attempts per operation (the first and three retries). */
 const MAX_ATTEMPTS = 4;
 
-export class StageNotFoundError extends Error {}
-
-export const statusOf = (e: unknown) => (e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+const statusOf = (e: unknown) => (e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
 export const nameOf = (e: unknown) => (e as { name?: string }).name ?? "";
 const isThrottle = (e: unknown) => statusOf(e) === 429 || /Throttl|TooManyRequests/.test(nameOf(e));
 const isTransient = (e: unknown) => {

@@ -6,9 +6,9 @@ import {
   IVSRealTimeClient, ListStagesCommand, ListTagsForResourceCommand, TagResourceCommand, UntagResourceCommand,
   UpdateStageCommand,
 } from "@aws-sdk/client-ivs-realtime";
-import { CALL_TIMEOUT_MS, call, nameOf, StageNotFoundError } from "./ivs-call.ts";
+import { CALL_TIMEOUT_MS, call, nameOf } from "./ivs-call.ts";
 
-export { StageNotFoundError, type IssuedToken } from "./ivs-call.ts";
+export class StageNotFoundError extends Error {}
 
 export interface Stage {
   stageArn: string;

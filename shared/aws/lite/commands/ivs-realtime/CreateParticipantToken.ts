@@ -1,9 +1,10 @@
+import type { Capability } from "../../../../rooms/policy.ts";
 import type { LiteClient } from "../../client.ts";
 
 export interface CreateParticipantTokenInput {
   stageArn: string;
   userId: string;
-  capabilities: string[];
+  capabilities: Capability[];
   /** Minutes. */
   duration: number;
   attributes: Record<string, string>;
