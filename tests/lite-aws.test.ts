@@ -54,6 +54,27 @@ describe("SigV4", () => {
     }
   }
 
+  it("one prepared request signs each body at each instant as the SDK's signer does, across seconds, days and back", async () => {
+    const credentials = credentialSets[1]!;
+    for (const c of cases) {
+      const prepared = createSigner(credentials, { region: "eu-west-1", service: c.service }).prepare({ method: "POST", host: c.host, path: c.path, headers: c.headers });
+      const [hostname, port] = c.host.split(":");
+      const sdk = new SignatureV4({ credentials, region: "eu-west-1", service: c.service, sha256: NodeSha256, applyChecksum: false });
+      for (const at of ["2026-11-26T23:59:58.123Z", "2026-11-26T23:59:58.999Z", "2026-11-26T23:59:59.000Z", "2026-11-27T00:00:00.500Z", "2026-11-26T12:00:00.000Z"]) {
+        for (const body of [c.body, "{}", ""]) {
+          const when = new Date(at);
+          const ours = prepared.sign(body, when.getTime());
+          const signed = await sdk.sign({
+            method: "POST", protocol: "https:", hostname: hostname!, ...(port ? { port: Number(port) } : {}), path: c.path, query: {},
+            headers: { host: c.host, ...c.headers }, body,
+          }, { signingDate: when });
+          expect(ours.authorization, `${c.path} at ${at}`).toBe(signed.headers.authorization);
+          expect(ours["x-amz-date"]).toBe(signed.headers["x-amz-date"]);
+        }
+      }
+    }
+  });
+
   it("derives the signing key once a day, not per request, and a new one the next day", () => {
     const signer = createSigner(credentialSets[0]!, { region: "us-east-1", service: "dynamodb" });
     const req = { method: "POST", host: "h", path: "/", headers: {}, body: "{}" };

@@ -15,7 +15,7 @@
 // operations a bundle can send (and derives its IAM permissions).
 import { ConfigError } from "../../config.ts";
 import { createHttp1Client, type Http1Client, type Http1Response } from "./http1.ts";
-import { createSigner, type Credentials, type Signer } from "./sigv4.ts";
+import { createSigner, type Credentials, type PreparedRequest, type Signer } from "./sigv4.ts";
 
 export interface ServiceDefinition {
   /** The suffix of AWS_ENDPOINT_URL_<id>, as the SDK names it. */
@@ -62,11 +62,17 @@ export interface LiteClientOptions {
   env?: NodeJS.ProcessEnv;
 }
 
+export interface RequestOptions {
+  signal?: AbortSignal;
+  /** This call's limit for each attempt, in place of the client's `timeoutMs`. */
+  timeoutMs?: number;
+}
+
 export interface LiteClient {
   /** awsJson 1.0/1.1: POST / with `X-Amz-Target`. */
-  json(target: string, contentType: string, input: unknown, opts?: { signal?: AbortSignal }): Promise<unknown>;
+  json(target: string, contentType: string, input: unknown, opts?: RequestOptions): Promise<unknown>;
   /** restJson1 POST of a JSON document to `path`. */
-  restPost(path: string, input: unknown, opts?: { signal?: AbortSignal }): Promise<unknown>;
+  restPost(path: string, input: unknown, opts?: RequestOptions): Promise<unknown>;
   close(): void;
 }
 
@@ -94,12 +100,22 @@ export function createLiteClient(service: ServiceDefinition, options: LiteClient
   const signer: Signer = createSigner(credentialsFromEnv(env), { region, service: service.signingName });
   const http: Http1Client = createHttp1Client(url.origin);
 
-  const send = async (path: string, headers: Record<string, string>, input: unknown, signal: AbortSignal | undefined) => {
+  // One prepared (pre-canonicalised) request per operation: json() per target, restPost() per path.
+  const prepared = new Map<string, PreparedRequest>();
+  const preparedFor = (key: string, path: string, headers: () => Record<string, string>) => {
+    let p = prepared.get(key);
+    if (!p) prepared.set(key, (p = signer.prepare({ method: "POST", host: url.host, path, headers: headers() })));
+    return p;
+  };
+
+  const send = async (path: string, request: PreparedRequest, input: unknown, opts: RequestOptions | undefined) => {
+    const signal = opts?.signal;
+    const timeoutMs = opts?.timeoutMs ?? options.timeoutMs;
     const body = JSON.stringify(input ?? {});
     for (let attempt = 1; ; attempt++) {
       try {
-        const signed = signer.sign({ method: "POST", host: url.host, path, headers, body });
-        const response = await http.request({ method: "POST", path, headers: signed, body, timeoutMs: options.timeoutMs, ...(signal ? { signal } : {}) });
+        const signed = request.sign(body);
+        const response = await http.request({ method: "POST", path, headers: signed, body, timeoutMs, ...(signal ? { signal } : {}) });
         if (response.status >= 200 && response.status < 300) return response.body ? JSON.parse(response.body) as unknown : {};
         throw toServiceError(response);
       } catch (error) {
@@ -112,9 +128,14 @@ export function createLiteClient(service: ServiceDefinition, options: LiteClient
   };
 
   return {
-    json: (target, contentType, input, opts) =>
-      send(`${basePath}/`, { "content-type": contentType, "x-amz-target": target }, input, opts?.signal),
-    restPost: (path, input, opts) => send(`${basePath}${path}`, { "content-type": "application/json" }, input, opts?.signal),
+    json: (target, contentType, input, opts) => {
+      const path = `${basePath}/`;
+      return send(path, preparedFor(`${contentType} ${target}`, path, () => ({ "content-type": contentType, "x-amz-target": target })), input, opts);
+    },
+    restPost: (path, input, opts) => {
+      const full = `${basePath}${path}`;
+      return send(full, preparedFor(full, full, () => ({ "content-type": "application/json" })), input, opts);
+    },
     close: () => http.close(),
   };
 }
