@@ -1,15 +1,15 @@
-// The token path's two calls on the lite client: the document form marshalled to DynamoDB's wire format (and
-// back) by @aws-sdk/util-dynamodb, with the options the SDK's document client is given in shared/aws/dynamo.ts.
-import { marshall, unmarshall, type NativeAttributeValue } from "@aws-sdk/util-dynamodb";
+// The token path's two calls on the lite client: the document form converted to DynamoDB's wire format (and
+// back) as the SDK's document client does (attribute-values.ts).
 import type { DocItem, DocTransactItem, TokenTable } from "../../store/db.ts";
+import { fromItem, toItem, type AttributeValue } from "./attribute-values.ts";
 import type { LiteClient } from "./client.ts";
 import { batchGetItem } from "./commands/dynamodb/BatchGetItem.ts";
 import { transactWriteItems } from "./commands/dynamodb/TransactWriteItems.ts";
 
 type Wire = Record<string, unknown>;
-type WireItem = Parameters<typeof unmarshall>[0];
+type WireItem = Record<string, AttributeValue>;
 
-const toWire = (value: DocItem): Wire => marshall(value as Record<string, NativeAttributeValue>, { removeUndefinedValues: true }) as Wire;
+const toWire = (value: DocItem): Wire => toItem(value);
 /** The members of a transaction item that hold values (the rest are names and expressions). */
 const VALUE_MEMBERS = ["Key", "Item", "ExpressionAttributeValues"];
 
@@ -33,8 +33,8 @@ export function liteTable(client: LiteClient, table: string): TokenTable {
         UnprocessedKeys?: Record<string, { Keys?: WireItem[] }>;
       };
       return {
-        items: (out.Responses?.[table] ?? []).map((item) => unmarshall(item)),
-        unprocessed: (out.UnprocessedKeys?.[table]?.Keys ?? []).map((key) => unmarshall(key)),
+        items: (out.Responses?.[table] ?? []).map(fromItem),
+        unprocessed: (out.UnprocessedKeys?.[table]?.Keys ?? []).map(fromItem),
       };
     },
     async transactWrite(items) {
