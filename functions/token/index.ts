@@ -18,7 +18,7 @@ async function createIssuer(config: Config): Promise<TokenIssuer> {
   // One attempt per call: the issuer's own loop retries within the request's budget, as for the SDK's IVS client.
   if (config.tokenMode === "api") {
     const ivs = createLiteClient(IVS_REALTIME, { maxAttempts: 1, timeoutMs: CALL_TIMEOUT_MS });
-    return ivsTokenIssuer((input, signal) => createParticipantToken(ivs, input, signal));
+    return ivsTokenIssuer((input, attempt) => createParticipantToken(ivs, input, { timeoutMs: attempt.timeoutMs }));
   }
   if (!config.signingKeySecretId) throw new ConfigError("TOKEN_MODE=self-signed needs SIGNING_KEY_SECRET_ID");
   return selfSignedTokenIssuer(config.signingKeySecretId);

@@ -1,6 +1,6 @@
 // Where participant tokens come from: IVS CreateParticipantToken (TOKEN_MODE=api). The function sends it with the
 // lite client (index.ts); bench/reference/token-sdk sends it with the AWS SDK through the same issuer.
-import { call, nameOf } from "#shared/aws/ivs-call.ts";
+import { call, nameOf, type Attempt } from "#shared/aws/ivs-call.ts";
 import type { CreateParticipantTokenInput } from "#shared/aws/lite/commands/ivs-realtime/CreateParticipantToken.ts";
 import { NotFoundError } from "#shared/errors.ts";
 import type { Capability } from "#shared/rooms/policy.ts";
@@ -24,21 +24,24 @@ export interface TokenIssuer {
   issue(request: TokenRequest, deadline: number): Promise<IssuedToken>;
 }
 
-/** Sends one CreateParticipantToken; `expirationTime` as IVS's ISO string (lite client) or a Date (the SDK). */
-export type CreateParticipantTokenSender = (input: CreateParticipantTokenInput, signal: AbortSignal) =>
+/**
+ * Sends one CreateParticipantToken within the attempt's time limit; `expirationTime` as IVS's ISO string (lite
+ * client) or a Date (the SDK).
+ */
+export type CreateParticipantTokenSender = (input: CreateParticipantTokenInput, attempt: Attempt) =>
   Promise<{ participantToken?: { participantId?: string; token?: string; expirationTime?: string | Date } }>;
 
 export function ivsTokenIssuer(send: CreateParticipantTokenSender): TokenIssuer {
   return {
     async issue(request, deadline) {
       try {
-        const out = await call("CreateParticipantToken", deadline, (signal) => send({
+        const out = await call("CreateParticipantToken", deadline, (attempt) => send({
           stageArn: request.room.stageArn,
           userId: request.userId,
           capabilities: request.capabilities,
           duration: request.durationMinutes,
           attributes: request.attributes,
-        }, signal));
+        }, attempt));
         const t = out.participantToken;
         if (!t?.participantId || !t.token || !t.expirationTime) throw new Error("IVS answered CreateParticipantToken without a token");
         return { participantId: t.participantId, token: t.token, expirationTime: new Date(t.expirationTime).toISOString() };

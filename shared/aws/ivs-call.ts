@@ -19,12 +19,32 @@ const isTransient = (e: unknown) => {
   return isThrottle(e) || (status !== undefined && status >= 500) || status === undefined;
 };
 
+/**
+ * One attempt's time limit, as a number of milliseconds (for the lite client's own timer) or as an AbortSignal (for
+ * the SDK's `abortSignal`). The signal is made only when asked for: making one and listening to it costs more than
+ * the rest of a CreateParticipantToken call's own work (docs/performance.md).
+ */
+export interface Attempt {
+  readonly timeoutMs: number;
+  readonly signal: AbortSignal;
+}
+
+const attempt = (timeoutMs: number): Attempt => {
+  let signal: AbortSignal | undefined;
+  return {
+    timeoutMs,
+    get signal() {
+      return (signal ??= AbortSignal.timeout(timeoutMs));
+    },
+  };
+};
+
 /** Runs one IVS call with retries inside the budget, mapping what is left of failures to problem errors. */
-export async function call<T>(what: string, deadline: number, send: (signal: AbortSignal) => Promise<T>): Promise<T> {
+export async function call<T>(what: string, deadline: number, send: (attempt: Attempt) => Promise<T>): Promise<T> {
   const until = Math.min(deadline, Date.now() + OPERATION_BUDGET_MS);
   try {
     return await retrying(
-      (remaining) => send(AbortSignal.timeout(Math.max(1, Math.min(CALL_TIMEOUT_MS, remaining)))),
+      (remaining) => send(attempt(Math.max(1, Math.min(CALL_TIMEOUT_MS, remaining)))),
       isTransient,
       // Few attempts: when IVS throttles, the account's quota is spent, and every retry spends more of it.
       { deadline: until, maxAttempts: MAX_ATTEMPTS, baseDelayMs: 100, maxDelayMs: 1_000 },

@@ -26,7 +26,7 @@ export function createIvsClient(): IVSRealTimeClient {
 // One exported function per IVS operation, so that each bundle holds (and its IAM role allows) only what it calls.
 
 export async function createStage(client: IVSRealTimeClient, input: { name: string; tags: Record<string, string> }, deadline: number): Promise<Stage> {
-  const out = await call("CreateStage", deadline, (abortSignal) =>
+  const out = await call("CreateStage", deadline, ({ signal: abortSignal }) =>
     client.send(new CreateStageCommand({ name: input.name, tags: input.tags }), { abortSignal }));
   return toStage(out.stage!);
 }
@@ -34,7 +34,7 @@ export async function createStage(client: IVSRealTimeClient, input: { name: stri
 /** The stage, or undefined when IVS has no such stage. */
 export async function getStage(client: IVSRealTimeClient, stageArn: string, deadline: number): Promise<Stage | undefined> {
   try {
-    const out = await call("GetStage", deadline, (abortSignal) => client.send(new GetStageCommand({ arn: stageArn }), { abortSignal }));
+    const out = await call("GetStage", deadline, ({ signal: abortSignal }) => client.send(new GetStageCommand({ arn: stageArn }), { abortSignal }));
     return toStage(out.stage!);
   } catch (error) {
     if (nameOf(error) === "ResourceNotFoundException") return undefined;
@@ -44,7 +44,7 @@ export async function getStage(client: IVSRealTimeClient, stageArn: string, dead
 
 export async function updateStageName(client: IVSRealTimeClient, stageArn: string, name: string, deadline: number): Promise<void> {
   try {
-    await call("UpdateStage", deadline, (abortSignal) => client.send(new UpdateStageCommand({ arn: stageArn, name }), { abortSignal }));
+    await call("UpdateStage", deadline, ({ signal: abortSignal }) => client.send(new UpdateStageCommand({ arn: stageArn, name }), { abortSignal }));
   } catch (error) {
     if (nameOf(error) === "ResourceNotFoundException") throw new StageNotFoundError(stageArn, { cause: error });
     throw error;
@@ -54,14 +54,14 @@ export async function updateStageName(client: IVSRealTimeClient, stageArn: strin
 /** Deletes the stage; a stage that is already gone is not an error. */
 export async function deleteStage(client: IVSRealTimeClient, stageArn: string, deadline: number): Promise<void> {
   try {
-    await call("DeleteStage", deadline, (abortSignal) => client.send(new DeleteStageCommand({ arn: stageArn }), { abortSignal }));
+    await call("DeleteStage", deadline, ({ signal: abortSignal }) => client.send(new DeleteStageCommand({ arn: stageArn }), { abortSignal }));
   } catch (error) {
     if (nameOf(error) !== "ResourceNotFoundException") throw error;
   }
 }
 
 export async function listStages(client: IVSRealTimeClient, maxResults: number, nextToken: string | undefined, deadline: number) {
-  const out = await call("ListStages", deadline, (abortSignal) =>
+  const out = await call("ListStages", deadline, ({ signal: abortSignal }) =>
     client.send(new ListStagesCommand({ maxResults, ...(nextToken ? { nextToken } : {}) }), { abortSignal }));
   return {
     stages: (out.stages ?? []).map((s) => ({ stageArn: s.arn!, name: s.name ?? "", activeSessionId: s.activeSessionId || null, tags: s.tags ?? {} })),
@@ -74,7 +74,7 @@ export async function disconnectParticipant(
   client: IVSRealTimeClient, stageArn: string, participantId: string, reason: string | undefined, deadline: number,
 ): Promise<void> {
   try {
-    await call("DisconnectParticipant", deadline, (abortSignal) => client.send(new DisconnectParticipantCommand({
+    await call("DisconnectParticipant", deadline, ({ signal: abortSignal }) => client.send(new DisconnectParticipantCommand({
       stageArn, participantId, ...(reason ? { reason } : {}),
     }), { abortSignal }));
   } catch (error) {
@@ -83,17 +83,17 @@ export async function disconnectParticipant(
 }
 
 export async function listTags(client: IVSRealTimeClient, stageArn: string, deadline: number): Promise<Record<string, string>> {
-  const out = await call("ListTagsForResource", deadline, (abortSignal) =>
+  const out = await call("ListTagsForResource", deadline, ({ signal: abortSignal }) =>
     client.send(new ListTagsForResourceCommand({ resourceArn: stageArn }), { abortSignal }));
   return out.tags ?? {};
 }
 
 export async function tagStage(client: IVSRealTimeClient, stageArn: string, tags: Record<string, string>, deadline: number): Promise<void> {
-  await call("TagResource", deadline, (abortSignal) => client.send(new TagResourceCommand({ resourceArn: stageArn, tags }), { abortSignal }));
+  await call("TagResource", deadline, ({ signal: abortSignal }) => client.send(new TagResourceCommand({ resourceArn: stageArn, tags }), { abortSignal }));
 }
 
 export async function untagStage(client: IVSRealTimeClient, stageArn: string, tagKeys: string[], deadline: number): Promise<void> {
-  await call("UntagResource", deadline, (abortSignal) => client.send(new UntagResourceCommand({ resourceArn: stageArn, tagKeys }), { abortSignal }));
+  await call("UntagResource", deadline, ({ signal: abortSignal }) => client.send(new UntagResourceCommand({ resourceArn: stageArn, tagKeys }), { abortSignal }));
 }
 
 function toStage(s: { arn?: string; name?: string; activeSessionId?: string; endpoints?: { events?: string; whip?: string }; tags?: Record<string, string> }): Stage {

@@ -1,5 +1,5 @@
 import type { Capability } from "../../../../rooms/policy.ts";
-import type { LiteClient } from "../../client.ts";
+import type { LiteClient, RequestOptions } from "../../client.ts";
 
 export interface CreateParticipantTokenInput {
   stageArn: string;
@@ -15,5 +15,5 @@ export interface CreateParticipantTokenOutput {
 }
 
 /** IVS Real-Time CreateParticipantToken (restJson1, POST /CreateParticipantToken). */
-export const createParticipantToken = (client: LiteClient, input: CreateParticipantTokenInput, signal?: AbortSignal) =>
-  client.restPost("/CreateParticipantToken", input, signal ? { signal } : {}) as Promise<CreateParticipantTokenOutput>;
+export const createParticipantToken = (client: LiteClient, input: CreateParticipantTokenInput, opts: RequestOptions = {}) =>
+  client.restPost("/CreateParticipantToken", input, opts) as Promise<CreateParticipantTokenOutput>;
