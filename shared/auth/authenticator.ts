@@ -1,7 +1,7 @@
 // Bearer JWT → Caller, with aws-jwt-verify's Cognito verifier. The JWKS is fetched once per container, at init;
 // only where it comes from can be changed (JWKS_URI, used by the offline stack's local identity).
 import { CognitoJwtVerifier } from "aws-jwt-verify";
-import { FetchError, JwtBaseError } from "aws-jwt-verify/error";
+import { FetchError, JwksNotAvailableInCacheError, JwtBaseError, KidNotFoundInJwksError } from "aws-jwt-verify/error";
 import { SimpleJwksCache } from "aws-jwt-verify/jwk";
 import { SimpleFetcher } from "aws-jwt-verify/https";
 import type { Config } from "../config.ts";
@@ -55,6 +55,20 @@ export function createCognitoAuthenticator(config: Config): Authenticator & { re
     // Not fatal at init: verify() fetches on demand and answers 503 if the JWKS still cannot be had.
     .catch((error: unknown) => logger.warn("the user pool's JWKS could not be fetched at init", { error: (error as Error).message }));
 
+  /**
+   * The JWKS is cached at init, so the JWT is checked synchronously (no promise per step); only when the keys are not
+   * cached yet, or the JWT names a key they lack (the pool's keys changed), does verify() fetch them. Both check the
+   * same signature and claims.
+   */
+  const verifyWithCachedKeys = (jwt: string): Record<string, unknown> | undefined => {
+    try {
+      return verifier.verifySync(jwt) as Record<string, unknown>;
+    } catch (error) {
+      if (error instanceof JwksNotAvailableInCacheError || error instanceof KidNotFoundInJwksError) return undefined;
+      throw error;
+    }
+  };
+
   return {
     ready,
     async authenticate(headers) {
@@ -66,7 +80,7 @@ export function createCognitoAuthenticator(config: Config): Authenticator & { re
       if (jwt.length > MAX_JWT_LENGTH) throw new UnauthorizedError("the JWT is too large");
       let claims: Record<string, unknown>;
       try {
-        claims = (await verifier.verify(jwt)) as Record<string, unknown>;
+        claims = verifyWithCachedKeys(jwt) ?? ((await verifier.verify(jwt)) as Record<string, unknown>);
       } catch (error) {
         if (error instanceof FetchError) throw new UpstreamUnavailableError("the user pool's keys could not be fetched", 5, { cause: error });
         if (error instanceof JwtBaseError) throw new UnauthorizedError(`the JWT is not valid: ${error.message}`, { cause: error });

@@ -10,7 +10,9 @@ export const DEADLINE_MARGIN_MS = 1_500;
 /** Everything but the body: enough to route and authenticate before a byte of the body is looked at. */
 export function parseEnvelope(event: APIGatewayProxyEventV2, context: Pick<Context, "getRemainingTimeInMillis">): Omit<HttpRequest, "body" | "rawBody"> {
   const headers: Record<string, string> = {};
-  for (const [name, value] of Object.entries(event.headers ?? {})) {
+  const given = event.headers ?? {};
+  for (const name in given) {
+    const value = given[name];
     if (value !== undefined) headers[name.toLowerCase()] = value;
   }
   const requestId = event.requestContext?.requestId ?? "unknown";
