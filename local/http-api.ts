@@ -46,11 +46,22 @@ export function compileRoutes(routes: RouteBinding[]): CompiledRoute[] {
     });
 }
 
+/** One line of the access log, with the fields template.yaml's AccessLogSettings format gives API Gateway's. */
+export interface AccessLogEntry {
+  requestId: string;
+  routeKey: string;
+  status: number;
+  responseLatencyMs: number;
+  integrationLatencyMs: number | null;
+}
+
 export interface HttpApiOptions {
   routes: RouteBinding[];
   cors: { allowOrigins: string[]; allowMethods: string[]; allowHeaders: string[]; exposeHeaders: string[]; maxAge?: number } | undefined;
   accountId: string;
   apiId?: string;
+  /** Called once per request routed to a function, after the answer is sent (as API Gateway's access log). */
+  accessLog?: (entry: AccessLogEntry) => void;
 }
 
 export function resolvedCors(cors: CorsConfiguration | undefined, allowOrigins: string[]): HttpApiOptions["cors"] {
@@ -111,16 +122,32 @@ export function createHttpApi(options: HttpApiOptions) {
     if (body.length > MAX_PAYLOAD_BYTES) return message(res, 413, "Request Entity Too Large", cors);
 
     const event = toEvent(req, url, body, matched.route, matched.params, options.accountId, apiId);
+    const started = performance.now();
+    let integrationMs: number | null = null;
+    const logged = (status: number) => options.accessLog?.({
+      requestId: event.requestContext.requestId,
+      routeKey: event.routeKey,
+      status,
+      responseLatencyMs: Math.round(performance.now() - started),
+      integrationLatencyMs: integrationMs,
+    });
     let out: ReturnType<typeof fromResult>;
     try {
-      out = fromResult(await matched.route.runtime.invoke(event));
+      const result = await matched.route.runtime.invoke(event);
+      integrationMs = Math.round(performance.now() - started);
+      out = fromResult(result);
     } catch (error) {
       // What API Gateway answers when the integration times out, the function throws or its result is malformed.
-      if (error instanceof FunctionTimeoutError) return message(res, 503, "Service Unavailable", cors);
+      if (error instanceof FunctionTimeoutError) {
+        message(res, 503, "Service Unavailable", cors);
+        return logged(503);
+      }
       console.error(String(error));
-      return message(res, 500, "Internal Server Error", cors);
+      message(res, 500, "Internal Server Error", cors);
+      return logged(500);
     }
     send(res, out.status, { ...out.headers, ...cors, "apigw-requestid": event.requestContext.requestId }, out.body);
+    logged(out.status);
   };
 }
 

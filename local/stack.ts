@@ -7,7 +7,7 @@ import { rotateSigningKey } from "../shared/keys/rotate.ts";
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import { buildAll, buildRoot, type BuiltFunction } from "./build.ts";
-import { createHttpApi, resolvedCors, type RouteBinding } from "./http-api.ts";
+import { createHttpApi, resolvedCors, type HttpApiOptions, type RouteBinding } from "./http-api.ts";
 import { answerCognito, createLocalIdentity, USERNAME_PATTERN, type LocalIdentity } from "./identity.ts";
 import { createTableFromTemplate, startDynamoDb, type LocalDynamoDb } from "./dynamodb.ts";
 import { startIvsEmulator, type IvsEmulator } from "./ivs/index.ts";
@@ -29,6 +29,8 @@ export interface StackOptions {
   logLevel?: string;
   /** Start the IVS emulator with IVS's published API rates enforced. */
   enforceIvsRates?: boolean;
+  /** The HTTP API's access log (one entry per request routed to a function), as API Gateway's in AWS. */
+  accessLog?: HttpApiOptions["accessLog"];
   template?: Template;
 }
 
@@ -230,7 +232,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       fn.definition.routes.map((r) => ({ ...r, runtime: functions.get(fn.definition.logicalId)! })));
     const cors = httpApiCorsOf(template);
     const allowOrigins = resolveIntrinsics(cors?.allowOrigins, ctx) as string[];
-    const api = createHttpApi({ routes, cors: resolvedCors(cors, allowOrigins), accountId });
+    const api = createHttpApi({ routes, cors: resolvedCors(cors, allowOrigins), accountId, ...(options.accessLog ? { accessLog: options.accessLog } : {}) });
 
     const info: DevInfo = {
       region,

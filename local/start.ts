@@ -10,7 +10,13 @@ if (!Number.isInteger(port) || port < 0 || port > 65535) {
 }
 
 try {
-  const stack = await startStack({ port, env: process.env, enforceIvsRates: process.env.IVS_ENFORCE_RATES === "1" });
+  const stack = await startStack({
+    port,
+    env: process.env,
+    enforceIvsRates: process.env.IVS_ENFORCE_RATES === "1",
+    // Every request, as API Gateway's access log has it; the functions log only refusals and failures at INFO.
+    accessLog: (entry) => console.log(JSON.stringify({ access: entry })),
+  });
   const e = devEndpoints(stack.info);
   const tokenMode = stack.environments.get("TokenFunction")?.TOKEN_MODE ?? "api";
   console.log(`

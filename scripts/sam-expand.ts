@@ -5,7 +5,8 @@
 //   - Globals.Function merged into each function (scalars: the function wins; Environment.Variables: merged);
 //   - AWS::Serverless::Function → AWS::Lambda::Function (Code stands for the artifact `sam deploy` uploads), one
 //     AWS::Lambda::Permission per HttpApi event, one AWS::Lambda::EventSourceMapping per SQS event;
-//   - AWS::Serverless::HttpApi → AWS::ApiGatewayV2::Api + $default Stage, and a Route and Integration per event
+//   - AWS::Serverless::HttpApi → AWS::ApiGatewayV2::Api + $default Stage (with the API's AccessLogSettings), and a
+//     Route and Integration per event
 //     (SAM writes them into the API's OpenAPI body instead; the CloudFormation shape carries the same facts), with
 //     CorsConfiguration's parameter Refs resolved as SAM resolves them before deployment.
 //
@@ -62,7 +63,7 @@ export function expandSam(template: Template): Template & Record<string, Json> {
   for (const [id, r] of Object.entries(template.Resources)) {
     if (r.Type === "AWS::Serverless::HttpApi") {
       const p = r.Properties ?? {};
-      const unknown = Object.keys(p).filter((k) => k !== "CorsConfiguration");
+      const unknown = Object.keys(p).filter((k) => k !== "CorsConfiguration" && k !== "AccessLogSettings");
       if (unknown.length) throw new Error(`${id}: the expansion does not handle HttpApi properties ${unknown.join(", ")}`);
       out[id] = {
         Type: "AWS::ApiGatewayV2::Api",
@@ -72,7 +73,10 @@ export function expandSam(template: Template): Template & Record<string, Json> {
           ...(p.CorsConfiguration ? { CorsConfiguration: resolveParameterRefs(p.CorsConfiguration, parameters) } : {}),
         },
       };
-      out[`${id}ApiGatewayDefaultStage`] = { Type: "AWS::ApiGatewayV2::Stage", Properties: { ApiId: { Ref: id }, StageName: "$default", AutoDeploy: true } };
+      out[`${id}ApiGatewayDefaultStage`] = {
+        Type: "AWS::ApiGatewayV2::Stage",
+        Properties: { ApiId: { Ref: id }, StageName: "$default", AutoDeploy: true, ...(p.AccessLogSettings ? { AccessLogSettings: p.AccessLogSettings } : {}) },
+      };
       apis.add(id);
     } else if (!r.Type.startsWith("AWS::Serverless::")) {
       out[id] = r as (typeof out)[string];

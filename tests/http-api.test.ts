@@ -12,7 +12,7 @@ import { pathToFileURL } from "node:url";
 import type { APIGatewayProxyEventV2 } from "aws-lambda";
 import { afterAll, beforeAll, describe, expect, it, vi, type MockInstance } from "vitest";
 import type { BuiltFunction } from "../local/build.ts";
-import { createHttpApi, type HttpApiOptions, type RouteBinding } from "../local/http-api.ts";
+import { createHttpApi, type AccessLogEntry, type HttpApiOptions, type RouteBinding } from "../local/http-api.ts";
 import { FunctionError, FunctionTimeoutError, startFunction, type FunctionRuntime } from "../local/runtime.ts";
 import { functionsOf, httpApiCorsOf, loadTemplate, projectRoot, routesOf, type FunctionDefinition } from "../local/template.ts";
 import { useStack } from "./support/stack.ts";
@@ -347,6 +347,33 @@ describe("function results and failures", () => {
     expect(r.status).toBe(413);
     expect(r.json).toEqual({ message: "Request Entity Too Large" });
     expect(fake.events.length).toBe(invoked);
+  });
+});
+
+describe("the access log (createHttpApi's accessLog, npm start's stand-in for API Gateway's)", () => {
+  it("one entry per routed request, after its answer: requestId, routeKey, status and latencies; none for API Gateway's own 404", async () => {
+    const entries: AccessLogEntry[] = [];
+    let answer: () => unknown = () => ({ statusCode: 201 });
+    const fake = fakeRuntime(() => answer());
+    const api = await serve({ routes: bind(fake.runtime, "GET /r/{id}"), cors: TEMPLATE_CORS, accountId: "123456789012", accessLog: (e) => entries.push(e) });
+    const quiet = vi.spyOn(console, "error").mockImplementation(() => undefined);
+    try {
+      const ok = await rawRequest(api.url, "GET", "/r/a");
+      answer = () => { throw new FunctionError("Error: boom"); };
+      await rawRequest(api.url, "GET", "/r/b");
+      answer = () => Promise.reject(new FunctionTimeoutError("Fake timed out after 10000 ms"));
+      await rawRequest(api.url, "GET", "/r/c");
+      await rawRequest(api.url, "GET", "/nowhere");
+      expect(entries).toEqual([
+        { requestId: ok.headers["apigw-requestid"], routeKey: "GET /r/{id}", status: 201, responseLatencyMs: expect.any(Number), integrationLatencyMs: expect.any(Number) },
+        { requestId: expect.stringMatching(UUID), routeKey: "GET /r/{id}", status: 500, responseLatencyMs: expect.any(Number), integrationLatencyMs: null },
+        { requestId: expect.stringMatching(UUID), routeKey: "GET /r/{id}", status: 503, responseLatencyMs: expect.any(Number), integrationLatencyMs: null },
+      ]);
+      expect(entries[0]!.responseLatencyMs).toBeGreaterThanOrEqual(entries[0]!.integrationLatencyMs!);
+    } finally {
+      quiet.mockRestore();
+      await api.close();
+    }
   });
 });
 

@@ -1,5 +1,6 @@
 // The HTTP pipeline every API function shares, as one middy middleware: parse and check the request,
 // authenticate the caller, dispatch on API Gateway's routeKey, and turn results and errors into responses.
+import { LogLevelThreshold } from "@aws-lambda-powertools/logger";
 import middy from "@middy/core";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from "aws-lambda";
 import { NotFoundError, ProblemError } from "../errors.ts";
@@ -18,10 +19,13 @@ export function createHttpHandler(
   routes: RouteTable<AuthenticatedRequest> | RouteTable<HttpRequest>,
   authenticator?: Authenticator,
 ): middy.MiddyfiedHandler<Event, Result> {
+  // Read once: even a DEBUG line that the level drops costs the logger a look at the environment.
+  const logSuccesses = logger.level <= LogLevelThreshold.DEBUG;
   const dispatch = async (event: Event, context: Context): Promise<Result> => {
     const requestId = event.requestContext?.requestId ?? context.awsRequestId ?? "unknown";
     const started = Date.now();
     let status = 500;
+    let code: string | undefined;
     try {
       const envelope = parseEnvelope(event, context);
       const route = Object.hasOwn(routes, envelope.routeKey) ? routes[envelope.routeKey] : undefined;
@@ -37,13 +41,22 @@ export function createHttpHandler(
     } catch (error) {
       const response = problemResponse(error, requestId);
       status = response.status;
+      code = (response.body as { code?: string }).code;
       if (!(error instanceof ProblemError)) logger.error("unhandled error", { error: error as Error });
       else if (error.status >= 500 || error.status === 429) logger.warn("request failed upstream", { code: error.code, detail: error.detail });
       return toResult(response, requestId);
     } finally {
-      // Never the headers or body: they carry JWTs and participant tokens.
-      logger.info("request", { routeKey: event.routeKey, status, ms: Date.now() - started, requestId });
+      // Never the headers or body: they carry JWTs and participant tokens. Every request is in API Gateway's access
+      // log (template.yaml), so a success is logged here only at DEBUG: a log line costs more than the JWT check on
+      // the token path (docs/performance.md). Refusals and failures are logged at INFO, with the problem's code.
+      if (status >= 400 || logSuccesses) {
+        const line = { routeKey: event.routeKey, status, ...(code ? { code } : {}), ms: Date.now() - started, requestId };
+        if (status < 400) logger.debug("request", line);
+        else logger.info("request", line);
+      }
     }
   };
-  return middy<Event, Result>().handler(dispatch);
+  // No middy timeoutEarly: the handler keeps its own deadline (request.ts, DEADLINE_MARGIN_MS) and answers a problem
+  // document before the function's timeout, so middy's per-request timer and AbortController would only cost time.
+  return middy<Event, Result>({ timeoutEarlyInMillis: 0 }).handler(dispatch);
 }
