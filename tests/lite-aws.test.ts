@@ -227,6 +227,29 @@ describe("the HTTP/1.1 client against node:http", () => {
     client.close();
   });
 
+  it("preconnect opens the one connection the first requests then use, before any request", async () => {
+    const client = createHttp1Client(origin);
+    handler = (_req, res, body) => res.end(body);
+    connections.length = 0;
+    await client.preconnect();
+    expect(connections).toHaveLength(1);
+    for (let i = 0; i < 3; i++) expect((await client.request({ method: "POST", path: "/", headers: {}, body: String(i), timeoutMs: 2_000 })).body).toBe(String(i));
+    expect(connections).toHaveLength(1);
+    client.close();
+  });
+
+  it("preconnect never fails: with nothing listening it resolves, and the first request fails as usual", async () => {
+    const closed = createServer();
+    await new Promise<void>((r) => closed.listen(0, "127.0.0.1", r));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise<void>((r) => closed.close(() => r()));
+    const client = createHttp1Client(`http://127.0.0.1:${port}`);
+    await expect(client.preconnect()).resolves.toBeUndefined();
+    const error = await client.request({ method: "POST", path: "/", headers: {}, body: "", timeoutMs: 2_000 }).catch((e: unknown) => e);
+    expect((error as Http1Error).code).toBe("ECONNREFUSED");
+    client.close();
+  });
+
   it("fails fast when nothing listens (no status: transient to its callers)", async () => {
     const closed = createServer();
     await new Promise<void>((r) => closed.listen(0, "127.0.0.1", r));

@@ -18,17 +18,21 @@ async function createIssuer(config: Config): Promise<TokenIssuer> {
   // One attempt per call: the issuer's own loop retries within the request's budget, as for the SDK's IVS client.
   if (config.tokenMode === "api") {
     const ivs = createLiteClient(IVS_REALTIME, { maxAttempts: 1, timeoutMs: CALL_TIMEOUT_MS });
+    await ivs.preconnect();
     return ivsTokenIssuer((input, attempt) => createParticipantToken(ivs, input, { timeoutMs: attempt.timeoutMs }));
   }
   if (!config.signingKeySecretId) throw new ConfigError("TOKEN_MODE=self-signed needs SIGNING_KEY_SECRET_ID");
   return selfSignedTokenIssuer(config.signingKeySecretId);
 }
 
-const [issuer] = await Promise.all([createIssuer(config), authenticator.ready]);
+// The SDK's settings in shared/aws/dynamo.ts: 3 attempts, 2.5 s each.
+const dynamodb = createLiteClient(DYNAMODB, { maxAttempts: 3, timeoutMs: 2_500 });
+// During init, side by side: the JWKS fetch and the connections (TCP and TLS) to DynamoDB and IVS, so that a
+// container's first request makes none of them.
+const [issuer] = await Promise.all([createIssuer(config), authenticator.ready, dynamodb.preconnect()]);
 const deps = {
   config,
-  // The SDK's settings in shared/aws/dynamo.ts: 3 attempts, 2.5 s each.
-  table: liteTable(createLiteClient(DYNAMODB, { maxAttempts: 3, timeoutMs: 2_500 }), config.tableName),
+  table: liteTable(dynamodb, config.tableName),
   issuer,
   now: Date.now,
 };

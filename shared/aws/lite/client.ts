@@ -73,6 +73,8 @@ export interface LiteClient {
   json(target: string, contentType: string, input: unknown, opts?: RequestOptions): Promise<unknown>;
   /** restJson1 POST of a JSON document to `path`. */
   restPost(path: string, input: unknown, opts?: RequestOptions): Promise<unknown>;
+  /** Connects ahead of the first call (Http1Client.preconnect); never rejects. */
+  preconnect(): Promise<void>;
   close(): void;
 }
 
@@ -136,6 +138,7 @@ export function createLiteClient(service: ServiceDefinition, options: LiteClient
       const full = `${basePath}${path}`;
       return send(full, preparedFor(full, full, () => ({ "content-type": "application/json" })), input, opts);
     },
+    preconnect: () => http.preconnect(),
     close: () => http.close(),
   };
 }

@@ -189,6 +189,12 @@ class Connection {
 
 export interface Http1Client {
   request(req: Http1Request): Promise<Http1Response>;
+  /**
+   * Opens one connection (TCP and TLS handshakes) ahead of the first request and keeps it idle for it: called during
+   * Lambda's init, it takes the handshakes off the first request's path. Resolves once connected, or when the
+   * connection failed or took longer than `timeoutMs` (then the first request connects as usual); never rejects.
+   */
+  preconnect(timeoutMs?: number): Promise<void>;
   /** Closes every connection. */
   close(): void;
 }
@@ -247,6 +253,30 @@ export function createHttp1Client(origin: string, opts: { maxIdle?: number } = {
         for (const name in req.headers) head += `${name}: ${req.headers[name]}\r\n`;
         head += `content-length: ${Buffer.byteLength(req.body)}\r\n\r\n`;
         c.send(head, req.body, { resolve: (r) => finish(undefined, r), reject: (e) => finish(e) });
+      });
+    },
+    preconnect(timeoutMs = 2_000) {
+      const c = connect();
+      return new Promise<void>((resolve) => {
+        const event = secure ? "secureConnect" : "connect";
+        const done = () => {
+          clearTimeout(timer);
+          c.socket.off(event, connected);
+          c.socket.off("close", done);
+          resolve();
+        };
+        const connected = () => {
+          c.idleSince = Date.now();
+          c.socket.unref?.();
+          if (idle.length < maxIdle) idle.push(c); else c.close();
+          done();
+        };
+        const timer = setTimeout(() => { c.close(); done(); }, timeoutMs);
+        timer.unref?.();
+        c.socket.once("close", done);
+        // Just made, so not connected yet; a socket that is no net.Socket (the bench's in-memory one) is from the start.
+        if (c.socket instanceof net.Socket) c.socket.once(event, connected);
+        else connected();
       });
     },
     close() {
