@@ -70,7 +70,7 @@ export async function measureWarm(opts: {
     };
     opts.progress(`token warm cost (${transport === "memory" ? "in-process stub" : "stub over loopback TCP"}): ${opts.requests} sequential requests`);
     stub.reset();
-    // The deployed log level (INFO): the one access-log line per request is part of the warm cost.
+    // The deployed log level (INFO), at which a success writes no log line of its own (API Gateway logs every request).
     const env = { ...functionEnvironment(fx, stub.urls, "INFO"), AWS_LAMBDA_FUNCTION_NAME: "TokenFunction", TOKEN_RATE_PER_MINUTE: "1000000" };
     try {
       const result = await runChild<WarmResult>(opts.script, input, env, opts.logFd, 600_000);
