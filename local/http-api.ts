@@ -60,7 +60,7 @@ export interface HttpApiOptions {
   cors: { allowOrigins: string[]; allowMethods: string[]; allowHeaders: string[]; exposeHeaders: string[]; maxAge?: number } | undefined;
   accountId: string;
   apiId?: string;
-  /** Called once per request routed to a function, after the answer is sent (as API Gateway's access log). */
+  /** Called once per request it answers (a CORS preflight excepted), after the answer is sent: API Gateway's access log. */
   accessLog?: (entry: AccessLogEntry) => void;
 }
 
@@ -118,8 +118,14 @@ export function createHttpApi(options: HttpApiOptions) {
       matched = { route, params };
       break;
     }
-    if (!matched) return message(res, 404, "Not Found", cors);
-    if (body.length > MAX_PAYLOAD_BYTES) return message(res, 413, "Request Entity Too Large", cors);
+    // API Gateway's own answers are in its access log too, with routeKey "-" when no route matched.
+    const refused = (status: number, text: string, routeKey: string) => {
+      const requestId = randomUUID();
+      message(res, status, text, { ...cors, "apigw-requestid": requestId });
+      options.accessLog?.({ requestId, routeKey, status, responseLatencyMs: 0, integrationLatencyMs: null });
+    };
+    if (!matched) return refused(404, "Not Found", "-");
+    if (body.length > MAX_PAYLOAD_BYTES) return refused(413, "Request Entity Too Large", matched.route.routeKey);
 
     const event = toEvent(req, url, body, matched.route, matched.params, options.accountId, apiId);
     const started = performance.now();

@@ -29,7 +29,7 @@ export interface StackOptions {
   logLevel?: string;
   /** Start the IVS emulator with IVS's published API rates enforced. */
   enforceIvsRates?: boolean;
-  /** The HTTP API's access log (one entry per request routed to a function), as API Gateway's in AWS. */
+  /** The HTTP API's access log (one entry per request), as API Gateway's in AWS. */
   accessLog?: HttpApiOptions["accessLog"];
   template?: Template;
 }

@@ -351,7 +351,7 @@ describe("function results and failures", () => {
 });
 
 describe("the access log (createHttpApi's accessLog, npm start's stand-in for API Gateway's)", () => {
-  it("one entry per routed request, after its answer: requestId, routeKey, status and latencies; none for API Gateway's own 404", async () => {
+  it("one entry per request, after its answer: requestId, routeKey, status and latencies; API Gateway's own 404 with routeKey -", async () => {
     const entries: AccessLogEntry[] = [];
     let answer: () => unknown = () => ({ statusCode: 201 });
     const fake = fakeRuntime(() => answer());
@@ -363,11 +363,13 @@ describe("the access log (createHttpApi's accessLog, npm start's stand-in for AP
       await rawRequest(api.url, "GET", "/r/b");
       answer = () => Promise.reject(new FunctionTimeoutError("Fake timed out after 10000 ms"));
       await rawRequest(api.url, "GET", "/r/c");
-      await rawRequest(api.url, "GET", "/nowhere");
+      const nowhere = await rawRequest(api.url, "GET", "/nowhere");
+      expect(nowhere.status).toBe(404);
       expect(entries).toEqual([
         { requestId: ok.headers["apigw-requestid"], routeKey: "GET /r/{id}", status: 201, responseLatencyMs: expect.any(Number), integrationLatencyMs: expect.any(Number) },
         { requestId: expect.stringMatching(UUID), routeKey: "GET /r/{id}", status: 500, responseLatencyMs: expect.any(Number), integrationLatencyMs: null },
         { requestId: expect.stringMatching(UUID), routeKey: "GET /r/{id}", status: 503, responseLatencyMs: expect.any(Number), integrationLatencyMs: null },
+        { requestId: nowhere.headers["apigw-requestid"], routeKey: "-", status: 404, responseLatencyMs: 0, integrationLatencyMs: null },
       ]);
       expect(entries[0]!.responseLatencyMs).toBeGreaterThanOrEqual(entries[0]!.integrationLatencyMs!);
     } finally {

@@ -126,6 +126,15 @@ describe("HTTP/1.1 response parsing", () => {
   });
 });
 
+/** A port that was just free: a connection to it is refused. */
+async function portNothingListensOn(): Promise<number> {
+  const closed = createServer();
+  await new Promise<void>((r) => closed.listen(0, "127.0.0.1", r));
+  const port = (closed.address() as AddressInfo).port;
+  await new Promise<void>((r) => closed.close(() => r()));
+  return port;
+}
+
 describe("the HTTP/1.1 client against node:http", () => {
   let server: Server;
   let origin: string;
@@ -239,11 +248,7 @@ describe("the HTTP/1.1 client against node:http", () => {
   });
 
   it("preconnect never fails: with nothing listening it resolves, and the first request fails as usual", async () => {
-    const closed = createServer();
-    await new Promise<void>((r) => closed.listen(0, "127.0.0.1", r));
-    const port = (closed.address() as AddressInfo).port;
-    await new Promise<void>((r) => closed.close(() => r()));
-    const client = createHttp1Client(`http://127.0.0.1:${port}`);
+    const client = createHttp1Client(`http://127.0.0.1:${await portNothingListensOn()}`);
     await expect(client.preconnect()).resolves.toBeUndefined();
     const error = await client.request({ method: "POST", path: "/", headers: {}, body: "", timeoutMs: 2_000 }).catch((e: unknown) => e);
     expect((error as Http1Error).code).toBe("ECONNREFUSED");
@@ -251,11 +256,7 @@ describe("the HTTP/1.1 client against node:http", () => {
   });
 
   it("fails fast when nothing listens (no status: transient to its callers)", async () => {
-    const closed = createServer();
-    await new Promise<void>((r) => closed.listen(0, "127.0.0.1", r));
-    const port = (closed.address() as AddressInfo).port;
-    await new Promise<void>((r) => closed.close(() => r()));
-    const client = createHttp1Client(`http://127.0.0.1:${port}`);
+    const client = createHttp1Client(`http://127.0.0.1:${await portNothingListensOn()}`);
     const error = await client.request({ method: "POST", path: "/", headers: {}, body: "", timeoutMs: 2_000 }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(Http1Error);
     expect((error as Http1Error).code).toBe("ECONNREFUSED");
