@@ -37,6 +37,7 @@ export class Http1Error extends Error {
 }
 
 const HEADER_END = Buffer.from("\r\n\r\n");
+const STATUS_LINE = /^HTTP\/1\.([01]) (\d{3})/;
 const CRLF = Buffer.from("\r\n");
 /** An idle connection is not reused this close to the end of the server's announced keep-alive timeout. */
 const KEEP_ALIVE_MARGIN_MS = 1_000;
@@ -58,17 +59,23 @@ export function parseResponse(buf: Buffer, ended: boolean): Parsed | undefined {
       if (ended) throw new Http1Error("connection closed before the response head", "ECONNRESET");
       return undefined;
     }
-    const lines = buf.toString("latin1", offset, headEnd).split("\r\n");
-    const statusLine = /^HTTP\/1\.([01]) (\d{3})/.exec(lines[0]!);
-    if (!statusLine) throw new Http1Error(`not an HTTP/1.x response: ${JSON.stringify(lines[0]!.slice(0, 40))}`, "EPROTO");
+    const head = buf.toString("latin1", offset, headEnd);
+    const statusLine = STATUS_LINE.exec(head);
+    if (!statusLine) throw new Http1Error(`not an HTTP/1.x response: ${JSON.stringify(head.slice(0, 40))}`, "EPROTO");
     const status = Number(statusLine[2]);
     const headers: Record<string, string> = {};
-    for (let i = 1; i < lines.length; i++) {
-      const colon = lines[i]!.indexOf(":");
-      if (colon <= 0) continue;
-      const name = lines[i]!.slice(0, colon).trim().toLowerCase();
-      const value = lines[i]!.slice(colon + 1).trim();
-      headers[name] = name in headers ? `${headers[name]}, ${value}` : value;
+    // One header per line after the status line; a line without a name is skipped.
+    for (let at = head.indexOf("\r\n"); at >= 0;) {
+      const start = at + 2;
+      const end = head.indexOf("\r\n", start);
+      const stop = end < 0 ? head.length : end;
+      const colon = head.indexOf(":", start);
+      if (colon > start && colon < stop) {
+        const name = head.slice(start, colon).trim().toLowerCase();
+        const value = head.slice(colon + 1, stop).trim();
+        headers[name] = Object.hasOwn(headers, name) ? `${headers[name]}, ${value}` : value;
+      }
+      at = end;
     }
     const bodyStart = headEnd + 4;
     // 1xx responses (100 Continue) are interim: skip them, the real one follows.
