@@ -118,6 +118,11 @@ describe("HTTP/1.1 response parsing", () => {
     expect(wire.subarray(parsed.used).toString()).toBe("HTTP/1.1 200 OK\r\n");
   });
 
+  it("reads headers named like Object properties as plain data, and skips a line without a name", () => {
+    const wire = Buffer.from("HTTP/1.1 200 OK\r\nConstructor: c\r\ntoString: t\r\n: nameless\r\nno colon\r\nContent-Length: 0\r\n\r\n");
+    expect(parseResponse(wire, false)!.response.headers).toEqual({ constructor: "c", tostring: "t", "content-length": "0" });
+  });
+
   it("refuses what is not HTTP/1.x or is cut short by the connection", () => {
     expect(() => parseResponse(Buffer.from("SSH-2.0-OpenSSH\r\n\r\n"), false)).toThrow(Http1Error);
     expect(() => parseResponse(Buffer.from("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n{}"), true)).toThrow(/closed mid-response/);
