@@ -118,25 +118,21 @@ export function createHttpApi(options: HttpApiOptions) {
       matched = { route, params };
       break;
     }
+    const started = performance.now();
+    const log = (requestId: string, routeKey: string, status: number, integrationLatencyMs: number | null = null) =>
+      options.accessLog?.({ requestId, routeKey, status, responseLatencyMs: Math.round(performance.now() - started), integrationLatencyMs });
     // API Gateway's own answers are in its access log too, with routeKey "-" when no route matched.
     const refused = (status: number, text: string, routeKey: string) => {
       const requestId = randomUUID();
       message(res, status, text, { ...cors, "apigw-requestid": requestId });
-      options.accessLog?.({ requestId, routeKey, status, responseLatencyMs: 0, integrationLatencyMs: null });
+      log(requestId, routeKey, status);
     };
     if (!matched) return refused(404, "Not Found", "-");
     if (body.length > MAX_PAYLOAD_BYTES) return refused(413, "Request Entity Too Large", matched.route.routeKey);
 
     const event = toEvent(req, url, body, matched.route, matched.params, options.accountId, apiId);
-    const started = performance.now();
     let integrationMs: number | null = null;
-    const logged = (status: number) => options.accessLog?.({
-      requestId: event.requestContext.requestId,
-      routeKey: event.routeKey,
-      status,
-      responseLatencyMs: Math.round(performance.now() - started),
-      integrationLatencyMs: integrationMs,
-    });
+    const logged = (status: number) => log(event.requestContext.requestId, event.routeKey, status, integrationMs);
     let out: ReturnType<typeof fromResult>;
     try {
       const result = await matched.route.runtime.invoke(event);

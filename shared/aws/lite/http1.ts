@@ -174,11 +174,16 @@ class Connection {
       // `Keep-Alive: timeout=5` (node's servers send it): the server drops the connection after that long idle.
       const timeout = /timeout=(\d+)/i.exec(parsed.response.headers["keep-alive"] ?? "");
       if (timeout) this.keepAliveMs = Number(timeout[1]) * 1000;
-      this.idleSince = Date.now();
-      this.socket.unref?.();
-      this.onIdle(this);
+      this.release();
     }
     pending.resolve(parsed.response);
+  }
+
+  /** Back to the client's idle pool, not holding the process open. */
+  release(): void {
+    this.idleSince = Date.now();
+    this.socket.unref?.();
+    this.onIdle(this);
   }
 
   /** Closes the connection; a request still waiting on it fails with `error` (or a reset). */
@@ -273,9 +278,7 @@ export function createHttp1Client(origin: string, opts: { maxIdle?: number } = {
           resolve();
         };
         const connected = () => {
-          c.idleSince = Date.now();
-          c.socket.unref?.();
-          if (idle.length < maxIdle) idle.push(c); else c.close();
+          c.release();
           done();
         };
         const timer = setTimeout(() => { c.close(); done(); }, timeoutMs);
