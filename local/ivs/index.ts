@@ -1,8 +1,9 @@
 /**
  * The project's IVS Real-Time emulator: the AWS restJson1 API of IVS Real-Time (stages, participant tokens,
- * disconnects, tags, public keys, stage sessions and their participants) in memory, so that the unmodified `@aws-sdk/client-ivs-realtime` client works
- * against it with only `endpoint` changed, plus emulator-only routes under `/_emulator/` (join, participants,
- * leave, publish, unpublish, events, faults, stats, public key, rates). See docs in server.ts and state.ts.
+ * disconnects, tags, public keys, stage sessions and their participants) in memory, so that the unmodified
+ * `@aws-sdk/client-ivs-realtime` client works against it with only `endpoint` changed, plus emulator-only routes
+ * under `/_emulator/` (join, participants, leave, publish, unpublish, events, faults, stats, public key, rates).
+ * See docs in server.ts, state.ts, sessions.ts and events.ts.
  */
 import type { AddressInfo } from "node:net";
 import { EventOutbox } from "./events.ts";

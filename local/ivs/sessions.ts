@@ -4,8 +4,8 @@
  *
  * - A session begins when the first participant joins and ends when the last connected participant leaves (or is
  *   disconnected, or the stage is deleted). The service model says a session "ends after the last participant
- *   leaves the stage"; the user guide adds that in AWS this happens "a few minutes" later. The emulator ends it at
- *   once, so that tests need not wait.
+ *   leaves the stage"; the user guide, "a few minutes after the last participant stops publishing". The emulator
+ *   ends it at once, so that tests need not wait.
  * - A participant is a participant of a session: a participant id that joins again in a later session is a new
  *   participant of that session (firstJoinTime, published and events start afresh); one that leaves and joins
  *   again within the same session keeps its record (a second JOINED event).
