@@ -84,7 +84,10 @@ export function parseDeliveryControl(body: unknown): DeliveryControl | string {
 export interface EventLog {
   eventBusUrl: string | null;
   controls: DeliveryControl[];
-  /** Sent (or, with no bus, released for sending), in order, duplicates included. */
+  /**
+   * Posted to the bus (or, with no bus, released for sending), in order, duplicates included; `undeliverable`
+   * counts those the bus did not take.
+   */
   sent: EventBridgeEvent[];
   dropped: EventBridgeEvent[];
   held: EventBridgeEvent[];
