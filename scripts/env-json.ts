@@ -35,6 +35,9 @@ const FROM_INFO: Record<string, (info: DevInfo, host: string) => string | undefi
   DISCONNECT_QUEUE_URL: (i, h) => (i.disconnectQueueUrl ? onHost(i.disconnectQueueUrl, h) : undefined),
   AWS_ENDPOINT_URL_SECRETS_MANAGER: (i, h) => (i.secretsManagerEndpoint ? onHost(i.secretsManagerEndpoint, h) : undefined),
   SIGNING_KEY_SECRET_ID: (i) => i.signingKeySecretId,
+  WEBHOOK_URL: (i, h) => (i.webhookUrl ? onHost(i.webhookUrl, h) : undefined),
+  WEBHOOK_SECRET_ID: (i) => i.webhookSecretId,
+  WEBHOOK_QUEUE_URL: (i, h) => (i.webhookQueueUrl ? onHost(i.webhookQueueUrl, h) : undefined),
   AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER: (i, h) => onHost(i.cognitoEndpoint, h),
 };
 
