@@ -60,6 +60,8 @@ export async function handler(event: SQSEvent | ScheduledEvent): Promise<SQSBatc
     })));
     return { batchItemFailures: failed.map((itemIdentifier) => ({ itemIdentifier })) };
   }
+  // The schedule: nothing to sweep while webhooks are off (no event is produced then).
+  if (!config.url) return { queued: 0, left: 0 };
   return sweepOutbox({
     list: (limit) => listOutbox(db, limit),
     enqueue: (events) => sendToQueue(sqs, config.queueUrl, events, SWEEP_ENQUEUE_BUDGET_MS),
