@@ -11,6 +11,7 @@ import { createHttpApi, resolvedCors, type HttpApiOptions, type RouteBinding } f
 import { answerCognito, createLocalIdentity, USERNAME_PATTERN, type LocalIdentity } from "./identity.ts";
 import { createTableFromTemplate, startDynamoDb, type LocalDynamoDb } from "./dynamodb.ts";
 import { startIvsEmulator, type IvsEmulator } from "./ivs/index.ts";
+import { createConsoleServer } from "./console/server.ts";
 import { startQueueServer, type QueueServer } from "./queue.ts";
 import { startSecretsManager, type LocalSecrets } from "./secrets.ts";
 import { startFunction, type FunctionRuntime } from "./runtime.ts";
@@ -252,11 +253,14 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       corsOrigins: allowOrigins,
     };
 
+    // The web console (offline only): `/` and `/_console/`, which no route of the template uses.
+    const webConsole = createConsoleServer({ ivsEndpoint: ivs.url });
     const server = createServer((req, res) => {
       readBody(req).then(
         (body) => {
-          const path = (req.url ?? "/").split("?")[0];
+          const path = (req.url ?? "/").split("?")[0]!;
           if (path === "/dev/login" || path === "/dev/info") return devRoute(req, res, body, identity, info, api);
+          if (webConsole.handles(req.method ?? "GET", path)) return webConsole.serve(req, res, body);
           return api(req, res, body);
         },
         () => json(res, 400, { message: "Bad Request" }),
@@ -317,6 +321,7 @@ function devRoute(req: IncomingMessage, res: ServerResponse, body: Buffer, ident
 export function devEndpoints(info: DevInfo): Record<string, string> {
   return {
     api: info.apiUrl,
+    console: `${info.apiUrl}/`,
     login: `POST ${info.apiUrl}/dev/login`,
     info: `GET ${info.apiUrl}/dev/info`,
     health: `GET ${info.apiUrl}/health`,
