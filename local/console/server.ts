@@ -82,7 +82,9 @@ async function bundlePage(): Promise<string> {
 
 async function proxyToEmulator(ivsEndpoint: string, method: string, path: string, req: IncomingMessage, res: ServerResponse, body: Buffer) {
   if (method !== "GET" && method !== "POST") return text(res, 405, "Method Not Allowed");
-  const target = `${ivsEndpoint}/_emulator/${path.slice(EMULATOR_PROXY_PREFIX.length)}`;
+  // Resolved first, so that no `..` (plain or percent-encoded) leads out of the emulator-only routes.
+  const target = new URL(`${ivsEndpoint}/_emulator/${path.slice(EMULATOR_PROXY_PREFIX.length)}`);
+  if (!target.pathname.startsWith("/_emulator/")) return text(res, 404, "Not Found");
   try {
     const answer = await fetch(target, {
       method,

@@ -48,7 +48,7 @@ function renderHeader() {
         session.groups.length ? h("small", {}, ` (${session.groups.join(", ")})`) : null),
       others.length ? h("label", { class: "inline-label" }, "Switch to ",
         h("select", { "aria-label": "Switch user", onchange: (event: Event) => switchTo((event.target as HTMLSelectElement).value) },
-          h("option", { value: "" }, "…"), others.map((s) => h("option", { value: s.username }, s.username)))) : null,
+          h("option", { value: "" }, "another user…"), others.map((s) => h("option", { value: s.username }, s.username)))) : null,
       h("button", { type: "button", class: "quiet", onclick: () => { signingIn = true; render(); } }, "Sign in as another user"),
       h("button", { type: "button", class: "quiet", onclick: () => signOut() }, "Sign out")) : null);
 }

@@ -18,7 +18,7 @@ export function statusText(status: number): string {
 export function renderReply(reply: Reply, success?: string): HTMLElement {
   const line = h("p", { class: "reply-line" },
     h("span", { class: `status status-${Math.floor(reply.status / 100)}xx` }, statusText(reply.status)),
-    " ", h("code", {}, `${reply.method} ${reply.path}`));
+    " ", h("code", {}, `${reply.method} ${shownPath(reply.path)}`));
   if (reply.ok) {
     return h("div", { class: "reply ok", "data-status": reply.status }, line,
       success ? h("p", {}, success) : reply.body === undefined ? null : details("Body", reply.body));
@@ -36,6 +36,13 @@ export function renderReply(reply: Reply, success?: string): HTMLElement {
     problem.errors?.length ? h("ul", { class: "problem-errors" }, problem.errors.map((e) => h("li", {}, h("code", {}, e.path ?? ""), " ", e.message ?? ""))) : null,
     hint ? h("p", { class: "hint" }, hint) : null,
     details("Problem document", reply.body));
+}
+
+const EMULATOR = "/_console/ivs/";
+
+/** The emulator's routes are shown as the emulator names them, not by the stack's path to them. */
+export function shownPath(path: string): string {
+  return path.startsWith(EMULATOR) ? `${path.replace(EMULATOR, "/_emulator/")} (IVS emulator)` : path;
 }
 
 function details(summary: string, body: unknown): HTMLElement {

@@ -2,7 +2,7 @@
 // would send and get back, problem documents included.
 import { fill, h, json, time } from "./dom.ts";
 import { onRequest, requestLog } from "./http.ts";
-import { statusText } from "./reply.ts";
+import { shownPath, statusText } from "./reply.ts";
 
 export function requestsPanel(): HTMLElement {
   const list = h("ol", { class: "requests", reversed: true });
@@ -10,7 +10,7 @@ export function requestsPanel(): HTMLElement {
     h("details", {},
       h("summary", {},
         h("span", { class: `status status-${Math.floor(r.status / 100)}xx` }, statusText(r.status)), " ",
-        h("code", {}, `${r.method} ${r.path}`), r.as ? h("small", {}, ` as ${r.as}`) : null, " ", h("small", {}, time(r.at.toISOString()))),
+        h("code", {}, `${r.method} ${shownPath(r.path)}`), r.as ? h("small", {}, ` as ${r.as}`) : null, " ", h("small", {}, time(r.at.toISOString()))),
       r.requestId ? h("p", {}, "x-request-id ", h("code", {}, r.requestId)) : null,
       r.requestBody !== undefined ? [h("h3", {}, "Request body"), json(r.requestBody)] : null,
       h("h3", {}, "Response body"), r.body === undefined ? h("p", {}, "(empty)") : json(r.body)))));

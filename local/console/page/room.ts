@@ -58,7 +58,7 @@ export function roomView(roomId: string, session: Session): { element: HTMLEleme
         " ", h("span", { class: "badge" }, `you: ${room.yourRole}`)),
       h("div", { class: "columns" },
         h("div", { class: "column" }, section("participants"), section("clients"), section("moderation")),
-        h("div", { class: "column" }, section("room"), section("members"), section("tags"), section("audit"), section("webhooks"))));
+        h("div", { class: "column" }, section("room"), section("audit"), section("members"), section("tags"), section("webhooks"))));
     element.querySelector("h1")?.focus();
     for (const p of panels.values()) void p.refresh();
     timer = setInterval(() => { if (participants.auto()) void participants.poll(); }, POLL_MS);
@@ -149,12 +149,12 @@ function participantsPanel(ctx: RoomContext) {
 function clientsPanel(ctx: RoomContext): Panel {
   const out = result();
   const list = h("div", { class: "clients" });
-  const form = h("form", { class: "stack-form", "aria-label": "Get a participant token" },
-    h("fieldset", {}, h("legend", {}, "Capabilities ", h("small", {}, "(none checked: all of your role's)")),
+  const form = h("form", { class: "row-form", "aria-label": "Get a participant token" },
+    h("fieldset", {}, h("legend", {}, "Capabilities ", h("small", {}, "(none: all of your role's)")),
       ["PUBLISH", "SUBSCRIBE"].map((c) => h("label", { class: "inline-label" }, h("input", { type: "checkbox", name: "capabilities", value: c }), ` ${c}`))),
-    h("label", {}, "Duration in minutes ", h("small", {}, "(optional)"), h("input", { name: "durationMinutes", type: "number", min: "1", max: "20160" })),
-    h("label", {}, "Display name attribute ", h("small", {}, "(optional)"), h("input", { name: "displayName", maxlength: "200" })),
-    h("p", { class: "buttons" }, h("button", { type: "submit" }, "Get a token")),
+    h("label", {}, "Minutes ", h("small", {}, "(optional)"), h("input", { name: "durationMinutes", type: "number", min: "1", max: "20160" })),
+    h("label", { class: "grow" }, "Display name ", h("small", {}, "(optional)"), h("input", { name: "displayName", maxlength: "200" })),
+    h("button", { type: "submit" }, "Get a token"),
     out);
   form.addEventListener("submit", (event) => {
     event.preventDefault();
@@ -188,7 +188,7 @@ function clientsPanel(ctx: RoomContext): Panel {
       lastReplies.set(client.participantId, reply);
       fill(cardOut, renderReply(reply));
       fill(status, client.status);
-      ctx.changed("participants");
+      ctx.changed("participants", "room");
     };
     return h("article", { class: "client", "data-participant-id": client.participantId, "aria-label": `Simulated client ${client.participantId}` },
       h("h3", {}, "Client ", h("code", {}, client.participantId)),
@@ -207,8 +207,12 @@ function clientsPanel(ctx: RoomContext): Panel {
 
   return panel("clients", "Your token and a simulated client", async (body) => {
     if (!body.contains(form)) fill(body, form, list);
-    const mine = clientsOf(ctx.roomId);
-    fill(list, mine.length ? mine.map(card) : h("p", { class: "empty" }, "No token yet."));
+    const all = clientsOf(ctx.roomId);
+    const mine = all.filter((c) => c.issuedTo === ctx.session.username);
+    const others = [...new Set(all.filter((c) => !mine.includes(c)).map((c) => c.issuedTo))];
+    fill(list,
+      mine.length ? mine.map(card) : h("p", { class: "empty" }, "No token yet."),
+      others.length ? h("p", { class: "empty" }, `Other users' simulated clients here: ${others.join(", ")} (switch user to drive them).`) : null);
   }, {
     intro: ["A participant token for ", h("strong", {}, ctx.session.username), " (POST /rooms/{roomId}/token), then what an IVS client does with it, played against the IVS emulator."],
   });
@@ -401,7 +405,7 @@ function auditPanel(ctx: RoomContext): Panel {
     const reply = await call<{ entries: AuditEntry[]; nextToken?: string }>("GET", `${ctx.path}/audit?limit=20`, { auth: auth(ctx.session) });
     if (!reply.ok) return fill(body, renderReply(reply));
     fill(body, table(["When", "Action", "Actor", "Target", "Detail"],
-      reply.body.entries.map((e) => [time(e.at), h("code", {}, e.action), userCell(e.actor), userCell(e.target),
+      reply.body.entries.map((e) => [time(e.at), h("code", { class: "action" }, e.action), userCell(e.actor), userCell(e.target),
         e.detail === undefined || e.detail === null ? "—" : h("code", { class: "wrap" }, JSON.stringify(e.detail))]),
       "Nothing yet.",
       reply.body.entries.map((e) => ({ "data-action": e.action }))));
