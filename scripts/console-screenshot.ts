@@ -21,7 +21,7 @@ const canPublish = !(await probe.text()).includes("No emulator route");
 const browser = await chromium.launch({ executablePath });
 try {
   const page = await browser.newPage({ viewport: { width: 1440, height: 1100 } });
-  page.setDefaultTimeout(15_000);
+  page.setDefaultTimeout(30_000);
   await page.goto(stack.url);
 
   const signIn = async (username: string, displayName: string) => {

@@ -294,7 +294,7 @@ function roomPanel(ctx: RoomContext): Panel {
         h("dt", {}, "Name"), h("dd", {}, room.name || "—"),
         h("dt", {}, "Owner"), h("dd", {}, userCell(room.ownerId)),
         h("dt", {}, "Your role"), h("dd", {}, room.yourRole),
-        h("dt", {}, "Live"), h("dd", {}, room.live ? `yes, session ${room.activeSessionId}` : "no"),
+        h("dt", {}, "Live"), h("dd", {}, room.live ? `yes, session ${room.activeSessionId}` : "no", " ", h("small", {}, "(the API may report this up to 10 s late)")),
         h("dt", {}, "Created"), h("dd", {}, time(room.createdAt))),
       room.policy
         ? h("details", {}, h("summary", {}, `Policy: ${room.policy.access}, default role ${room.policy.defaultRole}`), json(room.policy), policyForm)

@@ -28,7 +28,7 @@ export interface Policy {
 }
 
 export function roomsView(session: Session): HTMLElement {
-  const list = panel("rooms", "Rooms", async (body) => {
+  const list = panel("rooms", "Rooms you may enter", async (body) => {
     let nextToken: string | undefined;
     const rows = h("div");
     const more = h("p");
@@ -47,7 +47,7 @@ export function roomsView(session: Session): HTMLElement {
     };
     fill(body, rows, more);
     await page();
-  }, { intro: "Every room you may enter: open rooms, yours, those you are a member of (all of them for admins)." });
+  }, { intro: "Open rooms, yours, those you are a member of or your groups map to (all of them for admins)." });
 
   const result = h("div", { class: "result", "aria-live": "polite" });
   const create = h("form", { class: "stack-form", "aria-labelledby": "create-title" },
