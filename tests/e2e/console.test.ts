@@ -22,7 +22,7 @@ describe.skipIf(!executablePath)("the web console, in Chromium", () => {
 
   const openPage = async (): Promise<Page> => {
     const page = await browser.newPage({ viewport: { width: 1366, height: 860 } });
-    page.setDefaultTimeout(15_000);
+    page.setDefaultTimeout(30_000);
     return page;
   };
   const signIn = async (page: Page, username: string, displayName: string) => {
@@ -119,5 +119,5 @@ describe.skipIf(!executablePath)("the web console, in Chromium", () => {
 
     expect(errors).toEqual([]);
     await page.close();
-  }, 120_000);
+  }, 240_000);
 });

@@ -28,7 +28,9 @@ export function renderReply(reply: Reply, success?: string): HTMLElement {
     ? "This stack has no such route (yet): API Gateway's own 404."
     : isMissingEmulatorRoute(reply)
       ? "The IVS emulator of this stack does not have this simulated-client route yet."
-      : null;
+      : reply.status === 401 && problem.code === "unauthorized"
+        ? "The signed-in user's JWT was refused (they expire after an hour): sign in again."
+        : null;
   return h("div", { class: "reply error", role: "alert", "data-status": reply.status }, line,
     problem.title || problem.code ? h("p", { class: "problem-title" }, h("strong", {}, problem.title ?? ""), problem.code ? [" ", h("code", {}, problem.code)] : null) : null,
     problem.detail || problem.message ? h("p", { class: "problem-detail" }, problem.detail ?? problem.message ?? "") : null,
