@@ -97,17 +97,23 @@ function participantsPanel(ctx: RoomContext) {
   const out = result();
   let prefill: (userId: string) => void = () => undefined;
   let quietNext = false;
+  let drawn = "";
 
   const load = async (body: HTMLElement) => {
     const quiet = quietNext;
     quietNext = false;
     const view = await fetchParticipants(ctx.roomId, ctx.session, quiet);
     fill(source, view.source);
+    // Polling redraws only what changed, and keeps the keyboard focus on the button it was on.
+    const signature = JSON.stringify([view.reply.status, view.participants]);
+    if (signature === drawn && body.hasChildNodes()) return;
+    drawn = signature;
+    const focused = body.contains(document.activeElement) ? document.activeElement?.getAttribute("aria-label") : null;
     if (!view.reply.ok) return fill(body, renderReply(view.reply), out);
     const connected = view.participants.filter((p) => p.state === "connected").length;
     const publishing = view.participants.filter((p) => p.publishing).length;
     fill(body,
-      h("p", { class: "counts" }, `${connected} connected, ${publishing} publishing, ${view.participants.length} seen this session`),
+      h("p", { class: "counts" }, `${connected} connected, ${publishing} publishing (${view.participants.length} listed)`),
       table(["Participant", "User", "Display name", "Role", "State", "Publishing", ""],
         view.participants.map((p) => [
           h("code", {}, p.participantId),
@@ -123,6 +129,7 @@ function participantsPanel(ctx: RoomContext) {
         "Nobody has joined this stage yet. Get a token below and join with it as a simulated client.",
         view.participants.map((p) => ({ "data-participant-id": p.participantId, "data-state": p.state, "data-publishing": String(p.publishing) }))),
       out);
+    if (focused) [...body.querySelectorAll<HTMLElement>("[aria-label]")].find((el) => el.getAttribute("aria-label") === focused)?.focus();
   };
 
   const kick = async (participantId: string) => {
