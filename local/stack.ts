@@ -1,5 +1,6 @@
 // The offline stack: the template's functions behind a local HTTP API, with DynamoDB Local, the IVS emulator,
-// the local identity and the queue stand-in. Only the environment differs from AWS: endpoints and JWKS location.
+// the local identity, the queue stand-in and the event bus stand-in (the IVS emulator's EventBridge events reach
+// the functions the template subscribes with EventBridgeRule event sources). Only the environment differs from AWS: endpoints and JWKS location.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { IVSRealTimeClient } from "@aws-sdk/client-ivs-realtime";
 import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
@@ -10,11 +11,13 @@ import { buildAll, buildRoot, type BuiltFunction } from "./build.ts";
 import { createHttpApi, resolvedCors, type HttpApiOptions, type RouteBinding } from "./http-api.ts";
 import { answerCognito, createLocalIdentity, USERNAME_PATTERN, type LocalIdentity } from "./identity.ts";
 import { createTableFromTemplate, startDynamoDb, type LocalDynamoDb } from "./dynamodb.ts";
+import { startEventBus, type LocalEventBus } from "./event-bus.ts";
+import type { EventPattern } from "./event-pattern.ts";
 import { startIvsEmulator, type IvsEmulator } from "./ivs/index.ts";
 import { createConsoleServer } from "./console/server.ts";
 import { startQueueServer, type QueueServer } from "./queue.ts";
 import { startSecretsManager, type LocalSecrets } from "./secrets.ts";
-import { startFunction, type FunctionRuntime } from "./runtime.ts";
+import { DEFAULT_MAX_SANDBOXES, startFunction, type LocalFunction, type RuntimeOptions } from "./runtime.ts";
 import {
   functionsOf, httpApiCorsOf, loadTemplate, parameterDefaults, resolveIntrinsics, tableOf, type ResolveContext, type Template,
 } from "./template.ts";
@@ -33,6 +36,13 @@ export interface StackOptions {
   /** The HTTP API's access log (one entry per request), as API Gateway's in AWS. */
   accessLog?: HttpApiOptions["accessLog"];
   template?: Template;
+  /**
+   * Each function's sandboxes: `max` bounds those of a function without ReservedConcurrentExecutions (default:
+   * LOCAL_MAX_SANDBOXES from `env`, else 10); `idleMs` is how long an idle one lives before it retires (60 s).
+   */
+  sandboxes?: { max?: number; idleMs?: number };
+  /** API Gateway's integration timeout: how long the HTTP API waits for a function (30 s). */
+  integrationTimeoutMs?: number;
 }
 
 export interface DevInfo {
@@ -45,6 +55,8 @@ export interface DevInfo {
   jwksUri: string;
   apiUrl: string;
   queueEndpoint: string;
+  /** The event bus stand-in: `GET <endpoint>/events` shows its rules and deliveries; the IVS emulator posts there. */
+  eventBusEndpoint: string;
   /** The disconnect queue's URL in the queue stand-in (for env.json: kicks that queue work under sam local). */
   disconnectQueueUrl: string | undefined;
   /** The local user pool's Cognito API (ListUsers, AdminListGroupsForUser), as far as stagepass calls it. */
@@ -62,9 +74,11 @@ export interface Stack {
   ivs: IvsEmulator;
   dynamodb: LocalDynamoDb;
   queues: QueueServer;
+  /** The default event bus: EventBridgeRule event sources of template.yaml, fed by the IVS emulator. */
+  eventBus: LocalEventBus;
   /** The local Secrets Manager (the signing-key secret lives there). */
   secrets: LocalSecrets;
-  functions: Map<string, FunctionRuntime>;
+  functions: Map<string, LocalFunction>;
   built: BuiltFunction[];
   /** How many times the functions have fetched the user pool's JWKS since the stack started. */
   jwksRequests(): number;
@@ -80,6 +94,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const region = options.region ?? "us-east-1";
   const accountId = options.accountId ?? "123456789012";
   const template = options.template ?? loadTemplate();
+  const maxSandboxes = options.sandboxes?.max ?? sandboxBoundFrom(env.LOCAL_MAX_SANDBOXES);
   const cleanups: Array<() => Promise<void>> = [];
   const closeAll = async () => { for (const c of cleanups.reverse()) await c().catch(() => undefined); };
 
@@ -120,17 +135,20 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       startIvsEmulator({ port: 0, region, accountId, enforceRates: options.enforceIvsRates ?? false }),
       startDynamoDb({ region }),
       startQueueServer({ region, accountId }),
+      startEventBus(),
       // Each stack builds into its own folder, so that stacks side by side never read a half-written bundle.
       buildAll(template, buildDir),
     ] as const);
-    const [ivsPart, dynamodbPart, queuesPart, builtPart] = parts;
-    for (const part of [ivsPart, dynamodbPart, queuesPart]) {
+    const [ivsPart, dynamodbPart, queuesPart, busPart, builtPart] = parts;
+    for (const part of [ivsPart, dynamodbPart, queuesPart, busPart]) {
       if (part.status === "fulfilled") cleanups.push(() => part.value.close());
     }
     const failed = parts.find((p) => p.status === "rejected");
     if (failed) throw failed.reason;
     const value = <T>(part: PromiseSettledResult<T>): T => (part as PromiseFulfilledResult<T>).value;
-    const [ivs, dynamodb, queues, built] = [value(ivsPart), value(dynamodbPart), value(queuesPart), value(builtPart)];
+    const [ivs, dynamodb, queues, eventBus, built] = [value(ivsPart), value(dynamodbPart), value(queuesPart), value(busPart), value(builtPart)];
+    // IVS sends its events to the account's default bus.
+    ivs.setEventBusUrl(eventBus.eventsUrl);
 
     const table = tableOf(template);
     await createTableFromTemplate(dynamodb.directEndpoint, region, LOCAL_TABLE_NAME, table.properties);
@@ -197,7 +215,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       secretsClient.destroy();
     }
 
-    const functions = new Map<string, FunctionRuntime>();
+    const functions = new Map<string, LocalFunction>();
     const environments = new Map<string, Record<string, string>>();
     const endpoints = {
       AWS_REGION: region,
@@ -221,19 +239,38 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       }
       fnEnv.NODE_OPTIONS = "";
       environments.set(fn.definition.logicalId, fnEnv);
-      const runtime = await startFunction(fn, fnEnv);
+      const runtimeOptions: RuntimeOptions = { maxSandboxes, ...(options.sandboxes?.idleMs !== undefined ? { idleMs: options.sandboxes.idleMs } : {}) };
+      const reserved = reservedConcurrencyOf(fn, ctx);
+      if (reserved !== undefined) runtimeOptions.reservedConcurrency = reserved;
+      const runtime = await startFunction(fn, fnEnv, runtimeOptions);
       functions.set(fn.definition.logicalId, runtime);
       cleanups.push(() => runtime.close());
     }));
     for (const fn of built) {
       for (const q of fn.definition.queues) queues.attach(q.queueLogicalId, functions.get(fn.definition.logicalId)!, q.batchSize);
+      for (const rule of fn.definition.eventRules ?? []) {
+        eventBus.addRule({
+          name: `${fn.definition.logicalId}.${rule.eventName}`,
+          pattern: resolveIntrinsics(rule.pattern, ctx) as EventPattern,
+          eventBusName: String(resolveIntrinsics(rule.eventBusName, ctx)),
+          enabled: rule.enabled,
+          target: functions.get(fn.definition.logicalId)!,
+          maximumRetryAttempts: fn.definition.maximumRetryAttempts ?? 2,
+          ...(rule.input !== undefined ? { input: rule.input } : {}),
+          ...(rule.inputPath !== undefined ? { inputPath: rule.inputPath } : {}),
+        });
+      }
     }
 
     const routes: RouteBinding[] = built.flatMap((fn) =>
       fn.definition.routes.map((r) => ({ ...r, runtime: functions.get(fn.definition.logicalId)! })));
     const cors = httpApiCorsOf(template);
     const allowOrigins = resolveIntrinsics(cors?.allowOrigins, ctx) as string[];
-    const api = createHttpApi({ routes, cors: resolvedCors(cors, allowOrigins), accountId, ...(options.accessLog ? { accessLog: options.accessLog } : {}) });
+    const api = createHttpApi({
+      routes, cors: resolvedCors(cors, allowOrigins), accountId,
+      ...(options.accessLog ? { accessLog: options.accessLog } : {}),
+      ...(options.integrationTimeoutMs !== undefined ? { integrationTimeoutMs: options.integrationTimeoutMs } : {}),
+    });
 
     const info: DevInfo = {
       region,
@@ -245,6 +282,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       jwksUri,
       apiUrl: "",
       queueEndpoint: queues.endpoint,
+      eventBusEndpoint: eventBus.endpoint,
       disconnectQueueUrl: queues.queues.get("DisconnectQueue")?.url,
       secretsManagerEndpoint: secrets.endpoint,
       cognitoEndpoint: jwksServer.url,
@@ -275,7 +313,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     info.apiUrl = listening.url;
 
     return {
-      url: listening.url, info, identity, ivs, dynamodb, queues, secrets, functions, built, environments,
+      url: listening.url, info, identity, ivs, dynamodb, queues, eventBus, secrets, functions, built, environments,
       jwksRequests: () => jwksRequests,
       close: closeAll,
     };
@@ -283,6 +321,26 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     await closeAll();
     throw error;
   }
+}
+
+/** LOCAL_MAX_SANDBOXES: a positive integer, or unset for the default. */
+function sandboxBoundFrom(value: string | undefined): number {
+  if (value === undefined || value === "") return DEFAULT_MAX_SANDBOXES;
+  const bound = Number(value);
+  if (!Number.isInteger(bound) || bound < 1) throw new Error(`LOCAL_MAX_SANDBOXES must be a positive integer, not ${JSON.stringify(value)}`);
+  return bound;
+}
+
+/** The function's ReservedConcurrentExecutions, resolved (it may be a Ref or an If), or undefined if it reserves none. */
+function reservedConcurrencyOf(fn: BuiltFunction, ctx: ResolveContext): number | undefined {
+  if (fn.definition.reservedConcurrency === undefined) return undefined;
+  const value = resolveIntrinsics({ value: fn.definition.reservedConcurrency }, ctx) as { value?: unknown };
+  if (value.value === undefined) return undefined;
+  const reserved = Number(value.value);
+  if (!Number.isInteger(reserved) || reserved < 0) {
+    throw new Error(`${fn.definition.logicalId}: ReservedConcurrentExecutions must be an integer ≥ 0, not ${JSON.stringify(value.value)}`);
+  }
+  return reserved;
 }
 
 function devRoute(req: IncomingMessage, res: ServerResponse, body: Buffer, identity: LocalIdentity, info: DevInfo, api: ReturnType<typeof createHttpApi>) {
@@ -327,6 +385,7 @@ export function devEndpoints(info: DevInfo): Record<string, string> {
     health: `GET ${info.apiUrl}/health`,
     ivs: info.ivsEndpoint,
     ivsJoin: `POST ${info.ivsEndpoint}/_emulator/join`,
+    eventBus: `GET ${info.eventBusEndpoint}/events`,
     dynamodb: info.dynamodbEndpoint,
     jwks: info.jwksUri,
   };
