@@ -49,7 +49,7 @@ export function roomView(roomId: string, session: Session): { element: HTMLEleme
     panels.set("members", membersPanel(ctx));
     panels.set("tags", tagsPanel(ctx));
     panels.set("audit", auditPanel(ctx));
-    panels.set("webhooks", webhooksPanel(session));
+    panels.set("webhooks", webhooksPanel(session, roomId));
     const section = (name: PanelName) => panels.get(name)!.section;
     const room = reply.body;
     fill(element,
