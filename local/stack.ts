@@ -16,9 +16,10 @@ import { createTableFromTemplate, startDynamoDb, type LocalDynamoDb } from "./dy
 import { startEventBus, type LocalEventBus } from "./event-bus.ts";
 import type { EventPattern } from "./event-pattern.ts";
 import { startIvsEmulator, type IvsEmulator } from "./ivs/index.ts";
+import { createConsoleServer } from "./console/server.ts";
 import { startQueueServer, type LocalQueue, type QueueServer } from "./queue.ts";
 import { generateSecretString, startSecretsManager, type GenerateSecretStringSpec, type LocalSecrets } from "./secrets.ts";
-import { startFunction, type FunctionRuntime } from "./runtime.ts";
+import { DEFAULT_MAX_SANDBOXES, startFunction, type LocalFunction, type RuntimeOptions } from "./runtime.ts";
 import {
   functionsOf, httpApiCorsOf, loadTemplate, parameterDefaults, rateMs, resolveIntrinsics, tableOf, type ResolveContext, type Template,
 } from "./template.ts";
@@ -37,6 +38,13 @@ export interface StackOptions {
   /** The HTTP API's access log (one entry per request), as API Gateway's in AWS. */
   accessLog?: HttpApiOptions["accessLog"];
   template?: Template;
+  /**
+   * Each function's sandboxes: `max` bounds those of a function without ReservedConcurrentExecutions (default:
+   * LOCAL_MAX_SANDBOXES from `env`, else 10); `idleMs` is how long an idle one lives before it retires (60 s).
+   */
+  sandboxes?: { max?: number; idleMs?: number };
+  /** API Gateway's integration timeout: how long the HTTP API waits for a function (30 s). */
+  integrationTimeoutMs?: number;
 }
 
 export interface DevInfo {
@@ -81,7 +89,7 @@ export interface Stack {
   secrets: LocalSecrets;
   /** Schedule event sources of template.yaml: each enabled one runs on its rate; `run` invokes one now. */
   schedules: LocalSchedules;
-  functions: Map<string, FunctionRuntime>;
+  functions: Map<string, LocalFunction>;
   built: BuiltFunction[];
   /** How many times the functions have fetched the user pool's JWKS since the stack started. */
   jwksRequests(): number;
@@ -103,6 +111,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const region = options.region ?? "us-east-1";
   const accountId = options.accountId ?? "123456789012";
   const template = options.template ?? loadTemplate();
+  const maxSandboxes = options.sandboxes?.max ?? sandboxBoundFrom(env.LOCAL_MAX_SANDBOXES);
   const cleanups: Array<() => Promise<void>> = [];
   const closeAll = async () => { for (const c of cleanups.reverse()) await c().catch(() => undefined); };
 
@@ -224,7 +233,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       secretsClient.destroy();
     }
 
-    const functions = new Map<string, FunctionRuntime>();
+    const functions = new Map<string, LocalFunction>();
     const environments = new Map<string, Record<string, string>>();
     const endpoints = {
       AWS_REGION: region,
@@ -248,7 +257,10 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       }
       fnEnv.NODE_OPTIONS = "";
       environments.set(fn.definition.logicalId, fnEnv);
-      const runtime = await startFunction(fn, fnEnv);
+      const runtimeOptions: RuntimeOptions = { maxSandboxes, ...(options.sandboxes?.idleMs !== undefined ? { idleMs: options.sandboxes.idleMs } : {}) };
+      const reserved = reservedConcurrencyOf(fn, ctx);
+      if (reserved !== undefined) runtimeOptions.reservedConcurrency = reserved;
+      const runtime = await startFunction(fn, fnEnv, runtimeOptions);
       functions.set(fn.definition.logicalId, runtime);
       cleanups.push(() => runtime.close());
     }));
@@ -293,7 +305,11 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       fn.definition.routes.map((r) => ({ ...r, runtime: functions.get(fn.definition.logicalId)! })));
     const cors = httpApiCorsOf(template);
     const allowOrigins = resolveIntrinsics(cors?.allowOrigins, ctx) as string[];
-    const api = createHttpApi({ routes, cors: resolvedCors(cors, allowOrigins), accountId, ...(options.accessLog ? { accessLog: options.accessLog } : {}) });
+    const api = createHttpApi({
+      routes, cors: resolvedCors(cors, allowOrigins), accountId,
+      ...(options.accessLog ? { accessLog: options.accessLog } : {}),
+      ...(options.integrationTimeoutMs !== undefined ? { integrationTimeoutMs: options.integrationTimeoutMs } : {}),
+    });
 
     const info: DevInfo = {
       region,
@@ -322,13 +338,16 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     }
     const webhookQueue = info.webhookUrl ? queues.queues.get("WebhookQueue") : undefined;
 
+    // The web console (offline only): `/` and `/_console/`, which no route of the template uses.
+    const webConsole = createConsoleServer({ ivsEndpoint: ivs.url });
     const server = createServer((req, res) => {
       readBody(req).then(
         (body) => {
-          const path = (req.url ?? "/").split("?")[0];
+          const path = (req.url ?? "/").split("?")[0]!;
           if (path === "/dev/login" || path === "/dev/info") return devRoute(req, res, body, identity, info, api);
           // Offline only, and only while webhooks are on (else API Gateway's 404, as for any unknown route).
           if (path === "/dev/webhooks" && webhookQueue && req.method === "GET") return json(res, 200, webhookDeliveries(webhookQueue, info));
+          if (webConsole.handles(req.method ?? "GET", path)) return webConsole.serve(req, res, body);
           return api(req, res, body);
         },
         () => json(res, 400, { message: "Bad Request" }),
@@ -359,6 +378,26 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     await closeAll();
     throw error;
   }
+}
+
+/** LOCAL_MAX_SANDBOXES: a positive integer, or unset for the default. */
+function sandboxBoundFrom(value: string | undefined): number {
+  if (value === undefined || value === "") return DEFAULT_MAX_SANDBOXES;
+  const bound = Number(value);
+  if (!Number.isInteger(bound) || bound < 1) throw new Error(`LOCAL_MAX_SANDBOXES must be a positive integer, not ${JSON.stringify(value)}`);
+  return bound;
+}
+
+/** The function's ReservedConcurrentExecutions, resolved (it may be a Ref or an If), or undefined if it reserves none. */
+function reservedConcurrencyOf(fn: BuiltFunction, ctx: ResolveContext): number | undefined {
+  if (fn.definition.reservedConcurrency === undefined) return undefined;
+  const value = resolveIntrinsics({ value: fn.definition.reservedConcurrency }, ctx) as { value?: unknown };
+  if (value.value === undefined) return undefined;
+  const reserved = Number(value.value);
+  if (!Number.isInteger(reserved) || reserved < 0) {
+    throw new Error(`${fn.definition.logicalId}: ReservedConcurrentExecutions must be an integer ≥ 0, not ${JSON.stringify(value.value)}`);
+  }
+  return reserved;
 }
 
 function devRoute(req: IncomingMessage, res: ServerResponse, body: Buffer, identity: LocalIdentity, info: DevInfo, api: ReturnType<typeof createHttpApi>) {
@@ -423,6 +462,7 @@ function delayScaleFrom(value: string | undefined): number {
 export function devEndpoints(info: DevInfo): Record<string, string> {
   return {
     api: info.apiUrl,
+    console: `${info.apiUrl}/`,
     login: `POST ${info.apiUrl}/dev/login`,
     info: `GET ${info.apiUrl}/dev/info`,
     webhooks: `GET ${info.apiUrl}/dev/webhooks`,
