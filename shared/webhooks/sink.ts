@@ -1,6 +1,6 @@
 // The producing side of webhooks: events go to the delivery queue, and an event the queue does not take is kept in
 // the table's outbox, which the webhook function sweeps into the queue (shared/webhooks/sweep.ts). Both steps are
-// bounded in time; neither ever fails the request that made the change.
+// bounded in time (1 s together: shared/webhooks/wiring.ts); neither ever fails the request that made the change.
 //
 // What this guarantees (docs/webhooks.md): an event is lost only if the queue and then the table both refuse it
 // within their budgets (logged with the event's id and type, and counted as WebhookEventsLost), or if the function
