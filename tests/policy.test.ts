@@ -17,7 +17,7 @@ function errorsOf(value: unknown): Array<{ path: string; message: string }> {
 }
 
 describe("policy defaults", () => {
-  it("are api.md's", () => {
+  it("are docs/api.md's", () => {
     expect(defaultPolicy()).toEqual(DEFAULT);
     expect(parsePolicy({})).toEqual(DEFAULT);
   });

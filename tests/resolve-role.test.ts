@@ -1,4 +1,4 @@
-// Role resolution (api.md, "Role resolution"): a pure function, checked step by step and tie-break by tie-break.
+// Role resolution (docs/api.md, "Role resolution"): a pure function, checked step by step and tie-break by tie-break.
 import { describe, expect, it } from "vitest";
 import { defaultPolicy, type Policy, type RoleDefinition } from "../shared/rooms/policy.ts";
 import { resolveRole, type RoleDecision, type RoleInputs } from "../shared/rooms/resolve-role.ts";

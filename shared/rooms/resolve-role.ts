@@ -1,4 +1,4 @@
-// Role resolution for user U in room R (api.md, "Role resolution"): the first matching step wins.
+// Role resolution for user U in room R (docs/api.md, "Role resolution"): the first matching step wins.
 import { compareRoles, roleDefinition, type Policy } from "./policy.ts";
 
 export interface RoleInputs {
