@@ -4,10 +4,9 @@ import { cancellationReasons, dynamo } from "../aws/dynamo.ts";
 import type { Db } from "./db.ts";
 import { queryPartition } from "./query.ts";
 import { BAN_PREFIX, banSk, epochSeconds, roomPk } from "./keys.ts";
-
 import { toBan, type Ban } from "./items.ts";
 
-export { toBan, type Ban } from "./items.ts";
+export type { Ban } from "./items.ts";
 
 export async function putBan(db: Db, roomId: string, ban: Ban): Promise<void> {
   await dynamo(() => db.doc.send(new PutCommand({

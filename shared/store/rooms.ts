@@ -7,6 +7,7 @@ import { ConflictError } from "../errors.ts";
 import type { RoomRecord } from "../rooms/room.ts";
 import { cancellationReasons, dynamo, mapDynamoError } from "../aws/dynamo.ts";
 import type { Db } from "./db.ts";
+import { fromRoomItem } from "./items.ts";
 import { queryPartition } from "./query.ts";
 import {
   ALL_ROOMS, BAN_PREFIX, banSk, groupRoomsKey, MEMBER_PREFIX, memberSk, OPEN_ROOMS, ROOM_SK, roomIdOfPk, roomPk, userRoomsKey,
@@ -35,9 +36,6 @@ export function listingKeys(caller: { userId: string; isAdmin: boolean }, groups
   return caller.isAdmin ? [ALL_ROOMS] : [OPEN_ROOMS, userRoomsKey(caller.userId), ...groups.map(groupRoomsKey)];
 }
 
-import { fromRoomItem } from "./items.ts";
-
-export { fromRoomItem };
 
 /**
  * Writes a new room and its visibility items in one transaction, with `alongside` (the idempotency record) as the
