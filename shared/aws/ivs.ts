@@ -9,13 +9,13 @@ import {
   UpdateStageCommand,
 } from "@aws-sdk/client-ivs-realtime";
 import { NotFoundError } from "../errors.ts";
+import { stageIdOf } from "../rooms/room.ts";
 import { CALL_TIMEOUT_MS, call, nameOf } from "./ivs-call.ts";
 
 /** IVS no longer has the stage (deleted behind the room's back). A 404 unless the caller decides otherwise. */
 export class StageNotFoundError extends NotFoundError {
   constructor(readonly stageArn: string, options?: { cause?: unknown }) {
-    // The room's id is the stage's id: the part of the ARN after `:stage/`.
-    super(`the stage of room ${stageArn.slice(stageArn.lastIndexOf("/") + 1)} no longer exists`, options);
+    super(`the stage of room ${stageIdOf(stageArn)} no longer exists`, options);
   }
 }
 
