@@ -7,7 +7,8 @@
  *   knows, runtimes, handlers, CORS, logs, the table, parameters, outputs, samconfig.toml;
  * - every function bundles with the exact esbuild command `sam build` runs (scripts/sam-esbuild.ts), into the
  *   handler file Lambda loads, byte for byte the bundle the offline stack runs;
- * - every HttpApi route maps to its function's route table, and the offline stack serves exactly those routes.
+ * - every HttpApi route maps to its function's route table (the running offline stack serves exactly those routes:
+ *   tests/e2e/http-api.test.ts).
  */
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -23,14 +24,12 @@ import {
 } from "../../local/template.ts";
 import { expandSam } from "../../scripts/sam-expand.ts";
 import { SAM_ESBUILD_PROPERTIES, samEsbuildArgs } from "../../scripts/sam-esbuild.ts";
-import { useStack } from "../support/stack.ts";
 
 const template = loadTemplate();
 const functions = functionsOf(template);
 const resources = template.Resources;
 const samFunctions = Object.entries(resources).filter(([, r]) => r.Type === "AWS::Serverless::Function");
 const work = mkdtempSync(join(tmpdir(), "stagepass-sam-"));
-const stack = useStack();
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -259,8 +258,14 @@ describe("events and the HTTP API, as SAM turns them into routes", () => {
   });
 
   it("every route maps to its function's route table, and every route table entry is a route of the template", async () => {
-    for (const fn of functions.filter((f) => f.routes.length > 0)) {
-      const mod = await import(pathToFileURL(join(projectRoot, dirname(fn.entryPoint), "routes.ts")).href);
+    for (const fn of functions) {
+      const file = join(projectRoot, dirname(fn.entryPoint), "routes.ts");
+      if (!existsSync(file)) {
+        expect(fn.routes, `${fn.logicalId} has HttpApi events but no routes.ts`).toEqual([]);
+        continue;
+      }
+      const mod = await import(pathToFileURL(file).href);
+      // Some tables are functions of their dependencies; building them only creates closures.
       const table = typeof mod.routes === "function" ? mod.routes({}) : mod.routes;
       expect(Object.keys(table).sort(), fn.logicalId).toEqual(fn.routes.map((r) => r.routeKey).sort());
     }
@@ -418,35 +423,6 @@ describe("samconfig.toml, for the current SAM CLI", () => {
       if (file !== undefined) expect(existsSync(join(projectRoot, String(file))), `${command}: ${String(file)}`).toBe(true);
     }
     expect(config.tables["default.local_invoke.parameters"]!.env_vars).toBe("env.json");
-  });
-});
-
-// ---------------------------------------------------------------------------------------------------------------
-// The offline stack serves exactly the template's routes.
-
-describe("the offline stack serves exactly the template's routes", () => {
-  const concrete = (path: string) => path.replace(/\{(\w+)\}/g, (_, name: string) => (name === "userId" ? "5f1b9a2c-6d3e-4b7a" : "abcdABCDefgh"));
-  const isApiGatewayNotFound = (r: { status: number; body: unknown }) =>
-    r.status === 404 && JSON.stringify(r.body) === JSON.stringify({ message: "Not Found" });
-
-  it.each(routesOf(template).map((r) => [r.routeKey, r] as const))("%s reaches its function", async (_key, route) => {
-    const s = stack();
-    const r = await s.api(route.method, concrete(route.path));
-    expect(isApiGatewayNotFound(r), `${route.routeKey} answered ${r.status} ${r.text}`).toBe(false);
-    expect(r.headers.get("x-request-id")).toBeTruthy();
-    // Health answers anyone; everything else wants a JWT.
-    expect(r.status).toBe(route.routeKey === "GET /health" ? 200 : 401);
-  });
-
-  it("anything else is API Gateway's 404", async () => {
-    const s = stack();
-    const routes = new Set(routesOf(template).map((r) => r.routeKey));
-    const probes = [["PUT", "/health"], ["POST", "/admin/stages"], ["GET", "/rooms/abcdABCDefgh/unknown"], ["GET", "/"], ["PATCH", "/rooms"], ["GET", "/rooms/abcdABCDefgh/members/x/y"]];
-    for (const [method, path] of probes) {
-      expect(routes.has(`${method} ${path}`)).toBe(false);
-      const r = await s.api(method!, path!);
-      expect(isApiGatewayNotFound(r), `${method} ${path}`).toBe(true);
-    }
   });
 });
 
