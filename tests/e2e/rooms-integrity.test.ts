@@ -2,7 +2,7 @@
 // stage with it, and IVS's stage quota is answered 409 quota_exceeded. Stages are counted with IVS ListStages.
 import { CreateStageCommand, DeleteStageCommand, ListStagesCommand } from "@aws-sdk/client-ivs-realtime";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
-import { useStack, type ApiResponse, type Session, type TestStack } from "../support/stack.ts";
+import { SHARED_IVS_MAX_STAGES, useStack, type ApiResponse, type Session, type TestStack } from "../support/stack.ts";
 
 const stack = useStack();
 
@@ -177,20 +177,22 @@ describe("a failure between CreateStage and the room write leaves no stage behin
     expect(await stagesNamed(s, name)).toHaveLength(1);
   });
 
-  it("IVS failing CreateStage answers 503 and writes nothing", async () => {
+  it.each([429, 500, 503])("IVS failing CreateStage with %i answers 429 or 503 with Retry-After and writes nothing; a retry creates the room", async (status) => {
     const s = stack();
-    const name = uniqueName("ivs-down");
+    const name = uniqueName(`ivs-down-${status}`);
     await fetch(`${s.stack.ivs.url}/_emulator/faults`, {
-      method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ operation: "CreateStage", status: 503, count: 1000 }),
+      method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ operation: "CreateStage", status, count: 1000 }),
     });
     const before = await s.scanTable();
-    const r = await create(alice, { name }, "key-ivs-down");
-    expect(r.status, r.text).toBe(503);
-    expect(r.body.code).toBe("upstream_unavailable");
-    expect(r.headers.get("retry-after")).toBeTruthy();
+    const r = await create(alice, { name }, `key-ivs-down-${status}`);
+    expect(r.status, r.text).toBe(status === 429 ? 429 : 503);
+    expect(r.headers.get("content-type")).toBe("application/problem+json");
+    expect(r.body.code).toBe(status === 429 ? "rate_limited" : "upstream_unavailable");
+    expect(Number(r.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
     expect(await s.scanTable()).toEqual(before);
+    expect(await stagesNamed(s, name)).toHaveLength(0);
     await fetch(`${s.stack.ivs.url}/_emulator/faults`, { method: "DELETE" });
-    expect((await create(alice, { name }, "key-ivs-down")).status).toBe(201);
+    expect((await create(alice, { name }, `key-ivs-down-${status}`)).status).toBe(201);
   });
 });
 
@@ -199,16 +201,20 @@ describe("IVS's stage quota", () => {
     const s = stack();
     const fillers: string[] = [];
     try {
-      for (let i = 0; i < 120; i++) {
-        try {
-          const out = await s.ivs.send(new CreateStageCommand({ name: `filler-${i}` }));
-          fillers.push(out.stage!.arn!);
-        } catch (error) {
-          expect((error as Error).name).toBe("ServiceQuotaExceededException");
-          break;
+      // Up to the emulator's quota, whatever other suites left on it (IVS's 100 on a stack of its own, more on the
+      // shared one): until CreateStage is refused for the quota.
+      const existing = (await allStages(s)).length;
+      let refused: unknown;
+      while (refused === undefined && fillers.length <= SHARED_IVS_MAX_STAGES) {
+        const batch = await Promise.allSettled(Array.from({ length: 20 }, (_, i) =>
+          s.ivs.send(new CreateStageCommand({ name: `filler-${fillers.length + i}` }))));
+        for (const r of batch) {
+          if (r.status === "fulfilled") fillers.push(r.value.stage!.arn!);
+          else refused ??= r.reason;
         }
       }
-      expect((await allStages(s)).length).toBe(100);
+      expect((refused as Error | undefined)?.name).toBe("ServiceQuotaExceededException");
+      expect((await allStages(s)).length).toBe(existing + fillers.length);
       const before = await s.scanTable();
       const name = uniqueName("quota");
       const r = await create(alice, { name }, "key-quota");
@@ -221,7 +227,9 @@ describe("IVS's stage quota", () => {
       const retry = await create(alice, { name }, "key-quota");
       expect(retry.status, retry.text).toBe(201);
     } finally {
-      for (const arn of fillers) await s.ivs.send(new DeleteStageCommand({ arn }));
+      for (let i = 0; i < fillers.length; i += 20) {
+        await Promise.all(fillers.slice(i, i + 20).map((arn) => s.ivs.send(new DeleteStageCommand({ arn }))));
+      }
     }
   });
 });
