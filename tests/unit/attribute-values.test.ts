@@ -1,11 +1,13 @@
 // The token function's DynamoDB attribute-value conversion (shared/aws/lite/attribute-values.ts) against
 // @aws-sdk/util-dynamodb, which the SDK's document client uses: the same wire format for every value the fast path
 // takes, and the library's own result or error for everything it hands over. Its calls against DynamoDB Local run in
-// tests/token-store.test.ts (both clients).
+// tests/integration/token-store.test.ts (both clients).
 import { marshall, unmarshall } from "@aws-sdk/util-dynamodb";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { fromAttributeValue, fromItem, toAttributeValue, toItem } from "../../shared/aws/lite/attribute-values.ts";
+import type { DocTransactItem, TokenTable } from "../../shared/store/db.ts";
+import { recordIssuedParticipant } from "../../shared/store/token-path.ts";
 
 const OPTIONS = { removeUndefinedValues: true };
 
@@ -53,17 +55,36 @@ describe("attribute values, as util-dynamodb converts them", () => {
     }), { numRuns: 500 });
   });
 
-  it("keeps the exact wire form of the token path's own items", () => {
-    const participant = {
-      pk: "ROOM#r1", sk: "PARTICIPANT#u1#p1", participantId: "p1", userId: "u1", role: "host",
-      capabilities: ["PUBLISH", "SUBSCRIBE"], via: "owner", tokenExpiresAt: "2026-12-01T01:00:00.000Z",
-      tokenExpiresMs: 1_796_000_000_000, createdAt: "2026-12-01T00:00:00.000Z", expiresAt: 1_796_086_400, reason: undefined,
+  it("keeps the exact wire form of the token path's own items", async () => {
+    // What recordIssuedParticipant (shared/store/token-path.ts) hands the lite table, which converts it with toItem.
+    const written: DocTransactItem[] = [];
+    const table: TokenTable = {
+      table: "t",
+      batchGet: async () => ({ items: [], unprocessed: [] }),
+      transactWrite: async (items) => { written.push(...items); },
     };
-    expect(toItem(participant)).toEqual({
-      pk: { S: "ROOM#r1" }, sk: { S: "PARTICIPANT#u1#p1" }, participantId: { S: "p1" }, userId: { S: "u1" }, role: { S: "host" },
-      capabilities: { L: [{ S: "PUBLISH" }, { S: "SUBSCRIBE" }] }, via: { S: "owner" }, tokenExpiresAt: { S: "2026-12-01T01:00:00.000Z" },
-      tokenExpiresMs: { N: "1796000000000" }, createdAt: { S: "2026-12-01T00:00:00.000Z" }, expiresAt: { N: "1796086400" },
-    });
+    const now = Date.parse("2026-12-01T00:00:00.000Z");
+    const outcome = await recordIssuedParticipant(table, "r1", {
+      participantId: "p1", userId: "u1", role: "host", capabilities: ["PUBLISH", "SUBSCRIBE"], via: "owner",
+      tokenExpiresAt: "2026-12-01T01:00:00.000Z", tokenExpiresMs: Date.parse("2026-12-01T01:00:00.000Z"), createdAt: "2026-12-01T00:00:00.000Z",
+    }, { now, rateLimit: 10 });
+    expect(outcome).toEqual({ kind: "recorded" });
+    const wire = (kind: string, member: string) =>
+      written.filter((i) => i[kind]?.[member] !== undefined).map((i) => toItem(i[kind]![member] as Record<string, unknown>));
+    // The participant and its pointer, each until the token's expiry + 24 h.
+    expect(wire("Put", "Item")).toEqual([
+      {
+        pk: { S: "ROOM#r1" }, sk: { S: "PART#u1#p1" }, participantId: { S: "p1" }, userId: { S: "u1" }, role: { S: "host" },
+        capabilities: { L: [{ S: "PUBLISH" }, { S: "SUBSCRIBE" }] }, via: { S: "owner" }, tokenExpiresAt: { S: "2026-12-01T01:00:00.000Z" },
+        tokenExpiresMs: { N: "1796086800000" }, createdAt: { S: "2026-12-01T00:00:00.000Z" }, expiresAt: { N: "1796173200" },
+      },
+      { pk: { S: "ROOM#r1" }, sk: { S: "PID#p1" }, userId: { S: "u1" }, tokenExpiresMs: { N: "1796086800000" }, expiresAt: { N: "1796173200" } },
+    ]);
+    // The ban and the room it checks, and the caller's counter for the minute.
+    expect(wire("ConditionCheck", "Key")).toEqual([{ pk: { S: "ROOM#r1" }, sk: { S: "BAN#u1" } }, { pk: { S: "ROOM#r1" }, sk: { S: "ROOM" } }]);
+    expect(wire("ConditionCheck", "ExpressionAttributeValues")).toEqual([{ ":now": { N: "1796083200000" } }]);
+    expect(wire("Update", "Key")).toEqual([{ pk: { S: "ROOM#r1" }, sk: { S: "RATE#u1#29934720" } }]);
+    expect(wire("Update", "ExpressionAttributeValues")).toEqual([{ ":one": { N: "1" }, ":limit": { N: "10" }, ":exp": { N: "1796083320" } }]);
   });
 
   it("hands sets, binary, big and special numbers to util-dynamodb: its result, or its error", () => {
