@@ -1,13 +1,12 @@
-// A bounded load test of the offline stack: 10,000 token requests at concurrency 50, then a storm of 100 kicks
-// with IVS's DisconnectParticipant rate (5/s) enforced. Zero 5xx, every kick completed; the figures are printed.
-// LOAD_TOKENS and LOAD_CONCURRENCY scale it down for a quick local run.
+// A bounded load test of the offline stack: 10,000 token requests at concurrency 50, zero 5xx (every one a 200);
+// the figures are printed. LOAD_TOKENS and LOAD_CONCURRENCY scale it down for a quick local run. The storm of 100
+// kicks under IVS's disconnect rate: tests/heavy/kick-storm.test.ts.
 import { Agent, request } from "node:http";
 import { describe, expect, it } from "vitest";
 import { useStack } from "../support/stack.ts";
 
 const TOKENS = Number(process.env.LOAD_TOKENS ?? 10_000);
 const CONCURRENCY = Number(process.env.LOAD_CONCURRENCY ?? 50);
-const KICKS = 100;
 
 const stack = useStack({ env: { ...process.env, TOKEN_RATE_PER_MINUTE: "1000000" } });
 
@@ -27,7 +26,7 @@ function post(agent: Agent, url: URL, path: string, token: string, body: string)
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 
 describe("load", () => {
-  it(`${TOKENS} token requests at concurrency ${CONCURRENCY}, then ${KICKS} concurrent kicks`, async () => {
+  it(`${TOKENS} token requests at concurrency ${CONCURRENCY}`, async () => {
     const s = stack();
     const owner = await s.login("load-owner");
     const room = await s.createRoom(owner, { name: "load" });
@@ -37,7 +36,6 @@ describe("load", () => {
 
     const statuses = new Map<number, number>();
     const latencies: number[] = [];
-    const participants: Array<{ participantId: string; token: string; userId: string }> = [];
     let next = 0;
     const started = performance.now();
     await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
@@ -48,39 +46,13 @@ describe("load", () => {
         const r = await post(agent, url, `/rooms/${room.roomId}/token`, viewer.idToken, "{}");
         latencies.push(performance.now() - t0);
         statuses.set(r.status, (statuses.get(r.status) ?? 0) + 1);
-        if (r.status === 200 && participants.length < KICKS) {
-          const body = JSON.parse(r.text);
-          participants.push({ participantId: body.participantId, token: body.token, userId: viewer.sub });
-        }
       }
     }));
     const seconds = (performance.now() - started) / 1000;
+    agent.destroy();
     latencies.sort((a, b) => a - b);
     console.log(`load: ${TOKENS} token requests at concurrency ${CONCURRENCY} in ${seconds.toFixed(1)} s = ${(TOKENS / seconds).toFixed(0)} req/s, ` +
       `p50 ${percentile(latencies, 50).toFixed(1)} ms, p99 ${percentile(latencies, 99).toFixed(1)} ms, statuses ${JSON.stringify(Object.fromEntries(statuses))}`);
     expect([...statuses.keys()]).toEqual([200]);
-
-    // The kick storm: every participant joins, then 100 kicks at once under IVS's real disconnect rate.
-    for (const p of participants) expect((await s.join(p.token)).status).toBe(200);
-    s.stack.ivs.setEnforceRates(true);
-    try {
-      const kickStarted = performance.now();
-      const kicks = await Promise.all(participants.map((p) =>
-        post(agent, url, `/rooms/${room.roomId}/kick`, owner.idToken, JSON.stringify({ participantId: p.participantId, reason: "load" }))));
-      const pending = kicks.reduce((n, k) => n + (k.status === 200 ? JSON.parse(k.text).pending.length : 0), 0);
-      expect(kicks.filter((k) => k.status >= 500)).toEqual([]);
-      expect(kicks.map((k) => k.status)).toEqual(kicks.map(() => 200));
-      await s.stack.queues.queues.get("DisconnectQueue")!.drained(120_000);
-      const kickSeconds = (performance.now() - kickStarted) / 1000;
-      const states = await s.participants(room.roomId);
-      const kicked = new Set(participants.map((p) => p.participantId));
-      const stillConnected = states.filter((p) => kicked.has(p.participantId) && p.state !== "DISCONNECTED");
-      console.log(`load: ${KICKS} kicks answered, ${pending} of them queued; all disconnected after ${kickSeconds.toFixed(1)} s; dead letters ${s.stack.queues.queues.get("DisconnectQueue")!.stats().deadLetters}`);
-      expect(stillConnected).toEqual([]);
-      expect(s.stack.queues.queues.get("DisconnectQueue")!.stats().deadLetters).toBe(0);
-    } finally {
-      s.stack.ivs.setEnforceRates(false);
-      agent.destroy();
-    }
   }, 600_000);
 });
