@@ -275,8 +275,14 @@ describe("GET /dev/info", () => {
     const ivs = new IVSRealTimeClient({ endpoint: info.ivsEndpoint, region: info.region, credentials, maxAttempts: 1 });
     const owner = await s.login("info-owner");
     const room = await s.createRoom(owner, { name: "info" });
-    const out = await ivs.send(new ListStagesCommand({ maxResults: 100 }));
-    expect(out.stages!.map((st) => st.arn)).toContain(`arn:aws:ivs:${info.region}:123456789012:stage/${room.roomId}`);
+    const arns: string[] = [];
+    let nextToken: string | undefined;
+    do {
+      const out = await ivs.send(new ListStagesCommand({ maxResults: 100, ...(nextToken ? { nextToken } : {}) }));
+      arns.push(...out.stages!.map((st) => st.arn!));
+      nextToken = out.nextToken || undefined;
+    } while (nextToken);
+    expect(arns).toContain(`arn:aws:ivs:${info.region}:123456789012:stage/${room.roomId}`);
     ivs.destroy();
   });
 

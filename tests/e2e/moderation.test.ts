@@ -369,8 +369,8 @@ describe("a token issued concurrently with a ban", () => {
 describe("role changes take effect at once", () => {
   it("a demoted speaker's publishing participants are disconnected; subscribe-only ones stay", async () => {
     const s = stack();
-    const owner = await s.login("rc-owner");
-    const speaker = await s.login("rc-speaker");
+    const owner = await s.login("demote-owner");
+    const speaker = await s.login("demote-speaker");
     const room = await s.createRoom(owner, { name: "demote" });
     expect((await setMember(s, owner, room.roomId, speaker.sub, "speaker")).status).toBe(200);
     const publishing = await joined(s, speaker, room.roomId);
