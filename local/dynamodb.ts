@@ -91,7 +91,8 @@ export async function startDynamoDb(opts: { region: string }): Promise<LocalDyna
       await client.send(new ListTablesCommand({}));
       break;
     } catch {
-      if (Date.now() - startedAt > 30_000) { killChild(); throw new Error(`DynamoDB Local did not start within 30 s: ${stderr.trim()}`); }
+      // Usually a few seconds; far more on a machine busy with other JVMs and test workers.
+      if (Date.now() - startedAt > 90_000) { killChild(); throw new Error(`DynamoDB Local did not start within 90 s: ${stderr.trim()}`); }
       await new Promise((r) => setTimeout(r, 100));
     }
   }

@@ -177,7 +177,7 @@ export function useStack(options: UseStackOptions = {}): () => TestStack {
     afterAll(async () => { if (current) await settle(current); }, 90_000);
   } else {
     const { own: _own, ...stackOptions } = options;
-    beforeAll(async () => { current = await startTestStack(stackOptions); }, 120_000);
+    beforeAll(async () => { current = await startTestStack(stackOptions); }, 180_000);
     afterAll(async () => { await current?.stack.close(); }, 60_000);
   }
   return () => {
