@@ -1,7 +1,7 @@
 // The authenticator's use of its JWKS (shared/auth/authenticator.ts): fetched once at init and then checked
 // synchronously; fetched again only for a JWT whose key the cached JWKS lacks (the pool's keys changed) or when the
 // init fetch failed. Real RS256 keys and a real JWKS endpoint; the attack cases run through the stack in
-// tests/auth.test.ts and tests/security-jwt.test.ts.
+// tests/e2e/auth.test.ts and tests/e2e/security-jwt.test.ts.
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";

@@ -1,5 +1,5 @@
 // The token request's rules (shared/token/rules.ts) as plain functions: capabilities, duration and attributes,
-// at and around their bounds. The same rules are exercised through the offline stack in tests/token.test.ts.
+// at and around their bounds. The same rules are exercised through the offline stack in tests/e2e/token.test.ts.
 import { describe, expect, it } from "vitest";
 import type { Caller } from "../../shared/auth/caller.ts";
 import { ForbiddenError, ValidationError } from "../../shared/errors.ts";
