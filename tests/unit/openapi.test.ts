@@ -1,12 +1,29 @@
 // openapi.yaml stays true to the code: the same (method, path) set as template.yaml's routes, in both directions;
-// every $ref resolves; and the conventions (bearer auth, problem documents, x-request-id, Retry-After, body limits) are
-// declared where they apply. Real responses of the offline stack against its schemas: tests/e2e/openapi-responses.test.ts.
+// every $ref resolves; the conventions (bearer auth, problem documents, x-request-id, Retry-After, body limits) are
+// declared where they apply; and the checker of real responses (tests/e2e/openapi-responses.test.ts) works.
+import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { loadTemplate, routesOf } from "../../local/template.ts";
+import { parse } from "yaml";
+import { loadTemplate, projectRoot, routesOf } from "../../local/template.ts";
 import * as errors from "../../shared/errors.ts";
-import { deref, doc, resolve, type Json } from "../support/openapi.ts";
+import { check } from "../support/openapi.ts";
 
+type Json = any;
+const doc: Json = parse(readFileSync(`${projectRoot}openapi.yaml`, "utf8"));
 const METHODS = ["get", "put", "post", "delete", "patch", "head", "options", "trace"];
+
+/** Resolves a local JSON pointer ref (`#/components/...`). */
+function resolve(ref: string): Json {
+  if (!ref.startsWith("#/")) throw new Error(`only local refs are used: ${ref}`);
+  let node: Json = doc;
+  for (const raw of ref.slice(2).split("/")) {
+    const key = raw.replace(/~1/g, "/").replace(/~0/g, "~");
+    if (node === null || typeof node !== "object" || !(key in node)) return undefined;
+    node = node[key];
+  }
+  return node;
+}
+const deref = (node: Json): Json => (node && typeof node === "object" && typeof node.$ref === "string" ? deref(resolve(node.$ref)) : node);
 
 function operations(): Array<{ method: string; path: string; op: Json; pathItem: Json }> {
   return Object.entries(doc.paths as Record<string, Json>).flatMap(([path, pathItem]) =>
@@ -144,5 +161,17 @@ describe("openapi.yaml is internally sound", () => {
     for (const op of [doc.paths["/rooms/{roomId}/token"].post, doc.paths["/rooms/{roomId}/token"].get]) {
       expect(deref(deref(op.responses["200"]).headers["Cache-Control"]).schema.const).toBe("no-store");
     }
+  });
+});
+
+describe("real responses against the declared schemas", () => {
+  it("(the checker itself finds missing, undeclared and mistyped members)", () => {
+    const room = { roomId: "abcdABCD1234", stageArn: "arn", name: "n", ownerId: "o", createdAt: "2026-01-01T00:00:00.000Z", updatedAt: "2026-01-01T00:00:00.000Z", yourRole: "host" };
+    const errorsOf = (schema: Json, value: Json) => { const out: string[] = []; check(schema, value, "", out); return out; };
+    expect(errorsOf({ $ref: "#/components/schemas/Room" }, room)).toEqual([]);
+    expect(errorsOf({ $ref: "#/components/schemas/Room" }, { ...room, yourRole: undefined })).not.toEqual([]);
+    expect(errorsOf({ $ref: "#/components/schemas/Room" }, { ...room, live: "yes" })).not.toEqual([]);
+    expect(errorsOf({ $ref: "#/components/schemas/PutMemberRequest" }, { role: "viewer", extra: 1 })).not.toEqual([]);
+    expect(errorsOf({ $ref: "#/components/schemas/Problem" }, { type: "t", title: "t", status: 400, detail: "d", code: "oops" })).not.toEqual([]);
   });
 });
