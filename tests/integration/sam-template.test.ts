@@ -36,7 +36,7 @@ afterAll(() => rmSync(work, { recursive: true, force: true }));
 // Parsing and the offline validator.
 
 let engine: Engine;
-beforeAll(() => { engine = new RegoEngine(); }, 60_000);
+beforeAll(() => { engine = new RegoEngine(); }, 180_000);
 afterAll(() => engine?.free());
 
 const BLOCKING = new Set(["FATAL", "ERROR", "WARN"]);

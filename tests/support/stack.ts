@@ -102,7 +102,10 @@ export async function startTestStack(options: StackOptions = {}): Promise<TestSt
         items.push(...(out.Items ?? []));
         start = out.LastEvaluatedKey;
       } while (start);
-      return items.sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
+      // Each item's JSON once, not once per comparison: a shared stack's table holds thousands of items.
+      return items.map((item) => ({ item, json: JSON.stringify(item) }))
+        .sort((a, b) => (a.json < b.json ? -1 : a.json > b.json ? 1 : 0))
+        .map(({ item }) => item);
     },
   };
   return t;
