@@ -6,15 +6,16 @@
 // Two parts:
 // - The retry quota of the AWS SDKs' standard retry mode: 500 units; a retry costs 5 (10 after a timeout); every
 //   successful call puts 1 back. When a retry cannot be paid, the failure is answered at once.
-// - Pacing while the operation is throttled. A container is "throttled" from the first ThrottlingException until
-//   HOLD_MS pass without one. While throttled, every call (a request's first or a retry) needs a pace token: a call
-//   that IVS throttles uses its token up, any other answer gives it back. The container starts with START_TOKENS;
-//   tokens come back with time at a fifth of the rate of calls IVS accepted from this container in the last second
-//   (at least MIN_REFILL_PER_SECOND), at most one at a time. A request that finds no token is refused (429 with
-//   Retry-After) without calling. Under sustained throttling a container therefore sends about 1.2 calls per call
-//   that IVS accepts, whatever the number of containers (each paces itself on its own share), plus the start tokens
-//   and the floor; the pacing only starts once IVS throttles, so a container never limits calls that IVS would take.
-
+// - Pacing, from the first ThrottlingException until HOLD_MS pass without one. Meanwhile every call (a request's
+//   first or a retry) needs a pace token: a call that IVS throttles uses its token up, any other answer gives it
+//   back, so calls that IVS serves are never held back. The container starts with `startTokens`; tokens come back
+//   with time at a fifth of the rate of calls IVS accepted from this container in the last second (at least
+//   `minRefillPerSecond`), one at most. A request that finds no token is refused (429 with Retry-After) before any
+//   call, and before its caller is charged.
+// Under sustained throttling a container therefore spends about one throttled call per five that IVS accepts from
+// it, plus the floor: about 1.2 calls per token, each container pacing itself on its own share. That holds while
+// each container's share is several calls a second; spread over many more containers than that (dozens, each
+// seeing a call or two a second) the floor dominates, and a deployment past the quota signs tokens itself.
 export interface CallBudgetSettings {
   retryQuota: number;
   retryCost: number;
@@ -32,7 +33,7 @@ export const CALL_BUDGET: CallBudgetSettings = {
   retryCost: 5,
   timeoutRetryCost: 10,
   successRefund: 1,
-  holdMs: 2_000,
+  holdMs: 10_000,
   startTokens: 8,
   successShare: 0.2,
   minRefillPerSecond: 0.5,
