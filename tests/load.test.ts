@@ -1,5 +1,8 @@
 // A bounded load test of the offline stack: 10,000 token requests at concurrency 50, then a storm of 100 kicks
-// with IVS's DisconnectParticipant rate (5/s) enforced. Zero 5xx, every kick completed; the figures are printed.
+// with IVS's DisconnectParticipant rate (5/s) enforced. It asserts what holds on any machine, however busy: every
+// answer is a token or a retryable refusal (429/503 with Retry-After, as when DynamoDB Local cannot keep up) and
+// never another status; every token handed out is recorded, so that its kick finds and disconnects it; every
+// kick completes. How fast is the bench's business (npm run bench); the figures are printed for information.
 // LOAD_TOKENS and LOAD_CONCURRENCY scale it down for a quick local run.
 import { Agent, request } from "node:http";
 import { describe, expect, it } from "vitest";
@@ -11,13 +14,15 @@ const KICKS = 100;
 
 const stack = useStack({ env: { ...process.env, TOKEN_RATE_PER_MINUTE: "1000000" } });
 
-function post(agent: Agent, url: URL, path: string, token: string, body: string): Promise<{ status: number; text: string }> {
+interface Answer { status: number; text: string; retryAfter: string | undefined; contentType: string | undefined }
+
+function post(agent: Agent, url: URL, path: string, token: string, body: string): Promise<Answer> {
   return new Promise((resolve, reject) => {
     const req = request({ agent, host: url.hostname, port: url.port, path, method: "POST", headers: { authorization: `Bearer ${token}`, "content-type": "application/json", "content-length": Buffer.byteLength(body) } }, (res) => {
       let text = "";
       res.setEncoding("utf8");
       res.on("data", (c: string) => { text += c; });
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, text }));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, text, retryAfter: res.headers["retry-after"], contentType: res.headers["content-type"] }));
     });
     req.on("error", reject);
     req.end(body);
@@ -25,6 +30,14 @@ function post(agent: Agent, url: URL, path: string, token: string, body: string)
 }
 
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+
+/** A refusal the client can act on: 429 or 503, a problem document with its code, and Retry-After. */
+function expectRetryable(a: Answer) {
+  expect([429, 503], a.text).toContain(a.status);
+  expect(a.contentType).toBe("application/problem+json");
+  expect(JSON.parse(a.text).code).toBe(a.status === 429 ? "rate_limited" : "upstream_unavailable");
+  expect(a.retryAfter).toMatch(/^[1-9]\d*$/);
+}
 
 describe("load", () => {
   it(`${TOKENS} token requests at concurrency ${CONCURRENCY}, then ${KICKS} concurrent kicks`, async () => {
@@ -37,6 +50,7 @@ describe("load", () => {
 
     const statuses = new Map<number, number>();
     const latencies: number[] = [];
+    const refusals: Answer[] = [];
     const participants: Array<{ participantId: string; token: string; userId: string }> = [];
     let next = 0;
     const started = performance.now();
@@ -48,6 +62,7 @@ describe("load", () => {
         const r = await post(agent, url, `/rooms/${room.roomId}/token`, viewer.idToken, "{}");
         latencies.push(performance.now() - t0);
         statuses.set(r.status, (statuses.get(r.status) ?? 0) + 1);
+        if (r.status !== 200) refusals.push(r);
         if (r.status === 200 && participants.length < KICKS) {
           const body = JSON.parse(r.text);
           participants.push({ participantId: body.participantId, token: body.token, userId: viewer.sub });
@@ -58,7 +73,9 @@ describe("load", () => {
     latencies.sort((a, b) => a - b);
     console.log(`load: ${TOKENS} token requests at concurrency ${CONCURRENCY} in ${seconds.toFixed(1)} s = ${(TOKENS / seconds).toFixed(0)} req/s, ` +
       `p50 ${percentile(latencies, 50).toFixed(1)} ms, p99 ${percentile(latencies, 99).toFixed(1)} ms, statuses ${JSON.stringify(Object.fromEntries(statuses))}`);
-    expect([...statuses.keys()]).toEqual([200]);
+    // Tokens, or refusals a client retries after Retry-After: never a 500, never another status.
+    for (const r of refusals) expectRetryable(r);
+    expect(participants).toHaveLength(KICKS);
 
     // The kick storm: every participant joins, then 100 kicks at once under IVS's real disconnect rate.
     for (const p of participants) expect((await s.join(p.token)).status).toBe(200);
@@ -68,14 +85,25 @@ describe("load", () => {
       const kicks = await Promise.all(participants.map((p) =>
         post(agent, url, `/rooms/${room.roomId}/kick`, owner.idToken, JSON.stringify({ participantId: p.participantId, reason: "load" }))));
       const pending = kicks.reduce((n, k) => n + (k.status === 200 ? JSON.parse(k.text).pending.length : 0), 0);
-      expect(kicks.filter((k) => k.status >= 500)).toEqual([]);
-      expect(kicks.map((k) => k.status)).toEqual(kicks.map(() => 200));
+      // A kick is done (disconnected now, or queued), or refused retryably; a refused one is sent again, as a
+      // moderator's client would after Retry-After.
+      for (const k of kicks.filter((x) => x.status !== 200)) expectRetryable(k);
+      const refused = participants.filter((_, i) => kicks[i]!.status !== 200);
+      for (const p of refused) {
+        let k = await post(agent, url, `/rooms/${room.roomId}/kick`, owner.idToken, JSON.stringify({ participantId: p.participantId, reason: "load" }));
+        for (let attempt = 0; k.status !== 200 && attempt < 5; attempt++) {
+          expectRetryable(k);
+          await new Promise((r) => setTimeout(r, Number(k.retryAfter) * 1000));
+          k = await post(agent, url, `/rooms/${room.roomId}/kick`, owner.idToken, JSON.stringify({ participantId: p.participantId, reason: "load" }));
+        }
+        expect(k.status, k.text).toBe(200);
+      }
       await s.stack.queues.queues.get("DisconnectQueue")!.drained(120_000);
       const kickSeconds = (performance.now() - kickStarted) / 1000;
       const states = await s.participants(room.roomId);
       const kicked = new Set(participants.map((p) => p.participantId));
       const stillConnected = states.filter((p) => kicked.has(p.participantId) && p.state !== "DISCONNECTED");
-      console.log(`load: ${KICKS} kicks answered, ${pending} of them queued; all disconnected after ${kickSeconds.toFixed(1)} s; dead letters ${s.stack.queues.queues.get("DisconnectQueue")!.stats().deadLetters}`);
+      console.log(`load: ${KICKS} kicks answered (${refused.length} refused at first and sent again), ${pending} of them queued; all disconnected after ${kickSeconds.toFixed(1)} s; dead letters ${s.stack.queues.queues.get("DisconnectQueue")!.stats().deadLetters}`);
       expect(stillConnected).toEqual([]);
       expect(s.stack.queues.queues.get("DisconnectQueue")!.stats().deadLetters).toBe(0);
     } finally {
