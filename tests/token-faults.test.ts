@@ -175,7 +175,7 @@ describe("rate limit", () => {
       const results = await Promise.all(Array.from({ length: 14 }, () => post(s, viewer, room.roomId)));
       if (Math.floor(Date.now() / 60_000) !== minute && attempt === 0) continue;
       const ok = results.filter((r) => r.status === 200);
-      // Exactly the limit: the transactions that raced for the counter are not lost to write conflicts.
+      // Exactly the limit: the charges that raced for the counter are applied one at a time, none lost to a conflict.
       expect(results.map((r) => r.status).sort()).toEqual([...Array(10).fill(200), ...Array(4).fill(429)]);
       for (const r of results.filter((x) => x.status === 429)) expectRetryable(r, 429);
       // Every token handed out is recorded; nothing else is.
