@@ -1,5 +1,5 @@
 // The token path's writes (shared/store/token-records.ts) against DynamoDB Local: the caller's counter for the
-// minute, charged one conditional increment at a time up to the limit and given back without going below zero;
+// minute, charged one conditional increment at a time up to the limit, each request counted and given back once;
 // the issued participant, recorded only while no ban holds and the room exists, with the ban's end returned when a
 // ban refused it, and the transaction retried when DynamoDB cancelled it for a conflict.
 import { DynamoDBClient, TransactionCanceledException } from "@aws-sdk/client-dynamodb";
@@ -69,38 +69,60 @@ const tables = [
   { client: "the lite client", table: (): Table => liteTable(lite, TABLE) },
 ];
 
+let requests = 0;
+const requestId = () => `request-${++requests}`;
+
 describe.each(tables)("chargeToken and refundToken against DynamoDB Local, with $client", ({ table }) => {
   it("charges one conditional increment at a time: of 40 concurrent charges with a limit of 30, exactly 30 count", async () => {
     const roomId = await room();
     const now = Date.now();
     ddb.resetCounts();
-    const charges = await Promise.all(Array.from({ length: 40 }, () => chargeToken(table(), roomId, "c1", { now, limit: 30 })));
+    const charges = await Promise.all(Array.from({ length: 40 }, () => chargeToken(table(), roomId, "c1", { now, limit: 30, requestId: requestId() })));
     expect(charges.filter((c) => c !== undefined)).toHaveLength(30);
     expect(charges.filter((c) => c === undefined)).toHaveLength(10);
-    // One UpdateItem each, no transaction to conflict.
-    expect(ddb.requestCounts()).toEqual({ UpdateItem: 40 });
+    // One UpdateItem each (more when the client retried one that timed out: it still counts once), no transaction.
+    expect(Object.keys(ddb.requestCounts())).toEqual(["UpdateItem"]);
+    expect(ddb.requestCounts().UpdateItem).toBeGreaterThanOrEqual(40);
     const counter = await get(roomId, `RATE#c1#${minuteOf(now)}`);
     expect(counter).toMatchObject({ count: 30, expiresAt: Math.floor(((minuteOf(now) + 2) * 60_000) / 1000) });
+    expect((counter?.requests as Set<string>).size).toBe(30);
     expect((await readRoomAccess(table(), roomId, "c1", now)).tokensThisMinute).toBe(30);
     // Per user and room: another user, or the same user in another room, starts at zero.
-    expect(await chargeToken(table(), roomId, "c2", { now, limit: 30 })).toEqual({ roomId, userId: "c2", minute: minuteOf(now) });
+    const id = requestId();
+    expect(await chargeToken(table(), roomId, "c2", { now, limit: 30, requestId: id })).toEqual({ roomId, userId: "c2", minute: minuteOf(now), requestId: id });
   });
 
-  it("gives a charge back to the minute it was charged in, never below zero", async () => {
+  it("gives a charge back to the minute it was charged in, once", async () => {
     const roomId = await room();
     const now = Date.now();
-    const charge = (await chargeToken(table(), roomId, "c3", { now, limit: 1 }))!;
-    expect(await chargeToken(table(), roomId, "c3", { now, limit: 1 })).toBeUndefined();
+    const charge = (await chargeToken(table(), roomId, "c3", { now, limit: 1, requestId: requestId() }))!;
+    expect(await chargeToken(table(), roomId, "c3", { now, limit: 1, requestId: requestId() })).toBeUndefined();
     await refundToken(table(), charge);
     expect((await get(roomId, `RATE#c3#${minuteOf(now)}`))?.count).toBe(0);
-    // The place given back can be charged again.
-    expect(await chargeToken(table(), roomId, "c3", { now, limit: 1 })).toEqual(charge);
+    // The place given back can be charged again, by another request; the first one's refund, sent again, is a no-op.
+    const second = (await chargeToken(table(), roomId, "c3", { now, limit: 1, requestId: requestId() }))!;
     await refundToken(table(), charge);
-    await refundToken(table(), charge);
+    expect((await get(roomId, `RATE#c3#${minuteOf(now)}`))?.count).toBe(1);
+    await refundToken(table(), second);
+    await refundToken(table(), second);
     expect((await get(roomId, `RATE#c3#${minuteOf(now)}`))?.count).toBe(0);
     // A refund of a counter that is gone creates nothing.
-    await refundToken(table(), { roomId, userId: "c4", minute: minuteOf(now) });
+    await refundToken(table(), { roomId, userId: "c4", minute: minuteOf(now), requestId: requestId() });
     expect(await get(roomId, `RATE#c4#${minuteOf(now)}`)).toBeUndefined();
+  });
+
+  it("a charge sent again after it was applied (a retry after a timeout) counts once, even at the limit", async () => {
+    const roomId = await room();
+    const now = Date.now();
+    const id = requestId();
+    const charge = await chargeToken(table(), roomId, "c5", { now, limit: 2, requestId: id });
+    expect(await chargeToken(table(), roomId, "c5", { now, limit: 2, requestId: id })).toEqual(charge);
+    expect((await get(roomId, `RATE#c5#${minuteOf(now)}`))?.count).toBe(1);
+    await chargeToken(table(), roomId, "c5", { now, limit: 2, requestId: requestId() });
+    // At the limit, the counted request is still told it is charged; another one is refused.
+    expect(await chargeToken(table(), roomId, "c5", { now, limit: 2, requestId: id })).toEqual(charge);
+    expect(await chargeToken(table(), roomId, "c5", { now, limit: 2, requestId: requestId() })).toBeUndefined();
+    expect((await get(roomId, `RATE#c5#${minuteOf(now)}`))?.count).toBe(2);
   });
 });
 
@@ -198,12 +220,12 @@ describe("the token path's writes when DynamoDB cancels or fails", () => {
   });
 
   it("a charge or a refund that DynamoDB throttles is 429, one it fails is 503, with no retry of their own", async () => {
-    const charge = { roomId: "r", userId: "u6", minute: 1 };
+    const charge = { roomId: "r", userId: "u6", minute: 1, requestId: "q" };
     let f = fake([throttled()]);
-    await expect(chargeToken(f.db, "r", "u6", { now, limit: 5 })).rejects.toBeInstanceOf(RateLimitedError);
+    await expect(chargeToken(f.db, "r", "u6", { now, limit: 5, requestId: "q" })).rejects.toBeInstanceOf(RateLimitedError);
     expect(f.calls()).toBe(1);
     f = fake([new Error("socket hang up")]);
-    await expect(chargeToken(f.db, "r", "u6", { now, limit: 5 })).rejects.toBeInstanceOf(UpstreamUnavailableError);
+    await expect(chargeToken(f.db, "r", "u6", { now, limit: 5, requestId: "q" })).rejects.toBeInstanceOf(UpstreamUnavailableError);
     expect(f.calls()).toBe(1);
     await expect(refundToken(fake([throttled()]).db, charge)).rejects.toBeInstanceOf(RateLimitedError);
     await expect(refundToken(fake([new Error("socket hang up")]).db, charge)).rejects.toBeInstanceOf(UpstreamUnavailableError);

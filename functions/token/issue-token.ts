@@ -43,7 +43,7 @@ export async function issueToken(deps: TokenDeps, request: AuthenticatedRequest)
   let charge: TokenCharge | undefined;
   try {
     if (limit !== undefined) {
-      charge = await chargeToken(deps.table, roomId, caller.userId, { now, limit });
+      charge = await chargeToken(deps.table, roomId, caller.userId, { now, limit, requestId: request.requestId });
       if (!charge) throw overLimit(limit, deps.now());
     }
     const issued = await admission.issue({ room: access.room, userId: caller.userId, ...plan }, request.deadline);

@@ -19,6 +19,8 @@ export interface DocUpdate {
   ConditionExpression?: string;
   ExpressionAttributeNames?: Record<string, string>;
   ExpressionAttributeValues?: DocItem;
+  /** ALL_OLD: a failed condition's error carries the item (`Item`, in DynamoDB's wire format). */
+  ReturnValuesOnConditionCheckFailure?: "ALL_OLD";
 }
 
 /**

@@ -19,52 +19,72 @@ export interface ParticipantRecord {
   createdAt: string;
 }
 
-/** One token counted against a user in a room for a minute: what a refund gives back. */
+/** One token counted against a user in a room for a minute, by one request: what a refund gives back. */
 export interface TokenCharge {
   roomId: string;
   userId: string;
   minute: number;
+  requestId: string;
 }
 
-const COUNT = { "#c": "count" };
+// The counter keeps, beside its count, the ids of the requests it counted: a charge or a refund that the client
+// sends again (after a timeout, when the first attempt may have been applied) then counts once.
+const NAMES = { "#c": "count", "#r": "requests" };
+
+const isConditionFailure = (error: unknown) => (error as { name?: string }).name === "ConditionalCheckFailedException";
 
 /**
  * Counts one token against the user's limit for this minute, unless the count already reached it: one conditional
  * increment, which DynamoDB applies one at a time on the counter item, so that N concurrent requests charge exactly
  * up to the limit. Undefined when the limit is reached.
  */
-export async function chargeToken(db: Table, roomId: string, userId: string, opts: { now: number; limit: number }): Promise<TokenCharge | undefined> {
-  const minute = minuteOf(opts.now);
+export async function chargeToken(
+  db: Table, roomId: string, userId: string, opts: { now: number; limit: number; requestId: string },
+): Promise<TokenCharge | undefined> {
+  const charge = { roomId, userId, minute: minuteOf(opts.now), requestId: opts.requestId };
   try {
     await db.update({
-      Key: { pk: roomPk(roomId), sk: rateSk(userId, minute) },
-      UpdateExpression: "ADD #c :one SET expiresAt = :exp",
-      ConditionExpression: "attribute_not_exists(#c) OR #c < :limit",
-      ExpressionAttributeNames: COUNT,
+      Key: { pk: roomPk(roomId), sk: rateSk(userId, charge.minute) },
+      UpdateExpression: "ADD #c :one, #r :request SET expiresAt = :exp",
+      ConditionExpression: "(attribute_not_exists(#c) OR #c < :limit) AND NOT contains(#r, :id)",
+      ExpressionAttributeNames: NAMES,
       // The counter lives on a minute past its own, then TTL may remove it (reads key it by minute anyway).
-      ExpressionAttributeValues: { ":one": 1, ":limit": opts.limit, ":exp": epochSeconds((minute + 2) * 60_000) },
+      ExpressionAttributeValues: {
+        ":one": 1, ":request": new Set([opts.requestId]), ":id": opts.requestId, ":limit": opts.limit,
+        ":exp": epochSeconds((charge.minute + 2) * 60_000),
+      },
+      ReturnValuesOnConditionCheckFailure: "ALL_OLD",
     });
-    return { roomId, userId, minute };
+    return charge;
   } catch (error) {
-    if ((error as { name?: string }).name === "ConditionalCheckFailedException") return undefined;
-    return mapDynamoError(error);
+    if (!isConditionFailure(error)) return mapDynamoError(error);
+    // Refused because this very request was counted already (an earlier attempt was applied): it is charged.
+    return countedRequests(error).includes(opts.requestId) ? charge : undefined;
   }
 }
 
-/** Gives a charge back (the request got no token). Never below zero; throws as DynamoDB fails (429/503). */
+/** Gives a charge back (the request got no token), once, whatever the retries. Throws as DynamoDB fails (429/503). */
 export async function refundToken(db: Table, charge: TokenCharge): Promise<void> {
   try {
     await db.update({
       Key: { pk: roomPk(charge.roomId), sk: rateSk(charge.userId, charge.minute) },
-      UpdateExpression: "ADD #c :minus",
-      ConditionExpression: "#c > :zero",
-      ExpressionAttributeNames: COUNT,
-      ExpressionAttributeValues: { ":minus": -1, ":zero": 0 },
+      UpdateExpression: "ADD #c :minus DELETE #r :request",
+      ConditionExpression: "contains(#r, :id)",
+      ExpressionAttributeNames: NAMES,
+      ExpressionAttributeValues: { ":minus": -1, ":request": new Set([charge.requestId]), ":id": charge.requestId },
     });
   } catch (error) {
-    if ((error as { name?: string }).name === "ConditionalCheckFailedException") return;
-    mapDynamoError(error);
+    // Not (or no longer) counted: nothing to give back.
+    if (!isConditionFailure(error)) mapDynamoError(error);
   }
+}
+
+/** The request ids of the counter returned (ALL_OLD) with a failed condition: wire format (`{SS}`) or a Set. */
+function countedRequests(error: unknown): string[] {
+  const value = (error as { Item?: Record<string, unknown> }).Item?.requests;
+  if (value instanceof Set) return [...value].map(String);
+  const ss = (value as { SS?: unknown } | undefined)?.SS;
+  return Array.isArray(ss) ? ss.map(String) : [];
 }
 
 export type RecordOutcome =

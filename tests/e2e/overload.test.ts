@@ -31,6 +31,10 @@ function tally(results: ApiResponse[]): Record<string, number> {
   return statuses;
 }
 
+/** The distinct answers other than a token, for a failure's message. */
+const unexpected = (results: ApiResponse[]) =>
+  [...new Set(results.filter((r) => r.status !== 200).map((r) => `${r.status} ${r.body?.detail ?? r.text.slice(0, 120)}`))].join("; ");
+
 function expectRateLimited(r: ApiResponse) {
   expect({ status: r.status, code: r.body?.code }, r.text).toEqual({ status: 429, code: "rate_limited" });
   expect(r.headers.get("retry-after")).toMatch(/^[1-9]\d*$/);
@@ -66,7 +70,7 @@ describe("a burst from one user", () => {
       const results = await Promise.all(Array.from({ length: 100 }, () => token(s, user, room.roomId)));
       return { results, calls: await createParticipantTokenCalls(s) };
     });
-    expect(tally(result.results)).toEqual({ 200: LIMIT, 429: 100 - LIMIT });
+    expect(tally(result.results), unexpected(result.results)).toEqual({ 200: LIMIT, 429: 100 - LIMIT });
     for (const r of result.results.filter((x) => x.status === 429)) expectRateLimited(r);
     // Charged before IVS: the refused requests cost IVS nothing.
     expect(result.calls).toBeLessThanOrEqual(LIMIT);
@@ -85,7 +89,7 @@ describe("a burst from one user", () => {
       return { results, calls: await createParticipantTokenCalls(s) };
     });
     const statuses = tally(result.results);
-    expect(Object.keys(statuses).sort(), JSON.stringify(statuses)).toEqual(["200", "429"]);
+    expect(Object.keys(statuses).sort(), `${JSON.stringify(statuses)}: ${unexpected(result.results)}`).toEqual(["200", "429"]);
     expect(statuses[200]).toBe(LIMIT);
     expect(result.calls).toBe(LIMIT);
     for (const r of result.results.filter((x) => x.status === 429)) expectRateLimited(r);
@@ -101,7 +105,7 @@ describe("a burst from many users", () => {
     for (let i = 0; i < 500; i += 50) users.push(...await Promise.all(Array.from({ length: 50 }, (_, j) => s.login(`ov-crowd-${i + j}`))));
     await resetStats(s);
     const results = await Promise.all(users.map((user) => token(s, user, room.roomId)));
-    expect(tally(results)).toEqual({ 200: 500 });
+    expect(tally(results), unexpected(results)).toEqual({ 200: 500 });
     expect(new Set(results.map((r) => r.body.userId)).size).toBe(500);
     expect(await createParticipantTokenCalls(s)).toBe(500);
   }, 180_000);

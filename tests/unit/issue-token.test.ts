@@ -42,13 +42,17 @@ class MemoryTable implements Table {
     if (this.fail.update) throw this.fail.update;
     const key = input.Key as { pk: string; sk: string };
     const values = input.ExpressionAttributeValues!;
-    const count = Number(this.get(key.pk, key.sk)?.count ?? Number.NaN);
+    const id = String(values[":id"]);
+    const counter = this.get(key.pk, key.sk) as { count: number; requests: Set<string> } | undefined;
+    const refused = () => Object.assign(new Error("condition"), { name: "ConditionalCheckFailedException", Item: counter });
     if (input.UpdateExpression.startsWith("ADD #c :one")) {
-      if (count >= Number(values[":limit"])) throw Object.assign(new Error("condition"), { name: "ConditionalCheckFailedException" });
-      this.put({ ...key, count: (Number.isNaN(count) ? 0 : count) + 1, expiresAt: values[":exp"] });
+      // The charge: under the limit and not yet counted for this request.
+      if (counter && (counter.count >= Number(values[":limit"]) || counter.requests.has(id))) throw refused();
+      this.put({ ...key, count: (counter?.count ?? 0) + 1, requests: new Set([...(counter?.requests ?? []), id]), expiresAt: values[":exp"] });
     } else {
-      if (!(count > 0)) throw Object.assign(new Error("condition"), { name: "ConditionalCheckFailedException" });
-      this.put({ ...this.get(key.pk, key.sk), count: count + Number(values[":minus"]) });
+      // The refund: only a request that was counted.
+      if (!counter?.requests.has(id)) throw refused();
+      this.put({ ...key, count: counter.count - 1, requests: new Set([...counter.requests].filter((r) => r !== id)) });
     }
   }
   async transactWrite(items: DocTransactItem[]) {
@@ -105,10 +109,11 @@ function setup(opts: { limit?: number; issuer?: ReturnType<typeof fakeIssuer> } 
 
 const viewer = (userId = "u1"): Caller => ({ userId, displayName: userId, groups: [], isAdmin: false });
 
+let requests = 0;
 function request(caller: Caller): AuthenticatedRequest {
   return {
     routeKey: "POST /rooms/{roomId}/token", method: "POST", path: `/rooms/${ROOM}/token`, pathParameters: { roomId: ROOM },
-    query: {}, headers: {}, body: undefined, rawBody: "", requestId: "r", deadline: NOW + 10_000, caller,
+    query: {}, headers: {}, body: undefined, rawBody: "", requestId: `request-${++requests}`, deadline: NOW + 10_000, caller,
   };
 }
 
