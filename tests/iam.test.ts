@@ -73,6 +73,11 @@ describe("each function's role grants exactly what its code and Lambda need", ()
       "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage",
     ]);
     expect(actions("RoomsFunction")).toEqual(expect.arrayContaining(["ivs:CreateStage", "ivs:TagResource", "ivs:ListStages", "dynamodb:Query", "sqs:SendMessage"]));
+    // Stage Update events into the table, and the reads that repair them; nothing that changes a stage.
+    expect(actions("LiveStateFunction")).toEqual([
+      "dynamodb:BatchGetItem", "dynamodb:ConditionCheckItem", "dynamodb:PutItem",
+      "ivs:GetStage", "ivs:ListParticipantEvents", "ivs:ListParticipants", "logs:CreateLogStream", "logs:PutLogEvents", "sqs:SendMessage",
+    ]);
   });
 });
 
@@ -109,7 +114,12 @@ describe("no permission wider than needed", () => {
         if (g.action.startsWith("dynamodb:")) {
           expect([{ "Fn::GetAtt": ["Table", "Arn"] }, { "Fn::Sub": "${Table.Arn}/index/gsi1" }], `${fn.logicalId} ${g.action}`).toContainEqual(g.resource);
         }
-        if (g.action.startsWith("sqs:")) expect(g.resource, `${fn.logicalId} ${g.action}`).toEqual({ "Fn::GetAtt": ["DisconnectQueue", "Arn"] });
+        if (g.action.startsWith("sqs:")) {
+          // The disconnect queue, or the function's own dead-letter queue (Lambda sends its failed async invocations there).
+          const deadLetters = (template.Resources[fn.logicalId]!.Properties!.DeadLetterQueue as { TargetArn?: object } | undefined)?.TargetArn;
+          const queues: object[] = [{ "Fn::GetAtt": ["DisconnectQueue", "Arn"] }, ...(deadLetters ? [deadLetters] : [])];
+          expect(queues, `${fn.logicalId} ${g.action}`).toContainEqual(g.resource);
+        }
         if (g.action.startsWith("logs:")) {
           const group = (template.Resources[fn.logicalId]!.Properties!.LoggingConfig as { LogGroup: { Ref: string } }).LogGroup.Ref;
           expect(g.resource, `${fn.logicalId} ${g.action}`).toEqual({ "Fn::GetAtt": [group, "Arn"] });

@@ -1,6 +1,5 @@
 // PATCH /rooms/{roomId} (moderators): name (→ IVS UpdateStage), title, or a whole new policy.
 import { StageNotFoundError, updateStageName } from "#shared/aws/ivs.ts";
-import type { Deps } from "#shared/deps.ts";
 import { NotFoundError } from "#shared/errors.ts";
 import type { AuthenticatedRequest, HttpResponse } from "#shared/http/types.ts";
 import { accessRoom, requireModerator } from "#shared/rooms/access.ts";
@@ -9,11 +8,11 @@ import type { RoomRecord } from "#shared/rooms/room.ts";
 import { appendAudit } from "#shared/store/audit.ts";
 import { replaceRoom } from "#shared/store/rooms.ts";
 import { pathParameter, validate } from "#shared/validation.ts";
-import { liveState } from "./get-room.ts";
+import type { RoomsDeps } from "./deps.ts";
 import { requireBody, updateRoomInput } from "./inputs.ts";
-import { roomView } from "./view.ts";
+import { liveView, roomView } from "./view.ts";
 
-export async function updateRoom(deps: Deps, request: AuthenticatedRequest): Promise<HttpResponse> {
+export async function updateRoom(deps: RoomsDeps, request: AuthenticatedRequest): Promise<HttpResponse> {
   const roomId = pathParameter(request, "roomId");
   const input = validate(updateRoomInput, requireBody(request.body));
   const access = await accessRoom(deps.db, roomId, request.caller, deps.now());
@@ -40,7 +39,7 @@ export async function updateRoom(deps: Deps, request: AuthenticatedRequest): Pro
     at: after.updatedAt, actor: request.caller.userId, action: "room.updated", target: roomId,
     detail: { fields: Object.keys(input) },
   });
-  const live = await liveState(deps, after.stageArn, request.deadline);
+  const live = liveView((await deps.live.current(after, request.deadline)).state);
   // The caller's role under the new policy (a custom role of theirs may be gone, or no longer a moderator).
   const decision = resolveRole({
     userId: request.caller.userId, groups: request.caller.groups, isAdmin: request.caller.isAdmin, ownerId: after.ownerId,

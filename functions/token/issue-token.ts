@@ -43,6 +43,7 @@ export async function issueToken(deps: TokenDeps, request: AuthenticatedRequest)
     role: access.role,
     capabilities: plan.capabilities,
     via: access.via,
+    displayName: plan.attributes.displayName ?? caller.displayName,
     tokenExpiresAt: issued.expirationTime,
     tokenExpiresMs: expiresMs,
     createdAt: new Date(now).toISOString(),
