@@ -117,6 +117,8 @@ const wins = (at: number, value: boolean, currentAt: number, current: boolean) =
   at > currentAt || (at === currentAt && !value && current);
 
 const iso = (ms: number) => new Date(ms).toISOString();
+/** The earlier of two ISO times (either may be missing), so that the order evidence arrives in does not matter. */
+const earlier = (a: string | null, b: string | null) => (a === null ? b : b === null ? a : a <= b ? a : b);
 
 function blank(participantId: string, userId: string): LiveParticipant {
   return {
@@ -173,7 +175,8 @@ export function applyStageEvent(state: LiveState, event: StageEvent): LiveState 
   if (event.name === "published") {
     // Publishing implies being connected at that moment.
     p = withPublishing(withConnected(p, true, event.at), true, event.at);
-    if (p.joinedAt === null) p = { ...p, joinedAt: iso(event.at) };
+    const joinedAt = earlier(p.joinedAt, iso(event.at));
+    if (joinedAt !== p.joinedAt) p = { ...p, joinedAt };
   } else {
     p = withPublishing(p, false, event.at);
   }
@@ -217,7 +220,7 @@ function applyStageRead(state: LiveState, at: number, active: string | null): Li
 
 function mergeSummary(existing: LiveParticipant | undefined, summary: ParticipantSummary, at: number): LiveParticipant {
   let p = existing ?? blank(summary.participantId, summary.userId);
-  if (summary.firstJoinTime !== null) p = { ...p, joinedAt: summary.firstJoinTime };
+  if (summary.firstJoinTime !== null) p = { ...p, joinedAt: earlier(p.joinedAt, summary.firstJoinTime) };
   p = { ...p, userId: summary.userId || p.userId, publishedEver: p.publishedEver || summary.published };
   if (summary.state === "DISCONNECTED") return withConnected(p, false, at);
   p = withConnected(p, true, at);
