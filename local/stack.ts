@@ -1,5 +1,6 @@
 // The offline stack: the template's functions behind a local HTTP API, with DynamoDB Local, the IVS emulator,
-// the local identity and the queue stand-in. Only the environment differs from AWS: endpoints and JWKS location.
+// the local identity, the queue stand-in and the event bus stand-in (the IVS emulator's EventBridge events reach
+// the functions the template subscribes with EventBridgeRule event sources). Only the environment differs from AWS: endpoints and JWKS location.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { IVSRealTimeClient } from "@aws-sdk/client-ivs-realtime";
 import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
@@ -10,6 +11,8 @@ import { buildAll, buildRoot, type BuiltFunction } from "./build.ts";
 import { createHttpApi, resolvedCors, type HttpApiOptions, type RouteBinding } from "./http-api.ts";
 import { answerCognito, createLocalIdentity, USERNAME_PATTERN, type LocalIdentity } from "./identity.ts";
 import { createTableFromTemplate, startDynamoDb, type LocalDynamoDb } from "./dynamodb.ts";
+import { startEventBus, type LocalEventBus } from "./event-bus.ts";
+import type { EventPattern } from "./event-pattern.ts";
 import { startIvsEmulator, type IvsEmulator } from "./ivs/index.ts";
 import { startQueueServer, type QueueServer } from "./queue.ts";
 import { startSecretsManager, type LocalSecrets } from "./secrets.ts";
@@ -44,6 +47,8 @@ export interface DevInfo {
   jwksUri: string;
   apiUrl: string;
   queueEndpoint: string;
+  /** The event bus stand-in: `GET <endpoint>/events` shows its rules and deliveries; the IVS emulator posts there. */
+  eventBusEndpoint: string;
   /** The disconnect queue's URL in the queue stand-in (for env.json: kicks that queue work under sam local). */
   disconnectQueueUrl: string | undefined;
   /** The local user pool's Cognito API (ListUsers, AdminListGroupsForUser), as far as stagepass calls it. */
@@ -61,6 +66,8 @@ export interface Stack {
   ivs: IvsEmulator;
   dynamodb: LocalDynamoDb;
   queues: QueueServer;
+  /** The default event bus: EventBridgeRule event sources of template.yaml, fed by the IVS emulator. */
+  eventBus: LocalEventBus;
   /** The local Secrets Manager (the signing-key secret lives there). */
   secrets: LocalSecrets;
   functions: Map<string, FunctionRuntime>;
@@ -119,17 +126,20 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       startIvsEmulator({ port: 0, region, accountId, enforceRates: options.enforceIvsRates ?? false }),
       startDynamoDb({ region }),
       startQueueServer({ region, accountId }),
+      startEventBus(),
       // Each stack builds into its own folder, so that stacks side by side never read a half-written bundle.
       buildAll(template, buildDir),
     ] as const);
-    const [ivsPart, dynamodbPart, queuesPart, builtPart] = parts;
-    for (const part of [ivsPart, dynamodbPart, queuesPart]) {
+    const [ivsPart, dynamodbPart, queuesPart, busPart, builtPart] = parts;
+    for (const part of [ivsPart, dynamodbPart, queuesPart, busPart]) {
       if (part.status === "fulfilled") cleanups.push(() => part.value.close());
     }
     const failed = parts.find((p) => p.status === "rejected");
     if (failed) throw failed.reason;
     const value = <T>(part: PromiseSettledResult<T>): T => (part as PromiseFulfilledResult<T>).value;
-    const [ivs, dynamodb, queues, built] = [value(ivsPart), value(dynamodbPart), value(queuesPart), value(builtPart)];
+    const [ivs, dynamodb, queues, eventBus, built] = [value(ivsPart), value(dynamodbPart), value(queuesPart), value(busPart), value(builtPart)];
+    // IVS sends its events to the account's default bus.
+    ivs.setEventBusUrl(eventBus.eventsUrl);
 
     const table = tableOf(template);
     await createTableFromTemplate(dynamodb.directEndpoint, region, LOCAL_TABLE_NAME, table.properties);
@@ -226,6 +236,18 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     }));
     for (const fn of built) {
       for (const q of fn.definition.queues) queues.attach(q.queueLogicalId, functions.get(fn.definition.logicalId)!, q.batchSize);
+      for (const rule of fn.definition.eventRules ?? []) {
+        eventBus.addRule({
+          name: `${fn.definition.logicalId}.${rule.eventName}`,
+          pattern: resolveIntrinsics(rule.pattern, ctx) as EventPattern,
+          eventBusName: String(resolveIntrinsics(rule.eventBusName, ctx)),
+          enabled: rule.enabled,
+          target: functions.get(fn.definition.logicalId)!,
+          maximumRetryAttempts: fn.definition.maximumRetryAttempts ?? 2,
+          ...(rule.input !== undefined ? { input: rule.input } : {}),
+          ...(rule.inputPath !== undefined ? { inputPath: rule.inputPath } : {}),
+        });
+      }
     }
 
     const routes: RouteBinding[] = built.flatMap((fn) =>
@@ -244,6 +266,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       jwksUri,
       apiUrl: "",
       queueEndpoint: queues.endpoint,
+      eventBusEndpoint: eventBus.endpoint,
       disconnectQueueUrl: queues.queues.get("DisconnectQueue")?.url,
       secretsManagerEndpoint: secrets.endpoint,
       cognitoEndpoint: jwksServer.url,
@@ -271,7 +294,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     info.apiUrl = listening.url;
 
     return {
-      url: listening.url, info, identity, ivs, dynamodb, queues, secrets, functions, built, environments,
+      url: listening.url, info, identity, ivs, dynamodb, queues, eventBus, secrets, functions, built, environments,
       jwksRequests: () => jwksRequests,
       close: closeAll,
     };
@@ -322,6 +345,7 @@ export function devEndpoints(info: DevInfo): Record<string, string> {
     health: `GET ${info.apiUrl}/health`,
     ivs: info.ivsEndpoint,
     ivsJoin: `POST ${info.ivsEndpoint}/_emulator/join`,
+    eventBus: `GET ${info.eventBusEndpoint}/events`,
     dynamodb: info.dynamodbEndpoint,
     jwks: info.jwksUri,
   };

@@ -28,6 +28,7 @@ try {
   Info         ${e.info}
   Health       ${e.health}
   IVS emulator ${e.ivs}   (join: ${e.ivsJoin})
+  Event bus    ${e.eventBus}   rules: ${stack.eventBus.rules().length}
   DynamoDB     ${e.dynamodb}   table ${stack.info.tableName}
   JWKS         ${e.jwks}
   Token mode   ${tokenMode}

@@ -176,7 +176,23 @@ export interface FunctionDefinition {
   routes: RouteDefinition[];
   /** SQS event sources: queue logical ids. */
   queues: Array<{ queueLogicalId: string; batchSize: number }>;
+  /** EventBridgeRule event sources (Pattern and EventBusName unresolved); none when absent. */
+  eventRules?: EventRuleSource[];
+  /** EventInvokeConfig.MaximumRetryAttempts: Lambda's retries of a failed asynchronous invocation (absent: 2). */
+  maximumRetryAttempts?: number;
 }
+
+export interface EventRuleSource {
+  eventName: string;
+  pattern: Json;
+  eventBusName: Json;
+  enabled: boolean;
+  input?: string;
+  inputPath?: string;
+}
+
+/** EventBridgeRule properties the offline event bus honours or may ignore (they only matter in AWS). */
+const EVENT_RULE_PROPERTIES = ["Pattern", "EventBusName", "Input", "InputPath", "State", "Enabled", "RuleName", "Target", "RetryPolicy", "DeadLetterConfig"];
 
 export function functionsOf(template: Template): FunctionDefinition[] {
   const globals = template.Globals?.Function ?? {};
@@ -192,6 +208,7 @@ export function functionsOf(template: Template): FunctionDefinition[] {
       const events = (props.Events as Record<string, { Type: string; Properties: Record<string, Json> }> | undefined) ?? {};
       const routes: RouteDefinition[] = [];
       const queues: FunctionDefinition["queues"] = [];
+      const eventRules: EventRuleSource[] = [];
       for (const [eventName, event] of Object.entries(events)) {
         if (event.Type === "HttpApi") {
           const method = String(event.Properties.Method).toUpperCase();
@@ -202,8 +219,11 @@ export function functionsOf(template: Template): FunctionDefinition[] {
           const queueLogicalId = queue["Fn::GetAtt"]?.[0];
           if (!queueLogicalId) throw new Error(`${logicalId}.${eventName}: SQS Queue must be !GetAtt <Queue>.Arn`);
           queues.push({ queueLogicalId, batchSize: Number(event.Properties.BatchSize ?? 10) });
+        } else if (event.Type === "EventBridgeRule") {
+          eventRules.push(eventRuleOf(`${logicalId}.${eventName}`, eventName, event.Properties ?? {}));
         }
       }
+      const invokeConfig = (props.EventInvokeConfig ?? globals.EventInvokeConfig) as { MaximumRetryAttempts?: Json } | undefined;
       const entryPoint = entryPoints[0];
       if (!entryPoint) throw new Error(`${logicalId}: Metadata.BuildProperties.EntryPoints is missing`);
       return {
@@ -216,8 +236,27 @@ export function functionsOf(template: Template): FunctionDefinition[] {
         environment: { ...globalEnv, ...env },
         routes,
         queues,
+        eventRules,
+        maximumRetryAttempts: Number(invokeConfig?.MaximumRetryAttempts ?? 2),
       };
     });
+}
+
+function eventRuleOf(where: string, eventName: string, props: Record<string, Json>): EventRuleSource {
+  const unsupported = Object.keys(props).filter((k) => !EVENT_RULE_PROPERTIES.includes(k));
+  if (unsupported.length > 0) throw new Error(`${where}: EventBridgeRule ${unsupported.join(", ")} is not supported by the offline stack`);
+  if (props.Pattern === undefined) throw new Error(`${where}: EventBridgeRule needs a Pattern`);
+  if (props.Input !== undefined && typeof props.Input !== "string") throw new Error(`${where}: Input must be a JSON string`);
+  if (props.InputPath !== undefined && typeof props.InputPath !== "string") throw new Error(`${where}: InputPath must be a string`);
+  const rule: EventRuleSource = {
+    eventName,
+    pattern: props.Pattern,
+    eventBusName: props.EventBusName ?? "default",
+    enabled: props.State !== undefined ? props.State === "ENABLED" : props.Enabled !== false,
+  };
+  if (props.Input !== undefined) rule.input = props.Input;
+  if (props.InputPath !== undefined) rule.inputPath = props.InputPath;
+  return rule;
 }
 
 export function routesOf(template: Template): Array<RouteDefinition & { functionLogicalId: string }> {

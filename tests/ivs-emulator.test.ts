@@ -674,14 +674,14 @@ describe("join and disconnect", () => {
 
     const participants = await http(emu, "GET", `/_emulator/stages/${stageIdOf(stageArn)}/participants`);
     expect(participants.json).toEqual({
-      participants: [{ participantId, userId: "dave", state: "CONNECTED", capabilities: ["SUBSCRIBE"] }],
+      participants: [{ participantId, userId: "dave", state: "CONNECTED", capabilities: ["SUBSCRIBE"], publishing: false }],
     });
 
     // After everyone is disconnected, the session ends.
     await ivs.send(new DisconnectParticipantCommand({ stageArn, participantId: participantId! }));
     const after = await http(emu, "GET", `/_emulator/stages/${stageIdOf(stageArn)}/participants`);
     expect(after.json).toEqual({
-      participants: [{ participantId, userId: "dave", state: "DISCONNECTED", capabilities: ["SUBSCRIBE"] }],
+      participants: [{ participantId, userId: "dave", state: "DISCONNECTED", capabilities: ["SUBSCRIBE"], publishing: false }],
     });
     expect((await ivs.send(new GetStageCommand({ arn: stageArn }))).stage?.activeSessionId).toBeUndefined();
     // A second disconnect is fine; rejoining is not.
@@ -811,6 +811,7 @@ describe("self-signed tokens with an imported public key", () => {
       userId: "erin",
       state: "CONNECTED",
       capabilities: ["PUBLISH", "SUBSCRIBE"],
+      publishing: false,
     });
     // A joined self-signed participant can be disconnected.
     await ivs.send(new DisconnectParticipantCommand({ stageArn, participantId: claims.jti }));

@@ -113,8 +113,8 @@ describe("the token", () => {
     }
     const participants = await s.participants(room.roomId);
     expect(participants).toEqual(expect.arrayContaining([
-      { participantId: hostToken.body.participantId, userId: owner.sub, state: "CONNECTED", capabilities: ["PUBLISH"] },
-      { participantId: viewerToken.body.participantId, userId: viewer.sub, state: "CONNECTED", capabilities: ["SUBSCRIBE"] },
+      { participantId: hostToken.body.participantId, userId: owner.sub, state: "CONNECTED", capabilities: ["PUBLISH"], publishing: false },
+      { participantId: viewerToken.body.participantId, userId: viewer.sub, state: "CONNECTED", capabilities: ["SUBSCRIBE"], publishing: false },
     ]));
 
     // The contract's body, exactly.

@@ -1,10 +1,13 @@
 /**
  * The project's IVS Real-Time emulator: the AWS restJson1 API of IVS Real-Time (stages, participant tokens,
- * disconnects, tags, public keys) in memory, so that the unmodified `@aws-sdk/client-ivs-realtime` client works
- * against it with only `endpoint` changed, plus emulator-only routes under `/_emulator/` (join, participants,
- * faults, stats, public key, rates). See docs in server.ts and state.ts.
+ * disconnects, tags, public keys, stage sessions and their participants) in memory, so that the unmodified
+ * `@aws-sdk/client-ivs-realtime` client works against it with only `endpoint` changed, plus emulator-only routes
+ * under `/_emulator/` (join, participants, leave, publish, unpublish, events, faults, stats, public key, rates).
+ * See docs in server.ts, state.ts, sessions.ts and events.ts.
  */
 import type { AddressInfo } from "node:net";
+import { EventOutbox } from "./events.ts";
+import type { EventBridgeEvent } from "./events.ts";
 import { EmulatorServer } from "./server.ts";
 import { IvsState } from "./state.ts";
 import { generateSigningKey } from "./tokens.ts";
@@ -22,6 +25,11 @@ export interface IvsEmulatorOptions {
   enforceRates?: boolean;
   /** Stages per account and region before ServiceQuotaExceededException (default 100). */
   maxStages?: number;
+  /**
+   * Where to POST the EventBridge events IVS sends (one event per request, EventBridge's envelope): the offline
+   * stack's event bus. Without it the events are only logged (GET /_emulator/events).
+   */
+  eventBusUrl?: string;
 }
 
 export interface IvsEmulator {
@@ -35,6 +43,12 @@ export interface IvsEmulator {
   requestCounts(): Record<string, number>;
   resetCounts(): void;
   setEnforceRates(on: boolean): void;
+  /** Where the EventBridge events go from now on (undefined: nowhere). */
+  setEventBusUrl(url: string | undefined): void;
+  /** The EventBridge events sent so far (GET /_emulator/events has the rest of the log). */
+  sentEvents(): EventBridgeEvent[];
+  /** Resolves once every event released so far has been posted to the bus (or given up on). */
+  eventsSettled(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -51,8 +65,9 @@ export async function startIvsEmulator(opts: IvsEmulatorOptions = {}): Promise<I
   if (!Number.isSafeInteger(maxStages) || maxStages < 0) throw new Error(`Invalid maxStages: ${maxStages}`);
 
   const signingKey = generateSigningKey();
-  const state = new IvsState({ region, accountId, maxStages, signingKey });
-  const emulator = new EmulatorServer({ state, signingKey, enforceRates: opts.enforceRates ?? false });
+  const events = new EventOutbox({ region, accountId, busUrl: opts.eventBusUrl });
+  const state = new IvsState({ region, accountId, maxStages, signingKey, onStageUpdate: (update) => events.emit(update) });
+  const emulator = new EmulatorServer({ state, signingKey, enforceRates: opts.enforceRates ?? false, events });
   const { server } = emulator;
 
   await new Promise<void>((resolve, reject) => {
@@ -75,9 +90,13 @@ export async function startIvsEmulator(opts: IvsEmulatorOptions = {}): Promise<I
     requestCounts: () => emulator.requestCounts(),
     resetCounts: () => emulator.resetCounts(),
     setEnforceRates: (on: boolean) => emulator.rates.setEnforce(on),
+    setEventBusUrl: (url: string | undefined) => events.setBusUrl(url),
+    sentEvents: () => events.log().sent,
+    eventsSettled: () => events.settled(),
     close: () => {
       closing ??= new Promise<void>((resolve) => {
         emulator.cancelDelays();
+        events.close();
         server.close(() => resolve());
         server.closeAllConnections();
       });

@@ -127,6 +127,25 @@ const MAX_PUBLIC_KEY_RESULTS: IntegerShape = { kind: "integer", min: 1, max: 100
 
 const DISCONNECT_PARTICIPANT_REASON: StringShape = { kind: "string", min: 0, max: 128 };
 
+/** StageSessionId: exactly 16 characters, `st-` and alphanumerics. */
+const STAGE_SESSION_ID: StringShape = { kind: "string", min: 16, max: 16, pattern: /^st-[a-zA-Z0-9]+$/ };
+
+/** ParticipantId of the session APIs: unlike ParticipantTokenId, no `_`. */
+const PARTICIPANT_ID: StringShape = { kind: "string", min: 0, max: 64, pattern: /^[a-zA-Z0-9-]*$/ };
+
+const USER_ID: StringShape = { kind: "string", min: 0, max: 128 };
+
+export const PARTICIPANT_STATE_VALUES = ["CONNECTED", "DISCONNECTED"] as const;
+export type ParticipantState = (typeof PARTICIPANT_STATE_VALUES)[number];
+
+/** ParticipantRecordingFilterByRecordingState: the recording states one can filter by (DISABLED is not one). */
+export const RECORDING_FILTER_VALUES = ["STARTING", "ACTIVE", "STOPPING", "STOPPED", "FAILED"] as const;
+export type ParticipantRecordingState = (typeof RECORDING_FILTER_VALUES)[number] | "DISABLED";
+
+const MAX_PARTICIPANT_RESULTS: IntegerShape = { kind: "integer", min: 1, max: 100 };
+const MAX_PARTICIPANT_EVENT_RESULTS: IntegerShape = { kind: "integer", min: 1, max: 100 };
+const MAX_STAGE_SESSION_RESULTS: IntegerShape = { kind: "integer", min: 1, max: 100 };
+
 /** Searched, not anchored, exactly as the model states it. */
 const PUBLIC_KEY_MATERIAL: StringShape = {
   kind: "string",
@@ -224,6 +243,11 @@ export const OPERATION_NAMES = [
   "GetPublicKey",
   "ListPublicKeys",
   "DeletePublicKey",
+  "GetParticipant",
+  "ListParticipants",
+  "ListParticipantEvents",
+  "GetStageSession",
+  "ListStageSessions",
 ] as const;
 
 export type OperationName = (typeof OPERATION_NAMES)[number];
@@ -382,6 +406,67 @@ export const OPERATIONS: Readonly<Record<OperationName, OperationSpec>> = {
     ratePerSecond: 3,
     input: struct({ arn: { shape: PUBLIC_KEY_ARN, required: true } }),
   },
+  GetParticipant: {
+    name: "GetParticipant",
+    method: "POST",
+    path: "/GetParticipant",
+    ratePerSecond: 5,
+    input: struct({
+      stageArn: { shape: STAGE_ARN, required: true },
+      sessionId: { shape: STAGE_SESSION_ID, required: true },
+      participantId: { shape: PARTICIPANT_ID, required: true },
+    }),
+  },
+  ListParticipants: {
+    name: "ListParticipants",
+    method: "POST",
+    path: "/ListParticipants",
+    ratePerSecond: 5,
+    input: struct({
+      stageArn: { shape: STAGE_ARN, required: true },
+      sessionId: { shape: STAGE_SESSION_ID, required: true },
+      filterByUserId: { shape: USER_ID },
+      filterByPublished: { shape: { kind: "boolean" } },
+      filterByState: { shape: { kind: "string", enum: PARTICIPANT_STATE_VALUES } },
+      filterByRecordingState: { shape: { kind: "string", enum: RECORDING_FILTER_VALUES } },
+      nextToken: { shape: PAGINATION_TOKEN },
+      maxResults: { shape: MAX_PARTICIPANT_RESULTS },
+    }),
+  },
+  ListParticipantEvents: {
+    name: "ListParticipantEvents",
+    method: "POST",
+    path: "/ListParticipantEvents",
+    ratePerSecond: 5,
+    input: struct({
+      stageArn: { shape: STAGE_ARN, required: true },
+      sessionId: { shape: STAGE_SESSION_ID, required: true },
+      participantId: { shape: PARTICIPANT_ID, required: true },
+      nextToken: { shape: PAGINATION_TOKEN },
+      maxResults: { shape: MAX_PARTICIPANT_EVENT_RESULTS },
+    }),
+  },
+  GetStageSession: {
+    name: "GetStageSession",
+    method: "POST",
+    path: "/GetStageSession",
+    ratePerSecond: 5,
+    input: struct({
+      stageArn: { shape: STAGE_ARN, required: true },
+      sessionId: { shape: STAGE_SESSION_ID, required: true },
+    }),
+  },
+  ListStageSessions: {
+    name: "ListStageSessions",
+    method: "POST",
+    path: "/ListStageSessions",
+    ratePerSecond: 5,
+    input: struct({
+      stageArn: { shape: STAGE_ARN, required: true },
+      nextToken: { shape: PAGINATION_TOKEN },
+      maxResults: { shape: MAX_STAGE_SESSION_RESULTS },
+    }),
+  },
 };
 
 /** Defaults the service applies (documentation, not model constraints). */
@@ -389,3 +474,5 @@ export const DEFAULT_TOKEN_DURATION_MINUTES = 720;
 export const DEFAULT_LIST_MAX_RESULTS = 50;
 /** The documented (not modeled) limit on participant-token attributes: 1 KB in total, as UTF-8 JSON. */
 export const MAX_ATTRIBUTES_BYTES = 1024;
+/** Participants that can publish to one stage at once (the service quota "Stage participants (publishers)", fixed). */
+export const MAX_PUBLISHERS_PER_STAGE = 12;

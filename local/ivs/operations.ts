@@ -1,7 +1,7 @@
-/** The fourteen AWS operations: validated input in, the model's output shape out. */
+/** The AWS operations: validated input in, the model's output shape out. */
 import type { OperationName } from "./model.ts";
 import type { IvsState, RecordingConfiguration, Tags, TokenConfiguration } from "./state.ts";
-import type { Capability } from "./model.ts";
+import type { Capability, ParticipantState } from "./model.ts";
 
 /** Input after validation against the operation's constraint table: members have the types the table states. */
 type Input = Record<string, unknown>;
@@ -129,6 +129,45 @@ export function runOperation(state: IvsState, operation: OperationName, input: I
     case "DeletePublicKey":
       state.deletePublicKey(str(input, "arn"));
       return {};
+    case "GetParticipant":
+      return {
+        participant: state.getParticipant({
+          stageArn: str(input, "stageArn"),
+          sessionId: str(input, "sessionId"),
+          participantId: str(input, "participantId"),
+        }),
+      };
+    case "ListParticipants": {
+      const args: Parameters<IvsState["listParticipants"]>[0] = {
+        stageArn: str(input, "stageArn"),
+        sessionId: str(input, "sessionId"),
+        ...paging(input),
+      };
+      const userId = optStr(input, "filterByUserId");
+      const published = (input.filterByPublished ?? undefined) as boolean | undefined;
+      const filterState = optStr(input, "filterByState") as ParticipantState | undefined;
+      const recordingState = optStr(input, "filterByRecordingState") as
+        | Parameters<IvsState["listParticipants"]>[0]["filterByRecordingState"]
+        | undefined;
+      if (userId !== undefined) args.filterByUserId = userId;
+      if (published !== undefined) args.filterByPublished = published;
+      if (filterState !== undefined) args.filterByState = filterState;
+      if (recordingState !== undefined) args.filterByRecordingState = recordingState;
+      return state.listParticipants(args);
+    }
+    case "ListParticipantEvents":
+      return state.listParticipantEvents({
+        stageArn: str(input, "stageArn"),
+        sessionId: str(input, "sessionId"),
+        participantId: str(input, "participantId"),
+        ...paging(input),
+      });
+    case "GetStageSession":
+      return {
+        stageSession: state.getStageSession({ stageArn: str(input, "stageArn"), sessionId: str(input, "sessionId") }),
+      };
+    case "ListStageSessions":
+      return state.listStageSessions({ stageArn: str(input, "stageArn"), ...paging(input) });
   }
 }
 

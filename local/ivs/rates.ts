@@ -1,6 +1,7 @@
 /**
  * IVS's published per-account API rates (SOURCES: CreateParticipantToken 50 TPS; stage operations and
- * DisconnectParticipant 5 TPS; tag operations 10 TPS; public-key operations 3 TPS), one limiter per operation.
+ * DisconnectParticipant 5 TPS, GetParticipant, ListParticipants, ListParticipantEvents, GetStageSession and
+ * ListStageSessions among them; tag operations 10 TPS; public-key operations 3 TPS), one limiter per operation.
  *
  * The limiter is a sliding one-second window (at most `rate` accepted calls in any 1000 ms): equivalent to a token
  * bucket of capacity `rate` for a burst, but deterministic for tests — `rate + 1` calls within one second always

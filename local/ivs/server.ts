@@ -5,8 +5,10 @@
 import { createServer } from "node:http";
 import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import { ApiError, errorBody } from "./errors.ts";
+import type { EventOutbox } from "./events.ts";
 import { FaultInjector, parseFaultRule } from "./faults.ts";
 import { randomRequestId } from "./ids.ts";
+import { handleLiveRoute } from "./live-routes.ts";
 import { OPERATIONS } from "./model.ts";
 import type { OperationName, OperationSpec } from "./model.ts";
 import { runOperation } from "./operations.ts";
@@ -92,6 +94,8 @@ export interface EmulatorServerOptions {
   state: IvsState;
   signingKey: SigningKey;
   enforceRates: boolean;
+  /** Where the events IVS sends to EventBridge go (live-routes.ts controls them). */
+  events: EventOutbox;
 }
 
 export class EmulatorServer {
@@ -101,11 +105,13 @@ export class EmulatorServer {
   private counts = new Map<OperationName, number>();
   private readonly state: IvsState;
   private readonly signingKey: SigningKey;
+  private readonly events: EventOutbox;
   private readonly pendingDelays = new Set<{ timer: ReturnType<typeof setTimeout>; resolve: () => void }>();
 
   constructor(options: EmulatorServerOptions) {
     this.state = options.state;
     this.signingKey = options.signingKey;
+    this.events = options.events;
     this.rates = new RateLimiter({ enforce: options.enforceRates, rateOf: (op) => OPERATIONS[op].ratePerSecond });
     this.server = createServer((req, res) => {
       res.on("error", () => {});
@@ -261,6 +267,9 @@ export class EmulatorServer {
       const parsed = parseJson(text);
       return parsed.ok ? parsed.value : undefined;
     };
+
+    const live = handleLiveRoute(method, rawPath, jsonBody, { state: this.state, events: this.events });
+    if (live) return send(res, live.status, live.body);
 
     const participants = /^\/_emulator\/stages\/([^/]+)\/participants$/.exec(rawPath);
     if (participants) {

@@ -13,7 +13,22 @@ import {
   MAX_ATTRIBUTES_BYTES,
   MAX_TAGS_PER_RESOURCE,
 } from "./model.ts";
-import type { Capability } from "./model.ts";
+import type { Capability, ParticipantRecordingState, ParticipantState } from "./model.ts";
+import {
+  participantDetailJson,
+  participantEventJson,
+  participantSummaryJson,
+  stageSessionJson,
+  StageLive,
+} from "./sessions.ts";
+import type {
+  ParticipantDetailJson,
+  ParticipantEventJson,
+  ParticipantSummaryJson,
+  SessionParticipant,
+  StageSessionJson,
+  StageUpdate,
+} from "./sessions.ts";
 import { decodeJwt, isP384PublicKey, signEs384Jwt, verifyEs384 } from "./tokens.ts";
 import type { SigningKey } from "./tokens.ts";
 
@@ -86,13 +101,15 @@ export interface PublicKeySummaryJson {
   tags: Tags;
 }
 
-export type ParticipantState = "CONNECTED" | "DISCONNECTED";
+export type { ParticipantState };
 
+/** A participant as the emulator-only participants route shows it. */
 export interface ParticipantJson {
   participantId: string;
   userId: string;
   state: ParticipantState;
   capabilities: Capability[];
+  publishing: boolean;
 }
 
 export type JoinResult =
@@ -106,14 +123,8 @@ export type JoinResult =
 interface IssuedParticipant {
   participantId: string;
   userId: string;
+  attributes: Record<string, string>;
   capabilities: Capability[];
-}
-
-interface JoinedParticipant {
-  participantId: string;
-  userId: string;
-  capabilities: Capability[];
-  state: ParticipantState;
 }
 
 interface StageRecord {
@@ -124,14 +135,13 @@ interface StageRecord {
   tags: Map<string, string>;
   endpoints: StageEndpoints;
   recording?: RecordingConfiguration;
-  activeSessionId?: string;
   deleted: boolean;
   /** Participant ids this stage issued tokens for (CreateParticipantToken / CreateStage). */
   issued: Map<string, IssuedParticipant>;
   /** Participant ids disconnected (revoked for good), joined or not. */
   revoked: Set<string>;
-  /** Every participant that has joined, in join order. */
-  joined: Map<string, JoinedParticipant>;
+  /** Sessions, and everyone who has joined (see sessions.ts). */
+  live: StageLive;
 }
 
 interface PublicKeyRecord {
@@ -171,20 +181,41 @@ function fingerprintOf(der: Buffer): string {
     .join(":");
 }
 
-type ListKind = "stages" | "public-keys";
+type ListKind = "stages" | "public-keys" | "participants" | "participant-events" | "stage-sessions";
 
-function encodePageToken(kind: ListKind, afterSeq: number): string {
-  return Buffer.from(JSON.stringify({ v: 1, k: kind, a: afterSeq }), "utf8").toString("base64url");
+interface PageOptions {
+  /**
+   * What the listing is of (stage, session, filters): a token is only good for the request it continues, as the
+   * service's are. Empty for the account-wide lists.
+   */
+  scope?: string;
+  /** Newest (highest sequence number) first. */
+  descending?: boolean;
 }
 
-/** The sequence number a page token continues after; ValidationException for a token we did not hand out. */
-function decodePageToken(kind: ListKind, token: string | undefined): number {
-  if (token === undefined || token === "") return 0;
+/** A short digest of a list request's scope, so that tokens stay short whatever the filters. */
+function scopeDigest(scope: string): string {
+  return scope === "" ? "" : createHash("sha256").update(scope).digest("base64url").slice(0, 16);
+}
+
+function encodePageToken(kind: ListKind, afterSeq: number, scope: string): string {
+  const value: Record<string, unknown> = { v: 1, k: kind, a: afterSeq };
+  if (scope !== "") value.s = scopeDigest(scope);
+  return Buffer.from(JSON.stringify(value), "utf8").toString("base64url");
+}
+
+/**
+ * The sequence number a page token continues after (undefined: from the start); ValidationException for a token
+ * we did not hand out, or one handed out for another listing.
+ */
+function decodePageToken(kind: ListKind, token: string | undefined, scope: string): number | undefined {
+  if (token === undefined || token === "") return undefined;
   try {
     const value: unknown = JSON.parse(Buffer.from(token, "base64url").toString("utf8"));
     if (typeof value === "object" && value !== null) {
-      const { v, k, a } = value as { v?: unknown; k?: unknown; a?: unknown };
-      if (v === 1 && k === kind && typeof a === "number" && Number.isSafeInteger(a) && a >= 0) return a;
+      const { v, k, a, s } = value as { v?: unknown; k?: unknown; a?: unknown; s?: unknown };
+      const sameScope = scope === "" ? s === undefined : s === scopeDigest(scope);
+      if (v === 1 && k === kind && sameScope && typeof a === "number" && Number.isSafeInteger(a) && a >= 0) return a;
     }
   } catch {
     // fall through
@@ -197,13 +228,18 @@ function page<T extends { seq: number }>(
   all: Iterable<T>,
   maxResults: number | undefined,
   nextToken: string | undefined,
+  options: PageOptions = {},
 ): { items: T[]; nextToken?: string } {
-  const after = decodePageToken(kind, nextToken);
+  const scope = options.scope ?? "";
+  const descending = options.descending ?? false;
+  const after = decodePageToken(kind, nextToken, scope);
   const limit = maxResults ?? DEFAULT_LIST_MAX_RESULTS;
-  const rest = [...all].filter((r) => r.seq > after).sort((a, b) => a.seq - b.seq);
+  const rest = [...all]
+    .filter((r) => after === undefined || (descending ? r.seq < after : r.seq > after))
+    .sort((a, b) => (descending ? b.seq - a.seq : a.seq - b.seq));
   const items = rest.slice(0, limit);
   const last = items.at(-1);
-  return rest.length > limit && last ? { items, nextToken: encodePageToken(kind, last.seq) } : { items };
+  return rest.length > limit && last ? { items, nextToken: encodePageToken(kind, last.seq, scope) } : { items };
 }
 
 function checkAttributesSize(attributes: Record<string, string> | undefined, path: string): void {
@@ -238,7 +274,24 @@ export interface IvsStateOptions {
   maxStages: number;
   signingKey: SigningKey;
   now?: () => number;
+  /** Told of every change IVS reports to EventBridge (publish, unpublish, publish error). */
+  onStageUpdate?: (update: StageUpdate) => void;
 }
+
+/** What a simulated client's leave / publish / unpublish answers. */
+export type ClientActionResult =
+  | {
+      ok: true;
+      /** The participant afterwards, with the session it is (or was last) in. */
+      participant: { participantId: string; stageArn: string; sessionId: string; state: ParticipantState; publishing: boolean };
+    }
+  | {
+      ok: false;
+      status: 400 | 403 | 404 | 409;
+      message: string;
+      /** The IVS broadcast SDK's StageError for a refused publish (its `code` and `category`). */
+      stageError?: { code: "TOKEN_NOT_ALLOWED" | "STAGE_AT_CAPACITY"; category: "PUBLISH_ERROR" };
+    };
 
 export class IvsState {
   private readonly region: string;
@@ -246,6 +299,7 @@ export class IvsState {
   private readonly maxStages: number;
   private readonly signingKey: SigningKey;
   private readonly now: () => number;
+  private readonly onStageUpdate: (update: StageUpdate) => void;
   private seq = 0;
   /** Live stages by ARN. */
   private readonly stages = new Map<string, StageRecord>();
@@ -253,6 +307,9 @@ export class IvsState {
   private readonly stagesById = new Map<string, StageRecord>();
   private readonly publicKeys = new Map<string, PublicKeyRecord>();
   private readonly usedIds = new Set<string>();
+  private readonly usedSessionIds = new Set<string>();
+  /** Live stages each participant id has joined (a self-signed jti is chosen by the customer: it may repeat). */
+  private readonly stagesJoinedBy = new Map<string, Set<StageRecord>>();
 
   constructor(options: IvsStateOptions) {
     this.region = options.region;
@@ -261,6 +318,17 @@ export class IvsState {
     this.signingKey = options.signingKey;
     // Read the clock through Date.now() at each use, so that tests that mock Date (vi.setSystemTime) see it.
     this.now = options.now ?? (() => Date.now());
+    this.onStageUpdate = options.onStageUpdate ?? (() => {});
+  }
+
+  private uniqueSessionId(): string {
+    for (;;) {
+      const id = randomSessionId();
+      if (!this.usedSessionIds.has(id)) {
+        this.usedSessionIds.add(id);
+        return id;
+      }
+    }
   }
 
   private uniqueId(): string {
@@ -283,14 +351,14 @@ export class IvsState {
 
   private stageJson(stage: StageRecord): StageJson {
     const json: StageJson = { arn: stage.arn, name: stage.name, tags: tagsJson(stage.tags), endpoints: { ...stage.endpoints } };
-    if (stage.activeSessionId) json.activeSessionId = stage.activeSessionId;
+    if (stage.live.activeSessionId) json.activeSessionId = stage.live.activeSessionId;
     if (stage.recording) json.autoParticipantRecordingConfiguration = structuredClone(stage.recording);
     return json;
   }
 
   private stageSummaryJson(stage: StageRecord): StageSummaryJson {
     const json: StageSummaryJson = { arn: stage.arn, name: stage.name, tags: tagsJson(stage.tags) };
-    if (stage.activeSessionId) json.activeSessionId = stage.activeSessionId;
+    if (stage.live.activeSessionId) json.activeSessionId = stage.live.activeSessionId;
     return json;
   }
 
@@ -314,10 +382,11 @@ export class IvsState {
     }
     const id = this.uniqueId();
     const label = randomEndpointLabel();
+    const arn = this.arn("stage", id);
     const stage: StageRecord = {
       seq: ++this.seq,
       id,
-      arn: this.arn("stage", id),
+      arn,
       name: input.name ?? "",
       tags: new Map(Object.entries(input.tags ?? {})),
       endpoints: {
@@ -329,7 +398,13 @@ export class IvsState {
       deleted: false,
       issued: new Map(),
       revoked: new Set(),
-      joined: new Map(),
+      live: new StageLive({
+        stageArn: arn,
+        now: () => this.now(),
+        nextSeq: () => ++this.seq,
+        newSessionId: () => this.uniqueSessionId(),
+        emit: (update) => this.onStageUpdate(update),
+      }),
     };
     if (input.autoParticipantRecordingConfiguration) {
       stage.recording = withRecordingDefaults(input.autoParticipantRecordingConfiguration);
@@ -356,11 +431,11 @@ export class IvsState {
   deleteStage(arn: string): void {
     const stage = this.liveStage(arn);
     for (const id of stage.issued.keys()) stage.revoked.add(id);
-    for (const participant of stage.joined.values()) {
+    for (const participant of stage.live.everyone()) {
       stage.revoked.add(participant.participantId);
-      participant.state = "DISCONNECTED";
+      this.stagesJoinedBy.get(participant.participantId)?.delete(stage);
     }
-    delete stage.activeSessionId;
+    stage.live.leaveAll();
     stage.deleted = true;
     this.stages.delete(arn);
   }
@@ -404,7 +479,12 @@ export class IvsState {
       },
       this.signingKey.privateKey,
     );
-    stage.issued.set(participantId, { participantId, userId: config.userId ?? "", capabilities });
+    stage.issued.set(participantId, {
+      participantId,
+      userId: config.userId ?? "",
+      attributes: { ...(config.attributes ?? {}) },
+      capabilities,
+    });
     const json: ParticipantTokenJson = {
       participantId,
       token,
@@ -435,20 +515,12 @@ export class IvsState {
   disconnectParticipant(input: { stageArn: string; participantId: string; reason?: string }): void {
     const stage = this.liveStage(input.stageArn);
     const id = input.participantId;
-    const known = stage.issued.has(id) || stage.joined.has(id) || stage.revoked.has(id);
+    const known = stage.issued.has(id) || stage.live.participant(id) !== undefined || stage.revoked.has(id);
     if (!known && !(this.publicKeys.size > 0 && PARTICIPANT_ID.test(id))) {
       throw notFound(`Participant not found: ${id}`);
     }
     stage.revoked.add(id);
-    const joined = stage.joined.get(id);
-    if (joined) joined.state = "DISCONNECTED";
-    this.refreshSession(stage);
-  }
-
-  private refreshSession(stage: StageRecord): void {
-    const anyoneConnected = [...stage.joined.values()].some((p) => p.state === "CONNECTED");
-    if (anyoneConnected && !stage.activeSessionId) stage.activeSessionId = randomSessionId();
-    if (!anyoneConnected) delete stage.activeSessionId;
+    stage.live.leave(id);
   }
 
   /** What an IVS client does when it joins a stage with a token. */
@@ -498,33 +570,226 @@ export class IvsState {
       return { ok: false, status: 403, message: `Participant ${jti} was disconnected.` };
     }
 
-    let participant = stage.joined.get(jti);
-    if (!participant) {
-      participant = issued
-        ? { participantId: jti, userId: issued.userId, capabilities: [...issued.capabilities], state: "CONNECTED" }
+    const session = stage.live.join(
+      issued
+        ? { participantId: jti, userId: issued.userId, attributes: issued.attributes, capabilities: issued.capabilities }
         : {
             participantId: jti,
             userId: typeof claims.user_id === "string" ? claims.user_id : "",
+            attributes: attributesFromClaim(claims.attributes),
             capabilities: capabilitiesFromClaim(claims.capabilities),
-            state: "CONNECTED",
-          };
-      stage.joined.set(jti, participant);
+          },
+    );
+    let joinedStages = this.stagesJoinedBy.get(jti);
+    if (!joinedStages) {
+      joinedStages = new Set();
+      this.stagesJoinedBy.set(jti, joinedStages);
     }
-    participant.state = "CONNECTED";
-    this.refreshSession(stage);
-    return { ok: true, participantId: jti, stageArn: stage.arn, sessionId: stage.activeSessionId ?? "" };
+    joinedStages.add(stage);
+    return { ok: true, participantId: jti, stageArn: stage.arn, sessionId: session.id };
   }
 
   /** Everyone who has joined the stage (by stage id), or undefined for a stage id never created. */
   participants(stageId: string): ParticipantJson[] | undefined {
     const stage = this.stagesById.get(stageId);
     if (!stage) return undefined;
-    return [...stage.joined.values()].map((p) => ({
+    return stage.live.everyone().map((p) => ({
       participantId: p.participantId,
       userId: p.userId,
       state: p.state,
       capabilities: [...p.capabilities],
+      publishing: p.publishing,
     }));
+  }
+
+  // -------------------------------------------------------------------------------------------------------------
+  // The simulated client: leave, publish, unpublish
+  // -------------------------------------------------------------------------------------------------------------
+
+  /**
+   * The live stage a joined participant id is on. `stageArn` is needed only when the id has joined more than one
+   * stage (possible for self-signed tokens, whose jti the customer chooses).
+   */
+  private stageOfParticipant(participantId: unknown, stageArn: unknown): StageRecord | Exclude<ClientActionResult, { ok: true }> {
+    if (typeof participantId !== "string" || participantId.length === 0) {
+      return { ok: false, status: 400, message: 'Body must be {"participantId": "...", "stageArn"?: "..."}.' };
+    }
+    if (stageArn !== undefined && typeof stageArn !== "string") {
+      return { ok: false, status: 400, message: "stageArn must be a string." };
+    }
+    const candidates = [...(this.stagesJoinedBy.get(participantId) ?? [])].filter(
+      (s) => stageArn === undefined || s.arn === stageArn,
+    );
+    if (candidates.length === 0) {
+      return { ok: false, status: 404, message: `Participant ${participantId} has not joined ${stageArn ?? "any stage"}.` };
+    }
+    if (candidates.length > 1) {
+      return { ok: false, status: 400, message: `Participant ${participantId} has joined several stages: give stageArn.` };
+    }
+    return candidates[0]!;
+  }
+
+  private clientResult(stage: StageRecord, participantId: string): ClientActionResult {
+    const p = stage.live.participant(participantId)!;
+    return {
+      ok: true,
+      participant: {
+        participantId,
+        stageArn: stage.arn,
+        sessionId: p.sessionId,
+        state: p.state,
+        publishing: p.publishing,
+      },
+    };
+  }
+
+  /** The client leaves the stage (idempotent). */
+  leave(participantId: unknown, stageArn?: unknown): ClientActionResult {
+    const stage = this.stageOfParticipant(participantId, stageArn);
+    if (!("live" in stage)) return stage;
+    stage.live.leave(participantId as string);
+    return this.clientResult(stage, participantId as string);
+  }
+
+  /**
+   * The client starts publishing. Refused, as IVS refuses it, for a token without PUBLISH (the SDK's
+   * TOKEN_NOT_ALLOWED; event PUBLISH_ERROR / INSUFFICIENT_CAPABILITIES) and past the stage's publisher quota
+   * (STAGE_AT_CAPACITY; PUBLISH_ERROR / QUOTA_EXCEEDED). Publishing again is a no-op.
+   */
+  publish(participantId: unknown, stageArn?: unknown): ClientActionResult {
+    const stage = this.stageOfParticipant(participantId, stageArn);
+    if (!("live" in stage)) return stage;
+    const id = participantId as string;
+    const outcome = stage.live.publish(id);
+    if (outcome.ok) return this.clientResult(stage, id);
+    switch (outcome.reason) {
+      case "not-connected":
+        return { ok: false, status: 409, message: `Participant ${id} is not connected: join first.` };
+      case "insufficient-capabilities":
+        return {
+          ok: false,
+          status: 403,
+          message: `Participant ${id}'s token does not allow PUBLISH.`,
+          stageError: { code: "TOKEN_NOT_ALLOWED", category: "PUBLISH_ERROR" },
+        };
+      case "stage-at-capacity":
+        return {
+          ok: false,
+          status: 409,
+          message: `The stage already has ${stage.live.publishers()} publishers, its limit.`,
+          stageError: { code: "STAGE_AT_CAPACITY", category: "PUBLISH_ERROR" },
+        };
+    }
+  }
+
+  /** The client stops publishing (idempotent). */
+  unpublish(participantId: unknown, stageArn?: unknown): ClientActionResult {
+    const stage = this.stageOfParticipant(participantId, stageArn);
+    if (!("live" in stage)) return stage;
+    stage.live.unpublish(participantId as string);
+    return this.clientResult(stage, participantId as string);
+  }
+
+  // -------------------------------------------------------------------------------------------------------------
+  // Sessions and participants through the API
+  // -------------------------------------------------------------------------------------------------------------
+
+  private stageSession(stageArn: string, sessionId: string) {
+    const stage = this.liveStage(stageArn);
+    const session = stage.live.session(sessionId);
+    if (!session) throw notFound(`Stage session not found: ${sessionId}`);
+    return { stage, session };
+  }
+
+  getParticipant(input: { stageArn: string; sessionId: string; participantId: string }): ParticipantDetailJson {
+    const { stage, session } = this.stageSession(input.stageArn, input.sessionId);
+    const participant = session.participants.get(input.participantId);
+    if (!participant) throw notFound(`Participant not found: ${input.participantId}`);
+    return participantDetailJson(participant, stage.recording !== undefined);
+  }
+
+  /**
+   * ListParticipants, ListParticipantEvents and ListStageSessions model no ResourceNotFoundException: for a stage,
+   * session or participant that does not exist they answer an empty list.
+   */
+  listParticipants(input: {
+    stageArn: string;
+    sessionId: string;
+    filterByUserId?: string;
+    filterByPublished?: boolean;
+    filterByState?: ParticipantState;
+    filterByRecordingState?: Exclude<ParticipantRecordingState, "DISABLED">;
+    maxResults?: number;
+    nextToken?: string;
+  }): { participants: ParticipantSummaryJson[]; nextToken?: string } {
+    const filters = [input.filterByUserId, input.filterByPublished, input.filterByState, input.filterByRecordingState];
+    if (filters.filter((f) => f !== undefined).length > 1) {
+      throw validationError(
+        "Only one of filterByUserId, filterByPublished, filterByState, or filterByRecordingState can be provided per request.",
+      );
+    }
+    const stage = this.stages.get(input.stageArn);
+    const session = stage?.live.session(input.sessionId);
+    const recordingOn = stage?.recording !== undefined;
+    const matching = [...(session?.participants.values() ?? [])].filter((p: SessionParticipant) => {
+      if (input.filterByUserId !== undefined) return p.userId === input.filterByUserId;
+      if (input.filterByPublished !== undefined) return p.published === input.filterByPublished;
+      if (input.filterByState !== undefined) return p.state === input.filterByState;
+      if (input.filterByRecordingState !== undefined) {
+        return participantSummaryJson(p, recordingOn).recordingState === input.filterByRecordingState;
+      }
+      return true;
+    });
+    const scope = JSON.stringify([
+      input.stageArn,
+      input.sessionId,
+      input.filterByUserId ?? null,
+      input.filterByPublished ?? null,
+      input.filterByState ?? null,
+      input.filterByRecordingState ?? null,
+    ]);
+    const { items, nextToken } = page("participants", matching, input.maxResults, input.nextToken, { scope });
+    const result: { participants: ParticipantSummaryJson[]; nextToken?: string } = {
+      participants: items.map((p) => participantSummaryJson(p, recordingOn)),
+    };
+    if (nextToken) result.nextToken = nextToken;
+    return result;
+  }
+
+  listParticipantEvents(input: {
+    stageArn: string;
+    sessionId: string;
+    participantId: string;
+    maxResults?: number;
+    nextToken?: string;
+  }): { events: ParticipantEventJson[]; nextToken?: string } {
+    const participant = this.stages.get(input.stageArn)?.live.session(input.sessionId)?.participants.get(input.participantId);
+    const scope = JSON.stringify([input.stageArn, input.sessionId, input.participantId]);
+    const { items, nextToken } = page("participant-events", participant?.events ?? [], input.maxResults, input.nextToken, {
+      scope,
+    });
+    const result: { events: ParticipantEventJson[]; nextToken?: string } = { events: items.map(participantEventJson) };
+    if (nextToken) result.nextToken = nextToken;
+    return result;
+  }
+
+  getStageSession(input: { stageArn: string; sessionId: string }): StageSessionJson {
+    return stageSessionJson(this.stageSession(input.stageArn, input.sessionId).session);
+  }
+
+  /** Newest first: AWS does not document the order; this is the emulator's choice. */
+  listStageSessions(input: { stageArn: string; maxResults?: number; nextToken?: string }): {
+    stageSessions: StageSessionJson[];
+    nextToken?: string;
+  } {
+    const sessions = this.stages.get(input.stageArn)?.live.sessions() ?? [];
+    const { items, nextToken } = page("stage-sessions", sessions, input.maxResults, input.nextToken, {
+      scope: JSON.stringify([input.stageArn]),
+      descending: true,
+    });
+    const result: { stageSessions: StageSessionJson[]; nextToken?: string } = { stageSessions: items.map(stageSessionJson) };
+    if (nextToken) result.nextToken = nextToken;
+    return result;
   }
 
   // -------------------------------------------------------------------------------------------------------------
@@ -628,6 +893,11 @@ export class IvsState {
     this.publicKey(arn);
     this.publicKeys.delete(arn);
   }
+}
+
+function attributesFromClaim(claim: unknown): Record<string, string> {
+  if (typeof claim !== "object" || claim === null || Array.isArray(claim)) return {};
+  return Object.fromEntries(Object.entries(claim).filter((e): e is [string, string] => typeof e[1] === "string"));
 }
 
 function capabilitiesFromClaim(claim: unknown): Capability[] {
