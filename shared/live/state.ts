@@ -52,7 +52,7 @@ export type ReadKind = "stage" | "participants" | "events";
 
 /** Where a read that takes more than one page continues. */
 export type ReadCursor =
-  | { kind: "participants"; sessionId: string; nextToken: string }
+  | { kind: "participants"; sessionId: string; nextToken: string; startedAt: number }
   | {
     kind: "events"; sessionId: string; participantId: string; nextToken: string; startedAt: number;
     lastJoin: "JOINED" | "LEFT" | null; lastPublish: "PUBLISH_STARTED" | "PUBLISH_STOPPED" | null;
@@ -66,8 +66,14 @@ export interface LiveState {
   /** When the session was seen over (GetStage: no or another active session); null while it may be active. */
   sessionEndedAt: number | null;
   endedSessions: string[];
-  /** When IVS was last read for this room (epoch ms); null never. */
+  /** When IVS was last read for this room, whatever the read (epoch ms); null never. */
   readAt: number | null;
+  /**
+   * How fresh the state is: when the last complete list of the session's participants was asked for (or when IVS
+   * said nobody was on stage); null before that. A GetStage that finds a session does not move it: the session's
+   * participants are not known yet.
+   */
+  asOf: number | null;
   lastRead: ReadKind | null;
   cursor: ReadCursor | null;
   participants: Record<string, LiveParticipant>;
@@ -109,7 +115,8 @@ export type ReadRequest =
   | { kind: "events"; sessionId: string; participantId: string; nextToken: string | null };
 
 export const emptyLiveState = (): LiveState => ({
-  sessionId: null, sessionSince: 0, sessionEndedAt: null, endedSessions: [], readAt: null, lastRead: null, cursor: null, participants: {},
+  sessionId: null, sessionSince: 0, sessionEndedAt: null, endedSessions: [], readAt: null, asOf: null, lastRead: null, cursor: null,
+  participants: {},
 });
 
 /** Last writer wins by evidence time; on a tie, `false` wins (so the outcome does not depend on arrival order). */
@@ -194,9 +201,11 @@ export function applyRead(state: LiveState, read: IvsRead): LiveState {
       if (state.sessionId !== read.sessionId) return stamped({ ...state, cursor: null });
       let s = state;
       for (const summary of read.participants) s = withParticipant(s, mergeSummary(s.participants[summary.participantId], summary, read.at));
+      const startedAt = state.cursor?.kind === "participants" && state.cursor.sessionId === read.sessionId ? state.cursor.startedAt : read.at;
       return stamped(prune({
         ...s,
-        cursor: read.nextToken ? { kind: "participants", sessionId: read.sessionId, nextToken: read.nextToken } : null,
+        cursor: read.nextToken ? { kind: "participants", sessionId: read.sessionId, nextToken: read.nextToken, startedAt } : null,
+        asOf: read.nextToken ? s.asOf : Math.max(s.asOf ?? 0, startedAt),
       }));
     }
     case "events":
@@ -207,9 +216,11 @@ export function applyRead(state: LiveState, read: IvsRead): LiveState {
 function applyStageRead(state: LiveState, at: number, active: string | null): LiveState {
   if (active === null) {
     // Nobody on stage: the session held is over (unless this read predates our first evidence of it).
-    if (state.sessionId === null || state.sessionEndedAt !== null || at <= state.sessionSince) return state;
+    if (state.sessionId !== null && state.sessionEndedAt === null && at <= state.sessionSince) return state;
+    const asOf = Math.max(state.asOf ?? 0, at);
+    if (state.sessionId === null || state.sessionEndedAt !== null) return { ...state, asOf };
     const participants = Object.fromEntries(Object.entries(state.participants).map(([id, p]) => [id, withConnected(p, false, at)]));
-    return { ...state, sessionEndedAt: at, cursor: null, participants };
+    return { ...state, sessionEndedAt: at, cursor: null, participants, asOf };
   }
   if (active === state.sessionId) return state;
   const switched = inSession(state, active, at);
@@ -362,7 +373,7 @@ export function participantsView(state: LiveState, which: "connected" | "all") {
     .sort((a, b) => (a.joinedAt ?? "").localeCompare(b.joinedAt ?? "") || a.participantId.localeCompare(b.participantId));
   return {
     sessionId,
-    asOf: state.readAt === null ? null : iso(state.readAt),
+    asOf: state.asOf === null ? null : iso(state.asOf),
     counts: liveCounts(state),
     participants,
   };

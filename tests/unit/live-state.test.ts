@@ -83,6 +83,21 @@ describe("reads", () => {
     expect(participantsView(s, "connected").asOf).toBe("2026-12-01T10:00:06.000Z");
   });
 
+  it("asOf is when the session's whole participant list was asked for (or IVS said nobody was on stage), not any read", () => {
+    let s = apply(emptyLiveState(), stage(T0, S1));
+    expect(participantsView(s, "connected").asOf).toBeNull();
+    s = applyRead(s, { kind: "participants", at: T0 + 5_000, sessionId: S1, participants: [summary("p1", "CONNECTED", false)], nextToken: "more" });
+    expect(s.asOf).toBeNull();
+    s = applyRead(s, { kind: "participants", at: T0 + 10_000, sessionId: S1, participants: [summary("p2", "CONNECTED", false)], nextToken: null });
+    expect(participantsView(s, "connected").asOf).toBe("2026-12-01T10:00:05.000Z");
+    s = applyRead(s, { kind: "events", at: T0 + 15_000, sessionId: S1, participantId: "p1", nextToken: null, events: [] });
+    expect(s.asOf).toBe(T0 + 5_000);
+    expect(s.readAt).toBe(T0 + 15_000);
+    s = apply(s, stage(T0 + 20_000, null));
+    expect(participantsView(s, "connected").asOf).toBe("2026-12-01T10:00:20.000Z");
+    expect(apply(emptyLiveState(), stage(T0, null)).asOf).toBe(T0);
+  });
+
   it("a missed Published event is repaired by the read (published, connected, nothing else known: publishing)", () => {
     const s = apply(emptyLiveState(), stage(T0, S1), listed(T0 + 5_000, [summary("p1", "CONNECTED", true)]));
     expect(liveCounts(s)).toEqual({ connected: 1, publishing: 1 });
