@@ -34,8 +34,13 @@ export interface LiveParticipant {
   /** Evidence time (epoch ms) of `connected`; 0 when nothing is known. */
   connectedAt: number;
   publishing: boolean;
-  /** Evidence time of `publishing`; 0 when it is only inferred (a read said the participant published at some point). */
+  /** Evidence time of `publishing`; 0 when nothing is known. */
   publishingAt: number;
+  /**
+   * `publishing` is only inferred: a read said the participant published at some point since everything else we
+   * know, but its Published event has not come (late, or lost). Its own event list is read to settle it.
+   */
+  inferred?: boolean;
   /** IVS's `published`: the participant published at some point of the session. */
   publishedEver: boolean;
   /** IVS's `firstJoinTime`, or the first evidence of the participant. */
@@ -146,7 +151,8 @@ function withConnected(p: LiveParticipant, connected: boolean, at: number): Live
 
 function withPublishing(p: LiveParticipant, publishing: boolean, at: number): LiveParticipant {
   if (!wins(at, publishing, p.publishingAt, p.publishing)) return p;
-  return { ...p, publishing, publishingAt: at, publishedEver: p.publishedEver || publishing };
+  const { inferred: _inferred, ...rest } = p;
+  return { ...rest, publishing, publishingAt: at, publishedEver: p.publishedEver || publishing };
 }
 
 /**
@@ -185,7 +191,9 @@ export function applyStageEvent(state: LiveState, event: StageEvent): LiveState 
     const joinedAt = earlier(p.joinedAt, iso(event.at));
     if (joinedAt !== p.joinedAt) p = { ...p, joinedAt };
   } else {
+    // An Unpublished says the participant published before.
     p = withPublishing(p, false, event.at);
+    if (!p.publishedEver) p = { ...p, publishedEver: true };
   }
   if (p === before && s === state && state.participants[event.participantId]) return state;
   return prune(withParticipant(s, p));
@@ -232,14 +240,19 @@ function applyStageRead(state: LiveState, at: number, active: string | null): Li
 function mergeSummary(existing: LiveParticipant | undefined, summary: ParticipantSummary, at: number): LiveParticipant {
   let p = existing ?? blank(summary.participantId, summary.userId);
   if (summary.firstJoinTime !== null) p = { ...p, joinedAt: earlier(p.joinedAt, summary.firstJoinTime) };
-  p = { ...p, userId: summary.userId || p.userId, publishedEver: p.publishedEver || summary.published };
-  if (summary.state === "DISCONNECTED") return withConnected(p, false, at);
+  if (summary.userId && summary.userId !== p.userId) p = { ...p, userId: summary.userId };
+  if (summary.state === "DISCONNECTED") {
+    p = withConnected(p, false, at);
+    return summary.published && !p.publishedEver ? { ...p, publishedEver: true } : p;
+  }
   p = withConnected(p, true, at);
   // Never published this session: not publishing now.
   if (!summary.published) return withPublishing(p, false, at);
-  // Published at some point, and nothing else is known: most likely still publishing. Inferred with the weakest
-  // evidence (time 0), so that any event replaces it, and the participant's own event list is read to confirm.
-  if (p.publishingAt === 0 && !p.publishing) return { ...p, publishing: true };
+  // Published at some point, yet everything we know of its publishing said "never" (no Published or Unpublished
+  // event came): it published after all of that, and its event is late or lost. Most likely it still publishes:
+  // inferred as of just after what we knew (so that any event since replaces it), and confirmed from its own
+  // event list by a later read.
+  if (!p.publishedEver) return { ...withPublishing(p, true, p.publishingAt + 1), inferred: true };
   return p;
 }
 
@@ -328,7 +341,7 @@ export function nextRead(state: LiveState, now: number, verifyAfterMs = DEFAULT_
     }
     if (state.lastRead === "participants") {
       const due = connected
-        .filter((p) => p.publishedEver && (p.publishingAt === 0 || now - Math.max(p.verifiedAt, p.publishingAt) >= verifyAfterMs))
+        .filter((p) => p.publishedEver && (p.inferred === true || now - Math.max(p.verifiedAt, p.publishingAt) >= verifyAfterMs))
         .sort((a, b) => Math.max(a.verifiedAt, a.publishingAt) - Math.max(b.verifiedAt, b.publishingAt))[0];
       if (due) return { kind: "events", sessionId, participantId: due.participantId, nextToken: null };
     }

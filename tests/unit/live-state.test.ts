@@ -105,6 +105,21 @@ describe("reads", () => {
     expect(liveCounts(apply(s, ev("published", "p1", T0 + 2_000)))).toEqual({ connected: 1, publishing: 1 });
   });
 
+  it("a Published event lost after a read saw the participant not publishing: the next read sees it published, and it is", () => {
+    let s = apply(emptyLiveState(), stage(T0, S1), listed(T0 + 5_000, [summary("p1", "CONNECTED", false)]));
+    expect(liveCounts(s).publishing).toBe(0);
+    s = apply(s, listed(T0 + 10_000, [summary("p1", "CONNECTED", true)]));
+    expect(liveCounts(s).publishing).toBe(1);
+    expect(s.participants.p1!.inferred).toBe(true);
+    // Inferred as of just after what was known: a later Unpublished replaces it...
+    expect(liveCounts(apply(s, ev("unpublished", "p1", T0 + 8_000))).publishing).toBe(0);
+    // ...and its own event list is read next to settle it.
+    expect(nextRead(s, T0 + 15_000)).toEqual({ kind: "events", sessionId: S1, participantId: "p1", nextToken: null });
+    const settled = applyRead(s, { kind: "events", at: T0 + 15_000, sessionId: S1, participantId: "p1", nextToken: null, events: [{ name: "PUBLISH_STARTED", eventTime: T0 + 7_000 }] });
+    expect(settled.participants.p1).toMatchObject({ publishing: true, publishingAt: T0 + 15_000 });
+    expect(settled.participants.p1!.inferred).toBeUndefined();
+  });
+
   it("an inferred publish never overrides a known Unpublished (the read only says the participant published once)", () => {
     const s = apply(emptyLiveState(), ev("published", "p1", T0), ev("unpublished", "p1", T0 + 2_000), listed(T0 + 5_000, [summary("p1", "CONNECTED", true)]));
     expect(liveCounts(s)).toEqual({ connected: 1, publishing: 0 });
