@@ -1,5 +1,6 @@
 // GET /rooms/{roomId}: the room with its live state (session and counts), as kept from IVS's events and reads
-// (shared/live): at most 10 s old while IVS's read budget allows, whoever and however many ask.
+// (shared/live): at most 10 s old while IVS's read budget allows, whoever and however many ask. A stage deleted
+// behind the room's back has nobody on it: the room still answers.
 import type { AuthenticatedRequest, HttpResponse } from "#shared/http/types.ts";
 import { accessRoom } from "#shared/rooms/access.ts";
 import { pathParameter } from "#shared/validation.ts";

@@ -3,7 +3,8 @@
  * Update events reach LiveStateFunction through the stack's event bus, and `GET /rooms/{roomId}/participants` shows
  * them (with the role and display name stagepass issued) within the freshness bound; events delivered twice, out
  * of order or not at all still converge; however many callers ask, a room costs IVS at most one read per 5 s;
- * events for a stage no room owns change nothing.
+ * events for a stage no room owns change nothing; the token path admits against the room's live counts (12
+ * publishers, then a 13th refused or given SUBSCRIBE only; maxPublishers; maxParticipants).
  */
 import { CreateParticipantTokenCommand, CreateStageCommand } from "@aws-sdk/client-ivs-realtime";
 import { describe, expect, it } from "vitest";
@@ -194,6 +195,69 @@ describe("events delivered twice, out of order, or not at all", () => {
     await eventsHandled(s);
     const body = await seen(s, owner, room.roomId, Date.now(), (x) => x.counts.connected === 1);
     expect(body.counts).toEqual({ connected: 1, publishing: 0 });
+  }, 120_000);
+});
+
+describe("capacity on the token path", () => {
+  it("12 publishing, a 13th asks to publish: explicitly 409 stage_full, by default a SUBSCRIBE-only token (refused before IVS refuses it)", async () => {
+    const s = stack();
+    const owner = await login(s, "owner8");
+    const room = await s.createRoom(owner, { name: "live-twelve", policy: { defaultRole: "speaker" } });
+    const publishers = await Promise.all(Array.from({ length: 12 }, async (_, i) => join(s, room.roomId, await login(s, `pub8-${i}`))));
+    for (const p of publishers) await act(s, "publish", p);
+    await eventsHandled(s);
+
+    const thirteenth = await login(s, "pub8-13");
+    s.stack.ivs.resetCounts();
+    const explicit = await s.api("POST", `/rooms/${room.roomId}/token`, { as: thirteenth, body: { capabilities: ["PUBLISH", "SUBSCRIBE"] } });
+    expect(explicit.status, explicit.text).toBe(409);
+    expect(explicit.body).toMatchObject({ code: "stage_full", status: 409 });
+    expect(Number(explicit.headers.get("retry-after"))).toBeGreaterThan(0);
+    // Refused from the token path's one read: IVS was not asked for a token.
+    expect(s.stack.ivs.requestCounts().CreateParticipantToken ?? 0).toBe(0);
+
+    const byDefault = await s.api("POST", `/rooms/${room.roomId}/token`, { as: thirteenth });
+    expect(byDefault.status, byDefault.text).toBe(200);
+    expect(byDefault.body).toMatchObject({ capabilities: ["SUBSCRIBE"], limitedBy: "stage_full", role: "speaker" });
+    const joined = await s.join(byDefault.body.token);
+    expect(joined.status, joined.text).toBe(200);
+    // The client cannot publish with that token: IVS's quota is never reached through stagepass.
+    expect((await emulator(s, "publish", { participantId: byDefault.body.participantId })).status).toBe(403);
+
+    // One publisher stops: there is room again.
+    await act(s, "unpublish", publishers[0]!);
+    await eventsHandled(s);
+    const again = await s.api("POST", `/rooms/${room.roomId}/token`, { as: thirteenth, body: { capabilities: ["PUBLISH", "SUBSCRIBE"] } });
+    expect(again.status, again.text).toBe(200);
+    expect(again.body.capabilities).toEqual(["PUBLISH", "SUBSCRIBE"]);
+    expect(again.body).not.toHaveProperty("limitedBy");
+  }, 120_000);
+
+  it("a room's own maxPublishers", async () => {
+    const s = stack();
+    const owner = await login(s, "owner9");
+    const room = await s.createRoom(owner, { name: "live-two", policy: { defaultRole: "speaker", maxPublishers: 2 } });
+    for (const name of ["a9", "b9"]) await act(s, "publish", await join(s, room.roomId, await login(s, name)));
+    await eventsHandled(s);
+    const third = await s.api("GET", `/rooms/${room.roomId}/token`, { as: await login(s, "c9") });
+    expect(third.status, third.text).toBe(200);
+    expect(third.body).toMatchObject({ capabilities: ["SUBSCRIBE"], limitedBy: "stage_full" });
+  }, 120_000);
+
+  it("maxParticipants: 409 room_full once the room holds that many; moderators are exempt", async () => {
+    const s = stack();
+    const owner = await login(s, "owner10");
+    const room = await s.createRoom(owner, { name: "live-full", policy: { maxParticipants: 2 } });
+    await join(s, room.roomId, await login(s, "a10"));
+    await join(s, room.roomId, await login(s, "b10"));
+    // Joins send no event: the room's reads see them (here, whoever looks at the room).
+    await seen(s, owner, room.roomId, Date.now(), (b) => b.counts.connected === 2);
+    const third = await s.api("POST", `/rooms/${room.roomId}/token`, { as: await login(s, "c10") });
+    expect(third.status, third.text).toBe(409);
+    expect(third.body).toMatchObject({ code: "room_full" });
+    expect(Number(third.headers.get("retry-after"))).toBeGreaterThan(0);
+    const host = await s.api("POST", `/rooms/${room.roomId}/token`, { as: owner });
+    expect(host.status, host.text).toBe(200);
   }, 120_000);
 });
 
