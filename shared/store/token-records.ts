@@ -125,7 +125,8 @@ export async function recordIssuedParticipant(db: Table, roomId: string, partici
         TableName: db.table,
         Item: {
           pk, sk: pointerSk(participant.participantId), userId: participant.userId, role: participant.role,
-          displayName: participant.displayName ?? null, tokenExpiresMs: participant.tokenExpiresMs, expiresAt,
+          ...(participant.displayName !== undefined ? { displayName: participant.displayName } : {}),
+          tokenExpiresMs: participant.tokenExpiresMs, expiresAt,
         },
       },
     },
