@@ -22,6 +22,11 @@ export interface IssuedToken {
 
 export interface TokenIssuer {
   issue(request: TokenRequest, deadline: number): Promise<IssuedToken>;
+  /**
+   * A new token for an existing participant (token exchange): same participant id and stage claims. Only tokens
+   * signed with a key pair can be exchanged in IVS, so only the self-signed issuer has it.
+   */
+  reissue?(request: TokenRequest & { participantId: string }, deadline: number): Promise<IssuedToken>;
 }
 
 /**
