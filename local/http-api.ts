@@ -5,10 +5,12 @@ import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { APIGatewayProxyEventV2 } from "aws-lambda";
 import type { CorsConfiguration, RouteDefinition } from "./template.ts";
-import { FunctionTimeoutError, type FunctionRuntime } from "./runtime.ts";
+import { FunctionTimeoutError, InvocationAbortedError, type FunctionRuntime } from "./runtime.ts";
 
 /** API Gateway's own payload limit. */
 const MAX_PAYLOAD_BYTES = 10 * 1024 * 1024;
+/** How long an HTTP API waits for its integration (the function, including any wait for a free sandbox). */
+export const INTEGRATION_TIMEOUT_MS = 30_000;
 
 export interface RouteBinding extends RouteDefinition {
   runtime: FunctionRuntime;
@@ -62,6 +64,8 @@ export interface HttpApiOptions {
   apiId?: string;
   /** Called once per request it answers (a CORS preflight excepted), after the answer is sent: API Gateway's access log. */
   accessLog?: (entry: AccessLogEntry) => void;
+  /** Default INTEGRATION_TIMEOUT_MS. */
+  integrationTimeoutMs?: number;
 }
 
 export function resolvedCors(cors: CorsConfiguration | undefined, allowOrigins: string[]): HttpApiOptions["cors"] {
@@ -71,6 +75,7 @@ export function resolvedCors(cors: CorsConfiguration | undefined, allowOrigins: 
 export function createHttpApi(options: HttpApiOptions) {
   const routes = compileRoutes(options.routes);
   const apiId = options.apiId ?? "localapi01";
+  const integrationTimeoutMs = options.integrationTimeoutMs ?? INTEGRATION_TIMEOUT_MS;
 
   const corsHeadersFor = (origin: string | undefined): Record<string, string> => {
     const cors = options.cors;
@@ -135,12 +140,13 @@ export function createHttpApi(options: HttpApiOptions) {
     const logged = (status: number) => log(event.requestContext.requestId, event.routeKey, status, integrationMs);
     let out: ReturnType<typeof fromResult>;
     try {
-      const result = await matched.route.runtime.invoke(event);
+      const result = await matched.route.runtime.invoke(event, { signal: AbortSignal.timeout(integrationTimeoutMs) });
       integrationMs = Math.round(performance.now() - started);
       out = fromResult(result);
     } catch (error) {
-      // What API Gateway answers when the integration times out, the function throws or its result is malformed.
-      if (error instanceof FunctionTimeoutError) {
+      // What API Gateway answers when the integration times out (the function overran its timeout, or no sandbox
+      // answered within the integration timeout), the function throws or its result is malformed.
+      if (error instanceof FunctionTimeoutError || error instanceof InvocationAbortedError) {
         message(res, 503, "Service Unavailable", cors);
         return logged(503);
       }

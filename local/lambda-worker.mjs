@@ -1,5 +1,5 @@
-// One "Lambda container": imports a built bundle with its own process.env (set by the parent through the
-// Worker's `env` option) and answers invocations posted to it.
+// One Lambda sandbox: imports a built bundle with its own process.env (set by the parent through the Worker's
+// `env` option) and answers the invocations posted to it, which local/runtime.ts sends one at a time.
 import { parentPort, workerData } from "node:worker_threads";
 import { pathToFileURL } from "node:url";
 import process from "node:process";

@@ -16,7 +16,7 @@ import type { EventPattern } from "./event-pattern.ts";
 import { startIvsEmulator, type IvsEmulator } from "./ivs/index.ts";
 import { startQueueServer, type QueueServer } from "./queue.ts";
 import { startSecretsManager, type LocalSecrets } from "./secrets.ts";
-import { startFunction, type FunctionRuntime } from "./runtime.ts";
+import { DEFAULT_MAX_SANDBOXES, startFunction, type LocalFunction, type RuntimeOptions } from "./runtime.ts";
 import {
   functionsOf, httpApiCorsOf, loadTemplate, parameterDefaults, resolveIntrinsics, tableOf, type ResolveContext, type Template,
 } from "./template.ts";
@@ -35,6 +35,13 @@ export interface StackOptions {
   /** The HTTP API's access log (one entry per request), as API Gateway's in AWS. */
   accessLog?: HttpApiOptions["accessLog"];
   template?: Template;
+  /**
+   * Each function's sandboxes: `max` bounds those of a function without ReservedConcurrentExecutions (default:
+   * LOCAL_MAX_SANDBOXES from `env`, else 10); `idleMs` is how long an idle one lives before it retires (60 s).
+   */
+  sandboxes?: { max?: number; idleMs?: number };
+  /** API Gateway's integration timeout: how long the HTTP API waits for a function (30 s). */
+  integrationTimeoutMs?: number;
 }
 
 export interface DevInfo {
@@ -70,7 +77,7 @@ export interface Stack {
   eventBus: LocalEventBus;
   /** The local Secrets Manager (the signing-key secret lives there). */
   secrets: LocalSecrets;
-  functions: Map<string, FunctionRuntime>;
+  functions: Map<string, LocalFunction>;
   built: BuiltFunction[];
   /** How many times the functions have fetched the user pool's JWKS since the stack started. */
   jwksRequests(): number;
@@ -86,6 +93,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const region = options.region ?? "us-east-1";
   const accountId = options.accountId ?? "123456789012";
   const template = options.template ?? loadTemplate();
+  const maxSandboxes = options.sandboxes?.max ?? sandboxBoundFrom(env.LOCAL_MAX_SANDBOXES);
   const cleanups: Array<() => Promise<void>> = [];
   const closeAll = async () => { for (const c of cleanups.reverse()) await c().catch(() => undefined); };
 
@@ -206,7 +214,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       secretsClient.destroy();
     }
 
-    const functions = new Map<string, FunctionRuntime>();
+    const functions = new Map<string, LocalFunction>();
     const environments = new Map<string, Record<string, string>>();
     const endpoints = {
       AWS_REGION: region,
@@ -230,7 +238,10 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       }
       fnEnv.NODE_OPTIONS = "";
       environments.set(fn.definition.logicalId, fnEnv);
-      const runtime = await startFunction(fn, fnEnv);
+      const runtimeOptions: RuntimeOptions = { maxSandboxes, ...(options.sandboxes?.idleMs !== undefined ? { idleMs: options.sandboxes.idleMs } : {}) };
+      const reserved = reservedConcurrencyOf(fn, ctx);
+      if (reserved !== undefined) runtimeOptions.reservedConcurrency = reserved;
+      const runtime = await startFunction(fn, fnEnv, runtimeOptions);
       functions.set(fn.definition.logicalId, runtime);
       cleanups.push(() => runtime.close());
     }));
@@ -254,7 +265,11 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       fn.definition.routes.map((r) => ({ ...r, runtime: functions.get(fn.definition.logicalId)! })));
     const cors = httpApiCorsOf(template);
     const allowOrigins = resolveIntrinsics(cors?.allowOrigins, ctx) as string[];
-    const api = createHttpApi({ routes, cors: resolvedCors(cors, allowOrigins), accountId, ...(options.accessLog ? { accessLog: options.accessLog } : {}) });
+    const api = createHttpApi({
+      routes, cors: resolvedCors(cors, allowOrigins), accountId,
+      ...(options.accessLog ? { accessLog: options.accessLog } : {}),
+      ...(options.integrationTimeoutMs !== undefined ? { integrationTimeoutMs: options.integrationTimeoutMs } : {}),
+    });
 
     const info: DevInfo = {
       region,
@@ -302,6 +317,26 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     await closeAll();
     throw error;
   }
+}
+
+/** LOCAL_MAX_SANDBOXES: a positive integer, or unset for the default. */
+function sandboxBoundFrom(value: string | undefined): number {
+  if (value === undefined || value === "") return DEFAULT_MAX_SANDBOXES;
+  const bound = Number(value);
+  if (!Number.isInteger(bound) || bound < 1) throw new Error(`LOCAL_MAX_SANDBOXES must be a positive integer, not ${JSON.stringify(value)}`);
+  return bound;
+}
+
+/** The function's ReservedConcurrentExecutions, resolved (it may be a Ref or an If), or undefined if it reserves none. */
+function reservedConcurrencyOf(fn: BuiltFunction, ctx: ResolveContext): number | undefined {
+  if (fn.definition.reservedConcurrency === undefined) return undefined;
+  const value = resolveIntrinsics({ value: fn.definition.reservedConcurrency }, ctx) as { value?: unknown };
+  if (value.value === undefined) return undefined;
+  const reserved = Number(value.value);
+  if (!Number.isInteger(reserved) || reserved < 0) {
+    throw new Error(`${fn.definition.logicalId}: ReservedConcurrentExecutions must be an integer ≥ 0, not ${JSON.stringify(value.value)}`);
+  }
+  return reserved;
 }
 
 function devRoute(req: IncomingMessage, res: ServerResponse, body: Buffer, identity: LocalIdentity, info: DevInfo, api: ReturnType<typeof createHttpApi>) {

@@ -171,6 +171,8 @@ export interface FunctionDefinition {
   buildProperties: Record<string, Json>;
   timeoutSeconds: number;
   memorySize: number;
+  /** ReservedConcurrentExecutions, intrinsics unresolved; absent when the function reserves none. */
+  reservedConcurrency?: Json;
   /** Environment after Globals merge, intrinsics unresolved. */
   environment: Record<string, Json>;
   routes: RouteDefinition[];
@@ -224,6 +226,7 @@ export function functionsOf(template: Template): FunctionDefinition[] {
         }
       }
       const invokeConfig = (props.EventInvokeConfig ?? globals.EventInvokeConfig) as { MaximumRetryAttempts?: Json } | undefined;
+      const reserved = props.ReservedConcurrentExecutions ?? globals.ReservedConcurrentExecutions;
       const entryPoint = entryPoints[0];
       if (!entryPoint) throw new Error(`${logicalId}: Metadata.BuildProperties.EntryPoints is missing`);
       return {
@@ -233,6 +236,7 @@ export function functionsOf(template: Template): FunctionDefinition[] {
         buildProperties,
         timeoutSeconds: Number(props.Timeout ?? globals.Timeout ?? 3),
         memorySize: Number(props.MemorySize ?? globals.MemorySize ?? 128),
+        ...(reserved !== undefined ? { reservedConcurrency: reserved } : {}),
         environment: { ...globalEnv, ...env },
         routes,
         queues,
