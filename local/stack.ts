@@ -14,6 +14,7 @@ import { createTableFromTemplate, startDynamoDb, type LocalDynamoDb } from "./dy
 import { startEventBus, type LocalEventBus } from "./event-bus.ts";
 import type { EventPattern } from "./event-pattern.ts";
 import { startIvsEmulator, type IvsEmulator } from "./ivs/index.ts";
+import { createConsoleServer } from "./console/server.ts";
 import { startQueueServer, type QueueServer } from "./queue.ts";
 import { startSecretsManager, type LocalSecrets } from "./secrets.ts";
 import { DEFAULT_MAX_SANDBOXES, startFunction, type LocalFunction, type RuntimeOptions } from "./runtime.ts";
@@ -290,11 +291,14 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       corsOrigins: allowOrigins,
     };
 
+    // The web console (offline only): `/` and `/_console/`, which no route of the template uses.
+    const webConsole = createConsoleServer({ ivsEndpoint: ivs.url });
     const server = createServer((req, res) => {
       readBody(req).then(
         (body) => {
-          const path = (req.url ?? "/").split("?")[0];
+          const path = (req.url ?? "/").split("?")[0]!;
           if (path === "/dev/login" || path === "/dev/info") return devRoute(req, res, body, identity, info, api);
+          if (webConsole.handles(req.method ?? "GET", path)) return webConsole.serve(req, res, body);
           return api(req, res, body);
         },
         () => json(res, 400, { message: "Bad Request" }),
@@ -375,6 +379,7 @@ function devRoute(req: IncomingMessage, res: ServerResponse, body: Buffer, ident
 export function devEndpoints(info: DevInfo): Record<string, string> {
   return {
     api: info.apiUrl,
+    console: `${info.apiUrl}/`,
     login: `POST ${info.apiUrl}/dev/login`,
     info: `GET ${info.apiUrl}/dev/info`,
     health: `GET ${info.apiUrl}/health`,
