@@ -1,5 +1,5 @@
 // The authorization matrix: every route of template.yaml × {anonymous, stranger, viewer, speaker, host, owner,
-// admin, banned}, the status api.md says, generated from one table. The room is members-only, so that a stranger
+// admin, banned}, the status docs/api.md says, generated from one table. The room is members-only, so that a stranger
 // has no role; viewer, speaker and host are members with those roles; banned was a viewer and is banned.
 import { describe, expect, it } from "vitest";
 import { loadTemplate, routesOf } from "../local/template.ts";

@@ -1,4 +1,4 @@
-// The audit trail (api.md § Moderation): every room change, member change, kick, ban and unban written as it
+// The audit trail (docs/api.md § Moderation): every room change, member change, kick, ban and unban written as it
 // happens with the contract's action names and shape, read newest first and paginated by moderators, and kept
 // for admins for 90 days after the room's deletion.
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";

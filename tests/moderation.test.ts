@@ -1,4 +1,4 @@
-// Kicks and bans through the offline stack and the emulator's join route (api.md § Moderation, § Members): a
+// Kicks and bans through the offline stack and the emulator's join route (docs/api.md § Moderation, § Members): a
 // kicked or banned user's tokens stop working, bans hold exactly as long as they last, only moderators kick and
 // nobody but an admin touches the owner or an admin, a token racing a ban never stays valid, and role changes
 // disconnect what the new role no longer allows.

@@ -17,7 +17,7 @@ function errorsOf(value: unknown): Array<{ path: string; message: string }> {
 }
 
 describe("policy defaults", () => {
-  it("are api.md's", () => {
+  it("are docs/api.md's", () => {
     expect(defaultPolicy()).toEqual(DEFAULT);
     expect(parsePolicy({})).toEqual(DEFAULT);
   });
@@ -77,6 +77,8 @@ describe("invalid policies are rejected with the path of each problem", () => {
     ["a defaultRole it does not define", { defaultRole: "guest" }, "/policy/defaultRole"],
     ["a defaultRole that is no role name", { defaultRole: "Guest" }, "/policy/defaultRole"],
     ["a group mapped to a role it does not define", { groupRoles: { staff: "mod" } }, "/policy/groupRoles/staff"],
+    ["a defaultRole named like an object's own property", { defaultRole: "constructor" }, "/policy/defaultRole"],
+    ["a group mapped to a role named like an object's own property", { groupRoles: { staff: "constructor" } }, "/policy/groupRoles/staff"],
     ["a group mapped to a non-string", { groupRoles: { staff: 1 } }, "/policy/groupRoles/staff"],
     ["an empty group name", { groupRoles: { "": "viewer" } }, "/policy/groupRoles/"],
     ["a role name with capitals", { roles: { Guest: {} } }, "/policy/roles/Guest"],

@@ -1,6 +1,7 @@
-// The functions' own "request" log line (shared/http/handler.ts): API Gateway's access log (template.yaml) holds every
-// request, so a function writes a success only at DEBUG, and a refusal or failure at INFO with the problem's code,
-// never a header or a body. The offline stack's access log stands in for API Gateway's (tests/http-api.test.ts).
+// The functions' own "request" log line (shared/http/middlewares/request-log.ts, in every function's pipeline):
+// API Gateway's access log (template.yaml) holds every request, so a function writes a success only at DEBUG, and a
+// refusal or failure at INFO with the problem's code, never a header or a body. The offline stack's access log
+// stands in for API Gateway's (tests/http-api.test.ts).
 import type { APIGatewayProxyEventV2, Context } from "aws-lambda";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { ForbiddenError } from "../shared/errors.ts";

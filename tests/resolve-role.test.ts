@@ -1,4 +1,4 @@
-// Role resolution (api.md, "Role resolution"): a pure function, checked step by step and tie-break by tie-break.
+// Role resolution (docs/api.md, "Role resolution"): a pure function, checked step by step and tie-break by tie-break.
 import { describe, expect, it } from "vitest";
 import { defaultPolicy, type Policy, type RoleDefinition } from "../shared/rooms/policy.ts";
 import { resolveRole, type RoleDecision, type RoleInputs } from "../shared/rooms/resolve-role.ts";
@@ -64,6 +64,7 @@ const cases: Case[] = [
   { name: "4: member of a members-only room gets in", given: { memberRole: "watcher", policy: members }, expected: { kind: "role", role: "watcher", reason: "member" } },
   { name: "4: a member whose role the policy no longer defines falls through to open", given: { memberRole: "gone" }, expected: { kind: "role", role: "viewer", reason: "open" } },
   { name: "4: ... and to forbidden in a members-only room", given: { memberRole: "gone", policy: members }, expected: { kind: "forbidden" } },
+  { name: "4: a member role named like an object's own property (constructor) is no role", given: { memberRole: "constructor", policy: members }, expected: { kind: "forbidden" } },
   // 5. groups in groupRoles → strongest of those roles
   { name: "5: one mapped group", given: { groups: ["g"], policy: policy({ groupRoles: { g: "speaker" } }) }, expected: { kind: "role", role: "speaker", reason: "group" } },
   { name: "5: groups not in groupRoles are ignored", given: { groups: ["other", "g"], policy: policy({ groupRoles: { g: "speaker" } }) }, expected: { kind: "role", role: "speaker", reason: "group" } },
@@ -79,6 +80,7 @@ const cases: Case[] = [
   { name: "5 tie-break: fully equal roles resolve the same whatever the group order (b)", given: { groups: ["b", "a"], policy: policy({ groupRoles: { a: "watcher", b: "viewer" } }) }, expected: { kind: "role", role: "viewer", reason: "group" } },
   { name: "5: three groups, the host mapping wins", given: { groups: ["x", "y", "z"], policy: policy({ groupRoles: { x: "viewer", y: "host", z: "longspeaker" } }) }, expected: { kind: "role", role: "host", reason: "group" } },
   { name: "5: a mapping to a role the policy lacks is ignored", given: { groups: ["g"], policy: policy({ groupRoles: { g: "nope" } }) }, expected: { kind: "role", role: "viewer", reason: "open" } },
+  { name: "5: ... a role named constructor included", given: { groups: ["g"], policy: policy({ groupRoles: { g: "constructor" } }) }, expected: { kind: "role", role: "viewer", reason: "open" } },
   { name: "5: inherited object keys are not group mappings", given: { groups: ["constructor", "__proto__", "toString"] , policy: members }, expected: { kind: "forbidden" } },
   // 6. open → defaultRole
   { name: "6: open room gives the default role", given: {}, expected: { kind: "role", role: "viewer", reason: "open" } },

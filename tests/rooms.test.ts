@@ -76,7 +76,7 @@ async function ban(roomId: string, user: Session) {
 }
 
 describe("POST /rooms", () => {
-  it("creates a stage and its room: 201, Location, the room as api.md shows it", async () => {
+  it("creates a stage and its room: 201, Location, the room as docs/api.md shows it", async () => {
     const s = stack();
     const r = await s.api("POST", "/rooms", { as: owner, body: { name: "standup", title: "Daily standup", tags: { team: "core" } } });
     expect(r.status, r.text).toBe(201);

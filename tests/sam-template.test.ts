@@ -21,6 +21,7 @@ import { buildFunction, splitHandler } from "../local/build.ts";
 import {
   cloudFormationTags, functionsOf, loadTemplate, parameterDefaults, projectRoot, routesOf, templatePath, type Template,
 } from "../local/template.ts";
+import { ENV_JSON } from "../scripts/env-json.ts";
 import { expandSam } from "../scripts/sam-expand.ts";
 import { SAM_ESBUILD_PROPERTIES, samEsbuildArgs } from "../scripts/sam-esbuild.ts";
 import { useStack } from "./support/stack.ts";
@@ -147,7 +148,7 @@ describe("functions, as SAM builds and deploys them", () => {
     expect(Object.keys(template.Globals ?? {}).filter((k) => !["Function", "Api", "HttpApi", "SimpleTable", "LayerVersion", "StateMachine"].includes(k))).toEqual([]);
   });
 
-  it("run on Node.js 22 (the project's engine) on arm64, the esbuild target matching the runtime", () => {
+  it("run on Node.js 22 (the Node the project pins and runs its scripts on) on arm64, the esbuild target matching the runtime", () => {
     const runtimes = new Set<string>();
     for (const fn of functions) {
       const props = { ...template.Globals?.Function, ...resources[fn.logicalId]!.Properties };
@@ -157,7 +158,7 @@ describe("functions, as SAM builds and deploys them", () => {
       expect(fn.buildProperties.Target, fn.logicalId).toBe(`node${/^nodejs(\d+)\.x$/.exec(String(props.Runtime))![1]}`);
     }
     expect([...runtimes]).toEqual(["nodejs22.x"]);
-    expect(packageJson.engines.node).toMatch(/^>=22/);
+    expect(packageJson.devDependencies.node).toMatch(/^\^22\./);
   });
 
   it("are built by SAM's esbuild workflow with properties it reads, and esbuild where `sam build` finds it", () => {
@@ -412,12 +413,13 @@ describe("samconfig.toml, for the current SAM CLI", () => {
     }
   });
 
-  it("points sam local at env.json, which exists", () => {
+  it("points sam local at env.json, which scripts/env-json.ts writes and git does not keep (its ports change at every start)", () => {
     for (const command of ["local_invoke", "local_start_api"]) {
       const file = config.tables[`default.${command}.parameters`]?.env_vars;
-      if (file !== undefined) expect(existsSync(join(projectRoot, String(file))), `${command}: ${String(file)}`).toBe(true);
+      if (file !== undefined) expect(String(file), command).toBe(ENV_JSON);
     }
-    expect(config.tables["default.local_invoke.parameters"]!.env_vars).toBe("env.json");
+    expect(config.tables["default.local_invoke.parameters"]!.env_vars).toBe(ENV_JSON);
+    expect(readFileSync(join(projectRoot, ".gitignore"), "utf8").split("\n")).toContain(ENV_JSON);
   });
 });
 
@@ -461,5 +463,12 @@ describe("docs/deployment.md and the README", () => {
     const section = readme.slice(readme.lastIndexOf("\n## ") + 1);
     expect(section.split("\n")[0]).toBe("## Deploying to AWS");
     for (const needle of ["sam build", "sam deploy --guided", "sam delete", "sam local invoke", "/token", "env.json", "events/"]) expect(section, needle).toContain(needle);
+  });
+
+  it("the README's prerequisites name the Node.js that package.json's engines asks of the machine", () => {
+    const readme = readFileSync(join(projectRoot, "README.md"), "utf8");
+    const major = /^>=(\d+)$/.exec(packageJson.engines.node)?.[1];
+    expect(major, "engines.node is >=<major>").toBeDefined();
+    expect(readme).toMatch(new RegExp(`^Prerequisites: Node\\.js ${major} or newer with npm`, "m"));
   });
 });

@@ -255,7 +255,7 @@ describe("template.yaml as the offline stack reads it", () => {
       maxAge: raw.MaxAge,
     });
     expect(raw.AllowOrigins).toEqual({ Ref: "CorsAllowedOrigins" });
-    // The offline stack's default lets a Vite dev server call it (local-stack.md).
+    // The offline stack's default lets a Vite dev server call it (README.md).
     expect(parameterDefaults(template).CorsAllowedOrigins).toContain("http://localhost:5173");
     const small = parseTemplate(`
 Resources:

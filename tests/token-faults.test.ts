@@ -1,4 +1,4 @@
-// Participant tokens when IVS or DynamoDB fail, and the per-user rate limit (api.md § Participant tokens, § What
+// Participant tokens when IVS or DynamoDB fail, and the per-user rate limit (docs/api.md § Participant tokens, § What
 // the limits of IVS mean here): throttling → 429, failures and timeouts → 503, both with Retry-After, never a
 // 500, and no participant record left for a token that was not returned.
 import { afterEach, describe, expect, it } from "vitest";

@@ -1,4 +1,4 @@
-// Participant tokens through the offline stack (api.md § Participant tokens): who gets which capabilities, the
+// Participant tokens through the offline stack (docs/api.md § Participant tokens): who gets which capabilities, the
 // bounds on duration and attributes, the token joining the emulator's stage, and the I/O one token costs.
 import { describe, expect, it } from "vitest";
 import { useStack, type ApiResponse, type Session, type TestStack } from "./support/stack.ts";

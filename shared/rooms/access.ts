@@ -6,7 +6,7 @@ import { documentReads } from "../store/document-table.ts";
 import { readTokenDecisionInputs } from "../store/token-path.ts";
 import { decideAccess, type RoomAccess } from "./decide-access.ts";
 
-export { decideAccess, type RoomAccess } from "./decide-access.ts";
+export type { RoomAccess } from "./decide-access.ts";
 
 export async function accessRoom(db: Db, roomId: string, caller: Caller, now: number): Promise<RoomAccess> {
   return decideAccess(await readTokenDecisionInputs(documentReads(db), roomId, caller.userId, now), caller, now, roomId);

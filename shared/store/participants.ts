@@ -7,10 +7,6 @@ import { queryPartition } from "./query.ts";
 import { disconnectedSk, epochSeconds, PARTICIPANT_GRACE_MS, participantPrefix, pointerSk, roomPk } from "./keys.ts";
 import type { ParticipantRecord } from "./token-path.ts";
 
-export {
-  minuteOf, readTokenDecisionInputs, recordIssuedParticipant, type ParticipantRecord, type RecordOutcome, type TokenDecisionInputs,
-} from "./token-path.ts";
-
 /** A participant still counts while its token is unexpired or expired less than 24 h ago. */
 export const participantCounts = (p: { tokenExpiresMs: number }, now: number) => p.tokenExpiresMs + PARTICIPANT_GRACE_MS > now;
 
