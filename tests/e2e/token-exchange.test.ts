@@ -48,6 +48,9 @@ async function joinedViewer(s: TestStack, viewer: Session, roomId: string, body?
   return { ...t.body, sessionId: joined.body.sessionId as string } as { token: string; participantId: string; stageArn: string; expirationTime: string; sessionId: string };
 }
 
+/** The room's own items (other suites' rooms, and what arrives for them meanwhile, left out). */
+const roomItems = async (s: TestStack, roomId: string) => (await s.scanTable()).filter((i: any) => i.pk.S === `ROOM#${roomId}`);
+
 const stateIn = async (s: TestStack, roomId: string, participantId: string) =>
   (await s.participants(roomId)).find((p) => p.participantId === participantId)?.state;
 
@@ -138,7 +141,7 @@ describe("token exchange (TOKEN_MODE=self-signed)", () => {
     expect((await sdkExchange(s, v.participantId, r.body.token)).body).toMatchObject({ expirationTime: r.body.expirationTime, sessionId: v.sessionId });
 
     // The participant's record and pointer now last until the new expiry + 24 h, so a kick still finds it then.
-    const items = (await s.scanTable()).filter((i: any) => i.pk.S === `ROOM#${room.roomId}`);
+    const items = await roomItems(s, room.roomId);
     const part = items.find((i: any) => i.sk.S === `PART#${viewer.sub}#${v.participantId}`) as any;
     const pointer = items.find((i: any) => i.sk.S === `PID#${v.participantId}`) as any;
     expect(Number(part.tokenExpiresMs.N)).toBe(expiresMs);
@@ -151,7 +154,7 @@ describe("token exchange (TOKEN_MODE=self-signed)", () => {
     const s = selfSigned();
     const room = await s.createRoom(owner, { name: "tx-404" });
     const v = await joinedViewer(s, viewer, room.roomId);
-    const before = await s.scanTable();
+    const before = await roomItems(s, room.roomId);
     expectProblem(await exchange(s, other, room.roomId, v.participantId), 404, "not_found");
     expectProblem(await exchange(s, owner, room.roomId, v.participantId), 404, "not_found");
     expectProblem(await exchange(s, viewer, room.roomId, "NoSuchParticipant1"), 404, "not_found");
@@ -159,21 +162,21 @@ describe("token exchange (TOKEN_MODE=self-signed)", () => {
     expectProblem(await exchange(s, viewer, elsewhere.roomId, v.participantId), 404, "not_found");
     expectProblem(await exchange(s, viewer, "NoSuchRoom1", v.participantId), 404, "not_found");
     expectProblem(await exchange(s, viewer, room.roomId, "bad_id!"), 400, "validation_failed");
-    expect((await s.scanTable()).filter((i: any) => i.pk.S === `ROOM#${room.roomId}`)).toEqual(before.filter((i: any) => i.pk.S === `ROOM#${room.roomId}`));
+    expect(await roomItems(s, room.roomId)).toEqual(before);
   });
 
   it("judges the body as a new token's, and changes nothing when it refuses", async () => {
     const s = selfSigned();
     const room = await s.createRoom(owner, { name: "tx-rules" });
     const v = await joinedViewer(s, viewer, room.roomId);
-    const before = await s.scanTable();
+    const before = await roomItems(s, room.roomId);
     expectProblem(await exchange(s, viewer, room.roomId, v.participantId, { capabilities: ["PUBLISH"] }), 403, "forbidden");
     expectProblem(await exchange(s, viewer, room.roomId, v.participantId, { capabilities: [] }), 400, "validation_failed");
     expectProblem(await exchange(s, viewer, room.roomId, v.participantId, { attributes: { secret: "x" } }), 400, "validation_failed");
     expectProblem(await exchange(s, viewer, room.roomId, v.participantId, { attributes: { avatarUrl: "x".repeat(1000) } }), 400, "validation_failed");
     expectProblem(await exchange(s, viewer, room.roomId, v.participantId, { durationMinutes: 0 }), 400, "validation_failed");
     expectProblem(await exchange(s, viewer, room.roomId, v.participantId, { unknown: 1 }), 400, "validation_failed");
-    expect(await s.scanTable()).toEqual(before);
+    expect(await roomItems(s, room.roomId)).toEqual(before);
     const ok = await exchange(s, viewer, room.roomId, v.participantId, { attributes: { avatarUrl: "https://x/a.png", displayName: "Vee" } });
     expect(ok.body.attributes).toEqual({ avatarUrl: "https://x/a.png", displayName: "Vee", role: "viewer" });
   });
@@ -255,11 +258,11 @@ describe("token exchange (TOKEN_MODE=api)", () => {
     const room = await s.createRoom(owner, { name: "tx-api" });
     const t = await token(s, viewer, room.roomId);
     expect(t.status).toBe(200);
-    const before = await s.scanTable();
+    const before = await roomItems(s, room.roomId);
     const r = await exchange(s, viewer, room.roomId, t.body.participantId, { capabilities: ["SUBSCRIBE"] });
     expectProblem(r, 409, "exchange_unsupported");
     expect(r.body.detail).toMatch(/new token/);
-    expect(await s.scanTable()).toEqual(before);
+    expect(await roomItems(s, room.roomId)).toEqual(before);
     // And the emulator's stage refuses such a swap as the SDK does.
     expect((await s.join(t.body.token)).status).toBe(200);
     const other = await token(s, viewer, room.roomId);
