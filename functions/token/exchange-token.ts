@@ -18,8 +18,8 @@ const secondsToNextMinute = (now: number) => Math.max(1, Math.ceil((60_000 - (no
 export async function exchangeToken(deps: TokenDeps, request: AuthenticatedRequest): Promise<HttpResponse> {
   const roomId = pathParameter(request, "roomId");
   const participantId = pathParameter(request, "participantId");
-  const reissue = deps.issuer.reissue;
-  if (!reissue) {
+  const { issuer } = deps;
+  if (!issuer.reissue) {
     throw new ExchangeUnsupportedError(
       "this deployment's tokens come from IVS CreateParticipantToken, which IVS cannot exchange: request a new token and join again",
     );
@@ -37,7 +37,7 @@ export async function exchangeToken(deps: TokenDeps, request: AuthenticatedReque
   }
   const plan = planToken(input, { name: access.role, definition: access.roleDefinition }, access.room.policy, caller);
 
-  const issued = await reissue({ room: access.room, userId: caller.userId, participantId, ...plan }, request.deadline);
+  const issued = await issuer.reissue({ room: access.room, userId: caller.userId, participantId, ...plan }, request.deadline);
 
   const record = exchangedRecord(subject, {
     role: access.role, via: access.via, capabilities: plan.capabilities, tokenExpiresMs: Date.parse(issued.expirationTime),
