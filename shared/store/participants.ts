@@ -1,11 +1,12 @@
-// The participant records that kicks and role changes use (the token path that writes them: token-path.ts).
+// The participant records that kicks and role changes use (the token path writes them: token-records.ts), and the
+// marks of the participants a moderator disconnected (token exchange reads them: token-exchange.ts).
 import { BatchWriteCommand, GetCommand } from "@aws-sdk/lib-dynamodb";
 import { dynamo, mapDynamoError } from "../aws/dynamo.ts";
 import { MAX_TOKEN_MINUTES } from "../rooms/policy.ts";
 import type { Db } from "./db.ts";
 import { queryPartition } from "./query.ts";
 import { disconnectedSk, epochSeconds, PARTICIPANT_GRACE_MS, participantPrefix, pointerSk, roomPk } from "./keys.ts";
-import type { ParticipantRecord } from "./token-path.ts";
+import type { ParticipantRecord } from "./token-records.ts";
 
 /** A participant still counts while its token is unexpired or expired less than 24 h ago. */
 export const participantCounts = (p: { tokenExpiresMs: number }, now: number) => p.tokenExpiresMs + PARTICIPANT_GRACE_MS > now;

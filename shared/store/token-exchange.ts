@@ -1,53 +1,29 @@
-// Token exchange's read and write, on the token function's table port (db.ts). One strongly consistent read of
-// what the decision needs: the room, the caller's membership, ban and token count (as for a new token), the
-// caller's participant record and whether a moderator disconnected it. One transaction that updates the
-// participant's record and pointer, and fails if a ban or a disconnection appeared meanwhile.
-import { cancellationReasons, dynamo, mapDynamoError } from "../aws/dynamo-errors.ts";
+// Token exchange's read and write, on the Table port (db.ts) that the token function runs on its lite client. One
+// strongly consistent read of what the decision needs: the room access (room-access.ts) and, in the same round trip,
+// the caller's participant record and whether a moderator disconnected it. One transaction that updates the
+// participant's record and pointer, and fails if a ban or a disconnection appeared meanwhile. The caller's token
+// limit is charged and given back as for a new token (token-records.ts).
+import { cancellationReasons, mapDynamoError } from "../aws/dynamo-errors.ts";
 import type { Capability } from "../rooms/policy.ts";
 import type { ExchangedRecord, ExchangeSubject } from "../token/exchange.ts";
-import type { DocItem, TokenTable, TokenTableReads } from "./db.ts";
-import { fromRoomItem, toBan } from "./items.ts";
-import {
-  banSk, disconnectedSk, epochSeconds, memberSk, PARTICIPANT_GRACE_MS, participantSk, pointerSk, rateSk, ROOM_SK, roomPk,
-} from "./keys.ts";
-import { cancelledBanUntil, minuteOf, type TokenDecisionInputs } from "./token-path.ts";
+import type { Table, TableReads } from "./db.ts";
+import { banSk, disconnectedSk, epochSeconds, PARTICIPANT_GRACE_MS, participantSk, pointerSk, ROOM_SK, roomPk } from "./keys.ts";
+import { readRoomAccessWith, type RoomAccessInputs } from "./room-access.ts";
+import { cancelledBanUntil } from "./token-records.ts";
 
-export interface ExchangeInputs extends TokenDecisionInputs {
+export interface ExchangeInputs extends RoomAccessInputs {
   subject: ExchangeSubject | undefined;
 }
 
-/** Every item of `keys` that exists, in one BatchGetItem (again for what DynamoDB left unprocessed), by sort key. */
-async function getAll(db: TokenTableReads, keys: DocItem[]): Promise<Map<string, DocItem>> {
-  const found = new Map<string, DocItem>();
-  for (let attempt = 0; keys.length > 0; attempt++) {
-    if (attempt > 4) mapDynamoError(new Error("unprocessed keys"));
-    if (attempt > 0) await new Promise((r) => setTimeout(r, 25 * 2 ** attempt));
-    const out = await dynamo(() => db.batchGet(keys));
-    for (const item of out.items) found.set(String(item.sk), item);
-    keys = out.unprocessed;
-  }
-  return found;
-}
-
 export async function readExchangeInputs(
-  db: TokenTableReads, roomId: string, userId: string, participantId: string, now: number,
+  db: TableReads, roomId: string, userId: string, participantId: string, now: number,
 ): Promise<ExchangeInputs> {
-  const pk = roomPk(roomId);
-  const sks = {
-    room: ROOM_SK, member: memberSk(userId), ban: banSk(userId), rate: rateSk(userId, minuteOf(now)),
-    participant: participantSk(userId, participantId), disconnected: disconnectedSk(participantId),
-  };
-  const found = await getAll(db, Object.values(sks).map((sk) => ({ pk, sk })));
-  const room = found.get(sks.room);
-  const member = found.get(sks.member);
-  const ban = found.get(sks.ban);
-  const rate = found.get(sks.rate);
-  const participant = found.get(sks.participant);
+  const partSk = participantSk(userId, participantId);
+  const markSk = disconnectedSk(participantId);
+  const { access, more } = await readRoomAccessWith(db, roomId, userId, now, [partSk, markSk]);
+  const participant = more.get(partSk);
   return {
-    room: room ? fromRoomItem(room) : undefined,
-    memberRole: member ? String(member.role) : undefined,
-    ban: ban ? toBan(ban) : undefined,
-    tokensThisMinute: rate ? Number(rate.count ?? 0) : 0,
+    ...access,
     subject: participant
       ? {
           participantId,
@@ -55,7 +31,7 @@ export async function readExchangeInputs(
           capabilities: participant.capabilities as Capability[],
           tokenCapabilities: participant.tokenCapabilities as Capability[] | undefined,
           tokenExpiresMs: Number(participant.tokenExpiresMs),
-          disconnected: found.has(sks.disconnected),
+          disconnected: more.has(markSk),
         }
       : undefined,
   };
@@ -78,23 +54,20 @@ export type ExchangeOutcome =
   /** A moderator disconnected the participant after the decision. */
   | { kind: "disconnected" }
   /** Another exchange of the same participant was recorded first. */
-  | { kind: "raced" }
-  | { kind: "rate_limited" };
+  | { kind: "raced" };
 
 const MAX_CONFLICT_ATTEMPTS = 3;
 
 /**
  * One transaction: fails if a ban appeared meanwhile, if the room is gone, if a moderator disconnected the
- * participant, if another exchange changed its record first, or if the caller's count for this minute reached the
- * limit; otherwise updates the participant's record and pointer (kept until the latest expiry + 24 h) and counts it.
+ * participant, or if another exchange changed its record first; otherwise updates the participant's record and
+ * pointer, kept until the latest expiry + 24 h. A kick or role change after it disconnects the participant id,
+ * which reaches this token too.
  */
-export async function recordExchange(
-  db: TokenTable, roomId: string, write: ExchangeWrite, opts: { now: number; rateLimit: number | undefined },
-): Promise<ExchangeOutcome> {
+export async function recordExchange(db: Table, roomId: string, write: ExchangeWrite, opts: { now: number }): Promise<ExchangeOutcome> {
   const pk = roomPk(roomId);
   const { record } = write;
   const expiresAt = epochSeconds(record.tokenExpiresMs + PARTICIPANT_GRACE_MS);
-  const minute = minuteOf(opts.now);
   const items = [
     {
       ConditionCheck: {
@@ -131,16 +104,6 @@ export async function recordExchange(
         ExpressionAttributeValues: { ":expMs": record.tokenExpiresMs, ":ttl": expiresAt, ":user": write.userId },
       },
     },
-    ...(opts.rateLimit === undefined ? [] : [{
-      Update: {
-        TableName: db.table,
-        Key: { pk, sk: rateSk(write.userId, minute) },
-        UpdateExpression: "ADD #c :one SET expiresAt = :exp",
-        ConditionExpression: "attribute_not_exists(#c) OR #c < :limit",
-        ExpressionAttributeNames: { "#c": "count" },
-        ExpressionAttributeValues: { ":one": 1, ":limit": opts.rateLimit, ":exp": epochSeconds((minute + 2) * 60_000) },
-      },
-    }]),
   ];
   for (let attempt = 1; ; attempt++) {
     try {
@@ -153,7 +116,6 @@ export async function recordExchange(
         if (reasons[1] === "ConditionalCheckFailed") return { kind: "room_gone" };
         if (reasons[2] === "ConditionalCheckFailed") return { kind: "disconnected" };
         if (reasons[3] === "ConditionalCheckFailed" || reasons[4] === "ConditionalCheckFailed") return { kind: "raced" };
-        if (reasons[5] === "ConditionalCheckFailed") return { kind: "rate_limited" };
         if (reasons.includes("TransactionConflict") && attempt < MAX_CONFLICT_ATTEMPTS) {
           await new Promise((r) => setTimeout(r, Math.random() * 25 * 2 ** attempt));
           continue;

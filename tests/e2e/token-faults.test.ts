@@ -1,6 +1,6 @@
 // Participant tokens when IVS or DynamoDB fail, and the per-user rate limit (docs/api.md § Participant tokens, § What
 // the limits of IVS mean here): throttling → 429, failures and timeouts → 503, both with Retry-After, never a
-// 500, and no participant record left for a token that was not returned.
+// 500, no participant record left for a token that was not returned, and its charge given back.
 import { afterEach, describe, expect, it } from "vitest";
 import { useStack, type ApiResponse, type Session, type TestStack } from "../support/stack.ts";
 
@@ -20,6 +20,16 @@ async function clearFaults(s: TestStack) {
 /** Participant, pointer and counter items of one room, as DynamoDB Local holds them. */
 async function roomRecords(s: TestStack, roomId: string) {
   return (await s.scanTable()).filter((i: any) => i.pk.S === `ROOM#${roomId}` && /^(PART|PID|RATE)#/.test(i.sk.S));
+}
+
+/** Participant and pointer items of one room: what a returned token leaves behind. */
+async function issuedRecords(s: TestStack, roomId: string) {
+  return (await roomRecords(s, roomId)).filter((i: any) => !i.sk.S.startsWith("RATE#"));
+}
+
+/** What the user's counters hold in this room, all minutes together: the tokens charged to them. */
+async function charged(s: TestStack, roomId: string, user: Session) {
+  return (await roomRecords(s, roomId)).filter((i: any) => i.sk.S.startsWith(`RATE#${user.sub}#`)).reduce((n: number, i: any) => n + Number(i.count.N), 0);
 }
 
 function expectRetryable(r: ApiResponse, status: 429 | 503) {
@@ -57,7 +67,7 @@ describe("IVS faults", () => {
     const owner = await s.login("f429-owner");
     const viewer = await s.login("f429-viewer");
     const room = await s.createRoom(owner, { name: "faults-429" });
-    const before = await roomRecords(s, room.roomId);
+    const before = await issuedRecords(s, room.roomId);
     await fault(s, { operation: "CreateParticipantToken", status: 429, count: 1000 });
     s.stack.ivs.resetCounts();
     const r = await post(s, viewer, room.roomId);
@@ -66,7 +76,8 @@ describe("IVS faults", () => {
     // account's quota.
     expect(s.stack.ivs.requestCounts().CreateParticipantToken).toBeGreaterThan(1);
     expect(s.stack.ivs.requestCounts().CreateParticipantToken).toBeLessThanOrEqual(4);
-    expect(await roomRecords(s, room.roomId)).toEqual(before);
+    expect(await issuedRecords(s, room.roomId)).toEqual(before);
+    expect(await charged(s, room.roomId, viewer)).toBe(0);
     await clearFaults(s);
     expect((await post(s, viewer, room.roomId)).status).toBe(200);
   });
@@ -76,13 +87,14 @@ describe("IVS faults", () => {
     const owner = await s.login("f5xx-owner");
     const viewer = await s.login("f5xx-viewer");
     const room = await s.createRoom(owner, { name: "faults-5xx" });
-    const before = await roomRecords(s, room.roomId);
+    const before = await issuedRecords(s, room.roomId);
     for (const status of [500, 503]) {
       await fault(s, { operation: "CreateParticipantToken", status, count: 1000 });
       expectRetryable(await post(s, viewer, room.roomId), 503);
       await clearFaults(s);
     }
-    expect(await roomRecords(s, room.roomId)).toEqual(before);
+    expect(await issuedRecords(s, room.roomId)).toEqual(before);
+    expect(await charged(s, room.roomId, viewer)).toBe(0);
   });
 
   it("abandons an IVS call that does not answer in time: 503 with Retry-After, well inside the function's timeout", async () => {
@@ -90,13 +102,14 @@ describe("IVS faults", () => {
     const owner = await s.login("fto-owner");
     const viewer = await s.login("fto-viewer");
     const room = await s.createRoom(owner, { name: "faults-timeout" });
-    const before = await roomRecords(s, room.roomId);
+    const before = await issuedRecords(s, room.roomId);
     await fault(s, { operation: "CreateParticipantToken", delayMs: 20_000, count: 1000 });
     const r = await post(s, viewer, room.roomId);
     expectRetryable(r, 503);
     await clearFaults(s);
     // The slow calls may still complete inside the emulator later; stagepass never recorded their tokens.
-    expect(await roomRecords(s, room.roomId)).toEqual(before);
+    expect(await issuedRecords(s, room.roomId)).toEqual(before);
+    expect(await charged(s, room.roomId, viewer)).toBe(0);
   });
 });
 
@@ -106,7 +119,7 @@ describe("DynamoDB faults", () => {
     const owner = await s.login("fd-owner");
     const viewer = await s.login("fd-viewer");
     const room = await s.createRoom(owner, { name: "faults-ddb" });
-    const before = await roomRecords(s, room.roomId);
+    const before = await issuedRecords(s, room.roomId);
 
     s.stack.dynamodb.setReachable(false);
     s.stack.ivs.resetCounts();
@@ -124,7 +137,10 @@ describe("DynamoDB faults", () => {
     expectRetryable(r, 503);
     expect(r.body.token).toBeUndefined();
     expect(r.text).not.toMatch(/eyJ[\w-]+\.[\w-]+\.[\w-]+/);
-    expect(await roomRecords(s, room.roomId)).toEqual(before);
+    expect(await issuedRecords(s, room.roomId)).toEqual(before);
+    // Its charge could not be given back while DynamoDB was cut off: it stays, one token of that minute (and only
+    // that minute) fewer for the user.
+    expect(await charged(s, room.roomId, viewer)).toBeLessThanOrEqual(1);
 
     expect((await post(s, viewer, room.roomId)).status).toBe(200);
   });
@@ -177,7 +193,7 @@ describe("rate limit", () => {
       const results = await Promise.all(Array.from({ length: 14 }, () => post(s, viewer, room.roomId)));
       if (Math.floor(Date.now() / 60_000) !== minute && attempt === 0) continue;
       const ok = results.filter((r) => r.status === 200);
-      // Exactly the limit: the transactions that raced for the counter are not lost to write conflicts.
+      // Exactly the limit: the charges that raced for the counter are applied one at a time, none lost to a conflict.
       expect(results.map((r) => r.status).sort()).toEqual([...Array(10).fill(200), ...Array(4).fill(429)]);
       for (const r of results.filter((x) => x.status === 429)) expectRetryable(r, 429);
       // Every token handed out is recorded; nothing else is.

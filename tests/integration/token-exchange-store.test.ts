@@ -1,8 +1,8 @@
 // Token exchange's read and write (shared/store/token-exchange.ts) and the disconnect mark kicks write
 // (shared/store/participants.ts, markDisconnected) against DynamoDB Local, on the token function's lite client: the
-// read finds the caller's participant and its mark in one round trip; the transaction updates the participant and its
-// pointer only while no ban holds, the room exists, no mark was written and no other exchange changed the record, and
-// says which of those refused it.
+// read finds the caller's participant and its mark in the room-access round trip; the transaction updates the
+// participant and its pointer only while no ban holds, the room exists, no mark was written and no other exchange
+// changed the record, and says which of those refused it. (The charge of the caller's limit: token-store.test.ts.)
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -10,10 +10,10 @@ import { createTableFromTemplate, startDynamoDb, type LocalDynamoDb } from "../.
 import { loadTemplate, tableOf } from "../../local/template.ts";
 import { createLiteClient, DYNAMODB, type LiteClient } from "../../shared/aws/lite/client.ts";
 import { liteTable } from "../../shared/aws/lite/dynamo-table.ts";
-import type { Db, TokenTable } from "../../shared/store/db.ts";
+import type { Db, Table } from "../../shared/store/db.ts";
 import { markDisconnected } from "../../shared/store/participants.ts";
 import { readExchangeInputs, recordExchange, type ExchangeWrite } from "../../shared/store/token-exchange.ts";
-import { recordIssuedParticipant } from "../../shared/store/token-path.ts";
+import { recordIssuedParticipant } from "../../shared/store/token-records.ts";
 import { exchangedRecord } from "../../shared/token/exchange.ts";
 
 const TABLE = "token-exchange-store-test";
@@ -22,7 +22,7 @@ const HOUR = 3_600_000;
 let ddb: LocalDynamoDb;
 let db: Db;
 let lite: LiteClient;
-let table: TokenTable;
+let table: Table;
 
 beforeAll(async () => {
   ddb = await startDynamoDb({ region: REGION });
@@ -56,7 +56,7 @@ async function roomWithParticipant(userId = "u1") {
   const outcome = await recordIssuedParticipant(table, roomId, {
     participantId, userId, role: "viewer", capabilities: ["SUBSCRIBE"], via: "open",
     tokenExpiresAt: new Date(tokenExpiresMs).toISOString(), tokenExpiresMs, createdAt: new Date(NOW).toISOString(),
-  }, { now: NOW, rateLimit: 10 });
+  }, { now: NOW });
   expect(outcome).toEqual({ kind: "recorded" });
   return { roomId, participantId, userId, tokenExpiresMs };
 }
@@ -77,7 +77,7 @@ describe("readExchangeInputs", () => {
     const p = await roomWithParticipant();
     const inputs = await readExchangeInputs(table, p.roomId, p.userId, p.participantId, NOW);
     expect(inputs.room?.roomId).toBe(p.roomId);
-    expect(inputs.tokensThisMinute).toBe(1);
+    expect(inputs.tokensThisMinute).toBe(0);
     expect(inputs.subject).toEqual({
       participantId: p.participantId, userId: p.userId, capabilities: ["SUBSCRIBE"], tokenCapabilities: undefined,
       tokenExpiresMs: p.tokenExpiresMs, disconnected: false,
@@ -90,10 +90,10 @@ describe("readExchangeInputs", () => {
 });
 
 describe("recordExchange", () => {
-  it("updates the participant and its pointer, and counts the token", async () => {
+  it("updates the participant and its pointer", async () => {
     const p = await roomWithParticipant();
     const write = promotion(p);
-    expect(await recordExchange(table, p.roomId, write, { now: NOW, rateLimit: 10 })).toEqual({ kind: "recorded" });
+    expect(await recordExchange(table, p.roomId, write, { now: NOW })).toEqual({ kind: "recorded" });
     const part = await get(p.roomId, `PART#${p.userId}#${p.participantId}`);
     expect(part).toMatchObject({
       role: "speaker", via: "member", capabilities: ["PUBLISH", "SUBSCRIBE"], tokenCapabilities: ["PUBLISH", "SUBSCRIBE"],
@@ -101,34 +101,31 @@ describe("recordExchange", () => {
       expiresAt: Math.floor((write.record.tokenExpiresMs + 24 * HOUR) / 1000), createdAt: new Date(NOW).toISOString(),
     });
     expect(await get(p.roomId, `PID#${p.participantId}`)).toMatchObject({ userId: p.userId, tokenExpiresMs: write.record.tokenExpiresMs });
-    expect((await readExchangeInputs(table, p.roomId, p.userId, p.participantId, NOW)).tokensThisMinute).toBe(2);
   });
 
-  it("says what refused it, and writes nothing: a ban (with its end), the room gone, a mark, another exchange first, the limit", async () => {
-    const refusals: Array<[string, (p: Awaited<ReturnType<typeof roomWithParticipant>>) => Promise<unknown>, unknown, number?]> = [
+  it("says what refused it, and writes nothing: a ban (with its end), the room gone, a mark, another exchange first", async () => {
+    const refusals: Array<[string, (p: Awaited<ReturnType<typeof roomWithParticipant>>) => Promise<unknown>, unknown]> = [
       ["banned", (p) => db.doc.send(new PutCommand({ TableName: TABLE, Item: { pk: `ROOM#${p.roomId}`, sk: `BAN#${p.userId}`, userId: p.userId, untilMs: NOW + HOUR } })),
         { kind: "banned", untilMs: NOW + HOUR }],
       ["room_gone", (p) => db.doc.send(new DeleteCommand({ TableName: TABLE, Key: { pk: `ROOM#${p.roomId}`, sk: "ROOM" } })), { kind: "room_gone" }],
       ["disconnected", (p) => markDisconnected(db, p.roomId, [p.participantId], NOW), { kind: "disconnected" }],
-      ["raced", (p) => recordExchange(table, p.roomId, promotion(p, 2), { now: NOW, rateLimit: 10 }), { kind: "raced" }],
-      ["rate_limited", async () => undefined, { kind: "rate_limited" }, 1],
+      ["raced", (p) => recordExchange(table, p.roomId, promotion(p, 2), { now: NOW }), { kind: "raced" }],
     ];
-    for (const [name, meanwhile, expected, limit] of refusals) {
+    for (const [name, meanwhile, expected] of refusals) {
       const p = await roomWithParticipant();
       await meanwhile(p);
       const before = await get(p.roomId, `PART#${p.userId}#${p.participantId}`);
       const pointer = await get(p.roomId, `PID#${p.participantId}`);
-      expect(await recordExchange(table, p.roomId, promotion(p), { now: NOW, rateLimit: limit ?? 10 }), name).toEqual(expected);
+      expect(await recordExchange(table, p.roomId, promotion(p), { now: NOW }), name).toEqual(expected);
       expect(await get(p.roomId, `PART#${p.userId}#${p.participantId}`), name).toEqual(before);
       expect(await get(p.roomId, `PID#${p.participantId}`), name).toEqual(pointer);
     }
   });
 
-  it("an expired ban does not refuse it; admins (no limit) are not counted", async () => {
+  it("an expired ban does not refuse it", async () => {
     const p = await roomWithParticipant();
     await db.doc.send(new PutCommand({ TableName: TABLE, Item: { pk: `ROOM#${p.roomId}`, sk: `BAN#${p.userId}`, userId: p.userId, untilMs: NOW - 1 } }));
-    expect(await recordExchange(table, p.roomId, promotion(p), { now: NOW, rateLimit: undefined })).toEqual({ kind: "recorded" });
-    expect((await readExchangeInputs(table, p.roomId, p.userId, p.participantId, NOW)).tokensThisMinute).toBe(1);
+    expect(await recordExchange(table, p.roomId, promotion(p), { now: NOW })).toEqual({ kind: "recorded" });
   });
 });
 

@@ -1,6 +1,7 @@
-// The token path's one write (shared/store/participants.ts, recordIssuedParticipant) against DynamoDB Local: it
-// records the participant only while no ban holds, the room exists and the minute's count is under the limit,
-// returns the ban's end when a ban refused it, and retries a transaction DynamoDB cancelled for a conflict.
+// The token path's writes (shared/store/token-records.ts) against DynamoDB Local: the caller's counter for the
+// minute, charged one conditional increment at a time up to the limit, each request counted and given back once;
+// the issued participant, recorded only while no ban holds and the room exists, with the ban's end returned when a
+// ban refused it, and the transaction retried when DynamoDB cancelled it for a conflict.
 import { DynamoDBClient, TransactionCanceledException } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient, GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -9,10 +10,11 @@ import { loadTemplate, tableOf } from "../../local/template.ts";
 import { RateLimitedError, UpstreamUnavailableError } from "../../shared/errors.ts";
 import { createLiteClient, DYNAMODB, type LiteClient } from "../../shared/aws/lite/client.ts";
 import { liteTable } from "../../shared/aws/lite/dynamo-table.ts";
-import type { Db, TokenTable } from "../../shared/store/db.ts";
+import type { Db, Table } from "../../shared/store/db.ts";
 import { documentTable } from "../../shared/store/document-table.ts";
 import { findParticipantOwner, listUserParticipants } from "../../shared/store/participants.ts";
-import { minuteOf, readTokenDecisionInputs, recordIssuedParticipant, type ParticipantRecord } from "../../shared/store/token-path.ts";
+import { minuteOf, readRoomAccess } from "../../shared/store/room-access.ts";
+import { chargeToken, recordIssuedParticipant, refundToken, type ParticipantRecord } from "../../shared/store/token-records.ts";
 
 const TABLE = "token-store-test";
 const REGION = "us-east-1";
@@ -62,23 +64,82 @@ const get = async (roomId: string, sk: string) => (await db.doc.send(new GetComm
 
 // The token function sends these calls with the lite client, the others with the SDK's document client: both run the
 // same suite against DynamoDB Local, so the two behave alike (marshalling, cancellation reasons, returned ban).
-describe.each([
-  { client: "the SDK's document client", table: (): TokenTable => documentTable(db) },
-  { client: "the lite client", table: (): TokenTable => liteTable(lite, TABLE) },
-])("recordIssuedParticipant against DynamoDB Local, with $client", ({ table }) => {
-  it("records the participant, its pointer and the count, kept until expiry + 24 h, in one transaction", async () => {
+const tables = [
+  { client: "the SDK's document client", table: (): Table => documentTable(db) },
+  { client: "the lite client", table: (): Table => liteTable(lite, TABLE) },
+];
+
+let requests = 0;
+const requestId = () => `request-${++requests}`;
+
+describe.each(tables)("chargeToken and refundToken against DynamoDB Local, with $client", ({ table }) => {
+  it("charges one conditional increment at a time: of 40 concurrent charges with a limit of 30, exactly 30 count", async () => {
+    const roomId = await room();
+    const now = Date.now();
+    ddb.resetCounts();
+    const charges = await Promise.all(Array.from({ length: 40 }, () => chargeToken(table(), roomId, "c1", { now, limit: 30, requestId: requestId() })));
+    expect(charges.filter((c) => c !== undefined)).toHaveLength(30);
+    expect(charges.filter((c) => c === undefined)).toHaveLength(10);
+    // One UpdateItem each (more when the client retried one that timed out: it still counts once), no transaction.
+    expect(Object.keys(ddb.requestCounts())).toEqual(["UpdateItem"]);
+    expect(ddb.requestCounts().UpdateItem).toBeGreaterThanOrEqual(40);
+    const counter = await get(roomId, `RATE#c1#${minuteOf(now)}`);
+    expect(counter).toMatchObject({ count: 30, expiresAt: Math.floor(((minuteOf(now) + 2) * 60_000) / 1000) });
+    expect((counter?.requests as Set<string>).size).toBe(30);
+    expect((await readRoomAccess(table(), roomId, "c1", now)).tokensThisMinute).toBe(30);
+    // Per user and room: another user, or the same user in another room, starts at zero.
+    const id = requestId();
+    expect(await chargeToken(table(), roomId, "c2", { now, limit: 30, requestId: id })).toEqual({ roomId, userId: "c2", minute: minuteOf(now), requestId: id });
+  });
+
+  it("gives a charge back to the minute it was charged in, once", async () => {
+    const roomId = await room();
+    const now = Date.now();
+    const charge = (await chargeToken(table(), roomId, "c3", { now, limit: 1, requestId: requestId() }))!;
+    expect(await chargeToken(table(), roomId, "c3", { now, limit: 1, requestId: requestId() })).toBeUndefined();
+    await refundToken(table(), charge);
+    expect((await get(roomId, `RATE#c3#${minuteOf(now)}`))?.count).toBe(0);
+    // The place given back can be charged again, by another request; the first one's refund, sent again, is a no-op.
+    const second = (await chargeToken(table(), roomId, "c3", { now, limit: 1, requestId: requestId() }))!;
+    await refundToken(table(), charge);
+    expect((await get(roomId, `RATE#c3#${minuteOf(now)}`))?.count).toBe(1);
+    await refundToken(table(), second);
+    await refundToken(table(), second);
+    expect((await get(roomId, `RATE#c3#${minuteOf(now)}`))?.count).toBe(0);
+    // A refund of a counter that is gone creates nothing.
+    await refundToken(table(), { roomId, userId: "c4", minute: minuteOf(now), requestId: requestId() });
+    expect(await get(roomId, `RATE#c4#${minuteOf(now)}`)).toBeUndefined();
+  });
+
+  it("a charge sent again after it was applied (a retry after a timeout) counts once, even at the limit", async () => {
+    const roomId = await room();
+    const now = Date.now();
+    const id = requestId();
+    const charge = await chargeToken(table(), roomId, "c5", { now, limit: 2, requestId: id });
+    expect(await chargeToken(table(), roomId, "c5", { now, limit: 2, requestId: id })).toEqual(charge);
+    expect((await get(roomId, `RATE#c5#${minuteOf(now)}`))?.count).toBe(1);
+    await chargeToken(table(), roomId, "c5", { now, limit: 2, requestId: requestId() });
+    // At the limit, the counted request is still told it is charged; another one is refused.
+    expect(await chargeToken(table(), roomId, "c5", { now, limit: 2, requestId: id })).toEqual(charge);
+    expect(await chargeToken(table(), roomId, "c5", { now, limit: 2, requestId: requestId() })).toBeUndefined();
+    expect((await get(roomId, `RATE#c5#${minuteOf(now)}`))?.count).toBe(2);
+  });
+});
+
+describe.each(tables)("recordIssuedParticipant against DynamoDB Local, with $client", ({ table }) => {
+  it("records the participant and its pointer, kept until expiry + 24 h, in one transaction", async () => {
     const roomId = await room();
     const now = Date.now();
     const p = participant("u1", now);
     ddb.resetCounts();
-    expect(await recordIssuedParticipant(table(), roomId, p, { now, rateLimit: 10 })).toEqual({ kind: "recorded" });
+    expect(await recordIssuedParticipant(table(), roomId, p, { now })).toEqual({ kind: "recorded" });
     expect(ddb.requestCounts()).toEqual({ TransactWriteItems: 1 });
     const record = await get(roomId, `PART#u1#${p.participantId}`);
     expect(record).toMatchObject({ ...p, expiresAt: Math.floor((p.tokenExpiresMs + 24 * HOUR) / 1000) });
     expect(await get(roomId, `PID#${p.participantId}`)).toMatchObject({ userId: "u1", tokenExpiresMs: p.tokenExpiresMs });
-    expect((await get(roomId, `RATE#u1#${minuteOf(now)}`))?.count).toBe(1);
+    // The counter is the charge's business, not the record's.
+    expect(await get(roomId, `RATE#u1#${minuteOf(now)}`)).toBeUndefined();
     expect(await findParticipantOwner(db, roomId, p.participantId, now)).toBe("u1");
-    expect((await readTokenDecisionInputs(table(), roomId, "u1", now)).tokensThisMinute).toBe(1);
   });
 
   it("refuses while a ban holds, returning its end, and writes nothing; an expired ban (not yet deleted) does not count", async () => {
@@ -88,31 +149,22 @@ describe.each([
     await putBan(roomId, "u2", untilMs);
     const p = participant("u2", now);
     ddb.resetCounts();
-    expect(await recordIssuedParticipant(table(), roomId, p, { now, rateLimit: 10 })).toEqual({ kind: "banned", untilMs });
+    expect(await recordIssuedParticipant(table(), roomId, p, { now })).toEqual({ kind: "banned", untilMs });
     // The ban's end came back with the cancellation: no second read.
     expect(ddb.requestCounts()).toEqual({ TransactWriteItems: 1 });
     expect(await get(roomId, `PART#u2#${p.participantId}`)).toBeUndefined();
     expect(await get(roomId, `PID#${p.participantId}`)).toBeUndefined();
-    expect(await get(roomId, `RATE#u2#${minuteOf(now)}`)).toBeUndefined();
 
     await putBan(roomId, "u2", now - 1);
-    expect(await recordIssuedParticipant(table(), roomId, p, { now, rateLimit: 10 })).toEqual({ kind: "recorded" });
+    expect(await recordIssuedParticipant(table(), roomId, p, { now })).toEqual({ kind: "recorded" });
   });
 
-  it("refuses when the room is gone, and at the minute's limit (admins, without a limit, are not counted)", async () => {
+  it("refuses when the room is gone, and writes nothing", async () => {
     const now = Date.now();
     const p = participant("u3", now);
-    expect(await recordIssuedParticipant(table(), "no-such-room", p, { now, rateLimit: 10 })).toEqual({ kind: "room_gone" });
+    expect(await recordIssuedParticipant(table(), "no-such-room", p, { now })).toEqual({ kind: "room_gone" });
     expect(await get("no-such-room", `PART#u3#${p.participantId}`)).toBeUndefined();
-
-    const roomId = await room();
-    for (let i = 0; i < 3; i++) expect((await recordIssuedParticipant(table(), roomId, participant("u3", now), { now, rateLimit: 3 })).kind).toBe("recorded");
-    const fourth = participant("u3", now);
-    expect(await recordIssuedParticipant(table(), roomId, fourth, { now, rateLimit: 3 })).toEqual({ kind: "rate_limited" });
-    expect(await get(roomId, `PART#u3#${fourth.participantId}`)).toBeUndefined();
-    expect((await get(roomId, `RATE#u3#${minuteOf(now)}`))?.count).toBe(3);
-    expect(await recordIssuedParticipant(table(), roomId, fourth, { now, rateLimit: undefined })).toEqual({ kind: "recorded" });
-    expect((await get(roomId, `RATE#u3#${minuteOf(now)}`))?.count).toBe(3);
+    expect(await get("no-such-room", `PID#${p.participantId}`)).toBeUndefined();
   });
 
   it("counts a participant while its token is unexpired or expired less than 24 h ago", async () => {
@@ -121,7 +173,7 @@ describe.each([
     const fresh = participant("u4", now);
     const old = participant("u4", now - 25 * HOUR, 30); // expired 24.5 h ago
     const recent = participant("u4", now - 2 * HOUR, 30); // expired 1.5 h ago
-    for (const p of [fresh, old, recent]) expect((await recordIssuedParticipant(table(), roomId, p, { now: p.tokenExpiresMs - 60_000, rateLimit: undefined })).kind).toBe("recorded");
+    for (const p of [fresh, old, recent]) expect((await recordIssuedParticipant(table(), roomId, p, { now: p.tokenExpiresMs - 60_000 })).kind).toBe("recorded");
     const listed = await listUserParticipants(db, roomId, "u4", now);
     expect(listed.map((p) => p.participantId).sort()).toEqual([fresh.participantId, recent.participantId].sort());
     expect(await findParticipantOwner(db, roomId, old.participantId, now)).toBeUndefined();
@@ -129,7 +181,7 @@ describe.each([
   });
 });
 
-describe("recordIssuedParticipant when DynamoDB cancels or fails", () => {
+describe("the token path's writes when DynamoDB cancels or fails", () => {
   const cancelled = (...codes: string[]) => new TransactionCanceledException({
     message: `Transaction cancelled, please refer cancellation reasons for specific reasons [${codes.join(", ")}]`,
     $metadata: {},
@@ -137,36 +189,45 @@ describe("recordIssuedParticipant when DynamoDB cancels or fails", () => {
   });
   const fake = (outcomes: Array<Error | undefined>) => {
     let calls = 0;
-    const table: TokenTable = {
-      table: TABLE,
-      batchGet: async () => ({ items: [], unprocessed: [] }),
-      transactWrite: async () => { const o = outcomes[Math.min(calls++, outcomes.length - 1)]; if (o) throw o; },
-    };
+    const next = async () => { const o = outcomes[Math.min(calls++, outcomes.length - 1)]; if (o) throw o; };
+    const table: Table = { table: TABLE, batchGet: async () => ({ items: [], unprocessed: [] }), update: next, transactWrite: next };
     return { db: table, calls: () => calls };
   };
   const now = Date.now();
-  const conflict = () => cancelled("None", "None", "None", "None", "TransactionConflict");
+  const conflict = () => cancelled("None", "None", "None", "TransactionConflict");
+  const throttled = () => Object.assign(new Error("slow down"), { name: "ProvisionedThroughputExceededException" });
 
   it("retries a transaction cancelled for a conflict, then succeeds", async () => {
     const f = fake([conflict(), conflict(), undefined]);
-    expect(await recordIssuedParticipant(f.db, "r", participant("u5", now), { now, rateLimit: 10 })).toEqual({ kind: "recorded" });
+    expect(await recordIssuedParticipant(f.db, "r", participant("u5", now), { now })).toEqual({ kind: "recorded" });
     expect(f.calls()).toBe(3);
   });
 
   it("gives up after a few conflicts with 503, and maps throttling to 429", async () => {
     const f = fake([conflict()]);
-    await expect(recordIssuedParticipant(f.db, "r", participant("u5", now), { now, rateLimit: 10 })).rejects.toBeInstanceOf(UpstreamUnavailableError);
+    await expect(recordIssuedParticipant(f.db, "r", participant("u5", now), { now })).rejects.toBeInstanceOf(UpstreamUnavailableError);
     expect(f.calls()).toBe(3);
-    const throttled = Object.assign(new Error("slow down"), { name: "ProvisionedThroughputExceededException" });
-    await expect(recordIssuedParticipant(fake([throttled]).db, "r", participant("u5", now), { now, rateLimit: 10 })).rejects.toBeInstanceOf(RateLimitedError);
-    await expect(recordIssuedParticipant(fake([new Error("socket hang up")]).db, "r", participant("u5", now), { now, rateLimit: 10 })).rejects.toBeInstanceOf(UpstreamUnavailableError);
+    await expect(recordIssuedParticipant(fake([throttled()]).db, "r", participant("u5", now), { now })).rejects.toBeInstanceOf(RateLimitedError);
+    await expect(recordIssuedParticipant(fake([new Error("socket hang up")]).db, "r", participant("u5", now), { now })).rejects.toBeInstanceOf(UpstreamUnavailableError);
   });
 
   it("does not retry a failed condition, even alongside a conflict", async () => {
-    const f = fake([cancelled("ConditionalCheckFailed", "None", "None", "None", "TransactionConflict")]);
-    expect(await recordIssuedParticipant(f.db, "r", participant("u5", now), { now, rateLimit: 10 })).toEqual({ kind: "banned", untilMs: undefined });
+    const f = fake([cancelled("ConditionalCheckFailed", "None", "None", "TransactionConflict")]);
+    expect(await recordIssuedParticipant(f.db, "r", participant("u5", now), { now })).toEqual({ kind: "banned", untilMs: undefined });
     expect(f.calls()).toBe(1);
-    expect(await recordIssuedParticipant(fake([cancelled("None", "None", "None", "None", "ConditionalCheckFailed")]).db, "r", participant("u5", now), { now, rateLimit: 10 }))
-      .toEqual({ kind: "rate_limited" });
+    expect(await recordIssuedParticipant(fake([cancelled("None", "ConditionalCheckFailed", "None", "None")]).db, "r", participant("u5", now), { now }))
+      .toEqual({ kind: "room_gone" });
+  });
+
+  it("a charge or a refund that DynamoDB throttles is 429, one it fails is 503, with no retry of their own", async () => {
+    const charge = { roomId: "r", userId: "u6", minute: 1, requestId: "q" };
+    let f = fake([throttled()]);
+    await expect(chargeToken(f.db, "r", "u6", { now, limit: 5, requestId: "q" })).rejects.toBeInstanceOf(RateLimitedError);
+    expect(f.calls()).toBe(1);
+    f = fake([new Error("socket hang up")]);
+    await expect(chargeToken(f.db, "r", "u6", { now, limit: 5, requestId: "q" })).rejects.toBeInstanceOf(UpstreamUnavailableError);
+    expect(f.calls()).toBe(1);
+    await expect(refundToken(fake([throttled()]).db, charge)).rejects.toBeInstanceOf(RateLimitedError);
+    await expect(refundToken(fake([new Error("socket hang up")]).db, charge)).rejects.toBeInstanceOf(UpstreamUnavailableError);
   });
 });

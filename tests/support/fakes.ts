@@ -5,11 +5,11 @@ import type { CognitoIdentityProviderClient } from "@aws-sdk/client-cognito-iden
 import type { IVSRealTimeClient } from "@aws-sdk/client-ivs-realtime";
 import type { SQSClient } from "@aws-sdk/client-sqs";
 import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
-import type { IssuedToken, TokenIssuer, TokenRequest } from "../../functions/token/issuers.ts";
+import type { IssuedToken, Admission, TokenIssuer, TokenRequest } from "../../functions/token/issuers.ts";
 import type { Caller } from "../../shared/auth/caller.ts";
 import { loadConfig, type Config } from "../../shared/config.ts";
 import type { AuthenticatedRequest } from "../../shared/http/types.ts";
-import type { Db, DocItem, DocTransactItem, TokenTable } from "../../shared/store/db.ts";
+import type { Db, DocItem, DocTransactItem, DocUpdate, Table } from "../../shared/store/db.ts";
 
 type Item = Record<string, unknown>;
 interface Command { constructor: { name: string }; input: Record<string, any> }
@@ -44,39 +44,91 @@ class Faults {
 // ---------------------------------------------------------------------------------------------------------------
 // DynamoDB: one table (pk, sk, the gsi1 index with keys only), behind the document client and the token path's port.
 
-/** The condition and update expressions stagepass writes: clauses joined by AND / OR, no parentheses. */
+/**
+ * The condition expressions stagepass writes: comparisons, attribute_exists / attribute_not_exists, contains, NOT,
+ * AND, OR and parentheses.
+ */
 function conditionHolds(expression: string, item: Item | undefined, names: Record<string, string> = {}, values: Record<string, unknown> = {}): boolean {
   const attribute = (token: string) => (token.startsWith("#") ? names[token]! : token);
   const operand = (token: string) => (token.startsWith(":") ? values[token] : item?.[attribute(token)]);
-  const clause = (text: string): boolean => {
-    const fn = /^(attribute_exists|attribute_not_exists)\((\S+)\)$/.exec(text);
-    if (fn) {
-      const present = item !== undefined && item[attribute(fn[2]!)] !== undefined;
-      return fn[1] === "attribute_exists" ? present : !present;
+  const tokens = expression.match(/\(|\)|,|<>|<=|>=|=|<|>|[^\s(),<>=]+/g) ?? [];
+  let at = 0;
+  const peek = () => tokens[at];
+  const take = (expected?: string) => {
+    const token = tokens[at++];
+    if (token === undefined || (expected !== undefined && token !== expected)) {
+      throw new Error(`the fake table does not understand the condition ${JSON.stringify(expression)}`);
     }
-    const cmp = /^(\S+) (=|<>|<=|>=|<|>) (\S+)$/.exec(text);
-    if (!cmp) throw new Error(`the fake table does not understand the condition ${JSON.stringify(text)}`);
-    const [a, b] = [operand(cmp[1]!), operand(cmp[3]!)];
+    return token;
+  };
+  const or = (): boolean => {
+    let result = and();
+    while (peek() === "OR") { take(); result = and() || result; }
+    return result;
+  };
+  const and = (): boolean => {
+    let result = not();
+    while (peek() === "AND") { take(); result = not() && result; }
+    return result;
+  };
+  const not = (): boolean => {
+    if (peek() === "NOT") { take(); return !not(); }
+    return primary();
+  };
+  const primary = (): boolean => {
+    if (peek() === "(") { take(); const result = or(); take(")"); return result; }
+    const first = take();
+    if (first === "attribute_exists" || first === "attribute_not_exists" || first === "contains") {
+      take("(");
+      const name = take();
+      let needle: unknown;
+      if (first === "contains") { take(","); needle = operand(take()); }
+      take(")");
+      const value = item?.[attribute(name)];
+      if (first === "contains") {
+        if (value instanceof Set) return value.has(needle);
+        if (Array.isArray(value) || typeof value === "string") return value.includes(needle as string);
+        return false;
+      }
+      return first === "attribute_exists" ? value !== undefined : value === undefined;
+    }
+    const op = take();
+    const [a, b] = [operand(first), operand(take())];
     if (a === undefined || b === undefined) return false;
-    switch (cmp[2]) {
+    switch (op) {
       case "=": return a === b;
       case "<>": return a !== b;
       case "<": return (a as number) < (b as number);
       case "<=": return (a as number) <= (b as number);
       case ">": return (a as number) > (b as number);
-      default: return (a as number) >= (b as number);
+      case ">=": return (a as number) >= (b as number);
+      default: throw new Error(`the fake table does not understand the condition ${JSON.stringify(expression)}`);
     }
   };
-  return expression.split(" OR ").some((any) => any.split(" AND ").every((all) => clause(all.trim())));
+  const result = or();
+  if (at !== tokens.length) take("<end>");
+  return result;
 }
 
 function applyUpdate(expression: string, item: Item, names: Record<string, string> = {}, values: Record<string, unknown> = {}): void {
   const attribute = (token: string) => (token.startsWith("#") ? names[token]! : token);
-  for (const [, action, body] of expression.matchAll(/(ADD|SET|REMOVE)\s+(.*?)(?=\s+(?:ADD|SET|REMOVE)\s|$)/g)) {
+  for (const [, action, body] of expression.matchAll(/(ADD|SET|REMOVE|DELETE)\s+(.*?)(?=\s+(?:ADD|SET|REMOVE|DELETE)\s|$)/g)) {
     for (const part of body!.split(",").map((p) => p.trim())) {
-      if (action === "ADD") {
+      if (action === "ADD" || action === "DELETE") {
         const [name, value] = part.split(/\s+/) as [string, string];
-        item[attribute(name)] = Number(item[attribute(name)] ?? 0) + Number(values[value]);
+        const given = values[value];
+        const current = item[attribute(name)];
+        if (given instanceof Set) {
+          const set = new Set(current instanceof Set ? current : []);
+          for (const v of given) {
+            if (action === "ADD") set.add(v);
+            else set.delete(v);
+          }
+          if (set.size) item[attribute(name)] = set;
+          else delete item[attribute(name)];
+        } else {
+          item[attribute(name)] = Number(current ?? 0) + Number(given);
+        }
       } else if (action === "SET") {
         const [name, value] = part.split(/\s*=\s*/) as [string, string];
         item[attribute(name)] = values[value];
@@ -127,13 +179,21 @@ export class FakeTable {
     return { doc: { send: (command: Command) => this.send(command) } as unknown as DynamoDBDocumentClient, table: this.name };
   }
 
-  /** The token path's port (shared/store/db.ts TokenTable), as the token function's lite table implements it. */
-  get tokenTable(): TokenTable {
+  /** The token path's port (shared/store/db.ts Table), as the token function's lite table implements it. */
+  get tokenTable(): Table {
     return {
       table: this.name,
       batchGet: async (keys) => {
         this.call("BatchGetItem");
         return { items: keys.map((k) => this.get(k)).filter((i): i is Item => i !== undefined), unprocessed: [] };
+      },
+      update: async (input: DocUpdate) => {
+        this.call("UpdateItem");
+        const current = this.items.get(keyOf(input.Key));
+        this.check(input, current);
+        const item = current ? clone(current) : clone(input.Key);
+        applyUpdate(input.UpdateExpression, item, input.ExpressionAttributeNames, input.ExpressionAttributeValues);
+        this.items.set(keyOf(input.Key), item);
       },
       transactWrite: async (items) => {
         this.call("TransactWriteItems");
@@ -385,6 +445,11 @@ export class FakeIssuer implements TokenIssuer {
 
   constructor(private readonly now: () => number) {}
 
+  /** Always admits (the IVS call budget has unit tests of its own: tests/unit/call-budget.test.ts). */
+  admit(): Admission {
+    return { issue: (request) => this.issue(request), release: () => undefined };
+  }
+
   async issue(request: TokenRequest): Promise<IssuedToken> {
     if (this.failWith) throw this.failWith();
     await this.meanwhile?.();
@@ -412,6 +477,9 @@ export function caller(userId: string, opts: { groups?: string[]; admin?: boolea
   return { userId, displayName: opts.displayName ?? userId, groups, isAdmin: opts.admin ?? groups.includes("admin") };
 }
 
+/** Each request its own id, as API Gateway gives each its own (the token charge is idempotent per request id). */
+let requests = 0;
+
 export function request(
   who: Caller,
   opts: { routeKey?: string; pathParameters?: Record<string, string>; body?: unknown; headers?: Record<string, string>; query?: Record<string, string> } = {},
@@ -421,7 +489,7 @@ export function request(
   const rawBody = opts.body === undefined ? "" : JSON.stringify(opts.body);
   return {
     routeKey, method, path, pathParameters: opts.pathParameters ?? {}, query: opts.query ?? {}, headers: opts.headers ?? {},
-    body: opts.body, rawBody, requestId: "req-unit", deadline: Date.now() + 10_000, caller: who,
+    body: opts.body, rawBody, requestId: `req-unit-${++requests}`, deadline: Date.now() + 10_000, caller: who,
   };
 }
 

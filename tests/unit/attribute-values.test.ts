@@ -6,8 +6,8 @@ import { marshall, unmarshall } from "@aws-sdk/util-dynamodb";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { fromAttributeValue, fromItem, toAttributeValue, toItem } from "../../shared/aws/lite/attribute-values.ts";
-import type { DocTransactItem, TokenTable } from "../../shared/store/db.ts";
-import { recordIssuedParticipant } from "../../shared/store/token-path.ts";
+import type { DocTransactItem, DocUpdate, Table } from "../../shared/store/db.ts";
+import { chargeToken, recordIssuedParticipant } from "../../shared/store/token-records.ts";
 
 const OPTIONS = { removeUndefinedValues: true };
 
@@ -56,19 +56,23 @@ describe("attribute values, as util-dynamodb converts them", () => {
   });
 
   it("keeps the exact wire form of the token path's own items", async () => {
-    // What recordIssuedParticipant (shared/store/token-path.ts) hands the lite table, which converts it with toItem.
+    // What chargeToken and recordIssuedParticipant (shared/store/token-records.ts) hand the lite table, which
+    // converts it with toItem.
     const written: DocTransactItem[] = [];
-    const table: TokenTable = {
+    const updates: DocUpdate[] = [];
+    const table: Table = {
       table: "t",
       batchGet: async () => ({ items: [], unprocessed: [] }),
+      update: async (input) => { updates.push(input); },
       transactWrite: async (items) => { written.push(...items); },
     };
     const now = Date.parse("2026-12-01T00:00:00.000Z");
     const outcome = await recordIssuedParticipant(table, "r1", {
       participantId: "p1", userId: "u1", role: "host", capabilities: ["PUBLISH", "SUBSCRIBE"], via: "owner",
       tokenExpiresAt: "2026-12-01T01:00:00.000Z", tokenExpiresMs: Date.parse("2026-12-01T01:00:00.000Z"), createdAt: "2026-12-01T00:00:00.000Z",
-    }, { now, rateLimit: 10 });
+    }, { now });
     expect(outcome).toEqual({ kind: "recorded" });
+    await chargeToken(table, "r1", "u1", { now, limit: 10, requestId: "req-1" });
     const wire = (kind: string, member: string) =>
       written.filter((i) => i[kind]?.[member] !== undefined).map((i) => toItem(i[kind]![member] as Record<string, unknown>));
     // The participant and its pointer, each until the token's expiry + 24 h.
@@ -83,8 +87,10 @@ describe("attribute values, as util-dynamodb converts them", () => {
     // The ban and the room it checks, and the caller's counter for the minute.
     expect(wire("ConditionCheck", "Key")).toEqual([{ pk: { S: "ROOM#r1" }, sk: { S: "BAN#u1" } }, { pk: { S: "ROOM#r1" }, sk: { S: "ROOM" } }]);
     expect(wire("ConditionCheck", "ExpressionAttributeValues")).toEqual([{ ":now": { N: "1796083200000" } }]);
-    expect(wire("Update", "Key")).toEqual([{ pk: { S: "ROOM#r1" }, sk: { S: "RATE#u1#29934720" } }]);
-    expect(wire("Update", "ExpressionAttributeValues")).toEqual([{ ":one": { N: "1" }, ":limit": { N: "10" }, ":exp": { N: "1796083320" } }]);
+    expect(updates.map((u) => toItem(u.Key))).toEqual([{ pk: { S: "ROOM#r1" }, sk: { S: "RATE#u1#29934720" } }]);
+    expect(updates.map((u) => toItem(u.ExpressionAttributeValues!))).toEqual([
+      { ":one": { N: "1" }, ":request": { SS: ["req-1"] }, ":id": { S: "req-1" }, ":limit": { N: "10" }, ":exp": { N: "1796083320" } },
+    ]);
   });
 
   it("hands sets, binary, big and special numbers to util-dynamodb: its result, or its error", () => {

@@ -1,5 +1,5 @@
 // Token exchange as a use case (functions/token/exchange-token.ts) on in-memory fakes of its ports: the table (one
-// read to decide, one transaction to record) and a self-signed issuer, with kicks and role changes through their own
+// read to decide, the caller's charge, one transaction to record) and a self-signed issuer, with kicks and role changes through their own
 // use cases on the same fakes. Through the offline stack: tests/e2e/token-exchange.test.ts.
 import { describe, expect, it } from "vitest";
 import { kick } from "../../functions/moderation/kick.ts";
@@ -54,14 +54,14 @@ async function setup(opts: { issuer?: "key-pair" | "ivs"; env?: Record<string, s
 }
 
 describe("exchangeToken", () => {
-  it("promotes: the new role's capabilities for the same participant, recorded in one read and one transaction", async () => {
+  it("promotes: the new role's capabilities for the same participant; one read, the charge, one transaction", async () => {
     const { token, exchange, setRole, table, issuer, record, roomId, clock } = await setup();
     const first = await token(viewer);
     await setRole(viewer.userId, "speaker");
     table.calls.length = 0;
     clock.advance(60_000);
     const r = await exchange(viewer, first.participantId);
-    expect(table.calls).toEqual(["BatchGetItem", "TransactWriteItems"]);
+    expect(table.calls).toEqual(["BatchGetItem", "UpdateItem", "TransactWriteItems"]);
     expect(r.status).toBe(200);
     expect(r.headers).toEqual({ "cache-control": "no-store" });
     expect(r.body).toMatchObject({
@@ -145,8 +145,8 @@ describe("exchangeToken", () => {
     expect(table.partition(`ROOM#${roomId}`, `RATE#${viewer.userId}#`)).toEqual([expect.objectContaining({ count: 1 })]);
   });
 
-  it("a kick written while the token is signed: 409 participant_disconnected, nothing recorded", async () => {
-    const { token, exchange, issuer, kickAs, record } = await setup();
+  it("a kick written while the token is signed: 409 participant_disconnected, nothing recorded, the charge given back", async () => {
+    const { token, exchange, issuer, kickAs, record, table, roomId } = await setup();
     const first = await token(viewer);
     const before = record(viewer.userId, first.participantId);
     const original = (issuer as KeyPairIssuer).reissue.bind(issuer);
@@ -156,6 +156,7 @@ describe("exchangeToken", () => {
     };
     await expect(exchange(viewer, first.participantId)).rejects.toBeInstanceOf(ParticipantDisconnectedError);
     expect(record(viewer.userId, first.participantId)).toEqual(before);
+    expect(table.partition(`ROOM#${roomId}`, `RATE#${viewer.userId}#`)).toEqual([expect.objectContaining({ count: 1 })]);
   });
 
   it("two exchanges of one participant racing: one is recorded, the other answers 409 conflict", async () => {
