@@ -4,7 +4,8 @@
 // features this template uses, and refuses anything else rather than guess:
 //   - Globals.Function merged into each function (scalars: the function wins; Environment.Variables: merged);
 //   - AWS::Serverless::Function → AWS::Lambda::Function (Code stands for the artifact `sam deploy` uploads), one
-//     AWS::Lambda::Permission per HttpApi event, one AWS::Lambda::EventSourceMapping per SQS event;
+//     AWS::Lambda::Permission per HttpApi event, one AWS::Lambda::EventSourceMapping per SQS event, one
+//     AWS::Events::Rule (and its Permission) per Schedule event;
 //   - AWS::Serverless::HttpApi → AWS::ApiGatewayV2::Api + $default Stage (with the API's AccessLogSettings), and a
 //     Route and Integration per event
 //     (SAM writes them into the API's OpenAPI body instead; the CloudFormation shape carries the same facts), with
@@ -27,6 +28,7 @@ const LAMBDA_PASS_THROUGH = [
 const SAM_HANDLED = ["CodeUri", "Events"];
 
 const HTTP_API_EVENT = ["ApiId", "Method", "Path", "PayloadFormatVersion", "TimeoutInMillis"];
+const SCHEDULE_EVENT = ["Schedule", "State", "Enabled", "Input", "Description", "Name"];
 const SQS_EVENT_TO_ESM: Record<string, string> = {
   Queue: "EventSourceArn", BatchSize: "BatchSize", Enabled: "Enabled", FilterCriteria: "FilterCriteria",
   FunctionResponseTypes: "FunctionResponseTypes", MaximumBatchingWindowInSeconds: "MaximumBatchingWindowInSeconds",
@@ -134,6 +136,26 @@ export function expandSam(template: Template): Template & Record<string, Json> {
           esm[target] = v;
         }
         out[`${id}${eventId}`] = { Type: "AWS::Lambda::EventSourceMapping", Properties: esm };
+      } else if (event.Type === "Schedule") {
+        const bad = Object.keys(ep).filter((k) => !SCHEDULE_EVENT.includes(k));
+        if (bad.length) throw new Error(`${id}.${eventId}: the expansion does not handle Schedule event properties ${bad.join(", ")}`);
+        out[`${id}${eventId}`] = {
+          Type: "AWS::Events::Rule",
+          Properties: {
+            ScheduleExpression: ep.Schedule,
+            State: ep.State ?? (ep.Enabled === false ? "DISABLED" : "ENABLED"),
+            ...(ep.Description !== undefined ? { Description: ep.Description } : {}),
+            ...(ep.Name !== undefined ? { Name: ep.Name } : {}),
+            Targets: [{ Arn: { "Fn::GetAtt": [id, "Arn"] }, Id: `${id}${eventId}LambdaTarget`, ...(ep.Input !== undefined ? { Input: ep.Input } : {}) }],
+          },
+        };
+        out[`${id}${eventId}Permission`] = {
+          Type: "AWS::Lambda::Permission",
+          Properties: {
+            Action: "lambda:InvokeFunction", FunctionName: { Ref: id }, Principal: "events.amazonaws.com",
+            SourceArn: { "Fn::GetAtt": [`${id}${eventId}`, "Arn"] },
+          },
+        };
       } else {
         throw new Error(`${id}.${eventId}: event type ${event.Type} is not handled`);
       }

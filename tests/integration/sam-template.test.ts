@@ -135,6 +135,8 @@ const SQS_EVENT_PROPERTIES = [
   "Queue", "BatchSize", "Enabled", "FilterCriteria", "FunctionResponseTypes", "KmsKeyArn", "MaximumBatchingWindowInSeconds",
   "MetricsConfig", "ScalingConfig",
 ];
+// https://docs.aws.amazon.com/serverless-application-model/latest/developerguide/sam-property-function-schedule.html
+const SCHEDULE_EVENT_PROPERTIES = ["DeadLetterConfig", "Description", "Enabled", "Input", "Name", "RetryPolicy", "Schedule", "State"];
 const HTTP_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "ANY"];
 const packageJson = JSON.parse(readFileSync(join(projectRoot, "package.json"), "utf8"));
 
@@ -233,8 +235,11 @@ describe("events and the HTTP API, as SAM turns them into routes", () => {
     expect(Object.keys(apiResource.Properties ?? {}).filter((k) => !SAM_HTTPAPI_PROPERTIES.includes(k))).toEqual([]);
     for (const [id, r] of samFunctions) {
       for (const [name, e] of Object.entries((r.Properties?.Events ?? {}) as Record<string, { Type: string; Properties: Record<string, unknown> }>)) {
-        expect(["HttpApi", "SQS"], `${id}.${name}`).toContain(e.Type);
-        if (e.Type === "HttpApi") {
+        expect(["HttpApi", "SQS", "Schedule"], `${id}.${name}`).toContain(e.Type);
+        if (e.Type === "Schedule") {
+          expect(Object.keys(e.Properties).filter((k) => !SCHEDULE_EVENT_PROPERTIES.includes(k)), `${id}.${name}`).toEqual([]);
+          expect(String(e.Properties.Schedule), `${id}.${name}`).toMatch(/^(rate\(\d+ (minute|minutes|hour|hours|day|days)\)|cron\(.+\))$/);
+        } else if (e.Type === "HttpApi") {
           expect(Object.keys(e.Properties).filter((k) => !HTTPAPI_EVENT_PROPERTIES.includes(k)), `${id}.${name}`).toEqual([]);
           expect(e.Properties.ApiId, `${id}.${name}`).toEqual({ Ref: apiId });
           expect(HTTP_METHODS, `${id}.${name}`).toContain(String(e.Properties.Method));
