@@ -92,6 +92,20 @@ export class RoomFullError extends ProblemError {
   }
 }
 
+/** Token exchange asked of a deployment whose tokens come from CreateParticipantToken (TOKEN_MODE=api). */
+export class ExchangeUnsupportedError extends ProblemError {
+  readonly status = 409;
+  readonly code = "exchange_unsupported";
+  readonly title = "Token exchange unsupported";
+}
+
+/** Token exchange asked for a participant that a moderator (a kick, a ban, a role change) disconnected. */
+export class ParticipantDisconnectedError extends ProblemError {
+  readonly status = 409;
+  readonly code = "participant_disconnected";
+  readonly title = "Participant disconnected";
+}
+
 export class QuotaExceededError extends ProblemError {
   readonly status = 409;
   readonly code = "quota_exceeded";

@@ -8,7 +8,7 @@ import { checkKick, knownAdmin, mustAskUserPool } from "#shared/moderation/rules
 import { accessRoom, requireModerator } from "#shared/rooms/access.ts";
 import { appendAudit } from "#shared/store/audit.ts";
 import { putBan, type Ban } from "#shared/store/bans.ts";
-import { findParticipantOwner, listUserParticipants } from "#shared/store/participants.ts";
+import { findParticipantOwner, listUserParticipants, markDisconnected } from "#shared/store/participants.ts";
 import { ID_PATTERN, integer, object, pathParameter, string, validate } from "#shared/validation.ts";
 import { publish, webhookEvent } from "#shared/webhooks/events.ts";
 import type { ModerationDeps } from "./deps.ts";
@@ -63,6 +63,9 @@ export async function kick(deps: ModerationDeps, request: AuthenticatedRequest):
       ? (await listUserParticipants(deps.db, roomId, targetUser, deps.now())).map((p) => p.participantId)
       : participants.map((p) => p.participantId);
   if (input.participantId !== undefined && !participantIds.includes(input.participantId)) participantIds.push(input.participantId);
+
+  // Before IVS is asked: from now on their tokens cannot be exchanged (409 participant_disconnected).
+  await markDisconnected(deps.db, roomId, participantIds, deps.now());
 
   const result = await disconnectAll(
     { ivs: deps.ivs, sqs: deps.sqs, queueUrl: deps.config.disconnectQueueUrl },

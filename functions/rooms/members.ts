@@ -10,7 +10,7 @@ import { accessRoom, requireModerator, type RoomAccess } from "#shared/rooms/acc
 import { ROLE_NAME } from "#shared/rooms/policy.ts";
 import { appendAudit } from "#shared/store/audit.ts";
 import { deleteMember, getMember, listMembers, putMember, type Member } from "#shared/store/members.ts";
-import { listUserParticipants } from "#shared/store/participants.ts";
+import { listUserParticipants, markDisconnected } from "#shared/store/participants.ts";
 import { object, pathParameter, string, validate } from "#shared/validation.ts";
 import { publish, webhookEvent } from "#shared/webhooks/events.ts";
 import { requireBody } from "./inputs.ts";
@@ -67,6 +67,8 @@ async function enforceCapabilities(deps: DepsWithQueue, access: RoomAccess, user
   ]);
   const stale = participantsBeyondRole(room, { userId, memberRole: member?.role }, participants, now);
   if (stale.length === 0) return undefined;
+  // A demoted participant cannot exchange its way back: the client is not trusted to exchange down.
+  await markDisconnected(deps.db, access.room.roomId, stale.map((p) => p.participantId), deps.now());
   return disconnectAll(
     { ivs: deps.ivs, sqs: deps.sqs, queueUrl: deps.config.disconnectQueueUrl },
     stale.map((p) => ({ roomId: room.roomId, stageArn: room.stageArn, participantId: p.participantId, reason: "role changed" })),

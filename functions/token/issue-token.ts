@@ -24,7 +24,7 @@ export interface TokenDeps {
 }
 
 const secondsToNextMinute = (now: number) => Math.max(1, Math.ceil((60_000 - (now % 60_000)) / 1000));
-const overLimit = (limit: number, now: number) => new RateLimitedError(`at most ${limit} tokens per minute per room`, secondsToNextMinute(now));
+export const overLimit = (limit: number, now: number) => new RateLimitedError(`at most ${limit} tokens per minute per room`, secondsToNextMinute(now));
 
 export async function issueToken(deps: TokenDeps, request: AuthenticatedRequest): Promise<HttpResponse> {
   const roomId = pathParameter(request, "roomId");
@@ -100,7 +100,7 @@ export async function issueToken(deps: TokenDeps, request: AuthenticatedRequest)
 }
 
 /** A request that got no token does not count against its caller; if even the refund fails, the charge stays. */
-async function giveBack(table: Table, charge: TokenCharge): Promise<void> {
+export async function giveBack(table: Table, charge: TokenCharge): Promise<void> {
   try {
     await refundToken(table, charge);
   } catch (error) {

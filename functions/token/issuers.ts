@@ -29,6 +29,12 @@ export interface TokenIssuer {
    * the request cannot be served now.
    */
   admit(): Admission;
+  /**
+   * A new token for an existing participant (token exchange): same participant id and stage claims. Only tokens
+   * signed with a key pair can be exchanged in IVS, so only the self-signed issuer has it (and, calling IVS not at
+   * all, needs no admission).
+   */
+  reissue?(request: TokenRequest & { participantId: string }, deadline: number): Promise<IssuedToken>;
 }
 
 export interface Admission {

@@ -33,7 +33,7 @@ export async function selfSignedTokenIssuer(secretId: string): Promise<TokenIssu
     return loading;
   };
   await load();
-  async function issue(request: TokenRequest) {
+  async function issue(request: TokenRequest & { participantId?: string }) {
     const now = Date.now();
     if (!key) {
       if (now - failedAt >= RETRY_AFTER_FAILURE_MS) await load();
@@ -43,7 +43,8 @@ export async function selfSignedTokenIssuer(secretId: string): Promise<TokenIssu
     }
     return signParticipantToken(key, request, now);
   }
-  // No IVS call, so nothing to pace: every request is admitted.
+  // No IVS call, so nothing to pace: every request is admitted. A token exchange signs for the same participant
+  // id; its stage claims (resource, topic, endpoints) come from the room as for the first token, so they are the same.
   const admission = { issue, release() {} };
-  return { admit: () => admission };
+  return { admit: () => admission, reissue: issue };
 }

@@ -22,6 +22,7 @@ import {
   StageLive,
 } from "./sessions.ts";
 import type {
+  ConnectedToken,
   ParticipantDetailJson,
   ParticipantEventJson,
   ParticipantSummaryJson,
@@ -115,6 +116,47 @@ export interface ParticipantJson {
 export type JoinResult =
   | { ok: true; participantId: string; stageArn: string; sessionId: string }
   | { ok: false; status: 400 | 401 | 403 | 404; message: string };
+
+/** Why an exchange was refused (the emulator's own codes; the SDK reports these as errors of `exchangeToken`). */
+export type ExchangeRefusal =
+  | "BAD_REQUEST"
+  | "NOT_JOINED"
+  | "NOT_CONNECTED"
+  | "DISCONNECTED"
+  | "NOT_KEY_PAIR_TOKEN"
+  | "INVALID_TOKEN"
+  | "EXPIRED"
+  | "IMMUTABLE_CLAIM_CHANGED";
+
+export type ExchangeResult =
+  | {
+      ok: true;
+      participant: {
+        participantId: string;
+        stageArn: string;
+        sessionId: string;
+        state: ParticipantState;
+        publishing: boolean;
+        userId: string;
+        attributes: Record<string, string>;
+        capabilities: Capability[];
+        expirationTime: string;
+      };
+    }
+  | { ok: false; status: 400 | 401 | 403 | 404 | 409; reason: ExchangeRefusal; message: string };
+
+/** The claims a token exchange must keep (IVS user guide, "IVS Broadcast SDK: Token Exchange"). */
+const IMMUTABLE_CLAIMS = ["topic", "resource", "jti", "whip_url", "events_url"] as const;
+
+/** A token that passed verifyToken. */
+interface VerifiedToken {
+  ok: true;
+  keyPair: boolean;
+  participantId: string;
+  stageArn: string;
+  claims: Record<string, unknown>;
+  connected: ConnectedToken;
+}
 
 // ---------------------------------------------------------------------------------------------------------------
 // Records
@@ -523,8 +565,12 @@ export class IvsState {
     stage.live.leave(id);
   }
 
-  /** What an IVS client does when it joins a stage with a token. */
-  join(token: unknown): JoinResult {
+  /**
+   * Checks a participant token as the stage server does: a JWT, ES384, signed by the emulator's key
+   * (CreateParticipantToken) or by an imported public key (self-signed), unexpired, its `jti` a participant id and its
+   * `resource` / `topic` naming one stage. Does not look the stage up.
+   */
+  private verifyToken(token: unknown): VerifiedToken | Extract<JoinResult, { ok: false }> {
     if (typeof token !== "string" || token.length === 0) {
       return { ok: false, status: 400, message: "Body must be {\"token\": \"<participant token>\"}." };
     }
@@ -533,15 +579,15 @@ export class IvsState {
     const { header, claims } = decoded;
     if (header.alg !== "ES384") return { ok: false, status: 401, message: "The token is not signed with ES384." };
 
-    let selfSigned: boolean;
+    let keyPair: boolean;
     let key: KeyObject;
     if (header.kid === this.signingKey.kid) {
-      selfSigned = false;
+      keyPair = false;
       key = this.signingKey.publicKey;
     } else {
       const imported = typeof header.kid === "string" ? this.publicKeys.get(header.kid) : undefined;
       if (!imported) return { ok: false, status: 401, message: "The token's key (kid) is unknown or was deleted." };
-      selfSigned = true;
+      keyPair = true;
       key = imported.key;
     }
     if (!verifyEs384(decoded, key)) return { ok: false, status: 401, message: "The token's signature is invalid." };
@@ -558,12 +604,30 @@ export class IvsState {
     if (!arnMatch || topic !== arnMatch[1]) {
       return { ok: false, status: 401, message: "The token's resource and topic do not name one stage." };
     }
-    const stageArn = resource as string;
+    return {
+      ok: true,
+      keyPair,
+      participantId: jti,
+      stageArn: resource as string,
+      claims,
+      connected: {
+        keyPair,
+        immutable: Object.fromEntries(IMMUTABLE_CLAIMS.map((name) => [name, claims[name]])),
+        expiresAt: exp * 1000,
+      },
+    };
+  }
+
+  /** What an IVS client does when it joins a stage with a token. */
+  join(token: unknown): JoinResult {
+    const verified = this.verifyToken(token);
+    if (!verified.ok) return verified;
+    const { participantId: jti, stageArn, claims } = verified;
     const stage = this.stages.get(stageArn);
     if (!stage) return { ok: false, status: 404, message: `Stage not found: ${stageArn}` };
 
     const issued = stage.issued.get(jti);
-    if (!selfSigned && !issued) {
+    if (!verified.keyPair && !issued) {
       return { ok: false, status: 401, message: "The token was not issued for this stage." };
     }
     if (stage.revoked.has(jti)) {
@@ -571,14 +635,15 @@ export class IvsState {
     }
 
     const session = stage.live.join(
-      issued
-        ? { participantId: jti, userId: issued.userId, attributes: issued.attributes, capabilities: issued.capabilities }
-        : {
+      issued && !verified.keyPair
+        ? {
             participantId: jti,
-            userId: typeof claims.user_id === "string" ? claims.user_id : "",
-            attributes: attributesFromClaim(claims.attributes),
-            capabilities: capabilitiesFromClaim(claims.capabilities),
-          },
+            userId: issued.userId,
+            attributes: issued.attributes,
+            capabilities: issued.capabilities,
+            token: verified.connected,
+          }
+        : { participantId: jti, ...claimsOfSelfSigned(claims), token: verified.connected },
     );
     let joinedStages = this.stagesJoinedBy.get(jti);
     if (!joinedStages) {
@@ -587,6 +652,76 @@ export class IvsState {
     }
     joinedStages.add(stage);
     return { ok: true, participantId: jti, stageArn: stage.arn, sessionId: session.id };
+  }
+
+  /**
+   * The broadcast SDK's `exchangeToken`: a connected participant swaps its token for a new one without leaving.
+   * Refused as the SDK and the stage refuse it: a participant that joined with a CreateParticipantToken token or is
+   * offered one (exchange works only with tokens signed with an imported key pair), a new token that cannot be
+   * verified or has expired, one that changes an immutable claim (`topic`, `resource`, `jti`, `whip_url`,
+   * `events_url`), and a participant that is not connected (left, or disconnected for good). Otherwise the new
+   * capabilities, attributes, user id and expiry apply at once (sessions.ts: StageLive.exchange).
+   */
+  exchange(participantId: unknown, token: unknown, stageArn?: unknown): ExchangeResult {
+    if (typeof token !== "string" || token.length === 0) {
+      return { ok: false, status: 400, reason: "BAD_REQUEST", message: 'Body must be {"participantId": "...", "token": "...", "stageArn"?: "..."}.' };
+    }
+    const stage = this.stageOfParticipant(participantId, stageArn);
+    if (!("live" in stage)) return { ...stage, reason: stage.status === 404 ? "NOT_JOINED" : "BAD_REQUEST" };
+    const id = participantId as string;
+    if (stage.revoked.has(id)) {
+      return { ok: false, status: 403, reason: "DISCONNECTED", message: `Participant ${id} was disconnected.` };
+    }
+    const current = stage.live.participant(id)!;
+    if (current.state !== "CONNECTED" || current.sessionId !== stage.live.activeSessionId) {
+      return { ok: false, status: 409, reason: "NOT_CONNECTED", message: `Participant ${id} is not connected: join first.` };
+    }
+    if (!current.token.keyPair) {
+      return {
+        ok: false,
+        status: 409,
+        reason: "NOT_KEY_PAIR_TOKEN",
+        message: `Participant ${id} joined with a token from CreateParticipantToken: token exchange works only with tokens signed with a key pair.`,
+      };
+    }
+    const verified = this.verifyToken(token);
+    if (!verified.ok) {
+      const reason = verified.message === "The token has expired." ? "EXPIRED" : "INVALID_TOKEN";
+      return { ...verified, status: 401, reason };
+    }
+    if (!verified.keyPair) {
+      return {
+        ok: false,
+        status: 409,
+        reason: "NOT_KEY_PAIR_TOKEN",
+        message: "The new token comes from CreateParticipantToken: token exchange works only with tokens signed with a key pair.",
+      };
+    }
+    const changed = IMMUTABLE_CLAIMS.filter((name) => verified.connected.immutable[name] !== current.token.immutable[name]);
+    if (changed.length > 0) {
+      return {
+        ok: false,
+        status: 409,
+        reason: "IMMUTABLE_CLAIM_CHANGED",
+        message: `The new token changes ${changed.join(", ")}, which an exchange must keep.`,
+      };
+    }
+    stage.live.exchange(id, { ...claimsOfSelfSigned(verified.claims), token: verified.connected });
+    const after = stage.live.participant(id)!;
+    return {
+      ok: true,
+      participant: {
+        participantId: id,
+        stageArn: stage.arn,
+        sessionId: after.sessionId,
+        state: after.state,
+        publishing: after.publishing,
+        userId: after.userId,
+        attributes: { ...after.attributes },
+        capabilities: [...after.capabilities],
+        expirationTime: new Date(after.token.expiresAt).toISOString(),
+      },
+    };
   }
 
   /** Everyone who has joined the stage (by stage id), or undefined for a stage id never created. */
@@ -893,6 +1028,15 @@ export class IvsState {
     this.publicKey(arn);
     this.publicKeys.delete(arn);
   }
+}
+
+/** What a self-signed token's claims say of its participant. */
+function claimsOfSelfSigned(claims: Record<string, unknown>): { userId: string; attributes: Record<string, string>; capabilities: Capability[] } {
+  return {
+    userId: typeof claims.user_id === "string" ? claims.user_id : "",
+    attributes: attributesFromClaim(claims.attributes),
+    capabilities: capabilitiesFromClaim(claims.capabilities),
+  };
 }
 
 function attributesFromClaim(claim: unknown): Record<string, string> {

@@ -10,6 +10,8 @@ export const banSk = (userId: string) => `${BAN_PREFIX}${userId}`;
 export const participantSk = (userId: string, participantId: string) => `PART#${userId}#${participantId}`;
 export const participantPrefix = (userId: string) => `PART#${userId}#`;
 export const pointerSk = (participantId: string) => `PID#${participantId}`;
+/** A participant a moderator disconnected (kick, ban, role change): its token can no longer be exchanged. */
+export const disconnectedSk = (participantId: string) => `DISC#${participantId}`;
 export const rateSk = (userId: string, minute: number) => `RATE#${userId}#${minute}`;
 export const auditPk = (roomId: string) => `AUDIT#${roomId}`;
 export const AUDIT_ENTRY_PREFIX = "E#";

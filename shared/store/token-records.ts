@@ -153,7 +153,7 @@ export async function recordIssuedParticipant(db: Table, roomId: string, partici
 }
 
 /** `untilMs` of the ban item returned (ALL_OLD) with a cancelled transaction: wire format (`{N}`) or plain. */
-function cancelledBanUntil(error: unknown): number | undefined {
+export function cancelledBanUntil(error: unknown): number | undefined {
   const item = (error as { CancellationReasons?: Array<{ Item?: Record<string, unknown> }> }).CancellationReasons?.[0]?.Item;
   const value = item?.untilMs;
   const untilMs = Number(typeof value === "object" && value !== null ? (value as { N?: unknown }).N : value);

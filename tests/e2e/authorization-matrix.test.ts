@@ -64,6 +64,12 @@ const TABLE: Record<string, Case> = {
   "GET /admin/stages": { request: async () => ({ path: "/admin/stages" }), expect: { anonymous: 401, admin: 200, otherwise: 403 } },
   "POST /rooms/{roomId}/token": { request: async (w) => ({ path: `/rooms/${w.room.roomId}/token`, body: {} }), expect: entrants(200) },
   "GET /rooms/{roomId}/token": { request: async (w) => ({ path: `/rooms/${w.room.roomId}/token` }), expect: entrants(200) },
+  // This suite runs with TOKEN_MODE=api, where no token can be exchanged (the self-signed matrix of the route is in
+  // tests/e2e/token-exchange.test.ts).
+  "POST /rooms/{roomId}/participants/{participantId}/token": {
+    request: async (w) => ({ path: `/rooms/${w.room.roomId}/participants/NoSuchParticipant1/token`, body: {} }),
+    expect: { anonymous: 401, otherwise: 409 },
+  },
   "POST /rooms/{roomId}/kick": {
     request: async (w) => ({ path: `/rooms/${w.room.roomId}/kick`, body: { userId: w.users.viewer.sub } }),
     expect: moderatorsOnly(200),

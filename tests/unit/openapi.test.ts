@@ -158,7 +158,8 @@ describe("openapi.yaml is internally sound", () => {
   });
 
   it("responses that carry a participant token send Cache-Control: no-store", () => {
-    for (const op of [doc.paths["/rooms/{roomId}/token"].post, doc.paths["/rooms/{roomId}/token"].get]) {
+    const exchange = doc.paths["/rooms/{roomId}/participants/{participantId}/token"].post;
+    for (const op of [doc.paths["/rooms/{roomId}/token"].post, doc.paths["/rooms/{roomId}/token"].get, exchange]) {
       expect(deref(deref(op.responses["200"]).headers["Cache-Control"]).schema.const).toBe("no-store");
     }
   });
