@@ -4,7 +4,13 @@
 // signed with a key pair). One DynamoDB read to decide; the caller's token limit charged as for a new token (and
 // given back if no token comes of it); no IVS call; one transaction that updates the participant's record and fails
 // if a ban or a moderator's disconnect appeared meanwhile.
-import { BannedError, ConflictError, ExchangeUnsupportedError, NotFoundError, ParticipantDisconnectedError } from "#shared/errors.ts";
+import {
+  BannedError,
+  ConflictError,
+  ExchangeUnsupportedError,
+  NotFoundError,
+  ParticipantDisconnectedError,
+} from "#shared/errors.ts";
 import type { AuthenticatedRequest, HttpResponse } from "#shared/http/types.ts";
 import { decideAccess } from "#shared/rooms/decide-access.ts";
 import { readRoomAccess } from "#shared/store/room-access.ts";
@@ -42,28 +48,48 @@ export async function exchangeToken(deps: TokenDeps, request: AuthenticatedReque
       charge = await chargeToken(deps.table, roomId, caller.userId, { now, limit, requestId: request.requestId });
       if (!charge) throw overLimit(limit, deps.now());
     }
-    const issued = await issuer.reissue({ room: access.room, userId: caller.userId, participantId, ...plan }, request.deadline);
+    const issued = await issuer.reissue(
+      { room: access.room, userId: caller.userId, participantId, ...plan },
+      request.deadline,
+    );
 
     const record = exchangedRecord(subject, {
-      role: access.role, via: access.via, capabilities: plan.capabilities, tokenExpiresMs: Date.parse(issued.expirationTime),
+      role: access.role,
+      via: access.via,
+      capabilities: plan.capabilities,
+      tokenExpiresMs: Date.parse(issued.expirationTime),
     });
-    const outcome = await recordExchange(deps.table, roomId, {
-      userId: caller.userId, participantId, previousExpiresMs: subject.tokenExpiresMs, record, exchangedAt: new Date(now).toISOString(),
-    }, { now: deps.now() });
+    const outcome = await recordExchange(
+      deps.table,
+      roomId,
+      {
+        userId: caller.userId,
+        participantId,
+        previousExpiresMs: subject.tokenExpiresMs,
+        record,
+        exchangedAt: new Date(now).toISOString(),
+      },
+      { now: deps.now() },
+    );
     // The token is only handed out once recorded; otherwise it is dropped unseen.
     switch (outcome.kind) {
       case "recorded":
         break;
       case "banned": {
-        const untilMs = outcome.untilMs ?? (await readRoomAccess(deps.table, roomId, caller.userId, deps.now())).ban?.untilMs;
+        const untilMs =
+          outcome.untilMs ?? (await readRoomAccess(deps.table, roomId, caller.userId, deps.now())).ban?.untilMs;
         throw new BannedError(new Date(untilMs ?? deps.now()).toISOString());
       }
       case "room_gone":
         throw new NotFoundError(`room ${roomId} does not exist`);
       case "disconnected":
-        throw new ParticipantDisconnectedError(`participant ${participantId} was disconnected by a moderator: request a new token and join again`);
+        throw new ParticipantDisconnectedError(
+          `participant ${participantId} was disconnected by a moderator: request a new token and join again`,
+        );
       case "raced":
-        throw new ConflictError(`participant ${participantId}'s token was exchanged by another request meanwhile: try again`);
+        throw new ConflictError(
+          `participant ${participantId}'s token was exchanged by another request meanwhile: try again`,
+        );
     }
 
     return {

@@ -157,7 +157,10 @@ export class CallBudget {
   /** Time gives tokens back up to one; tokens above one (the start tokens, deposits returned) are kept. */
   private refill(): void {
     const now = this.now();
-    const perSecond = Math.max(this.settings.minRefillPerSecond, this.settings.successShare * this.acceptedLastSecond(now));
+    const perSecond = Math.max(
+      this.settings.minRefillPerSecond,
+      this.settings.successShare * this.acceptedLastSecond(now),
+    );
     const refilled = this.tokens + ((now - this.refilledAt) / 1000) * perSecond;
     this.tokens = Math.max(this.tokens, Math.min(1, refilled));
     this.refilledAt = now;

@@ -10,7 +10,14 @@ import type { IssuedToken, TokenRequest } from "../../functions/token/issuers.ts
 import { issueToken, type TokenDeps } from "../../functions/token/issue-token.ts";
 import type { Caller } from "../../shared/auth/caller.ts";
 import {
-  BannedError, ConflictError, ExchangeUnsupportedError, ForbiddenError, NotFoundError, ParticipantDisconnectedError, RateLimitedError, ValidationError,
+  BannedError,
+  ConflictError,
+  ExchangeUnsupportedError,
+  ForbiddenError,
+  NotFoundError,
+  ParticipantDisconnectedError,
+  RateLimitedError,
+  ValidationError,
 } from "../../shared/errors.ts";
 import { caller, FakeIssuer, fakeDeps, request } from "../support/fakes.ts";
 
@@ -41,14 +48,37 @@ async function setup(opts: { issuer?: "key-pair" | "ivs"; env?: Record<string, s
   const roomId = (created.body as { roomId: string }).roomId;
   const issuer = opts.issuer === "ivs" ? new FakeIssuer(clock.now) : new KeyPairIssuer(clock.now);
   const tokenDeps: TokenDeps = { config: deps.config, table: table.tokenTable, issuer, now: clock.now };
-  const token = async (who: Caller, body?: unknown) => (await issueToken(tokenDeps,
-    request(who, { routeKey: "POST /rooms/{roomId}/token", pathParameters: { roomId }, ...(body !== undefined ? { body } : {}) }))).body as Record<string, any>;
-  const exchange = (who: Caller, participantId: string, body?: unknown) => exchangeToken(tokenDeps, request(who, {
-    routeKey: "POST /rooms/{roomId}/participants/{participantId}/token", pathParameters: { roomId, participantId }, ...(body !== undefined ? { body } : {}),
-  }));
+  const token = async (who: Caller, body?: unknown) =>
+    (
+      await issueToken(
+        tokenDeps,
+        request(who, {
+          routeKey: "POST /rooms/{roomId}/token",
+          pathParameters: { roomId },
+          ...(body !== undefined ? { body } : {}),
+        }),
+      )
+    ).body as Record<string, any>;
+  const exchange = (who: Caller, participantId: string, body?: unknown) =>
+    exchangeToken(
+      tokenDeps,
+      request(who, {
+        routeKey: "POST /rooms/{roomId}/participants/{participantId}/token",
+        pathParameters: { roomId, participantId },
+        ...(body !== undefined ? { body } : {}),
+      }),
+    );
   const setRole = (userId: string, role: string) =>
-    putMemberRoute(deps, request(owner, { routeKey: "PUT /rooms/{roomId}/members/{userId}", pathParameters: { roomId, userId }, body: { role } }));
-  const kickAs = (body: unknown) => kick(deps, request(owner, { routeKey: "POST /rooms/{roomId}/kick", pathParameters: { roomId }, body }));
+    putMemberRoute(
+      deps,
+      request(owner, {
+        routeKey: "PUT /rooms/{roomId}/members/{userId}",
+        pathParameters: { roomId, userId },
+        body: { role },
+      }),
+    );
+  const kickAs = (body: unknown) =>
+    kick(deps, request(owner, { routeKey: "POST /rooms/{roomId}/kick", pathParameters: { roomId }, body }));
   const record = (userId: string, pid: string) => table.partition(`ROOM#${roomId}`, `PART#${userId}#${pid}`)[0];
   return { ...fakes, roomId, issuer, token, exchange, setRole, kickAs, record };
 }
@@ -65,16 +95,28 @@ describe("exchangeToken", () => {
     expect(r.status).toBe(200);
     expect(r.headers).toEqual({ "cache-control": "no-store" });
     expect(r.body).toMatchObject({
-      participantId: first.participantId, roomId, userId: viewer.userId, role: "speaker", capabilities: ["PUBLISH", "SUBSCRIBE"],
-      attributes: { role: "speaker", displayName: "Vee" }, exchange: true,
+      participantId: first.participantId,
+      roomId,
+      userId: viewer.userId,
+      role: "speaker",
+      capabilities: ["PUBLISH", "SUBSCRIBE"],
+      attributes: { role: "speaker", displayName: "Vee" },
+      exchange: true,
     });
-    expect((issuer as KeyPairIssuer).reissued).toEqual([expect.objectContaining({ participantId: first.participantId, userId: viewer.userId })]);
+    expect((issuer as KeyPairIssuer).reissued).toEqual([
+      expect.objectContaining({ participantId: first.participantId, userId: viewer.userId }),
+    ]);
     const expiresMs = Date.parse((r.body as { expirationTime: string }).expirationTime);
     expect(record(viewer.userId, first.participantId)).toMatchObject({
-      role: "speaker", capabilities: ["PUBLISH", "SUBSCRIBE"], tokenCapabilities: ["PUBLISH", "SUBSCRIBE"], tokenExpiresMs: expiresMs,
+      role: "speaker",
+      capabilities: ["PUBLISH", "SUBSCRIBE"],
+      tokenCapabilities: ["PUBLISH", "SUBSCRIBE"],
+      tokenExpiresMs: expiresMs,
       expiresAt: Math.floor((expiresMs + 86_400_000) / 1000),
     });
-    expect(table.partition(`ROOM#${roomId}`, `PID#${first.participantId}`)[0]).toMatchObject({ tokenExpiresMs: expiresMs });
+    expect(table.partition(`ROOM#${roomId}`, `PID#${first.participantId}`)[0]).toMatchObject({
+      tokenExpiresMs: expiresMs,
+    });
   });
 
   it("is 409 exchange_unsupported when tokens come from CreateParticipantToken, before reading anything", async () => {
@@ -91,8 +133,12 @@ describe("exchangeToken", () => {
     const before = table.snapshot();
     await expect(exchange(other, first.participantId)).rejects.toBeInstanceOf(NotFoundError);
     await expect(exchange(viewer, "NoSuchParticipant1")).rejects.toBeInstanceOf(NotFoundError);
-    await expect(exchange(viewer, first.participantId, { capabilities: ["PUBLISH"] })).rejects.toBeInstanceOf(ForbiddenError);
-    await expect(exchange(viewer, first.participantId, { durationMinutes: 241 })).rejects.toBeInstanceOf(ValidationError);
+    await expect(exchange(viewer, first.participantId, { capabilities: ["PUBLISH"] })).rejects.toBeInstanceOf(
+      ForbiddenError,
+    );
+    await expect(exchange(viewer, first.participantId, { durationMinutes: 241 })).rejects.toBeInstanceOf(
+      ValidationError,
+    );
     await expect(exchange(viewer, "bad_id!")).rejects.toBeInstanceOf(ValidationError);
     expect(table.snapshot()).toEqual(before);
   });
@@ -124,7 +170,10 @@ describe("exchangeToken", () => {
     await setRole(viewer.userId, "speaker");
     const first = await token(viewer);
     await exchange(viewer, first.participantId, { capabilities: ["SUBSCRIBE"] });
-    expect(record(viewer.userId, first.participantId)).toMatchObject({ capabilities: ["PUBLISH", "SUBSCRIBE"], tokenCapabilities: ["SUBSCRIBE"] });
+    expect(record(viewer.userId, first.participantId)).toMatchObject({
+      capabilities: ["PUBLISH", "SUBSCRIBE"],
+      tokenCapabilities: ["SUBSCRIBE"],
+    });
     await setRole(viewer.userId, "viewer");
     expect(ivs.disconnected.map((d) => d.participantId)).toEqual([first.participantId]);
   });
@@ -135,14 +184,25 @@ describe("exchangeToken", () => {
     const before = record(viewer.userId, first.participantId);
     const untilMs = clock.now() + 60_000;
     (issuer as KeyPairIssuer).reissue = async function (this: KeyPairIssuer, req) {
-      table.items.set(`ROOM#${roomId}\u0000BAN#${viewer.userId}`, { pk: `ROOM#${roomId}`, sk: `BAN#${viewer.userId}`, userId: viewer.userId, untilMs, until: new Date(untilMs).toISOString(), reason: null, bannedBy: owner.userId, createdAt: "" });
+      table.items.set(`ROOM#${roomId}\u0000BAN#${viewer.userId}`, {
+        pk: `ROOM#${roomId}`,
+        sk: `BAN#${viewer.userId}`,
+        userId: viewer.userId,
+        untilMs,
+        until: new Date(untilMs).toISOString(),
+        reason: null,
+        bannedBy: owner.userId,
+        createdAt: "",
+      });
       return KeyPairIssuer.prototype.reissue.call(this, req);
     };
     const refused = exchange(viewer, first.participantId);
     await expect(refused).rejects.toBeInstanceOf(BannedError);
     await expect(refused).rejects.toMatchObject({ until: new Date(untilMs).toISOString() });
     expect(record(viewer.userId, first.participantId)).toEqual(before);
-    expect(table.partition(`ROOM#${roomId}`, `RATE#${viewer.userId}#`)).toEqual([expect.objectContaining({ count: 1 })]);
+    expect(table.partition(`ROOM#${roomId}`, `RATE#${viewer.userId}#`)).toEqual([
+      expect.objectContaining({ count: 1 }),
+    ]);
   });
 
   it("a kick written while the token is signed: 409 participant_disconnected, nothing recorded, the charge given back", async () => {
@@ -156,7 +216,9 @@ describe("exchangeToken", () => {
     };
     await expect(exchange(viewer, first.participantId)).rejects.toBeInstanceOf(ParticipantDisconnectedError);
     expect(record(viewer.userId, first.participantId)).toEqual(before);
-    expect(table.partition(`ROOM#${roomId}`, `RATE#${viewer.userId}#`)).toEqual([expect.objectContaining({ count: 1 })]);
+    expect(table.partition(`ROOM#${roomId}`, `RATE#${viewer.userId}#`)).toEqual([
+      expect.objectContaining({ count: 1 }),
+    ]);
   });
 
   it("two exchanges of one participant racing: one is recorded, the other answers 409 conflict", async () => {
