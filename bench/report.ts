@@ -201,7 +201,7 @@ export function judge(input: {
       id: "burst-one-user-calls-per-token",
       target: `one user's burst (TOKEN_RATE_PER_MINUTE=${b?.limit ?? 30}): CreateParticipantToken calls per token ≤ ${TARGETS.burstCallsPerToken}, no more tokens than the limit`,
       measured: one
-        ? `${one.load.requests} concurrent: ${ok(one)} tokens, ${one.createParticipantTokenCalls} calls = ${one.callsPerToken.toFixed(2)} per token (${fmtStatuses(one.load.statuses)})`
+        ? `${one.load.requests} concurrent: ${ok(one)} tokens, ${one.createParticipantTokenCalls} calls${ok(one) > 0 ? ` = ${one.callsPerToken.toFixed(2)} per token` : ""} (${fmtStatuses(one.load.statuses)})`
         : missing,
       verdict: !one
         ? "N/A"
@@ -482,10 +482,12 @@ export function render(input: {
       parts.push(
         `api with IVS rates: ${callsPerToken(s.apiWithRates).toFixed(2)} CreateParticipantToken calls per token issued`,
       );
-    if (s.bursts?.oneUser)
+    if (s.bursts?.oneUser) {
+      const one = s.bursts.oneUser;
       parts.push(
-        `one-user burst: ${s.bursts.oneUser.callsPerToken.toFixed(2)} CreateParticipantToken calls per token issued, ${s.bursts.oneUser.fiveXx} × 5xx; ${s.bursts.manyUsers ? `many-users burst: ${s.bursts.manyUsers.fiveXx} × 5xx` : ""}`,
+        `one-user burst: ${Number.isFinite(one.callsPerToken) ? `${one.callsPerToken.toFixed(2)} CreateParticipantToken calls per token issued` : `no token issued (${one.createParticipantTokenCalls} CreateParticipantToken calls)`}, ${one.fiveXx} × 5xx${s.bursts.manyUsers ? `; many-users burst: ${s.bursts.manyUsers.fiveXx} × 5xx` : ""}`,
       );
+    }
     for (const e of s.bursts?.errors ?? []) parts.push(`! ${e}`);
     if (s.selfSignedUnavailable) parts.push(`self-signed mode unavailable: ${s.selfSignedUnavailable}`);
     for (const e of s.errors) parts.push(`! ${e}`);

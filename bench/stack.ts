@@ -80,6 +80,15 @@ const stackEnv = (mode: TokenMode, tokenRatePerMinute = 1_000_000) => ({
 /** The limit the bursts run with, as the overload tests do. */
 export const BURST_TOKEN_LIMIT = 30;
 
+/** startStack, tried once more when it fails (DynamoDB Local's JVM can miss its start-up time on a busy machine). */
+async function startBenchStack(options: Parameters<typeof startStack>[0]): Promise<Stack> {
+  try {
+    return await startStack(options);
+  } catch {
+    return startStack(options);
+  }
+}
+
 async function call(stack: Stack, method: string, path: string, token: string | undefined, body?: unknown) {
   const headers: Record<string, string> = {};
   if (token) headers.authorization = `Bearer ${token}`;
@@ -167,7 +176,7 @@ export async function measureStackThroughput(
   progress("offline stack (TOKEN_MODE=api): starting");
   let stack: Stack | undefined;
   try {
-    stack = await startStack({ port: 0, logLevel: "ERROR", enforceIvsRates: false, env: stackEnv("api") });
+    stack = await startBenchStack({ port: 0, logLevel: "ERROR", enforceIvsRates: false, env: stackEnv("api") });
     const { tokens, roomId } = await prepare(stack, settings.concurrency);
     await load(stack, tokens, roomId, Math.min(200, settings.requests)); // warm-up: JIT, connections
     progress(
@@ -192,7 +201,12 @@ export async function measureStackThroughput(
   progress("offline stack (TOKEN_MODE=self-signed, IVS rates enforced): starting");
   try {
     try {
-      stack = await startStack({ port: 0, logLevel: "ERROR", enforceIvsRates: true, env: stackEnv("self-signed") });
+      stack = await startBenchStack({
+        port: 0,
+        logLevel: "ERROR",
+        enforceIvsRates: true,
+        env: stackEnv("self-signed"),
+      });
     } catch (error) {
       throw new Unavailable(`the stack did not start: ${(error as Error).message.split("\n")[0]}`);
     }
@@ -241,7 +255,7 @@ export async function measureBursts(size: number, progress: (line: string) => vo
   progress(`offline stack (TOKEN_MODE=api, TOKEN_RATE_PER_MINUTE=${BURST_TOKEN_LIMIT}): starting for the bursts`);
   let stack: Stack | undefined;
   try {
-    stack = await startStack({
+    stack = await startBenchStack({
       port: 0,
       logLevel: "ERROR",
       enforceIvsRates: false,
