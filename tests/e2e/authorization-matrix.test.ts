@@ -80,6 +80,11 @@ const TABLE: Record<string, Case> = {
     }),
     expect: { anonymous: 401, owner: 204, admin: 204, otherwise: 403 },
   },
+  // Anyone with a role in the room sees who is on stage (docs/api.md, live rooms).
+  "GET /rooms/{roomId}/participants": {
+    request: async (w) => ({ path: `/rooms/${w.room.roomId}/participants` }),
+    expect: entrants(200),
+  },
   "GET /rooms/{roomId}/members": {
     request: async (w) => ({ path: `/rooms/${w.room.roomId}/members` }),
     expect: moderatorsOnly(200),
