@@ -1,8 +1,9 @@
 /**
  * The offline stack's event bus: a function that template.yaml subscribes with an EventBridgeRule event source is
- * invoked with the IVS emulator's events. No stagepass function subscribes yet, so this suite adds a rule to the
- * health function in a copy of the template, whose Input is a GET /health request (so that the function answers it
- * as it would in AWS): what matters here is that it is invoked, once per matching event.
+ * invoked with the IVS emulator's events. Besides the template's own rule (LiveStateFunction, every IVS Stage Update),
+ * this suite adds a narrower rule to the health function in a copy of the template, whose Input is a GET /health
+ * request (so that the function answers it as it would in AWS): what matters here is that each rule invokes its
+ * target once per matching event, and only for those.
  */
 import { readFileSync } from "node:fs";
 import { CreateParticipantTokenCommand, CreateStageCommand } from "@aws-sdk/client-ivs-realtime";
@@ -44,6 +45,13 @@ describe("the offline stack's event bus", () => {
         },
         target: "HealthFunction",
       },
+      {
+        name: "LiveStateFunction.StageUpdates",
+        eventBusName: "default",
+        enabled: true,
+        pattern: expect.objectContaining({ source: ["aws.ivs"], "detail-type": ["IVS Stage Update"] }),
+        target: "LiveStateFunction",
+      },
     ]);
   });
 
@@ -62,7 +70,9 @@ describe("the offline stack's event bus", () => {
 
     const sent = s.stack.ivs.sentEvents().filter((e) => e.resources[0] === stageArn);
     expect(sent.map((e) => e.detail.event_name)).toEqual(["Participant Published", "Participant Unpublished"]);
-    expect(s.stack.eventBus.deliveries()).toEqual([
+    const forStage = (rule: string) =>
+      s.stack.eventBus.deliveries().filter((d) => d.rule === rule && sent.some((e) => e.id === d.eventId));
+    expect(forStage("HealthFunction.StageUpdates")).toEqual([
       {
         rule: "HealthFunction.StageUpdates",
         target: "HealthFunction",
@@ -71,5 +81,8 @@ describe("the offline stack's event bus", () => {
         status: "delivered",
       },
     ]);
+    expect(forStage("LiveStateFunction.StageUpdates").map((d) => [d.eventId, d.status])).toEqual(
+      sent.map((e) => [e.id, "delivered"]),
+    );
   });
 });
