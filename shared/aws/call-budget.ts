@@ -9,12 +9,12 @@
 // - Pacing, from the first ThrottlingException until `holdMs` (10 s) pass without one. Meanwhile every call (a
 //   request's first or a retry) needs a pace token: a call that IVS throttles uses its token up, any other answer
 //   gives it back, so calls that IVS serves are never held back. The container starts with `startTokens`; tokens
-//   come back with time at a fifth of the rate of calls IVS accepted from this container in the last second (at
+//   come back with time at three tenths of the rate of calls IVS accepted from this container in the last second (at
 //   least `minRefillPerSecond`), one at most. A request that finds none when it arrives is refused (429 with
 //   Retry-After) before its caller is charged; one that finds none when its call is due, without the call. A token
 //   is taken only for the call itself, so the time a request spends elsewhere (charging its caller) holds none.
-// Under sustained throttling a container therefore spends about one throttled call per five that IVS accepts from
-// it, plus the floor: about 1.2 calls per token, each container pacing itself on its own share. That holds while
+// Under sustained throttling a container therefore spends about three throttled calls per ten that IVS accepts
+// from it, plus the floor: at most about 1.3 calls per token, each container pacing itself on its own share. That holds while
 // each container's share is several calls a second; spread over many more containers than that (dozens, each
 // seeing a call or two a second) the floor dominates, and a deployment past the quota signs tokens itself.
 export interface CallBudgetSettings {
@@ -36,7 +36,7 @@ export const CALL_BUDGET: CallBudgetSettings = {
   successRefund: 1,
   holdMs: 10_000,
   startTokens: 8,
-  successShare: 0.2,
+  successShare: 0.3,
   minRefillPerSecond: 0.5,
 };
 

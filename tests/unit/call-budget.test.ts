@@ -102,7 +102,7 @@ describe("once IVS throttles", () => {
     expect(early.start()).toBe(false);
   });
 
-  it("gets tokens back with time, at a fifth of the calls IVS accepted in the last second, at least 0.5 a second, one at most", () => {
+  it("gets tokens back with time, at 0.3 per call IVS accepted in the last second, at least 0.5 a second, one at most", () => {
     const c = clock();
     const idle = new CallBudget({ now: c.now });
     calls(idle, 9, "throttled");
@@ -113,14 +113,14 @@ describe("once IVS throttles", () => {
     expect(idle.admit()).toBeUndefined();
     expect(idle.state().paceTokens).toBeCloseTo(0.9995, 6);
 
-    // 50 calls accepted in the last second: 10 tokens a second, but time gives back one at most.
+    // 50 calls accepted in the last second: 15 tokens a second, but time gives back one at most.
     const b = clock(0);
     const busy = new CallBudget({ now: b.now });
     calls(busy, 50, "ok");
     calls(busy, 9, "throttled");
-    b.advance(50);
-    expect(busy.state().paceTokens).toBeCloseTo(0.5, 6);
-    b.advance(50);
+    b.advance(40);
+    expect(busy.state().paceTokens).toBeCloseTo(0.6, 6);
+    b.advance(30);
     expect(busy.admit()).toBeDefined();
     b.advance(500);
     expect(busy.state().paceTokens).toBe(1);
