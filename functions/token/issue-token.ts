@@ -109,7 +109,6 @@ export async function issueToken(deps: TokenDeps, request: AuthenticatedRequest)
       },
     };
   } catch (error) {
-    admission.release();
     if (charge) await giveBack(deps.table, charge);
     throw error;
   }

@@ -39,8 +39,6 @@ export interface TokenIssuer {
 
 export interface Admission {
   issue(request: TokenRequest, deadline: number): Promise<IssuedToken>;
-  /** No token will be issued: gives back what admit() took. */
-  release(): void;
 }
 
 /**
@@ -90,7 +88,7 @@ export function ivsTokenIssuer(send: CreateParticipantTokenSender, budget = new 
     admit() {
       const permit = budget.admit();
       if (!permit) throw new RateLimitedError("IVS is throttling participant tokens; retry shortly", 1);
-      return { issue: (request, deadline) => issue(request, deadline, permit), release: () => permit.release() };
+      return { issue: (request, deadline) => issue(request, deadline, permit) };
     },
   };
 }

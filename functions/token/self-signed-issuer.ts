@@ -54,6 +54,6 @@ export async function selfSignedTokenIssuer(secretId: string): Promise<TokenIssu
   }
   // No IVS call, so nothing to pace: every request is admitted. A token exchange signs for the same participant
   // id; its stage claims (resource, topic, endpoints) come from the room as for the first token, so they are the same.
-  const admission = { issue, release() {} };
+  const admission = { issue };
   return { admit: () => admission, reissue: issue };
 }

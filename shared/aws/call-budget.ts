@@ -9,11 +9,12 @@
 // - Pacing, from the first ThrottlingException until `holdMs` (10 s) pass without one. Meanwhile every call (a
 //   request's first or a retry) needs a pace token: a call that IVS throttles uses its token up, any other answer
 //   gives it back, so calls that IVS serves are never held back. The container starts with `startTokens`; tokens
-//   come back with time at a fifth of the rate of calls IVS accepted from this container in the last second (at
-//   least `minRefillPerSecond`), one at most. A request that finds no token is refused (429 with Retry-After)
-//   before any call, and before its caller is charged.
-// Under sustained throttling a container therefore spends about one throttled call per five that IVS accepts from
-// it, plus the floor: about 1.2 calls per token, each container pacing itself on its own share. That holds while
+//   come back with time at three tenths of the rate of calls IVS accepted from this container in the last second (at
+//   least `minRefillPerSecond`), one at most. A request that finds none when it arrives is refused (429 with
+//   Retry-After) before its caller is charged; one that finds none when its call is due, without the call. A token
+//   is taken only for the call itself, so the time a request spends elsewhere (charging its caller) holds none.
+// Under sustained throttling a container therefore spends about three throttled calls per ten that IVS accepts
+// from it, plus the floor: at most about 1.3 calls per token, each container pacing itself on its own share. That holds while
 // each container's share is several calls a second; spread over many more containers than that (dozens, each
 // seeing a call or two a second) the floor dominates, and a deployment past the quota signs tokens itself.
 export interface CallBudgetSettings {
@@ -35,14 +36,14 @@ export const CALL_BUDGET: CallBudgetSettings = {
   successRefund: 1,
   holdMs: 10_000,
   startTokens: 8,
-  successShare: 0.2,
+  successShare: 0.3,
   minRefillPerSecond: 0.5,
 };
 
 /** How an attempt ended: answered, throttled, failed otherwise (5xx, a network error, a 4xx), or timed out. */
 export type CallOutcome = "ok" | "throttled" | "failed" | "timed-out";
 
-/** One request's use of the budget, from before its other work (e.g. charging its caller) to its last attempt. */
+/** One request's use of the budget, from its admission to its last attempt. */
 export interface CallPermit {
   /** Before each attempt: false when the attempt must not be made (throttled and no pace token left). */
   start(): boolean;
@@ -50,8 +51,6 @@ export interface CallPermit {
   end(outcome: CallOutcome): void;
   /** After a failed attempt that could be retried: pays the retry from the retry quota, false when it cannot. */
   retry(outcome: CallOutcome): boolean;
-  /** The request will make no (further) call: a pace token it took and has not used goes back. */
-  release(): void;
 }
 
 export interface CallBudgetState {
@@ -80,13 +79,11 @@ export class CallBudget {
     this.quota = this.settings.retryQuota;
   }
 
-  /**
-   * Before a request's other work: a permit, or undefined when the request is to be refused at once (throttled and
-   * no pace token). A permit taken while throttled holds its token until its first attempt or its release.
-   */
+  /** Before a request's other work: a permit, or undefined when it is to be refused at once (throttled, no token). */
   admit(): CallPermit | undefined {
-    if (!this.isThrottled()) return this.permit(false);
-    return this.takeToken() ? this.permit(true) : undefined;
+    if (!this.isThrottled()) return this.permit();
+    this.refill();
+    return this.tokens >= 1 ? this.permit() : undefined;
   }
 
   state(): CallBudgetState {
@@ -95,16 +92,10 @@ export class CallBudget {
     return { throttled, paceTokens: throttled ? this.tokens : 0, retryQuota: this.quota };
   }
 
-  private permit(holding: boolean): CallPermit {
-    let held = holding;
+  private permit(): CallPermit {
     let deposit = false;
     return {
       start: () => {
-        if (held) {
-          held = false;
-          deposit = true;
-          return true;
-        }
         if (!this.isThrottled()) return true;
         deposit = this.takeToken();
         return deposit;
@@ -120,10 +111,6 @@ export class CallBudget {
         if (this.quota < cost) return false;
         this.quota -= cost;
         return true;
-      },
-      release: () => {
-        if (held) this.tokens += 1;
-        held = false;
       },
     };
   }

@@ -532,7 +532,7 @@ export class FakeIssuer implements TokenIssuer {
 
   /** Always admits (the IVS call budget has unit tests of its own: tests/unit/call-budget.test.ts). */
   admit(): Admission {
-    return { issue: (request) => this.issue(request), release: () => undefined };
+    return { issue: (request) => this.issue(request) };
   }
 
   async issue(request: TokenRequest): Promise<IssuedToken> {

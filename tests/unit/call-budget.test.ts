@@ -77,23 +77,25 @@ describe("once IVS throttles", () => {
     expect(budget.admit()).toBeUndefined();
   });
 
-  it("a permit admitted while throttled holds its token until its first attempt, and gives it back if released", () => {
+  it("admission takes no token: only the call does, for as long as it lasts (concurrent calls, one token each)", () => {
     const c = clock();
-    const budget = new CallBudget({ now: c.now });
+    const budget = new CallBudget({ now: c.now, settings: { startTokens: 2 } });
     calls(budget, 1, "throttled");
-    const permits = Array.from({ length: 8 }, () => budget.admit());
+    // Any number of requests are admitted while a token is there; the time they spend before calling holds none.
+    const permits = Array.from({ length: 5 }, () => budget.admit()!);
     expect(permits.every((p) => p !== undefined)).toBe(true);
-    expect(budget.admit()).toBeUndefined();
-    permits[0]!.release();
-    permits[0]!.release();
-    expect(budget.state().paceTokens).toBe(1);
-    // The others start on the token they hold, even with none left in the budget.
-    expect(budget.admit()).toBeDefined();
-    expect(attempt(permits[1]!, "ok")).toBe(true);
-    expect(budget.state().paceTokens).toBe(1);
-    // ...and a retry needs a token of its own: here the one just given back.
+    // Their calls, all at once: two tokens, two calls in flight; the third is refused at its call.
+    expect(permits[0]!.start()).toBe(true);
     expect(permits[1]!.start()).toBe(true);
-    expect(permits[1]!.start()).toBe(false);
+    expect(permits[2]!.start()).toBe(false);
+    expect(budget.admit()).toBeUndefined();
+    // A call that IVS answers gives its token back at once, for the next.
+    permits[0]!.end("ok");
+    expect(permits[3]!.start()).toBe(true);
+    permits[1]!.end("throttled");
+    permits[3]!.end("ok");
+    expect(budget.state().paceTokens).toBe(1);
+    expect(permits[4]!.start()).toBe(true);
   });
 
   it("a request admitted before the throttling started needs a token for its call", () => {
@@ -105,7 +107,7 @@ describe("once IVS throttles", () => {
     expect(early.start()).toBe(false);
   });
 
-  it("gets tokens back with time, at a fifth of the calls IVS accepted in the last second, at least 0.5 a second, one at most", () => {
+  it("gets tokens back with time, at 0.3 per call IVS accepted in the last second, at least 0.5 a second, one at most", () => {
     const c = clock();
     const idle = new CallBudget({ now: c.now });
     calls(idle, 9, "throttled");
@@ -116,14 +118,14 @@ describe("once IVS throttles", () => {
     expect(idle.admit()).toBeUndefined();
     expect(idle.state().paceTokens).toBeCloseTo(0.9995, 6);
 
-    // 50 calls accepted in the last second: 10 tokens a second, but time gives back one at most.
+    // 50 calls accepted in the last second: 15 tokens a second, but time gives back one at most.
     const b = clock(0);
     const busy = new CallBudget({ now: b.now });
     calls(busy, 50, "ok");
     calls(busy, 9, "throttled");
-    b.advance(50);
-    expect(busy.state().paceTokens).toBeCloseTo(0.5, 6);
-    b.advance(50);
+    b.advance(40);
+    expect(busy.state().paceTokens).toBeCloseTo(0.6, 6);
+    b.advance(30);
     expect(busy.admit()).toBeDefined();
     b.advance(500);
     expect(busy.state().paceTokens).toBe(1);

@@ -1,7 +1,8 @@
 // DynamoDB's wire format (AttributeValue) for the values the token path reads and writes: strings, safe numbers,
-// booleans, null, lists and plain objects, converted as @aws-sdk/util-dynamodb's marshall (with
-// removeUndefinedValues, as the SDK's document client is configured in shared/aws/dynamo.ts) and unmarshall do.
-// Anything else (sets, binary, NumberValue, numbers past Number.MAX_SAFE_INTEGER, NaN) goes to util-dynamodb itself,
+// booleans, null, lists, plain objects and sets of strings (the token counter's request ids), converted as
+// @aws-sdk/util-dynamodb's marshall (with removeUndefinedValues, as the SDK's document client is configured in
+// shared/aws/dynamo.ts) and unmarshall do. Anything else (other sets, binary, NumberValue, numbers past
+// Number.MAX_SAFE_INTEGER, NaN) goes to util-dynamodb itself,
 // so the results and errors are the library's; the generic version costs about 14 µs per token request here
 // (docs/performance.md). tests/unit/attribute-values.test.ts checks both directions against util-dynamodb.
 import { convertToAttr, convertToNative, type NativeAttributeValue } from "@aws-sdk/util-dynamodb";
@@ -36,6 +37,8 @@ export function toAttributeValue(value: unknown): AttributeValue {
         return { L };
       }
       if (isPlainObject(value)) return { M: toItem(value as Record<string, unknown>) };
+      if (value instanceof Set && value.size > 0 && [...value].every((v) => typeof v === "string"))
+        return { SS: [...value] as string[] };
       break;
   }
   return convertToAttr(value as NativeAttributeValue, MARSHALL_OPTIONS) as unknown as AttributeValue;
@@ -65,6 +68,8 @@ export function fromAttributeValue(attribute: AttributeValue): unknown {
     return Boolean(attribute.BOOL);
   } else if (attribute.NULL !== undefined) {
     return null;
+  } else if (Array.isArray(attribute.SS)) {
+    return new Set(attribute.SS as string[]);
   }
   return convertToNative(attribute as unknown as Parameters<typeof convertToNative>[0]);
 }
