@@ -31,7 +31,7 @@ beforeAll(async () => {
     maxAttempts: 3, timeoutMs: 2_500,
     env: { AWS_REGION: REGION, AWS_ACCESS_KEY_ID: "local", AWS_SECRET_ACCESS_KEY: "local", AWS_ENDPOINT_URL_DYNAMODB: ddb.endpoint },
   });
-}, 60_000);
+}, 120_000);
 
 afterAll(async () => {
   db?.doc.destroy();
