@@ -50,7 +50,7 @@ beforeAll(async () => {
       AWS_ENDPOINT_URL_DYNAMODB: ddb.endpoint,
     },
   });
-}, 60_000);
+}, 120_000);
 
 afterAll(async () => {
   db?.doc.destroy();
