@@ -292,11 +292,13 @@ describe("bounds", () => {
 });
 
 describe("the token function", () => {
-  it("has its own bundle, routed at POST and GET /rooms/{roomId}/token, holding nothing it does not need", async () => {
+  it("has its own bundle, routed at POST and GET /rooms/{roomId}/token and the token exchange, holding nothing it does not need", async () => {
     const s = stack();
     const built = s.stack.built.find((b) => b.definition.logicalId === "TokenFunction");
     expect(built).toBeDefined();
-    expect(built!.definition.routes.map((r) => r.routeKey).sort()).toEqual(["GET /rooms/{roomId}/token", "POST /rooms/{roomId}/token"]);
+    expect(built!.definition.routes.map((r) => r.routeKey).sort()).toEqual([
+      "GET /rooms/{roomId}/token", "POST /rooms/{roomId}/participants/{participantId}/token", "POST /rooms/{roomId}/token",
+    ]);
     const inputs = Object.keys(built!.metafile.inputs);
     expect(inputs.some((i) => i.includes("functions/token/"))).toBe(true);
     for (const unwanted of ["functions/rooms/", "functions/moderation/", "shared/moderation/", "client-sqs", "shared/store/audit", "shared/store/members"]) {
