@@ -66,6 +66,12 @@ export const COMMAND_IAM: Record<string, CommandIam> = {
   [`${IVS}:TagResource`]: { actions: ["ivs:TagResource"], on: ["ivs-stages"] },
   [`${IVS}:UntagResource`]: { actions: ["ivs:UntagResource"], on: ["ivs-stages"] },
   [`${IVS}:ListTagsForResource`]: { actions: ["ivs:ListTagsForResource"], on: ["ivs-stages"] },
+  // Who is on a stage: each read names the stage (and session) it is about.
+  [`${IVS}:GetParticipant`]: { actions: ["ivs:GetParticipant"], on: ["ivs-stages"] },
+  [`${IVS}:ListParticipants`]: { actions: ["ivs:ListParticipants"], on: ["ivs-stages"] },
+  [`${IVS}:ListParticipantEvents`]: { actions: ["ivs:ListParticipantEvents"], on: ["ivs-stages"] },
+  [`${IVS}:GetStageSession`]: { actions: ["ivs:GetStageSession"], on: ["ivs-stages"] },
+  [`${IVS}:ListStageSessions`]: { actions: ["ivs:ListStageSessions"], on: ["ivs-stages"] },
   // The one IVS call with no resource ARN to scope it to.
   [`${IVS}:ListStages`]: { actions: ["ivs:ListStages"], on: ["*"] },
 
@@ -96,9 +102,11 @@ export const TRANSACT_ITEM_ACTIONS: Record<string, string> = {
 
 /**
  * What Lambda itself does with the function's role, whatever the code: poll an SQS event source (the actions of
- * AWSLambdaSQSQueueExecutionRole, but on the one queue) and write to the function's own log group.
+ * AWSLambdaSQSQueueExecutionRole, but on the one queue), send an asynchronous invocation that failed to the
+ * function's dead-letter queue, and write to the function's own log group.
  */
 export const SQS_EVENT_SOURCE_ACTIONS = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"];
+export const SQS_DEAD_LETTER_ACTIONS = ["sqs:SendMessage"];
 export const LOG_ACTIONS = ["logs:CreateLogStream", "logs:PutLogEvents"];
 
 /**

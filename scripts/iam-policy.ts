@@ -6,7 +6,8 @@
 import { fileURLToPath } from "node:url";
 import { functionsOf, loadTemplate, type FunctionDefinition, type Template } from "../local/template.ts";
 import {
-  COMMAND_IAM, INTERNAL_PACKAGES, LOG_ACTIONS, SQS_EVENT_SOURCE_ACTIONS, TRANSACT_ITEM_ACTIONS, type ResourceKind,
+  COMMAND_IAM, INTERNAL_PACKAGES, LOG_ACTIONS, SQS_DEAD_LETTER_ACTIONS, SQS_EVENT_SOURCE_ACTIONS, TRANSACT_ITEM_ACTIONS,
+  type ResourceKind,
 } from "./iam-map.ts";
 import { analyseFunction, type SdkCalls } from "./sdk-calls.ts";
 
@@ -119,6 +120,16 @@ export function neededGrants(fn: FunctionDefinition, template: Template, calls: 
   for (const q of fn.queues) {
     for (const action of SQS_EVENT_SOURCE_ACTIONS) {
       grants.push({ action, resource: { "Fn::GetAtt": [q.queueLogicalId, "Arn"] }, because: `SQS event source ${q.queueLogicalId}` });
+    }
+  }
+  const deadLetters = template.Resources[fn.logicalId]?.Properties?.DeadLetterQueue as { Type?: string; TargetArn?: Json } | undefined;
+  if (deadLetters) {
+    const target = (deadLetters.TargetArn as { "Fn::GetAtt"?: [string, string] } | undefined)?.["Fn::GetAtt"];
+    if (deadLetters.Type !== "SQS" || !target || target[1] !== "Arn" || template.Resources[target[0]]?.Type !== "AWS::SQS::Queue") {
+      throw new Error(`${fn.logicalId}: DeadLetterQueue must be { Type: SQS, TargetArn: !GetAtt <an AWS::SQS::Queue>.Arn }`);
+    }
+    for (const action of SQS_DEAD_LETTER_ACTIONS) {
+      grants.push({ action, resource: { "Fn::GetAtt": [target[0], "Arn"] }, because: `dead-letter queue ${target[0]}` });
     }
   }
   const logGroup = ((template.Resources[fn.logicalId]?.Properties?.LoggingConfig as { LogGroup?: Json } | undefined)?.LogGroup);

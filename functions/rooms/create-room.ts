@@ -14,7 +14,7 @@ import { deleteRoomItems, getRoom, putNewRoom } from "#shared/store/rooms.ts";
 import { validate } from "#shared/validation.ts";
 import { publish, webhookEvent } from "#shared/webhooks/events.ts";
 import { createRoomInput } from "./inputs.ts";
-import { roomView } from "./view.ts";
+import { NOT_LIVE, roomView } from "./view.ts";
 
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,128}$/;
 /** Time kept back from the request's deadline for undoing a created stage when the room cannot be saved. */
@@ -114,5 +114,5 @@ async function discardStage(deps: Deps, stageArn: string): Promise<void> {
 }
 
 function created(room: RoomRecord): HttpResponse {
-  return { status: 201, headers: { location: `/rooms/${room.roomId}` }, body: roomView(room, "host", true, { activeSessionId: null }) };
+  return { status: 201, headers: { location: `/rooms/${room.roomId}` }, body: roomView(room, "host", true, NOT_LIVE) };
 }

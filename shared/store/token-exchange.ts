@@ -20,7 +20,8 @@ export async function readExchangeInputs(
 ): Promise<ExchangeInputs> {
   const partSk = participantSk(userId, participantId);
   const markSk = disconnectedSk(participantId);
-  const { access, more } = await readRoomAccessWith(db, roomId, userId, now, [partSk, markSk]);
+  // The live counts too: an exchange that adds PUBLISH is held to the stage's publisher limit.
+  const { access, more } = await readRoomAccessWith(db, roomId, userId, now, [partSk, markSk], { liveCounts: true });
   const participant = more.get(partSk);
   return {
     ...access,
@@ -43,6 +44,8 @@ export interface ExchangeWrite {
   /** The record's expiry as read: the update applies only if no other exchange changed it meanwhile. */
   previousExpiresMs: number;
   record: ExchangedRecord;
+  /** The display name in the new token's attributes (the pointer shows it in the room's participant list). */
+  displayName: string;
   exchangedAt: string;
 }
 
@@ -99,9 +102,12 @@ export async function recordExchange(db: Table, roomId: string, write: ExchangeW
       Update: {
         TableName: db.table,
         Key: { pk, sk: pointerSk(write.participantId) },
-        UpdateExpression: "SET tokenExpiresMs = :expMs, expiresAt = :ttl",
+        UpdateExpression: "SET #role = :role, displayName = :name, tokenExpiresMs = :expMs, expiresAt = :ttl",
         ConditionExpression: "attribute_exists(pk) AND userId = :user",
-        ExpressionAttributeValues: { ":expMs": record.tokenExpiresMs, ":ttl": expiresAt, ":user": write.userId },
+        ExpressionAttributeNames: { "#role": "role" },
+        ExpressionAttributeValues: {
+          ":role": record.role, ":name": write.displayName, ":expMs": record.tokenExpiresMs, ":ttl": expiresAt, ":user": write.userId,
+        },
       },
     },
   ];

@@ -50,6 +50,9 @@ describe("real responses of the offline stack match openapi.yaml", () => {
     await s.join(token.body.token);
     // 409 exchange_unsupported with TOKEN_MODE=api, the new token with TOKEN_MODE=self-signed.
     await call("POST", "/rooms/{roomId}/participants/{participantId}/token", `/rooms/${id}/participants/${token.body.participantId}/token`, { as: viewer, body: {} });
+    await call("GET", "/rooms/{roomId}/participants", `/rooms/${id}/participants`, { as: viewer });
+    await call("GET", "/rooms/{roomId}/participants", `/rooms/${id}/participants?state=all`, { as: owner });
+    await call("GET", "/rooms/{roomId}/participants", `/rooms/${id}/participants?state=maybe`, { as: owner });
     await call("POST", "/rooms/{roomId}/kick", `/rooms/${id}/kick`, { as: owner, body: { userId: stranger.sub, banMinutes: 5, reason: "spam" } });
     await call("GET", "/rooms/{roomId}", `/rooms/${id}`, { as: stranger });
     await call("POST", "/rooms/{roomId}/kick", `/rooms/${id}/kick`, { as: owner, body: { participantId: token.body.participantId } });

@@ -78,6 +78,11 @@ describe("each function's role grants exactly what its code and Lambda need", ()
       "dynamodb:DeleteItem", "dynamodb:Query", "logs:CreateLogStream", "logs:PutLogEvents", "secretsmanager:GetSecretValue",
       "sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage", "sqs:SendMessage",
     ]);
+    // Stage Update events into the table, and the reads that repair them; nothing that changes a stage.
+    expect(actions("LiveStateFunction")).toEqual([
+      "dynamodb:BatchGetItem", "dynamodb:ConditionCheckItem", "dynamodb:PutItem",
+      "ivs:GetStage", "ivs:ListParticipantEvents", "ivs:ListParticipants", "logs:CreateLogStream", "logs:PutLogEvents", "sqs:SendMessage",
+    ]);
   });
 });
 
@@ -118,8 +123,12 @@ describe("no permission wider than needed", () => {
           expect([{ "Fn::GetAtt": ["Table", "Arn"] }, { "Fn::Sub": "${Table.Arn}/index/gsi1" }], `${fn.logicalId} ${g.action}`).toContainEqual(g.resource);
         }
         if (g.action.startsWith("sqs:")) {
-          const queues = fn.logicalId === "WebhookFunction" ? ["WebhookQueue"] : ["DisconnectQueue", "WebhookQueue"];
-          expect(queues.map((q) => ({ "Fn::GetAtt": [q, "Arn"] })), `${fn.logicalId} ${g.action}`).toContainEqual(g.resource);
+          // The disconnect and webhook queues (the webhook function only its own), or the function's own dead-letter
+          // queue (Lambda sends its failed async invocations there).
+          const deadLetters = (template.Resources[fn.logicalId]!.Properties!.DeadLetterQueue as { TargetArn?: object } | undefined)?.TargetArn;
+          const named = fn.logicalId === "WebhookFunction" ? ["WebhookQueue"] : ["DisconnectQueue", "WebhookQueue"];
+          const queues: object[] = [...named.map((q) => ({ "Fn::GetAtt": [q, "Arn"] })), ...(deadLetters ? [deadLetters] : [])];
+          expect(queues, `${fn.logicalId} ${g.action}`).toContainEqual(g.resource);
         }
         if (g.action.startsWith("logs:")) {
           const group = (template.Resources[fn.logicalId]!.Properties!.LoggingConfig as { LogGroup: { Ref: string } }).LogGroup.Ref;

@@ -64,6 +64,7 @@ async function roomWithParticipant(userId = "u1") {
 function promotion(p: { participantId: string; userId: string; tokenExpiresMs: number }, hours = 4): ExchangeWrite {
   return {
     userId: p.userId, participantId: p.participantId, previousExpiresMs: p.tokenExpiresMs, exchangedAt: new Date(NOW).toISOString(),
+    displayName: "Vee",
     record: exchangedRecord({ capabilities: ["SUBSCRIBE"], tokenExpiresMs: p.tokenExpiresMs }, {
       role: "speaker", via: "member", capabilities: ["PUBLISH", "SUBSCRIBE"], tokenExpiresMs: NOW + hours * HOUR,
     }),
@@ -100,7 +101,9 @@ describe("recordExchange", () => {
       tokenExpiresMs: write.record.tokenExpiresMs, tokenExpiresAt: write.record.tokenExpiresAt, exchangedAt: write.exchangedAt,
       expiresAt: Math.floor((write.record.tokenExpiresMs + 24 * HOUR) / 1000), createdAt: new Date(NOW).toISOString(),
     });
-    expect(await get(p.roomId, `PID#${p.participantId}`)).toMatchObject({ userId: p.userId, tokenExpiresMs: write.record.tokenExpiresMs });
+    expect(await get(p.roomId, `PID#${p.participantId}`)).toMatchObject({
+      userId: p.userId, role: "speaker", displayName: "Vee", tokenExpiresMs: write.record.tokenExpiresMs,
+    });
   });
 
   it("says what refused it, and writes nothing: a ban (with its end), the room gone, a mark, another exchange first", async () => {
