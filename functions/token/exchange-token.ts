@@ -5,7 +5,13 @@
 // (the live counts with it); the caller's token limit charged as for a new token (and given back if no token comes
 // of it); no IVS call; one transaction that updates the participant's record and fails if a ban or a moderator's
 // disconnect appeared meanwhile.
-import { BannedError, ConflictError, ExchangeUnsupportedError, NotFoundError, ParticipantDisconnectedError } from "#shared/errors.ts";
+import {
+  BannedError,
+  ConflictError,
+  ExchangeUnsupportedError,
+  NotFoundError,
+  ParticipantDisconnectedError,
+} from "#shared/errors.ts";
 import type { AuthenticatedRequest, HttpResponse } from "#shared/http/types.ts";
 import { applyCapacity } from "#shared/live/capacity.ts";
 import { decideAccess } from "#shared/rooms/decide-access.ts";
@@ -36,14 +42,24 @@ export async function exchangeToken(deps: TokenDeps, request: AuthenticatedReque
   const limit = caller.isAdmin ? undefined : deps.config.tokenRatePerMinute;
   // A caller already at the limit is refused from the read, without a write.
   if (limit !== undefined && inputs.tokensThisMinute >= limit) throw overLimit(limit, now);
-  const planned = planToken(input, { name: access.role, definition: access.roleDefinition }, access.room.policy, caller);
+  const planned = planToken(
+    input,
+    { name: access.role, definition: access.roleDefinition },
+    access.room.policy,
+    caller,
+  );
   // Capacity, as for a new token, when the exchange adds PUBLISH: the stage's publisher limit (the participant is on
   // the stage already, so the participant limit does not apply).
   const capacity = addsPublish(subject, planned.capabilities)
     ? applyCapacity({
-      policy: access.room.policy, capabilities: planned.capabilities, explicit: input.capabilities !== undefined,
-      isModerator: access.isModerator, counts: inputs.liveCounts, now, onStage: true,
-    })
+        policy: access.room.policy,
+        capabilities: planned.capabilities,
+        explicit: input.capabilities !== undefined,
+        isModerator: access.isModerator,
+        counts: inputs.liveCounts,
+        now,
+        onStage: true,
+      })
     : { capabilities: planned.capabilities };
   const plan = { ...planned, capabilities: capacity.capabilities };
 
@@ -53,29 +69,49 @@ export async function exchangeToken(deps: TokenDeps, request: AuthenticatedReque
       charge = await chargeToken(deps.table, roomId, caller.userId, { now, limit, requestId: request.requestId });
       if (!charge) throw overLimit(limit, deps.now());
     }
-    const issued = await issuer.reissue({ room: access.room, userId: caller.userId, participantId, ...plan }, request.deadline);
+    const issued = await issuer.reissue(
+      { room: access.room, userId: caller.userId, participantId, ...plan },
+      request.deadline,
+    );
 
     const record = exchangedRecord(subject, {
-      role: access.role, via: access.via, capabilities: plan.capabilities, tokenExpiresMs: Date.parse(issued.expirationTime),
+      role: access.role,
+      via: access.via,
+      capabilities: plan.capabilities,
+      tokenExpiresMs: Date.parse(issued.expirationTime),
     });
-    const outcome = await recordExchange(deps.table, roomId, {
-      userId: caller.userId, participantId, previousExpiresMs: subject.tokenExpiresMs, record,
-      displayName: plan.attributes.displayName ?? caller.displayName, exchangedAt: new Date(now).toISOString(),
-    }, { now: deps.now() });
+    const outcome = await recordExchange(
+      deps.table,
+      roomId,
+      {
+        userId: caller.userId,
+        participantId,
+        previousExpiresMs: subject.tokenExpiresMs,
+        record,
+        displayName: plan.attributes.displayName ?? caller.displayName,
+        exchangedAt: new Date(now).toISOString(),
+      },
+      { now: deps.now() },
+    );
     // The token is only handed out once recorded; otherwise it is dropped unseen.
     switch (outcome.kind) {
       case "recorded":
         break;
       case "banned": {
-        const untilMs = outcome.untilMs ?? (await readRoomAccess(deps.table, roomId, caller.userId, deps.now())).ban?.untilMs;
+        const untilMs =
+          outcome.untilMs ?? (await readRoomAccess(deps.table, roomId, caller.userId, deps.now())).ban?.untilMs;
         throw new BannedError(new Date(untilMs ?? deps.now()).toISOString());
       }
       case "room_gone":
         throw new NotFoundError(`room ${roomId} does not exist`);
       case "disconnected":
-        throw new ParticipantDisconnectedError(`participant ${participantId} was disconnected by a moderator: request a new token and join again`);
+        throw new ParticipantDisconnectedError(
+          `participant ${participantId} was disconnected by a moderator: request a new token and join again`,
+        );
       case "raced":
-        throw new ConflictError(`participant ${participantId}'s token was exchanged by another request meanwhile: try again`);
+        throw new ConflictError(
+          `participant ${participantId}'s token was exchanged by another request meanwhile: try again`,
+        );
     }
 
     return {

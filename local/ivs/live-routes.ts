@@ -36,7 +36,9 @@ function exchangeAnswer(result: ExchangeResult): RouteAnswer {
 }
 
 const field = (body: unknown, name: string): unknown =>
-  typeof body === "object" && body !== null && !Array.isArray(body) ? (body as Record<string, unknown>)[name] : undefined;
+  typeof body === "object" && body !== null && !Array.isArray(body)
+    ? (body as Record<string, unknown>)[name]
+    : undefined;
 
 /** The answer for a live-stage route, or undefined when the request is not one of them. */
 export function handleLiveRoute(
@@ -58,7 +60,9 @@ export function handleLiveRoute(
     }
     case "POST /_emulator/exchange": {
       const input = body();
-      return exchangeAnswer(ctx.state.exchange(field(input, "participantId"), field(input, "token"), field(input, "stageArn")));
+      return exchangeAnswer(
+        ctx.state.exchange(field(input, "participantId"), field(input, "token"), field(input, "stageArn")),
+      );
     }
     case "GET /_emulator/events":
       return { status: 200, body: ctx.events.log() };

@@ -23,20 +23,12 @@ import type { Capability, ParticipantRecordingState, ParticipantState } from "./
 import { MAX_PUBLISHERS_PER_STAGE } from "./model.ts";
 
 export type ParticipantEventName =
-  | "JOINED"
-  | "LEFT"
-  | "PUBLISH_STARTED"
-  | "PUBLISH_STOPPED"
-  | "PUBLISH_ERROR"
-  | "TOKEN_EXCHANGED";
+  "JOINED" | "LEFT" | "PUBLISH_STARTED" | "PUBLISH_STOPPED" | "PUBLISH_ERROR" | "TOKEN_EXCHANGED";
 export type ParticipantEventErrorCode = "INSUFFICIENT_CAPABILITIES" | "QUOTA_EXCEEDED";
 
 /** `detail.event_name` of the "IVS Stage Update" events the emulator sends. */
 export type StageUpdateEventName =
-  | "Participant Published"
-  | "Participant Unpublished"
-  | "Participant Publish Error"
-  | "Token Exchanged";
+  "Participant Published" | "Participant Unpublished" | "Participant Publish Error" | "Token Exchanged";
 
 const EVENTBRIDGE_NAME: Partial<Record<ParticipantEventName, StageUpdateEventName>> = {
   PUBLISH_STARTED: "Participant Published",
@@ -280,7 +272,10 @@ export class StageLive {
     participant.attributes = { ...next.attributes };
     participant.capabilities = [...next.capabilities];
     participant.token = next.token;
-    this.record(session, participant, "TOKEN_EXCHANGED", undefined, { previousToken, newToken: exchangedToken(participant) });
+    this.record(session, participant, "TOKEN_EXCHANGED", undefined, {
+      previousToken,
+      newToken: exchangedToken(participant),
+    });
     if (participant.publishing && !participant.capabilities.includes("PUBLISH")) {
       participant.publishing = false;
       this.record(session, participant, "PUBLISH_STOPPED");
@@ -296,7 +291,12 @@ export class StageLive {
     tokens?: { previousToken: ExchangedToken; newToken: ExchangedToken },
   ): void {
     const eventTime = this.ctx.now();
-    const event: ParticipantEventRecord = { seq: this.ctx.nextSeq(), name, participantId: participant.participantId, eventTime };
+    const event: ParticipantEventRecord = {
+      seq: this.ctx.nextSeq(),
+      name,
+      participantId: participant.participantId,
+      eventTime,
+    };
     if (errorCode) event.errorCode = errorCode;
     if (tokens) Object.assign(event, tokens);
     participant.events.push(event);

@@ -216,11 +216,7 @@ function orderedCapabilities(list: readonly Capability[]): Capability[] {
 }
 
 function fingerprintOf(der: Buffer): string {
-  return createHash("md5")
-    .update(der)
-    .digest("hex")
-    .match(/../g)!
-    .join(":");
+  return createHash("md5").update(der).digest("hex").match(/../g)!.join(":");
 }
 
 type ListKind = "stages" | "public-keys" | "participants" | "participant-events" | "stage-sessions";
@@ -325,7 +321,13 @@ export type ClientActionResult =
   | {
       ok: true;
       /** The participant afterwards, with the session it is (or was last) in. */
-      participant: { participantId: string; stageArn: string; sessionId: string; state: ParticipantState; publishing: boolean };
+      participant: {
+        participantId: string;
+        stageArn: string;
+        sessionId: string;
+        state: ParticipantState;
+        publishing: boolean;
+      };
     }
   | {
       ok: false;
@@ -392,7 +394,12 @@ export class IvsState {
   // -------------------------------------------------------------------------------------------------------------
 
   private stageJson(stage: StageRecord): StageJson {
-    const json: StageJson = { arn: stage.arn, name: stage.name, tags: tagsJson(stage.tags), endpoints: { ...stage.endpoints } };
+    const json: StageJson = {
+      arn: stage.arn,
+      name: stage.name,
+      tags: tagsJson(stage.tags),
+      endpoints: { ...stage.endpoints },
+    };
     if (stage.live.activeSessionId) json.activeSessionId = stage.live.activeSessionId;
     if (stage.recording) json.autoParticipantRecordingConfiguration = structuredClone(stage.recording);
     return json;
@@ -461,7 +468,11 @@ export class IvsState {
     return this.stageJson(this.liveStage(arn));
   }
 
-  updateStage(input: { arn: string; name?: string; autoParticipantRecordingConfiguration?: RecordingConfiguration }): StageJson {
+  updateStage(input: {
+    arn: string;
+    name?: string;
+    autoParticipantRecordingConfiguration?: RecordingConfiguration;
+  }): StageJson {
     const stage = this.liveStage(input.arn);
     if (input.name !== undefined) stage.name = input.name;
     if (input.autoParticipantRecordingConfiguration) {
@@ -572,7 +583,7 @@ export class IvsState {
    */
   private verifyToken(token: unknown): VerifiedToken | Extract<JoinResult, { ok: false }> {
     if (typeof token !== "string" || token.length === 0) {
-      return { ok: false, status: 400, message: "Body must be {\"token\": \"<participant token>\"}." };
+      return { ok: false, status: 400, message: 'Body must be {"token": "<participant token>"}.' };
     }
     const decoded = decodeJwt(token);
     if (!decoded) return { ok: false, status: 401, message: "The token is not a JWT." };
@@ -664,7 +675,12 @@ export class IvsState {
    */
   exchange(participantId: unknown, token: unknown, stageArn?: unknown): ExchangeResult {
     if (typeof token !== "string" || token.length === 0) {
-      return { ok: false, status: 400, reason: "BAD_REQUEST", message: 'Body must be {"participantId": "...", "token": "...", "stageArn"?: "..."}.' };
+      return {
+        ok: false,
+        status: 400,
+        reason: "BAD_REQUEST",
+        message: 'Body must be {"participantId": "...", "token": "...", "stageArn"?: "..."}.',
+      };
     }
     const stage = this.stageOfParticipant(participantId, stageArn);
     if (!("live" in stage)) return { ...stage, reason: stage.status === 404 ? "NOT_JOINED" : "BAD_REQUEST" };
@@ -674,7 +690,12 @@ export class IvsState {
     }
     const current = stage.live.participant(id)!;
     if (current.state !== "CONNECTED" || current.sessionId !== stage.live.activeSessionId) {
-      return { ok: false, status: 409, reason: "NOT_CONNECTED", message: `Participant ${id} is not connected: join first.` };
+      return {
+        ok: false,
+        status: 409,
+        reason: "NOT_CONNECTED",
+        message: `Participant ${id} is not connected: join first.`,
+      };
     }
     if (!current.token.keyPair) {
       return {
@@ -694,10 +715,13 @@ export class IvsState {
         ok: false,
         status: 409,
         reason: "NOT_KEY_PAIR_TOKEN",
-        message: "The new token comes from CreateParticipantToken: token exchange works only with tokens signed with a key pair.",
+        message:
+          "The new token comes from CreateParticipantToken: token exchange works only with tokens signed with a key pair.",
       };
     }
-    const changed = IMMUTABLE_CLAIMS.filter((name) => verified.connected.immutable[name] !== current.token.immutable[name]);
+    const changed = IMMUTABLE_CLAIMS.filter(
+      (name) => verified.connected.immutable[name] !== current.token.immutable[name],
+    );
     if (changed.length > 0) {
       return {
         ok: false,
@@ -728,13 +752,15 @@ export class IvsState {
   participants(stageId: string): ParticipantJson[] | undefined {
     const stage = this.stagesById.get(stageId);
     if (!stage) return undefined;
-    return stage.live.everyone().map((p) => ({
-      participantId: p.participantId,
-      userId: p.userId,
-      state: p.state,
-      capabilities: [...p.capabilities],
-      publishing: p.publishing,
-    }));
+    return stage.live
+      .everyone()
+      .map((p) => ({
+        participantId: p.participantId,
+        userId: p.userId,
+        state: p.state,
+        capabilities: [...p.capabilities],
+        publishing: p.publishing,
+      }));
   }
 
   // -------------------------------------------------------------------------------------------------------------
@@ -745,7 +771,10 @@ export class IvsState {
    * The live stage a joined participant id is on. `stageArn` is needed only when the id has joined more than one
    * stage (possible for self-signed tokens, whose jti the customer chooses).
    */
-  private stageOfParticipant(participantId: unknown, stageArn: unknown): StageRecord | Exclude<ClientActionResult, { ok: true }> {
+  private stageOfParticipant(
+    participantId: unknown,
+    stageArn: unknown,
+  ): StageRecord | Exclude<ClientActionResult, { ok: true }> {
     if (typeof participantId !== "string" || participantId.length === 0) {
       return { ok: false, status: 400, message: 'Body must be {"participantId": "...", "stageArn"?: "..."}.' };
     }
@@ -756,10 +785,18 @@ export class IvsState {
       (s) => stageArn === undefined || s.arn === stageArn,
     );
     if (candidates.length === 0) {
-      return { ok: false, status: 404, message: `Participant ${participantId} has not joined ${stageArn ?? "any stage"}.` };
+      return {
+        ok: false,
+        status: 404,
+        message: `Participant ${participantId} has not joined ${stageArn ?? "any stage"}.`,
+      };
     }
     if (candidates.length > 1) {
-      return { ok: false, status: 400, message: `Participant ${participantId} has joined several stages: give stageArn.` };
+      return {
+        ok: false,
+        status: 400,
+        message: `Participant ${participantId} has joined several stages: give stageArn.`,
+      };
     }
     return candidates[0]!;
   }
@@ -898,11 +935,18 @@ export class IvsState {
     maxResults?: number;
     nextToken?: string;
   }): { events: ParticipantEventJson[]; nextToken?: string } {
-    const participant = this.stages.get(input.stageArn)?.live.session(input.sessionId)?.participants.get(input.participantId);
+    const participant = this.stages
+      .get(input.stageArn)
+      ?.live.session(input.sessionId)
+      ?.participants.get(input.participantId);
     const scope = JSON.stringify([input.stageArn, input.sessionId, input.participantId]);
-    const { items, nextToken } = page("participant-events", participant?.events ?? [], input.maxResults, input.nextToken, {
-      scope,
-    });
+    const { items, nextToken } = page(
+      "participant-events",
+      participant?.events ?? [],
+      input.maxResults,
+      input.nextToken,
+      { scope },
+    );
     const result: { events: ParticipantEventJson[]; nextToken?: string } = { events: items.map(participantEventJson) };
     if (nextToken) result.nextToken = nextToken;
     return result;
@@ -922,7 +966,9 @@ export class IvsState {
       scope: JSON.stringify([input.stageArn]),
       descending: true,
     });
-    const result: { stageSessions: StageSessionJson[]; nextToken?: string } = { stageSessions: items.map(stageSessionJson) };
+    const result: { stageSessions: StageSessionJson[]; nextToken?: string } = {
+      stageSessions: items.map(stageSessionJson),
+    };
     if (nextToken) result.nextToken = nextToken;
     return result;
   }
@@ -1031,7 +1077,11 @@ export class IvsState {
 }
 
 /** What a self-signed token's claims say of its participant. */
-function claimsOfSelfSigned(claims: Record<string, unknown>): { userId: string; attributes: Record<string, string>; capabilities: Capability[] } {
+function claimsOfSelfSigned(claims: Record<string, unknown>): {
+  userId: string;
+  attributes: Record<string, string>;
+  capabilities: Capability[];
+} {
   return {
     userId: typeof claims.user_id === "string" ? claims.user_id : "",
     attributes: attributesFromClaim(claims.attributes),

@@ -18,7 +18,8 @@ export const AUDIT_ENTRY_PREFIX = "E#";
 /** An audit entry's sort key: its time, then random bytes so that entries of the same millisecond both stay. */
 export const auditEntrySk = (at: string, random: string) => `${AUDIT_ENTRY_PREFIX}${at}#${random}`;
 const AUDIT_ENTRY_SK = /^E#\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z#[0-9a-f]{12}$/;
-export const isAuditEntrySk = (value: unknown): value is string => typeof value === "string" && AUDIT_ENTRY_SK.test(value);
+export const isAuditEntrySk = (value: unknown): value is string =>
+  typeof value === "string" && AUDIT_ENTRY_SK.test(value);
 export const AUDIT_TOMBSTONE_SK = "DELETED";
 export const idempotencyPk = (userId: string, key: string) => `IDEM#${userId}#${key}`;
 

@@ -9,17 +9,48 @@ import { disconnectedSk, epochSeconds, PARTICIPANT_GRACE_MS, participantPrefix, 
 import type { ParticipantRecord } from "./token-records.ts";
 
 /** A participant still counts while its token is unexpired or expired less than 24 h ago. */
-export const participantCounts = (p: { tokenExpiresMs: number }, now: number) => p.tokenExpiresMs + PARTICIPANT_GRACE_MS > now;
+export const participantCounts = (p: { tokenExpiresMs: number }, now: number) =>
+  p.tokenExpiresMs + PARTICIPANT_GRACE_MS > now;
 
-export async function listUserParticipants(db: Db, roomId: string, userId: string, now: number): Promise<ParticipantRecord[]> {
-  const items = (await queryPartition(db, roomPk(roomId), { prefix: participantPrefix(userId) })) as unknown as ParticipantRecord[];
-  return items.filter((p) => participantCounts(p, now)).map(({ participantId, userId: u, role, capabilities, via, tokenExpiresAt, tokenExpiresMs, createdAt }) =>
-    ({ participantId, userId: u, role, capabilities, via, tokenExpiresAt, tokenExpiresMs, createdAt }));
+export async function listUserParticipants(
+  db: Db,
+  roomId: string,
+  userId: string,
+  now: number,
+): Promise<ParticipantRecord[]> {
+  const items = (await queryPartition(db, roomPk(roomId), {
+    prefix: participantPrefix(userId),
+  })) as unknown as ParticipantRecord[];
+  return items
+    .filter((p) => participantCounts(p, now))
+    .map(({ participantId, userId: u, role, capabilities, via, tokenExpiresAt, tokenExpiresMs, createdAt }) => ({
+      participantId,
+      userId: u,
+      role,
+      capabilities,
+      via,
+      tokenExpiresAt,
+      tokenExpiresMs,
+      createdAt,
+    }));
 }
 
 /** The user a participant id was issued to in this room, if stagepass issued it and it still counts. */
-export async function findParticipantOwner(db: Db, roomId: string, participantId: string, now: number): Promise<string | undefined> {
-  const out = await dynamo(() => db.doc.send(new GetCommand({ TableName: db.table, Key: { pk: roomPk(roomId), sk: pointerSk(participantId) }, ConsistentRead: true })));
+export async function findParticipantOwner(
+  db: Db,
+  roomId: string,
+  participantId: string,
+  now: number,
+): Promise<string | undefined> {
+  const out = await dynamo(() =>
+    db.doc.send(
+      new GetCommand({
+        TableName: db.table,
+        Key: { pk: roomPk(roomId), sk: pointerSk(participantId) },
+        ConsistentRead: true,
+      }),
+    ),
+  );
   if (!out.Item || !participantCounts(out.Item as { tokenExpiresMs: number }, now)) return undefined;
   return String(out.Item.userId);
 }
@@ -35,9 +66,11 @@ export async function markDisconnected(db: Db, roomId: string, participantIds: s
   const at = new Date(now).toISOString();
   const unique = [...new Set(participantIds)];
   for (let i = 0; i < unique.length; i += 25) {
-    let pending = unique.slice(i, i + 25).map((participantId) => ({
-      PutRequest: { Item: { pk: roomPk(roomId), sk: disconnectedSk(participantId), participantId, at, expiresAt } },
-    }));
+    let pending = unique
+      .slice(i, i + 25)
+      .map((participantId) => ({
+        PutRequest: { Item: { pk: roomPk(roomId), sk: disconnectedSk(participantId), participantId, at, expiresAt } },
+      }));
     for (let attempt = 0; pending.length > 0; attempt++) {
       if (attempt > 5) mapDynamoError(new Error("unprocessed writes"));
       const out = await dynamo(() => db.doc.send(new BatchWriteCommand({ RequestItems: { [db.table]: pending } })));

@@ -23,7 +23,11 @@ export const minuteOf = (now: number) => Math.floor(now / 60_000);
  * room's live counts too (a fifth key of the same BatchGetItem: capacity costs the token path no round trip).
  */
 export async function readRoomAccess(
-  db: TableReads, roomId: string, userId: string, now: number, opts: { liveCounts?: boolean } = {},
+  db: TableReads,
+  roomId: string,
+  userId: string,
+  now: number,
+  opts: { liveCounts?: boolean } = {},
 ): Promise<RoomAccessInputs> {
   return (await readRoomAccessWith(db, roomId, userId, now, [], opts)).access;
 }
@@ -33,10 +37,21 @@ export async function readRoomAccess(
  * items found, by sort key.
  */
 export async function readRoomAccessWith(
-  db: TableReads, roomId: string, userId: string, now: number, more: string[], opts: { liveCounts?: boolean } = {},
+  db: TableReads,
+  roomId: string,
+  userId: string,
+  now: number,
+  more: string[],
+  opts: { liveCounts?: boolean } = {},
 ): Promise<{ access: RoomAccessInputs; more: Map<string, Record<string, unknown>> }> {
   const pk = roomPk(roomId);
-  const wanted = [ROOM_SK, memberSk(userId), banSk(userId), rateSk(userId, minuteOf(now)), ...(opts.liveCounts ? [LIVE_SK] : [])];
+  const wanted = [
+    ROOM_SK,
+    memberSk(userId),
+    banSk(userId),
+    rateSk(userId, minuteOf(now)),
+    ...(opts.liveCounts ? [LIVE_SK] : []),
+  ];
   const found = new Map<string, Record<string, unknown>>();
   let keys: Array<Record<string, unknown>> = [...wanted, ...more].map((sk) => ({ pk, sk }));
   for (let attempt = 0; keys.length > 0; attempt++) {

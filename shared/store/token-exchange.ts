@@ -7,7 +7,16 @@ import { cancellationReasons, mapDynamoError } from "../aws/dynamo-errors.ts";
 import type { Capability } from "../rooms/policy.ts";
 import type { ExchangedRecord, ExchangeSubject } from "../token/exchange.ts";
 import type { Table, TableReads } from "./db.ts";
-import { banSk, disconnectedSk, epochSeconds, PARTICIPANT_GRACE_MS, participantSk, pointerSk, ROOM_SK, roomPk } from "./keys.ts";
+import {
+  banSk,
+  disconnectedSk,
+  epochSeconds,
+  PARTICIPANT_GRACE_MS,
+  participantSk,
+  pointerSk,
+  ROOM_SK,
+  roomPk,
+} from "./keys.ts";
 import { readRoomAccessWith, type RoomAccessInputs } from "./room-access.ts";
 import { cancelledBanUntil } from "./token-records.ts";
 
@@ -16,7 +25,11 @@ export interface ExchangeInputs extends RoomAccessInputs {
 }
 
 export async function readExchangeInputs(
-  db: TableReads, roomId: string, userId: string, participantId: string, now: number,
+  db: TableReads,
+  roomId: string,
+  userId: string,
+  participantId: string,
+  now: number,
 ): Promise<ExchangeInputs> {
   const partSk = participantSk(userId, participantId);
   const markSk = disconnectedSk(participantId);
@@ -67,7 +80,12 @@ const MAX_CONFLICT_ATTEMPTS = 3;
  * pointer, kept until the latest expiry + 24 h. A kick or role change after it disconnects the participant id,
  * which reaches this token too.
  */
-export async function recordExchange(db: Table, roomId: string, write: ExchangeWrite, opts: { now: number }): Promise<ExchangeOutcome> {
+export async function recordExchange(
+  db: Table,
+  roomId: string,
+  write: ExchangeWrite,
+  opts: { now: number },
+): Promise<ExchangeOutcome> {
   const pk = roomPk(roomId);
   const { record } = write;
   const expiresAt = epochSeconds(record.tokenExpiresMs + PARTICIPANT_GRACE_MS);
@@ -82,18 +100,31 @@ export async function recordExchange(db: Table, roomId: string, write: ExchangeW
       },
     },
     { ConditionCheck: { TableName: db.table, Key: { pk, sk: ROOM_SK }, ConditionExpression: "attribute_exists(pk)" } },
-    { ConditionCheck: { TableName: db.table, Key: { pk, sk: disconnectedSk(write.participantId) }, ConditionExpression: "attribute_not_exists(pk)" } },
+    {
+      ConditionCheck: {
+        TableName: db.table,
+        Key: { pk, sk: disconnectedSk(write.participantId) },
+        ConditionExpression: "attribute_not_exists(pk)",
+      },
+    },
     {
       Update: {
         TableName: db.table,
         Key: { pk, sk: participantSk(write.userId, write.participantId) },
-        UpdateExpression: "SET #role = :role, via = :via, capabilities = :caps, tokenCapabilities = :tokenCaps, "
-          + "tokenExpiresAt = :expAt, tokenExpiresMs = :expMs, expiresAt = :ttl, exchangedAt = :at",
+        UpdateExpression:
+          "SET #role = :role, via = :via, capabilities = :caps, tokenCapabilities = :tokenCaps, " +
+          "tokenExpiresAt = :expAt, tokenExpiresMs = :expMs, expiresAt = :ttl, exchangedAt = :at",
         ConditionExpression: "attribute_exists(pk) AND tokenExpiresMs = :prevExpMs",
         ExpressionAttributeNames: { "#role": "role" },
         ExpressionAttributeValues: {
-          ":role": record.role, ":via": record.via, ":caps": record.capabilities, ":tokenCaps": record.tokenCapabilities,
-          ":expAt": record.tokenExpiresAt, ":expMs": record.tokenExpiresMs, ":ttl": expiresAt, ":at": write.exchangedAt,
+          ":role": record.role,
+          ":via": record.via,
+          ":caps": record.capabilities,
+          ":tokenCaps": record.tokenCapabilities,
+          ":expAt": record.tokenExpiresAt,
+          ":expMs": record.tokenExpiresMs,
+          ":ttl": expiresAt,
+          ":at": write.exchangedAt,
           ":prevExpMs": write.previousExpiresMs,
         },
       },
@@ -106,7 +137,11 @@ export async function recordExchange(db: Table, roomId: string, write: ExchangeW
         ConditionExpression: "attribute_exists(pk) AND userId = :user",
         ExpressionAttributeNames: { "#role": "role" },
         ExpressionAttributeValues: {
-          ":role": record.role, ":name": write.displayName, ":expMs": record.tokenExpiresMs, ":ttl": expiresAt, ":user": write.userId,
+          ":role": record.role,
+          ":name": write.displayName,
+          ":expMs": record.tokenExpiresMs,
+          ":ttl": expiresAt,
+          ":user": write.userId,
         },
       },
     },
@@ -121,7 +156,8 @@ export async function recordExchange(db: Table, roomId: string, write: ExchangeW
         if (reasons[0] === "ConditionalCheckFailed") return { kind: "banned", untilMs: cancelledBanUntil(error) };
         if (reasons[1] === "ConditionalCheckFailed") return { kind: "room_gone" };
         if (reasons[2] === "ConditionalCheckFailed") return { kind: "disconnected" };
-        if (reasons[3] === "ConditionalCheckFailed" || reasons[4] === "ConditionalCheckFailed") return { kind: "raced" };
+        if (reasons[3] === "ConditionalCheckFailed" || reasons[4] === "ConditionalCheckFailed")
+          return { kind: "raced" };
         if (reasons.includes("TransactionConflict") && attempt < MAX_CONFLICT_ATTEMPTS) {
           await new Promise((r) => setTimeout(r, Math.random() * 25 * 2 ** attempt));
           continue;

@@ -25,19 +25,27 @@ export interface ExchangeSubject {
  * an unknown id; 409 participant_disconnected when a moderator disconnected it (IVS would refuse the new token too).
  */
 export function requireExchangeable(
-  subject: ExchangeSubject | undefined, caller: { userId: string }, ids: { roomId: string; participantId: string }, now: number,
+  subject: ExchangeSubject | undefined,
+  caller: { userId: string },
+  ids: { roomId: string; participantId: string },
+  now: number,
 ): ExchangeSubject {
   if (!subject || subject.userId !== caller.userId || subject.tokenExpiresMs + PARTICIPANT_GRACE_MS <= now) {
     throw new NotFoundError(`you hold no participant ${ids.participantId} in room ${ids.roomId}`);
   }
   if (subject.disconnected) {
-    throw new ParticipantDisconnectedError(`participant ${ids.participantId} was disconnected by a moderator: request a new token and join again`);
+    throw new ParticipantDisconnectedError(
+      `participant ${ids.participantId} was disconnected by a moderator: request a new token and join again`,
+    );
   }
   return subject;
 }
 
 /** Whether the new token grants PUBLISH that the participant's latest token did not (capacity applies then). */
-export function addsPublish(subject: Pick<ExchangeSubject, "capabilities" | "tokenCapabilities">, next: Capability[]): boolean {
+export function addsPublish(
+  subject: Pick<ExchangeSubject, "capabilities" | "tokenCapabilities">,
+  next: Capability[],
+): boolean {
   return next.includes("PUBLISH") && !(subject.tokenCapabilities ?? subject.capabilities).includes("PUBLISH");
 }
 

@@ -43,7 +43,8 @@ const b64url = (value: unknown) => Buffer.from(JSON.stringify(value)).toString("
 
 export function signParticipantToken(key: SigningKey, request: SelfSignedRequest, now: number) {
   const { events, whip } = request.room.endpoints;
-  if (!events || !whip) throw new UpstreamUnavailableError(`room ${request.room.roomId} has no stage endpoints recorded`, 5);
+  if (!events || !whip)
+    throw new UpstreamUnavailableError(`room ${request.room.roomId} has no stage endpoints recorded`, 5);
   const participantId = request.participantId ?? newParticipantId();
   const iat = Math.floor(now / 1000);
   const exp = iat + request.durationMinutes * 60;

@@ -20,14 +20,18 @@ function expectProblem(r: ApiResponse, status: number, code: string) {
 /** What the broadcast SDK does with `stage.exchangeToken(token)`, against the emulator's stage. */
 async function sdkExchange(s: TestStack, participantId: string, token: string) {
   const res = await fetch(`${s.stack.ivs.url}/_emulator/exchange`, {
-    method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ participantId, token }),
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ participantId, token }),
   });
   return { status: res.status, body: (await res.json()) as any };
 }
 
 async function sdk(s: TestStack, action: "publish" | "leave", participantId: string) {
   const res = await fetch(`${s.stack.ivs.url}/_emulator/${action}`, {
-    method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ participantId }),
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ participantId }),
   });
   return { status: res.status, body: (await res.json()) as any };
 }
@@ -35,7 +39,10 @@ async function sdk(s: TestStack, action: "publish" | "leave", participantId: str
 const token = (s: TestStack, as: Session, roomId: string, body?: unknown) =>
   s.api("POST", `/rooms/${roomId}/token`, { as, ...(body !== undefined ? { body } : {}) });
 const exchange = (s: TestStack, as: Session, roomId: string, participantId: string, body?: unknown) =>
-  s.api("POST", `/rooms/${roomId}/participants/${participantId}/token`, { as, ...(body !== undefined ? { body } : {}) });
+  s.api("POST", `/rooms/${roomId}/participants/${participantId}/token`, {
+    as,
+    ...(body !== undefined ? { body } : {}),
+  });
 const setRole = (s: TestStack, as: Session, roomId: string, userId: string, role: string) =>
   s.api("PUT", `/rooms/${roomId}/members/${userId}`, { as, body: { role } });
 
@@ -45,11 +52,18 @@ async function joinedViewer(s: TestStack, viewer: Session, roomId: string, body?
   expect(t.status, t.text).toBe(200);
   const joined = await s.join(t.body.token);
   expect(joined.status, joined.text).toBe(200);
-  return { ...t.body, sessionId: joined.body.sessionId as string } as { token: string; participantId: string; stageArn: string; expirationTime: string; sessionId: string };
+  return { ...t.body, sessionId: joined.body.sessionId as string } as {
+    token: string;
+    participantId: string;
+    stageArn: string;
+    expirationTime: string;
+    sessionId: string;
+  };
 }
 
 /** The room's own items (other suites' rooms, and what arrives for them meanwhile, left out). */
-const roomItems = async (s: TestStack, roomId: string) => (await s.scanTable()).filter((i: any) => i.pk.S === `ROOM#${roomId}`);
+const roomItems = async (s: TestStack, roomId: string) =>
+  (await s.scanTable()).filter((i: any) => i.pk.S === `ROOM#${roomId}`);
 
 const stateIn = async (s: TestStack, roomId: string, participantId: string) =>
   (await s.participants(roomId)).find((p) => p.participantId === participantId)?.state;
@@ -58,7 +72,11 @@ describe("token exchange (TOKEN_MODE=self-signed)", () => {
   let owner: Session, viewer: Session, other: Session;
   beforeAll(async () => {
     const s = selfSigned();
-    [owner, viewer, other] = await Promise.all([s.login("tx-owner"), s.login("tx-viewer", { preferredUsername: "Vi" }), s.login("tx-other")]);
+    [owner, viewer, other] = await Promise.all([
+      s.login("tx-owner"),
+      s.login("tx-viewer", { preferredUsername: "Vi" }),
+      s.login("tx-other"),
+    ]);
   });
 
   it("promote: a viewer made speaker by a moderator exchanges its token and publishes without leaving", async () => {
@@ -69,7 +87,11 @@ describe("token exchange (TOKEN_MODE=self-signed)", () => {
     expect((await sdk(s, "publish", v.participantId)).body.stageError?.code).toBe("TOKEN_NOT_ALLOWED");
 
     // Not yet: the viewer's role has no PUBLISH.
-    expectProblem(await exchange(s, viewer, room.roomId, v.participantId, { capabilities: ["PUBLISH"] }), 403, "forbidden");
+    expectProblem(
+      await exchange(s, viewer, room.roomId, v.participantId, { capabilities: ["PUBLISH"] }),
+      403,
+      "forbidden",
+    );
 
     expect((await setRole(s, owner, room.roomId, viewer.sub, "speaker")).status).toBe(200);
     const r = await exchange(s, viewer, room.roomId, v.participantId);
@@ -95,11 +117,25 @@ describe("token exchange (TOKEN_MODE=self-signed)", () => {
     // The client swaps the token on the stage: same participant, same session, and it may publish at once.
     const swapped = await sdkExchange(s, v.participantId, r.body.token);
     expect(swapped.status, JSON.stringify(swapped.body)).toBe(200);
-    expect(swapped.body).toMatchObject({ sessionId: v.sessionId, state: "CONNECTED", capabilities: ["PUBLISH", "SUBSCRIBE"] });
+    expect(swapped.body).toMatchObject({
+      sessionId: v.sessionId,
+      state: "CONNECTED",
+      capabilities: ["PUBLISH", "SUBSCRIBE"],
+    });
     expect((await sdk(s, "publish", v.participantId)).body).toMatchObject({ publishing: true, sessionId: v.sessionId });
-    const { events } = await s.ivs.send(new ListParticipantEventsCommand({ stageArn: room.stageArn, sessionId: v.sessionId, participantId: v.participantId }));
+    const { events } = await s.ivs.send(
+      new ListParticipantEventsCommand({
+        stageArn: room.stageArn,
+        sessionId: v.sessionId,
+        participantId: v.participantId,
+      }),
+    );
     expect(events!.map((e) => e.name)).toEqual(["JOINED", "PUBLISH_ERROR", "TOKEN_EXCHANGED", "PUBLISH_STARTED"]);
-    expect(events![2]!.newToken).toMatchObject({ capabilities: ["PUBLISH", "SUBSCRIBE"], userId: viewer.sub, attributes: { role: "speaker", displayName: "Vi" } });
+    expect(events![2]!.newToken).toMatchObject({
+      capabilities: ["PUBLISH", "SUBSCRIBE"],
+      userId: viewer.sub,
+      attributes: { role: "speaker", displayName: "Vi" },
+    });
 
     // Demotion stays the server's: back to viewer, the publisher is disconnected, and cannot exchange its way back.
     expect((await setRole(s, owner, room.roomId, viewer.sub, "viewer")).status).toBe(200);
@@ -131,14 +167,26 @@ describe("token exchange (TOKEN_MODE=self-signed)", () => {
     const room = await s.createRoom(owner, { name: "tx-renew" });
     const v = await joinedViewer(s, viewer, room.roomId, { durationMinutes: 1 });
 
-    expectProblem(await exchange(s, viewer, room.roomId, v.participantId, { durationMinutes: 241 }), 400, "validation_failed");
+    expectProblem(
+      await exchange(s, viewer, room.roomId, v.participantId, { durationMinutes: 241 }),
+      400,
+      "validation_failed",
+    );
     const r = await exchange(s, viewer, room.roomId, v.participantId, { durationMinutes: 240 });
     expect(r.status, r.text).toBe(200);
-    expect(r.body).toMatchObject({ participantId: v.participantId, durationMinutes: 240, capabilities: ["SUBSCRIBE"], exchange: true });
+    expect(r.body).toMatchObject({
+      participantId: v.participantId,
+      durationMinutes: 240,
+      capabilities: ["SUBSCRIBE"],
+      exchange: true,
+    });
     const expiresMs = Date.parse(r.body.expirationTime);
     expect(expiresMs - Date.parse(v.expirationTime)).toBeGreaterThan(238 * 60_000);
     expect(claimsOf(r.body.token).exp * 1000).toBe(expiresMs);
-    expect((await sdkExchange(s, v.participantId, r.body.token)).body).toMatchObject({ expirationTime: r.body.expirationTime, sessionId: v.sessionId });
+    expect((await sdkExchange(s, v.participantId, r.body.token)).body).toMatchObject({
+      expirationTime: r.body.expirationTime,
+      sessionId: v.sessionId,
+    });
 
     // The participant's record and pointer now last until the new expiry + 24 h, so a kick still finds it then.
     const items = await roomItems(s, room.roomId);
@@ -170,14 +218,36 @@ describe("token exchange (TOKEN_MODE=self-signed)", () => {
     const room = await s.createRoom(owner, { name: "tx-rules" });
     const v = await joinedViewer(s, viewer, room.roomId);
     const before = await roomItems(s, room.roomId);
-    expectProblem(await exchange(s, viewer, room.roomId, v.participantId, { capabilities: ["PUBLISH"] }), 403, "forbidden");
-    expectProblem(await exchange(s, viewer, room.roomId, v.participantId, { capabilities: [] }), 400, "validation_failed");
-    expectProblem(await exchange(s, viewer, room.roomId, v.participantId, { attributes: { secret: "x" } }), 400, "validation_failed");
-    expectProblem(await exchange(s, viewer, room.roomId, v.participantId, { attributes: { avatarUrl: "x".repeat(1000) } }), 400, "validation_failed");
-    expectProblem(await exchange(s, viewer, room.roomId, v.participantId, { durationMinutes: 0 }), 400, "validation_failed");
+    expectProblem(
+      await exchange(s, viewer, room.roomId, v.participantId, { capabilities: ["PUBLISH"] }),
+      403,
+      "forbidden",
+    );
+    expectProblem(
+      await exchange(s, viewer, room.roomId, v.participantId, { capabilities: [] }),
+      400,
+      "validation_failed",
+    );
+    expectProblem(
+      await exchange(s, viewer, room.roomId, v.participantId, { attributes: { secret: "x" } }),
+      400,
+      "validation_failed",
+    );
+    expectProblem(
+      await exchange(s, viewer, room.roomId, v.participantId, { attributes: { avatarUrl: "x".repeat(1000) } }),
+      400,
+      "validation_failed",
+    );
+    expectProblem(
+      await exchange(s, viewer, room.roomId, v.participantId, { durationMinutes: 0 }),
+      400,
+      "validation_failed",
+    );
     expectProblem(await exchange(s, viewer, room.roomId, v.participantId, { unknown: 1 }), 400, "validation_failed");
     expect(await roomItems(s, room.roomId)).toEqual(before);
-    const ok = await exchange(s, viewer, room.roomId, v.participantId, { attributes: { avatarUrl: "https://x/a.png", displayName: "Vee" } });
+    const ok = await exchange(s, viewer, room.roomId, v.participantId, {
+      attributes: { avatarUrl: "https://x/a.png", displayName: "Vee" },
+    });
     expect(ok.body.attributes).toEqual({ avatarUrl: "https://x/a.png", displayName: "Vee", role: "viewer" });
   });
 
@@ -250,12 +320,19 @@ describe("token exchange (TOKEN_MODE=self-signed)", () => {
     expect(Number(asked.headers.get("retry-after"))).toBeGreaterThan(0);
     const byDefault = await exchange(s, viewer, room.roomId, v.participantId);
     expect(byDefault.status, byDefault.text).toBe(200);
-    expect(byDefault.body).toMatchObject({ role: "speaker", capabilities: ["SUBSCRIBE"], limitedBy: "stage_full", exchange: true });
+    expect(byDefault.body).toMatchObject({
+      role: "speaker",
+      capabilities: ["SUBSCRIBE"],
+      limitedBy: "stage_full",
+      exchange: true,
+    });
 
     // The host stops publishing but stays: promoted, though the room holds its 2 participants (the viewer is one of
     // them, so maxParticipants does not apply). Joins send IVS no event: the room's reads count them.
     const unpublished = await fetch(`${s.stack.ivs.url}/_emulator/unpublish`, {
-      method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ participantId: host.body.participantId }),
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ participantId: host.body.participantId }),
     });
     expect(unpublished.status).toBe(200);
     await s.stack.ivs.eventsSettled();
@@ -269,7 +346,9 @@ describe("token exchange (TOKEN_MODE=self-signed)", () => {
       await new Promise((resolve) => setTimeout(resolve, 500));
     }
     expectProblem(await token(s, other, room.roomId), 409, "room_full");
-    const promoted = await exchange(s, viewer, room.roomId, v.participantId, { capabilities: ["PUBLISH", "SUBSCRIBE"] });
+    const promoted = await exchange(s, viewer, room.roomId, v.participantId, {
+      capabilities: ["PUBLISH", "SUBSCRIBE"],
+    });
     expect(promoted.status, promoted.text).toBe(200);
     expect((await sdkExchange(s, v.participantId, promoted.body.token)).status).toBe(200);
     expect((await sdk(s, "publish", v.participantId)).body).toMatchObject({ publishing: true, sessionId: v.sessionId });

@@ -63,7 +63,12 @@ async function importKey(): Promise<typeof key> {
 beforeAll(async () => {
   bus = await startRecorder();
   emu = await startIvsEmulator({ eventBusUrl: bus.url });
-  ivs = new IVSRealTimeClient({ endpoint: emu.url, region: REGION, credentials: { accessKeyId: "x", secretAccessKey: "y" }, maxAttempts: 1 });
+  ivs = new IVSRealTimeClient({
+    endpoint: emu.url,
+    region: REGION,
+    credentials: { accessKeyId: "x", secretAccessKey: "y" },
+    maxAttempts: 1,
+  });
   key = await importKey();
 });
 
@@ -144,10 +149,14 @@ describe("POST /_emulator/exchange", () => {
   it("promotes a viewer in place: same participant, same session, PUBLISH at once; IVS records and reports it", async () => {
     const stage = await newStage();
     const viewer = await joinedSelfSigned(stage);
-    expect((await post("/_emulator/publish", { participantId: viewer.participantId })).json.stageError?.code).toBe("TOKEN_NOT_ALLOWED");
+    expect((await post("/_emulator/publish", { participantId: viewer.participantId })).json.stageError?.code).toBe(
+      "TOKEN_NOT_ALLOWED",
+    );
 
     const exp = Math.floor(Date.now() / 1000) + 7200;
-    const promoted = signToken(stage.claims(viewer.participantId, { ...PUBLISHER, exp, attributes: { role: "speaker" }, user_id: "user-1b" }));
+    const promoted = signToken(
+      stage.claims(viewer.participantId, { ...PUBLISHER, exp, attributes: { role: "speaker" }, user_id: "user-1b" }),
+    );
     const r = await exchange(viewer.participantId, promoted);
     expect(r).toEqual({
       status: 200,
@@ -167,21 +176,48 @@ describe("POST /_emulator/exchange", () => {
     expect(published.json).toMatchObject({ sessionId: viewer.sessionId, publishing: true });
 
     // ListParticipantEvents, through the AWS SDK: one JOINED, the exchange with both tokens, then the publish.
-    const { events } = await ivs.send(new ListParticipantEventsCommand({ stageArn: stage.arn, sessionId: viewer.sessionId, participantId: viewer.participantId }));
+    const { events } = await ivs.send(
+      new ListParticipantEventsCommand({
+        stageArn: stage.arn,
+        sessionId: viewer.sessionId,
+        participantId: viewer.participantId,
+      }),
+    );
     expect(events!.map((e) => e.name)).toEqual(["JOINED", "PUBLISH_ERROR", "TOKEN_EXCHANGED", "PUBLISH_STARTED"]);
     const exchanged = events![2]!;
     expect(exchanged.previousToken).toEqual({
-      capabilities: ["SUBSCRIBE"], attributes: { role: "viewer" }, userId: "user-1", expirationTime: expect.any(Date),
+      capabilities: ["SUBSCRIBE"],
+      attributes: { role: "viewer" },
+      userId: "user-1",
+      expirationTime: expect.any(Date),
     });
     expect(exchanged.newToken).toEqual({
-      capabilities: ["PUBLISH", "SUBSCRIBE"], attributes: { role: "speaker" }, userId: "user-1b", expirationTime: new Date(exp * 1000),
+      capabilities: ["PUBLISH", "SUBSCRIBE"],
+      attributes: { role: "speaker" },
+      userId: "user-1b",
+      expirationTime: new Date(exp * 1000),
     });
     expect(exchanged.eventTime).toBeInstanceOf(Date);
-    const { participant } = await ivs.send(new GetParticipantCommand({ stageArn: stage.arn, sessionId: viewer.sessionId, participantId: viewer.participantId }));
-    expect(participant).toMatchObject({ userId: "user-1b", attributes: { role: "speaker" }, state: "CONNECTED", published: true });
+    const { participant } = await ivs.send(
+      new GetParticipantCommand({
+        stageArn: stage.arn,
+        sessionId: viewer.sessionId,
+        participantId: viewer.participantId,
+      }),
+    );
+    expect(participant).toMatchObject({
+      userId: "user-1b",
+      attributes: { role: "speaker" },
+      state: "CONNECTED",
+      published: true,
+    });
 
     const sent = await busEvents(stage.arn);
-    expect(sent.map((e) => e.detail.event_name)).toEqual(["Participant Publish Error", "Token Exchanged", "Participant Published"]);
+    expect(sent.map((e) => e.detail.event_name)).toEqual([
+      "Participant Publish Error",
+      "Token Exchanged",
+      "Participant Published",
+    ]);
     expect(sent[1]).toMatchObject({
       "detail-type": "IVS Stage Update",
       source: "aws.ivs",
@@ -198,10 +234,25 @@ describe("POST /_emulator/exchange", () => {
     expect(r.status).toBe(200);
     expect(r.json).toMatchObject({ publishing: false, capabilities: ["SUBSCRIBE"] });
     expect((await post("/_emulator/publish", { participantId: host.participantId })).status).toBe(403);
-    const { events } = await ivs.send(new ListParticipantEventsCommand({ stageArn: stage.arn, sessionId: host.sessionId, participantId: host.participantId }));
-    expect(events!.map((e) => e.name)).toEqual(["JOINED", "PUBLISH_STARTED", "TOKEN_EXCHANGED", "PUBLISH_STOPPED", "PUBLISH_ERROR"]);
+    const { events } = await ivs.send(
+      new ListParticipantEventsCommand({
+        stageArn: stage.arn,
+        sessionId: host.sessionId,
+        participantId: host.participantId,
+      }),
+    );
+    expect(events!.map((e) => e.name)).toEqual([
+      "JOINED",
+      "PUBLISH_STARTED",
+      "TOKEN_EXCHANGED",
+      "PUBLISH_STOPPED",
+      "PUBLISH_ERROR",
+    ]);
     expect((await busEvents(stage.arn)).map((e) => e.detail.event_name)).toEqual([
-      "Participant Published", "Token Exchanged", "Participant Unpublished", "Participant Publish Error",
+      "Participant Published",
+      "Token Exchanged",
+      "Participant Unpublished",
+      "Participant Publish Error",
     ]);
   });
 
@@ -212,58 +263,87 @@ describe("POST /_emulator/exchange", () => {
     const r = await exchange(p.participantId, signToken(stage.claims(p.participantId, { exp: near + 3600 })));
     expect(r.status).toBe(200);
     expect(r.json.expirationTime).toBe(new Date((near + 3600) * 1000).toISOString());
-    const { events } = await ivs.send(new ListParticipantEventsCommand({ stageArn: stage.arn, sessionId: p.sessionId, participantId: p.participantId }));
+    const { events } = await ivs.send(
+      new ListParticipantEventsCommand({ stageArn: stage.arn, sessionId: p.sessionId, participantId: p.participantId }),
+    );
     expect(events!.map((e) => [e.name, e.previousToken?.expirationTime, e.newToken?.expirationTime])).toEqual([
       ["JOINED", undefined, undefined],
       ["TOKEN_EXCHANGED", new Date(near * 1000), new Date((near + 3600) * 1000)],
     ]);
   });
 
-  it.each(["topic", "resource", "jti", "whip_url", "events_url"])("refuses a token that changes %s, and changes nothing", async (claim) => {
-    const stage = await newStage();
-    const other = await newStage();
-    const p = await joinedSelfSigned(stage);
-    const changed = {
-      topic: other.arn.split("/")[1],
-      resource: other.arn,
-      jti: `${p.participantId}x`,
-      whip_url: "https://elsewhere.global-bm.whip.live-video.net",
-      events_url: "wss://elsewhere.events.live-video.net",
-    }[claim];
-    // topic and resource are changed together too (a token naming one other stage), as the SDK still refuses it.
-    const overrides = claim === "topic" || claim === "resource"
-      ? { topic: other.arn.split("/")[1], resource: other.arn }
-      : { [claim]: changed };
-    const r = await exchange(p.participantId, signToken(stage.claims(p.participantId, { ...PUBLISHER, ...overrides })));
-    expect(r.status).toBe(409);
-    expect(r.json.reason).toBe("IMMUTABLE_CLAIM_CHANGED");
-    expect(r.json.message).toContain(claim);
-    const { events } = await ivs.send(new ListParticipantEventsCommand({ stageArn: stage.arn, sessionId: p.sessionId, participantId: p.participantId }));
-    expect(events!.map((e) => e.name)).toEqual(["JOINED"]);
-    expect((await post("/_emulator/publish", { participantId: p.participantId })).status).toBe(403);
-  });
+  it.each(["topic", "resource", "jti", "whip_url", "events_url"])(
+    "refuses a token that changes %s, and changes nothing",
+    async (claim) => {
+      const stage = await newStage();
+      const other = await newStage();
+      const p = await joinedSelfSigned(stage);
+      const changed = {
+        topic: other.arn.split("/")[1],
+        resource: other.arn,
+        jti: `${p.participantId}x`,
+        whip_url: "https://elsewhere.global-bm.whip.live-video.net",
+        events_url: "wss://elsewhere.events.live-video.net",
+      }[claim];
+      // topic and resource are changed together too (a token naming one other stage), as the SDK still refuses it.
+      const overrides =
+        claim === "topic" || claim === "resource"
+          ? { topic: other.arn.split("/")[1], resource: other.arn }
+          : { [claim]: changed };
+      const r = await exchange(
+        p.participantId,
+        signToken(stage.claims(p.participantId, { ...PUBLISHER, ...overrides })),
+      );
+      expect(r.status).toBe(409);
+      expect(r.json.reason).toBe("IMMUTABLE_CLAIM_CHANGED");
+      expect(r.json.message).toContain(claim);
+      const { events } = await ivs.send(
+        new ListParticipantEventsCommand({
+          stageArn: stage.arn,
+          sessionId: p.sessionId,
+          participantId: p.participantId,
+        }),
+      );
+      expect(events!.map((e) => e.name)).toEqual(["JOINED"]);
+      expect((await post("/_emulator/publish", { participantId: p.participantId })).status).toBe(403);
+    },
+  );
 
   it("refuses tokens from CreateParticipantToken, either way round", async () => {
     const stage = await newStage();
-    const made = (await ivs.send(new CreateParticipantTokenCommand({ stageArn: stage.arn, capabilities: ["SUBSCRIBE"] }))).participantToken!;
+    const made = (
+      await ivs.send(new CreateParticipantTokenCommand({ stageArn: stage.arn, capabilities: ["SUBSCRIBE"] }))
+    ).participantToken!;
     const joined = await post("/_emulator/join", { token: made.token });
     expect(joined.status).toBe(200);
     // A participant that joined with an IVS-made token cannot exchange, even for a well-formed self-signed one.
     const selfSigned = signToken(stage.claims(made.participantId!, PUBLISHER));
-    expect(await exchange(made.participantId!, selfSigned)).toMatchObject({ status: 409, json: { reason: "NOT_KEY_PAIR_TOKEN" } });
+    expect(await exchange(made.participantId!, selfSigned)).toMatchObject({
+      status: 409,
+      json: { reason: "NOT_KEY_PAIR_TOKEN" },
+    });
 
     // A self-signed participant cannot take an IVS-made token.
     const p = await joinedSelfSigned(stage);
     const other = (await ivs.send(new CreateParticipantTokenCommand({ stageArn: stage.arn }))).participantToken!;
-    expect(await exchange(p.participantId, other.token!)).toMatchObject({ status: 409, json: { reason: "NOT_KEY_PAIR_TOKEN" } });
+    expect(await exchange(p.participantId, other.token!)).toMatchObject({
+      status: 409,
+      json: { reason: "NOT_KEY_PAIR_TOKEN" },
+    });
   });
 
   it("refuses a token signed with a key that was never imported, or was deleted", async () => {
     const stage = await newStage();
     const p = await joinedSelfSigned(stage);
     const { privateKey } = generateKeyPairSync("ec", { namedCurve: "P-384" });
-    const neverImported = signToken(stage.claims(p.participantId, PUBLISHER), { kid: `arn:aws:ivs:${REGION}:123456789012:public-key/NeverImported`, privateKey });
-    expect(await exchange(p.participantId, neverImported)).toMatchObject({ status: 401, json: { reason: "INVALID_TOKEN" } });
+    const neverImported = signToken(stage.claims(p.participantId, PUBLISHER), {
+      kid: `arn:aws:ivs:${REGION}:123456789012:public-key/NeverImported`,
+      privateKey,
+    });
+    expect(await exchange(p.participantId, neverImported)).toMatchObject({
+      status: 401,
+      json: { reason: "INVALID_TOKEN" },
+    });
     // Signed by a key other than the one its kid names.
     const forged = signToken(stage.claims(p.participantId, PUBLISHER), { kid: key.kid, privateKey });
     expect(await exchange(p.participantId, forged)).toMatchObject({ status: 401, json: { reason: "INVALID_TOKEN" } });
@@ -272,8 +352,14 @@ describe("POST /_emulator/exchange", () => {
     const q = await joinedSelfSigned(stage);
     await ivs.send(new DeletePublicKeyCommand({ arn: retired.kid }));
     const byRetired = signToken(stage.claims(q.participantId, PUBLISHER), retired);
-    expect(await exchange(q.participantId, byRetired)).toMatchObject({ status: 401, json: { reason: "INVALID_TOKEN" } });
-    expect(await exchange(q.participantId, "not-a-jwt")).toMatchObject({ status: 401, json: { reason: "INVALID_TOKEN" } });
+    expect(await exchange(q.participantId, byRetired)).toMatchObject({
+      status: 401,
+      json: { reason: "INVALID_TOKEN" },
+    });
+    expect(await exchange(q.participantId, "not-a-jwt")).toMatchObject({
+      status: 401,
+      json: { reason: "INVALID_TOKEN" },
+    });
   });
 
   it("refuses an expired token", async () => {
@@ -290,15 +376,30 @@ describe("POST /_emulator/exchange", () => {
     const stays = await joinedSelfSigned(stage);
     await ivs.send(new DisconnectParticipantCommand({ stageArn: stage.arn, participantId: kicked.participantId }));
     const kickedAgain = signToken(stage.claims(kicked.participantId, PUBLISHER));
-    expect(await exchange(kicked.participantId, kickedAgain)).toMatchObject({ status: 403, json: { reason: "DISCONNECTED" } });
+    expect(await exchange(kicked.participantId, kickedAgain)).toMatchObject({
+      status: 403,
+      json: { reason: "DISCONNECTED" },
+    });
 
     const left = await joinedSelfSigned(stage);
     expect((await post("/_emulator/leave", { participantId: left.participantId })).status).toBe(200);
-    expect(await exchange(left.participantId, signToken(stage.claims(left.participantId)))).toMatchObject({ status: 409, json: { reason: "NOT_CONNECTED" } });
+    expect(await exchange(left.participantId, signToken(stage.claims(left.participantId)))).toMatchObject({
+      status: 409,
+      json: { reason: "NOT_CONNECTED" },
+    });
 
-    expect(await exchange("pNeverJoined", signToken(stage.claims("pNeverJoined")))).toMatchObject({ status: 404, json: { reason: "NOT_JOINED" } });
-    expect(await post("/_emulator/exchange", { participantId: stays.participantId })).toMatchObject({ status: 400, json: { reason: "BAD_REQUEST" } });
-    expect(await post("/_emulator/exchange", { token: "x" })).toMatchObject({ status: 400, json: { reason: "BAD_REQUEST" } });
+    expect(await exchange("pNeverJoined", signToken(stage.claims("pNeverJoined")))).toMatchObject({
+      status: 404,
+      json: { reason: "NOT_JOINED" },
+    });
+    expect(await post("/_emulator/exchange", { participantId: stays.participantId })).toMatchObject({
+      status: 400,
+      json: { reason: "BAD_REQUEST" },
+    });
+    expect(await post("/_emulator/exchange", { token: "x" })).toMatchObject({
+      status: 400,
+      json: { reason: "BAD_REQUEST" },
+    });
     // Nothing of that reached the participant still there, nor IVS's event stream.
     expect((await busEvents(stage.arn)).map((e) => e.detail.event_name)).toEqual([]);
     expect((await ivs.send(new GetStageCommand({ arn: stage.arn }))).stage!.activeSessionId).toBe(stays.sessionId);

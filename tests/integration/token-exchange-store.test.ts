@@ -28,12 +28,24 @@ beforeAll(async () => {
   ddb = await startDynamoDb({ region: REGION });
   await createTableFromTemplate(ddb.directEndpoint, REGION, TABLE, tableOf(loadTemplate()).properties);
   db = {
-    doc: DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: ddb.endpoint, region: REGION, credentials: { accessKeyId: "local", secretAccessKey: "local" } })),
+    doc: DynamoDBDocumentClient.from(
+      new DynamoDBClient({
+        endpoint: ddb.endpoint,
+        region: REGION,
+        credentials: { accessKeyId: "local", secretAccessKey: "local" },
+      }),
+    ),
     table: TABLE,
   };
   lite = createLiteClient(DYNAMODB, {
-    maxAttempts: 3, timeoutMs: 2_500,
-    env: { AWS_REGION: REGION, AWS_ACCESS_KEY_ID: "local", AWS_SECRET_ACCESS_KEY: "local", AWS_ENDPOINT_URL_DYNAMODB: ddb.endpoint },
+    maxAttempts: 3,
+    timeoutMs: 2_500,
+    env: {
+      AWS_REGION: REGION,
+      AWS_ACCESS_KEY_ID: "local",
+      AWS_SECRET_ACCESS_KEY: "local",
+      AWS_ENDPOINT_URL_DYNAMODB: ddb.endpoint,
+    },
   });
   table = liteTable(lite, TABLE);
 }, 60_000);
@@ -51,27 +63,49 @@ const NOW = Date.now();
 async function roomWithParticipant(userId = "u1") {
   const roomId = `room${++seq}`;
   const participantId = `p${String(seq).padStart(11, "0")}`;
-  await db.doc.send(new PutCommand({ TableName: TABLE, Item: { pk: `ROOM#${roomId}`, sk: "ROOM", roomId, ownerId: "owner", stageArn: "arn", policy: {} } }));
+  await db.doc.send(
+    new PutCommand({
+      TableName: TABLE,
+      Item: { pk: `ROOM#${roomId}`, sk: "ROOM", roomId, ownerId: "owner", stageArn: "arn", policy: {} },
+    }),
+  );
   const tokenExpiresMs = NOW + HOUR;
-  const outcome = await recordIssuedParticipant(table, roomId, {
-    participantId, userId, role: "viewer", capabilities: ["SUBSCRIBE"], via: "open",
-    tokenExpiresAt: new Date(tokenExpiresMs).toISOString(), tokenExpiresMs, createdAt: new Date(NOW).toISOString(),
-  }, { now: NOW });
+  const outcome = await recordIssuedParticipant(
+    table,
+    roomId,
+    {
+      participantId,
+      userId,
+      role: "viewer",
+      capabilities: ["SUBSCRIBE"],
+      via: "open",
+      tokenExpiresAt: new Date(tokenExpiresMs).toISOString(),
+      tokenExpiresMs,
+      createdAt: new Date(NOW).toISOString(),
+    },
+    { now: NOW },
+  );
   expect(outcome).toEqual({ kind: "recorded" });
   return { roomId, participantId, userId, tokenExpiresMs };
 }
 
 function promotion(p: { participantId: string; userId: string; tokenExpiresMs: number }, hours = 4): ExchangeWrite {
   return {
-    userId: p.userId, participantId: p.participantId, previousExpiresMs: p.tokenExpiresMs, exchangedAt: new Date(NOW).toISOString(),
+    userId: p.userId,
+    participantId: p.participantId,
+    previousExpiresMs: p.tokenExpiresMs,
+    exchangedAt: new Date(NOW).toISOString(),
     displayName: "Vee",
-    record: exchangedRecord({ capabilities: ["SUBSCRIBE"], tokenExpiresMs: p.tokenExpiresMs }, {
-      role: "speaker", via: "member", capabilities: ["PUBLISH", "SUBSCRIBE"], tokenExpiresMs: NOW + hours * HOUR,
-    }),
+    record: exchangedRecord(
+      { capabilities: ["SUBSCRIBE"], tokenExpiresMs: p.tokenExpiresMs },
+      { role: "speaker", via: "member", capabilities: ["PUBLISH", "SUBSCRIBE"], tokenExpiresMs: NOW + hours * HOUR },
+    ),
   };
 }
 
-const get = async (roomId: string, sk: string) => (await db.doc.send(new GetCommand({ TableName: TABLE, Key: { pk: `ROOM#${roomId}`, sk }, ConsistentRead: true }))).Item;
+const get = async (roomId: string, sk: string) =>
+  (await db.doc.send(new GetCommand({ TableName: TABLE, Key: { pk: `ROOM#${roomId}`, sk }, ConsistentRead: true })))
+    .Item;
 
 describe("readExchangeInputs", () => {
   it("reads the room, the caller's membership, ban and count, participant and its mark in one round trip", async () => {
@@ -80,13 +114,19 @@ describe("readExchangeInputs", () => {
     expect(inputs.room?.roomId).toBe(p.roomId);
     expect(inputs.tokensThisMinute).toBe(0);
     expect(inputs.subject).toEqual({
-      participantId: p.participantId, userId: p.userId, capabilities: ["SUBSCRIBE"], tokenCapabilities: undefined,
-      tokenExpiresMs: p.tokenExpiresMs, disconnected: false,
+      participantId: p.participantId,
+      userId: p.userId,
+      capabilities: ["SUBSCRIBE"],
+      tokenCapabilities: undefined,
+      tokenExpiresMs: p.tokenExpiresMs,
+      disconnected: false,
     });
     // Keyed by the caller: another user's participant is not found at all.
     expect((await readExchangeInputs(table, p.roomId, "u2", p.participantId, NOW)).subject).toBeUndefined();
     await markDisconnected(db, p.roomId, [p.participantId], NOW);
-    expect((await readExchangeInputs(table, p.roomId, p.userId, p.participantId, NOW)).subject?.disconnected).toBe(true);
+    expect((await readExchangeInputs(table, p.roomId, p.userId, p.participantId, NOW)).subject?.disconnected).toBe(
+      true,
+    );
   });
 });
 
@@ -97,23 +137,46 @@ describe("recordExchange", () => {
     expect(await recordExchange(table, p.roomId, write, { now: NOW })).toEqual({ kind: "recorded" });
     const part = await get(p.roomId, `PART#${p.userId}#${p.participantId}`);
     expect(part).toMatchObject({
-      role: "speaker", via: "member", capabilities: ["PUBLISH", "SUBSCRIBE"], tokenCapabilities: ["PUBLISH", "SUBSCRIBE"],
-      tokenExpiresMs: write.record.tokenExpiresMs, tokenExpiresAt: write.record.tokenExpiresAt, exchangedAt: write.exchangedAt,
-      expiresAt: Math.floor((write.record.tokenExpiresMs + 24 * HOUR) / 1000), createdAt: new Date(NOW).toISOString(),
+      role: "speaker",
+      via: "member",
+      capabilities: ["PUBLISH", "SUBSCRIBE"],
+      tokenCapabilities: ["PUBLISH", "SUBSCRIBE"],
+      tokenExpiresMs: write.record.tokenExpiresMs,
+      tokenExpiresAt: write.record.tokenExpiresAt,
+      exchangedAt: write.exchangedAt,
+      expiresAt: Math.floor((write.record.tokenExpiresMs + 24 * HOUR) / 1000),
+      createdAt: new Date(NOW).toISOString(),
     });
     expect(await get(p.roomId, `PID#${p.participantId}`)).toMatchObject({
-      userId: p.userId, role: "speaker", displayName: "Vee", tokenExpiresMs: write.record.tokenExpiresMs,
+      userId: p.userId,
+      role: "speaker",
+      displayName: "Vee",
+      tokenExpiresMs: write.record.tokenExpiresMs,
     });
   });
 
   it("says what refused it, and writes nothing: a ban (with its end), the room gone, a mark, another exchange first", async () => {
-    const refusals: Array<[string, (p: Awaited<ReturnType<typeof roomWithParticipant>>) => Promise<unknown>, unknown]> = [
-      ["banned", (p) => db.doc.send(new PutCommand({ TableName: TABLE, Item: { pk: `ROOM#${p.roomId}`, sk: `BAN#${p.userId}`, userId: p.userId, untilMs: NOW + HOUR } })),
-        { kind: "banned", untilMs: NOW + HOUR }],
-      ["room_gone", (p) => db.doc.send(new DeleteCommand({ TableName: TABLE, Key: { pk: `ROOM#${p.roomId}`, sk: "ROOM" } })), { kind: "room_gone" }],
-      ["disconnected", (p) => markDisconnected(db, p.roomId, [p.participantId], NOW), { kind: "disconnected" }],
-      ["raced", (p) => recordExchange(table, p.roomId, promotion(p, 2), { now: NOW }), { kind: "raced" }],
-    ];
+    const refusals: Array<[string, (p: Awaited<ReturnType<typeof roomWithParticipant>>) => Promise<unknown>, unknown]> =
+      [
+        [
+          "banned",
+          (p) =>
+            db.doc.send(
+              new PutCommand({
+                TableName: TABLE,
+                Item: { pk: `ROOM#${p.roomId}`, sk: `BAN#${p.userId}`, userId: p.userId, untilMs: NOW + HOUR },
+              }),
+            ),
+          { kind: "banned", untilMs: NOW + HOUR },
+        ],
+        [
+          "room_gone",
+          (p) => db.doc.send(new DeleteCommand({ TableName: TABLE, Key: { pk: `ROOM#${p.roomId}`, sk: "ROOM" } })),
+          { kind: "room_gone" },
+        ],
+        ["disconnected", (p) => markDisconnected(db, p.roomId, [p.participantId], NOW), { kind: "disconnected" }],
+        ["raced", (p) => recordExchange(table, p.roomId, promotion(p, 2), { now: NOW }), { kind: "raced" }],
+      ];
     for (const [name, meanwhile, expected] of refusals) {
       const p = await roomWithParticipant();
       await meanwhile(p);
@@ -127,7 +190,12 @@ describe("recordExchange", () => {
 
   it("an expired ban does not refuse it", async () => {
     const p = await roomWithParticipant();
-    await db.doc.send(new PutCommand({ TableName: TABLE, Item: { pk: `ROOM#${p.roomId}`, sk: `BAN#${p.userId}`, userId: p.userId, untilMs: NOW - 1 } }));
+    await db.doc.send(
+      new PutCommand({
+        TableName: TABLE,
+        Item: { pk: `ROOM#${p.roomId}`, sk: `BAN#${p.userId}`, userId: p.userId, untilMs: NOW - 1 },
+      }),
+    );
     expect(await recordExchange(table, p.roomId, promotion(p), { now: NOW })).toEqual({ kind: "recorded" });
   });
 });
@@ -139,7 +207,10 @@ describe("markDisconnected", () => {
     await markDisconnected(db, roomId, [...ids, ids[0]!], NOW);
     for (const id of [ids[0]!, ids[59]!]) {
       expect(await get(roomId, `DISC#${id}`)).toEqual({
-        pk: `ROOM#${roomId}`, sk: `DISC#${id}`, participantId: id, at: new Date(NOW).toISOString(),
+        pk: `ROOM#${roomId}`,
+        sk: `DISC#${id}`,
+        participantId: id,
+        at: new Date(NOW).toISOString(),
         expiresAt: Math.floor((NOW + 20160 * 60_000 + 24 * HOUR) / 1000),
       });
     }

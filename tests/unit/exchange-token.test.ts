@@ -11,7 +11,14 @@ import type { IssuedToken, TokenRequest } from "../../functions/token/issuers.ts
 import { issueToken, type TokenDeps } from "../../functions/token/issue-token.ts";
 import type { Caller } from "../../shared/auth/caller.ts";
 import {
-  BannedError, ConflictError, ExchangeUnsupportedError, ForbiddenError, NotFoundError, ParticipantDisconnectedError, RateLimitedError, StageFullError,
+  BannedError,
+  ConflictError,
+  ExchangeUnsupportedError,
+  ForbiddenError,
+  NotFoundError,
+  ParticipantDisconnectedError,
+  RateLimitedError,
+  StageFullError,
   ValidationError,
 } from "../../shared/errors.ts";
 import { defaultPolicy } from "../../shared/rooms/policy.ts";
@@ -44,14 +51,37 @@ async function setup(opts: { issuer?: "key-pair" | "ivs"; env?: Record<string, s
   const roomId = (created.body as { roomId: string }).roomId;
   const issuer = opts.issuer === "ivs" ? new FakeIssuer(clock.now) : new KeyPairIssuer(clock.now);
   const tokenDeps: TokenDeps = { config: deps.config, table: table.tokenTable, issuer, now: clock.now };
-  const token = async (who: Caller, body?: unknown) => (await issueToken(tokenDeps,
-    request(who, { routeKey: "POST /rooms/{roomId}/token", pathParameters: { roomId }, ...(body !== undefined ? { body } : {}) }))).body as Record<string, any>;
-  const exchange = (who: Caller, participantId: string, body?: unknown) => exchangeToken(tokenDeps, request(who, {
-    routeKey: "POST /rooms/{roomId}/participants/{participantId}/token", pathParameters: { roomId, participantId }, ...(body !== undefined ? { body } : {}),
-  }));
+  const token = async (who: Caller, body?: unknown) =>
+    (
+      await issueToken(
+        tokenDeps,
+        request(who, {
+          routeKey: "POST /rooms/{roomId}/token",
+          pathParameters: { roomId },
+          ...(body !== undefined ? { body } : {}),
+        }),
+      )
+    ).body as Record<string, any>;
+  const exchange = (who: Caller, participantId: string, body?: unknown) =>
+    exchangeToken(
+      tokenDeps,
+      request(who, {
+        routeKey: "POST /rooms/{roomId}/participants/{participantId}/token",
+        pathParameters: { roomId, participantId },
+        ...(body !== undefined ? { body } : {}),
+      }),
+    );
   const setRole = (userId: string, role: string) =>
-    putMemberRoute(deps, request(owner, { routeKey: "PUT /rooms/{roomId}/members/{userId}", pathParameters: { roomId, userId }, body: { role } }));
-  const kickAs = (body: unknown) => kick(deps, request(owner, { routeKey: "POST /rooms/{roomId}/kick", pathParameters: { roomId }, body }));
+    putMemberRoute(
+      deps,
+      request(owner, {
+        routeKey: "PUT /rooms/{roomId}/members/{userId}",
+        pathParameters: { roomId, userId },
+        body: { role },
+      }),
+    );
+  const kickAs = (body: unknown) =>
+    kick(deps, request(owner, { routeKey: "POST /rooms/{roomId}/kick", pathParameters: { roomId }, body }));
   const record = (userId: string, pid: string) => table.partition(`ROOM#${roomId}`, `PART#${userId}#${pid}`)[0];
   return { ...fakes, roomId, issuer, token, exchange, setRole, kickAs, record };
 }
@@ -68,16 +98,28 @@ describe("exchangeToken", () => {
     expect(r.status).toBe(200);
     expect(r.headers).toEqual({ "cache-control": "no-store" });
     expect(r.body).toMatchObject({
-      participantId: first.participantId, roomId, userId: viewer.userId, role: "speaker", capabilities: ["PUBLISH", "SUBSCRIBE"],
-      attributes: { role: "speaker", displayName: "Vee" }, exchange: true,
+      participantId: first.participantId,
+      roomId,
+      userId: viewer.userId,
+      role: "speaker",
+      capabilities: ["PUBLISH", "SUBSCRIBE"],
+      attributes: { role: "speaker", displayName: "Vee" },
+      exchange: true,
     });
-    expect((issuer as KeyPairIssuer).reissued).toEqual([expect.objectContaining({ participantId: first.participantId, userId: viewer.userId })]);
+    expect((issuer as KeyPairIssuer).reissued).toEqual([
+      expect.objectContaining({ participantId: first.participantId, userId: viewer.userId }),
+    ]);
     const expiresMs = Date.parse((r.body as { expirationTime: string }).expirationTime);
     expect(record(viewer.userId, first.participantId)).toMatchObject({
-      role: "speaker", capabilities: ["PUBLISH", "SUBSCRIBE"], tokenCapabilities: ["PUBLISH", "SUBSCRIBE"], tokenExpiresMs: expiresMs,
+      role: "speaker",
+      capabilities: ["PUBLISH", "SUBSCRIBE"],
+      tokenCapabilities: ["PUBLISH", "SUBSCRIBE"],
+      tokenExpiresMs: expiresMs,
       expiresAt: Math.floor((expiresMs + 86_400_000) / 1000),
     });
-    expect(table.partition(`ROOM#${roomId}`, `PID#${first.participantId}`)[0]).toMatchObject({ tokenExpiresMs: expiresMs });
+    expect(table.partition(`ROOM#${roomId}`, `PID#${first.participantId}`)[0]).toMatchObject({
+      tokenExpiresMs: expiresMs,
+    });
   });
 
   it("is 409 exchange_unsupported when tokens come from CreateParticipantToken, before reading anything", async () => {
@@ -94,8 +136,12 @@ describe("exchangeToken", () => {
     const before = table.snapshot();
     await expect(exchange(other, first.participantId)).rejects.toBeInstanceOf(NotFoundError);
     await expect(exchange(viewer, "NoSuchParticipant1")).rejects.toBeInstanceOf(NotFoundError);
-    await expect(exchange(viewer, first.participantId, { capabilities: ["PUBLISH"] })).rejects.toBeInstanceOf(ForbiddenError);
-    await expect(exchange(viewer, first.participantId, { durationMinutes: 241 })).rejects.toBeInstanceOf(ValidationError);
+    await expect(exchange(viewer, first.participantId, { capabilities: ["PUBLISH"] })).rejects.toBeInstanceOf(
+      ForbiddenError,
+    );
+    await expect(exchange(viewer, first.participantId, { durationMinutes: 241 })).rejects.toBeInstanceOf(
+      ValidationError,
+    );
     await expect(exchange(viewer, "bad_id!")).rejects.toBeInstanceOf(ValidationError);
     expect(table.snapshot()).toEqual(before);
   });
@@ -127,7 +173,10 @@ describe("exchangeToken", () => {
     await setRole(viewer.userId, "speaker");
     const first = await token(viewer);
     await exchange(viewer, first.participantId, { capabilities: ["SUBSCRIBE"] });
-    expect(record(viewer.userId, first.participantId)).toMatchObject({ capabilities: ["PUBLISH", "SUBSCRIBE"], tokenCapabilities: ["SUBSCRIBE"] });
+    expect(record(viewer.userId, first.participantId)).toMatchObject({
+      capabilities: ["PUBLISH", "SUBSCRIBE"],
+      tokenCapabilities: ["SUBSCRIBE"],
+    });
     await setRole(viewer.userId, "viewer");
     expect(ivs.disconnected.map((d) => d.participantId)).toEqual([first.participantId]);
   });
@@ -138,14 +187,25 @@ describe("exchangeToken", () => {
     const before = record(viewer.userId, first.participantId);
     const untilMs = clock.now() + 60_000;
     (issuer as KeyPairIssuer).reissue = async function (this: KeyPairIssuer, req) {
-      table.items.set(`ROOM#${roomId}\u0000BAN#${viewer.userId}`, { pk: `ROOM#${roomId}`, sk: `BAN#${viewer.userId}`, userId: viewer.userId, untilMs, until: new Date(untilMs).toISOString(), reason: null, bannedBy: owner.userId, createdAt: "" });
+      table.items.set(`ROOM#${roomId}\u0000BAN#${viewer.userId}`, {
+        pk: `ROOM#${roomId}`,
+        sk: `BAN#${viewer.userId}`,
+        userId: viewer.userId,
+        untilMs,
+        until: new Date(untilMs).toISOString(),
+        reason: null,
+        bannedBy: owner.userId,
+        createdAt: "",
+      });
       return KeyPairIssuer.prototype.reissue.call(this, req);
     };
     const refused = exchange(viewer, first.participantId);
     await expect(refused).rejects.toBeInstanceOf(BannedError);
     await expect(refused).rejects.toMatchObject({ until: new Date(untilMs).toISOString() });
     expect(record(viewer.userId, first.participantId)).toEqual(before);
-    expect(table.partition(`ROOM#${roomId}`, `RATE#${viewer.userId}#`)).toEqual([expect.objectContaining({ count: 1 })]);
+    expect(table.partition(`ROOM#${roomId}`, `RATE#${viewer.userId}#`)).toEqual([
+      expect.objectContaining({ count: 1 }),
+    ]);
   });
 
   it("a kick written while the token is signed: 409 participant_disconnected, nothing recorded, the charge given back", async () => {
@@ -159,7 +219,9 @@ describe("exchangeToken", () => {
     };
     await expect(exchange(viewer, first.participantId)).rejects.toBeInstanceOf(ParticipantDisconnectedError);
     expect(record(viewer.userId, first.participantId)).toEqual(before);
-    expect(table.partition(`ROOM#${roomId}`, `RATE#${viewer.userId}#`)).toEqual([expect.objectContaining({ count: 1 })]);
+    expect(table.partition(`ROOM#${roomId}`, `RATE#${viewer.userId}#`)).toEqual([
+      expect.objectContaining({ count: 1 }),
+    ]);
   });
 
   it("two exchanges of one participant racing: one is recorded, the other answers 409 conflict", async () => {
@@ -182,23 +244,39 @@ describe("exchangeToken", () => {
   it("an exchange that adds PUBLISH is held to the stage's publisher limit; the room's participant limit does not apply", async () => {
     const { token, exchange, setRole, table, roomId, clock, record } = await setup();
     const room = table.get({ pk: `ROOM#${roomId}`, sk: "ROOM" })!;
-    await table.db.doc.send(new PutCommand({ TableName: table.name, Item: { ...room, policy: { ...defaultPolicy(), maxPublishers: 2, maxParticipants: 3 } } }));
+    await table.db.doc.send(
+      new PutCommand({
+        TableName: table.name,
+        Item: { ...room, policy: { ...defaultPolicy(), maxPublishers: 2, maxParticipants: 3 } },
+      }),
+    );
     const first = await token(viewer);
     await setRole(viewer.userId, "speaker");
     const full = { pk: `ROOM#${roomId}`, sk: "LIVE", connected: 3, publishing: 2, evidenceAt: clock.now() };
     await table.db.doc.send(new PutCommand({ TableName: table.name, Item: full }));
     const before = record(viewer.userId, first.participantId);
-    await expect(exchange(viewer, first.participantId, { capabilities: ["PUBLISH", "SUBSCRIBE"] })).rejects.toBeInstanceOf(StageFullError);
+    await expect(
+      exchange(viewer, first.participantId, { capabilities: ["PUBLISH", "SUBSCRIBE"] }),
+    ).rejects.toBeInstanceOf(StageFullError);
     expect(record(viewer.userId, first.participantId)).toEqual(before);
     // Left to the default: PUBLISH dropped, as for a new token.
     const limited = await exchange(viewer, first.participantId);
-    expect(limited.body).toMatchObject({ role: "speaker", capabilities: ["SUBSCRIBE"], limitedBy: "stage_full", exchange: true });
+    expect(limited.body).toMatchObject({
+      role: "speaker",
+      capabilities: ["SUBSCRIBE"],
+      limitedBy: "stage_full",
+      exchange: true,
+    });
     // A seat frees: promoted, though the room holds its maxParticipants (the participant is one of them).
     await table.db.doc.send(new PutCommand({ TableName: table.name, Item: { ...full, publishing: 1 } }));
-    expect((await exchange(viewer, first.participantId)).body).toMatchObject({ capabilities: ["PUBLISH", "SUBSCRIBE"] });
+    expect((await exchange(viewer, first.participantId)).body).toMatchObject({
+      capabilities: ["PUBLISH", "SUBSCRIBE"],
+    });
     // Already publishing-capable: a renewal is not held to the limit.
     await table.db.doc.send(new PutCommand({ TableName: table.name, Item: full }));
-    expect((await exchange(viewer, first.participantId, { capabilities: ["PUBLISH", "SUBSCRIBE"] })).body).not.toHaveProperty("limitedBy");
+    expect(
+      (await exchange(viewer, first.participantId, { capabilities: ["PUBLISH", "SUBSCRIBE"] })).body,
+    ).not.toHaveProperty("limitedBy");
   });
 
   it("shares the per-user limit with new tokens", async () => {

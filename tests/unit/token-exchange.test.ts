@@ -4,14 +4,24 @@
 import { generateKeyPairSync } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { NotFoundError, ParticipantDisconnectedError } from "../../shared/errors.ts";
-import { addsPublish, exchangedRecord, requireExchangeable, type ExchangeSubject } from "../../shared/token/exchange.ts";
+import {
+  addsPublish,
+  exchangedRecord,
+  requireExchangeable,
+  type ExchangeSubject,
+} from "../../shared/token/exchange.ts";
 import { signParticipantToken } from "../../shared/token/self-signed.ts";
 
 const DAY = 24 * 60 * 60 * 1000;
 const NOW = Date.parse("2026-03-01T12:00:00.000Z");
 const ids = { roomId: "room1", participantId: "p1" };
 const subject = (over: Partial<ExchangeSubject> = {}): ExchangeSubject => ({
-  participantId: "p1", userId: "u1", capabilities: ["SUBSCRIBE"], tokenExpiresMs: NOW + 60_000, disconnected: false, ...over,
+  participantId: "p1",
+  userId: "u1",
+  capabilities: ["SUBSCRIBE"],
+  tokenExpiresMs: NOW + 60_000,
+  disconnected: false,
+  ...over,
 });
 
 describe("requireExchangeable", () => {
@@ -38,7 +48,9 @@ describe("requireExchangeable", () => {
   });
 
   it("checks ownership before disconnection: another user's disconnected participant is still 404", () => {
-    expect(() => requireExchangeable(subject({ disconnected: true }), { userId: "u2" }, ids, NOW)).toThrow(NotFoundError);
+    expect(() => requireExchangeable(subject({ disconnected: true }), { userId: "u2" }, ids, NOW)).toThrow(
+      NotFoundError,
+    );
   });
 });
 
@@ -48,14 +60,23 @@ describe("addsPublish", () => {
     expect(addsPublish({ capabilities: ["PUBLISH", "SUBSCRIBE"] }, ["PUBLISH", "SUBSCRIBE"])).toBe(false);
     expect(addsPublish({ capabilities: ["SUBSCRIBE"] }, ["SUBSCRIBE"])).toBe(false);
     // Demoted by an earlier exchange: the record still holds PUBLISH, the latest token does not.
-    expect(addsPublish({ capabilities: ["PUBLISH", "SUBSCRIBE"], tokenCapabilities: ["SUBSCRIBE"] }, ["PUBLISH"])).toBe(true);
+    expect(addsPublish({ capabilities: ["PUBLISH", "SUBSCRIBE"], tokenCapabilities: ["SUBSCRIBE"] }, ["PUBLISH"])).toBe(
+      true,
+    );
   });
 });
 
 describe("exchangedRecord", () => {
   it("promotes: the new role, its capabilities, and a later expiry", () => {
     const later = NOW + 3_600_000;
-    expect(exchangedRecord(subject(), { role: "speaker", via: "member", capabilities: ["SUBSCRIBE", "PUBLISH"], tokenExpiresMs: later })).toEqual({
+    expect(
+      exchangedRecord(subject(), {
+        role: "speaker",
+        via: "member",
+        capabilities: ["SUBSCRIBE", "PUBLISH"],
+        tokenExpiresMs: later,
+      }),
+    ).toEqual({
       role: "speaker",
       via: "member",
       capabilities: ["PUBLISH", "SUBSCRIBE"],
@@ -67,7 +88,12 @@ describe("exchangedRecord", () => {
 
   it("keeps what the earlier tokens allowed: they can still join until they expire, so a role change must still reach them", () => {
     const earlier = subject({ capabilities: ["PUBLISH", "SUBSCRIBE"], tokenExpiresMs: NOW + 4 * 3_600_000 });
-    const record = exchangedRecord(earlier, { role: "viewer", via: "open", capabilities: ["SUBSCRIBE"], tokenExpiresMs: NOW + 60_000 });
+    const record = exchangedRecord(earlier, {
+      role: "viewer",
+      via: "open",
+      capabilities: ["SUBSCRIBE"],
+      tokenExpiresMs: NOW + 60_000,
+    });
     expect(record.capabilities).toEqual(["PUBLISH", "SUBSCRIBE"]);
     expect(record.tokenCapabilities).toEqual(["SUBSCRIBE"]);
     expect(record.tokenExpiresMs).toBe(earlier.tokenExpiresMs);
@@ -88,10 +114,23 @@ describe("signParticipantToken for an exchange", () => {
   const IMMUTABLE = ["jti", "resource", "topic", "events_url", "whip_url"];
 
   it("keeps jti, resource, topic, events_url and whip_url; capabilities, attributes and expiry are the new ones", () => {
-    const first = signParticipantToken(key, { room, userId: "u1", capabilities: ["SUBSCRIBE"], durationMinutes: 1, attributes: { role: "viewer" } }, NOW);
-    const next = signParticipantToken(key, {
-      room, participantId: first.participantId, userId: "u1", capabilities: ["PUBLISH", "SUBSCRIBE"], durationMinutes: 240, attributes: { role: "speaker" },
-    }, NOW + 30_000);
+    const first = signParticipantToken(
+      key,
+      { room, userId: "u1", capabilities: ["SUBSCRIBE"], durationMinutes: 1, attributes: { role: "viewer" } },
+      NOW,
+    );
+    const next = signParticipantToken(
+      key,
+      {
+        room,
+        participantId: first.participantId,
+        userId: "u1",
+        capabilities: ["PUBLISH", "SUBSCRIBE"],
+        durationMinutes: 240,
+        attributes: { role: "speaker" },
+      },
+      NOW + 30_000,
+    );
     expect(next.participantId).toBe(first.participantId);
     const [a, b] = [claimsOf(first.token), claimsOf(next.token)];
     for (const claim of IMMUTABLE) expect(b[claim], claim).toEqual(a[claim]);
@@ -103,6 +142,8 @@ describe("signParticipantToken for an exchange", () => {
 
   it("without a participant id, a new participant", () => {
     const request = { room, userId: "u1", capabilities: ["SUBSCRIBE" as const], durationMinutes: 1, attributes: {} };
-    expect(signParticipantToken(key, request, NOW).participantId).not.toBe(signParticipantToken(key, request, NOW).participantId);
+    expect(signParticipantToken(key, request, NOW).participantId).not.toBe(
+      signParticipantToken(key, request, NOW).participantId,
+    );
   });
 });
