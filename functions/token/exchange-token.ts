@@ -1,9 +1,10 @@
 // POST /rooms/{roomId}/participants/{participantId}/token: token exchange. A new token for a participant the caller
 // already holds, to swap in place with the broadcast SDK's exchangeToken (promotion, renewal): judged by the same
 // rules as a new token, signed for the same participant (TOKEN_MODE=self-signed only: IVS exchanges only tokens
-// signed with a key pair). One DynamoDB read to decide; the caller's token limit charged as for a new token (and
-// given back if no token comes of it); no IVS call; one transaction that updates the participant's record and fails
-// if a ban or a moderator's disconnect appeared meanwhile.
+// signed with a key pair), held to the stage's publisher limit when it adds PUBLISH. One DynamoDB read to decide
+// (the live counts with it); the caller's token limit charged as for a new token (and given back if no token comes
+// of it); no IVS call; one transaction that updates the participant's record and fails if a ban or a moderator's
+// disconnect appeared meanwhile.
 import {
   BannedError,
   ConflictError,
@@ -12,11 +13,12 @@ import {
   ParticipantDisconnectedError,
 } from "#shared/errors.ts";
 import type { AuthenticatedRequest, HttpResponse } from "#shared/http/types.ts";
+import { applyCapacity } from "#shared/live/capacity.ts";
 import { decideAccess } from "#shared/rooms/decide-access.ts";
 import { readRoomAccess } from "#shared/store/room-access.ts";
 import { readExchangeInputs, recordExchange } from "#shared/store/token-exchange.ts";
 import { chargeToken, type TokenCharge } from "#shared/store/token-records.ts";
-import { exchangedRecord, requireExchangeable } from "#shared/token/exchange.ts";
+import { addsPublish, exchangedRecord, requireExchangeable } from "#shared/token/exchange.ts";
 import { planToken, tokenInput } from "#shared/token/rules.ts";
 import { pathParameter, validate } from "#shared/validation.ts";
 import { giveBack, overLimit, type TokenDeps } from "./issue-token.ts";
@@ -40,7 +42,26 @@ export async function exchangeToken(deps: TokenDeps, request: AuthenticatedReque
   const limit = caller.isAdmin ? undefined : deps.config.tokenRatePerMinute;
   // A caller already at the limit is refused from the read, without a write.
   if (limit !== undefined && inputs.tokensThisMinute >= limit) throw overLimit(limit, now);
-  const plan = planToken(input, { name: access.role, definition: access.roleDefinition }, access.room.policy, caller);
+  const planned = planToken(
+    input,
+    { name: access.role, definition: access.roleDefinition },
+    access.room.policy,
+    caller,
+  );
+  // Capacity, as for a new token, when the exchange adds PUBLISH: the stage's publisher limit (the participant is on
+  // the stage already, so the participant limit does not apply).
+  const capacity = addsPublish(subject, planned.capabilities)
+    ? applyCapacity({
+        policy: access.room.policy,
+        capabilities: planned.capabilities,
+        explicit: input.capabilities !== undefined,
+        isModerator: access.isModerator,
+        counts: inputs.liveCounts,
+        now,
+        onStage: true,
+      })
+    : { capabilities: planned.capabilities };
+  const plan = { ...planned, capabilities: capacity.capabilities };
 
   let charge: TokenCharge | undefined;
   try {
@@ -67,6 +88,7 @@ export async function exchangeToken(deps: TokenDeps, request: AuthenticatedReque
         participantId,
         previousExpiresMs: subject.tokenExpiresMs,
         record,
+        displayName: plan.attributes.displayName ?? caller.displayName,
         exchangedAt: new Date(now).toISOString(),
       },
       { now: deps.now() },
@@ -106,6 +128,7 @@ export async function exchangeToken(deps: TokenDeps, request: AuthenticatedReque
         durationMinutes: plan.durationMinutes,
         expirationTime: issued.expirationTime,
         attributes: plan.attributes,
+        ...(capacity.limitedBy ? { limitedBy: capacity.limitedBy } : {}),
         exchange: true,
       },
     };

@@ -33,11 +33,16 @@ export function applyCapacity(opts: {
   isModerator: boolean;
   counts: LiveCounts | undefined;
   now: number;
+  /**
+   * The token is for a participant already on the stage (a token exchange that adds PUBLISH): it is counted among
+   * the connected already, so only the publisher limit applies.
+   */
+  onStage?: boolean;
 }): CapacityOutcome {
   const { policy, capabilities, counts } = opts;
   if (!counts || opts.now - counts.evidenceAt > COUNTS_TRUSTED_FOR_MS) return { capabilities };
   const maxParticipants = policy.maxParticipants;
-  if (!opts.isModerator && maxParticipants !== undefined && counts.connected >= maxParticipants) {
+  if (!opts.isModerator && !opts.onStage && maxParticipants !== undefined && counts.connected >= maxParticipants) {
     throw new RoomFullError(
       `the room holds ${counts.connected} participants; its limit is ${maxParticipants}`,
       CAPACITY_RETRY_AFTER_SECONDS,

@@ -33,7 +33,8 @@ export async function readExchangeInputs(
 ): Promise<ExchangeInputs> {
   const partSk = participantSk(userId, participantId);
   const markSk = disconnectedSk(participantId);
-  const { access, more } = await readRoomAccessWith(db, roomId, userId, now, [partSk, markSk]);
+  // The live counts too: an exchange that adds PUBLISH is held to the stage's publisher limit.
+  const { access, more } = await readRoomAccessWith(db, roomId, userId, now, [partSk, markSk], { liveCounts: true });
   const participant = more.get(partSk);
   return {
     ...access,
@@ -56,6 +57,8 @@ export interface ExchangeWrite {
   /** The record's expiry as read: the update applies only if no other exchange changed it meanwhile. */
   previousExpiresMs: number;
   record: ExchangedRecord;
+  /** The display name in the new token's attributes (the pointer shows it in the room's participant list). */
+  displayName: string;
   exchangedAt: string;
 }
 
@@ -130,15 +133,15 @@ export async function recordExchange(
       Update: {
         TableName: db.table,
         Key: { pk, sk: pointerSk(write.participantId) },
-        // The pointer carries the role the live participants list shows: the exchanged token's.
-        UpdateExpression: "SET tokenExpiresMs = :expMs, expiresAt = :ttl, #role = :role",
+        UpdateExpression: "SET #role = :role, displayName = :name, tokenExpiresMs = :expMs, expiresAt = :ttl",
         ConditionExpression: "attribute_exists(pk) AND userId = :user",
         ExpressionAttributeNames: { "#role": "role" },
         ExpressionAttributeValues: {
+          ":role": record.role,
+          ":name": write.displayName,
           ":expMs": record.tokenExpiresMs,
           ":ttl": expiresAt,
           ":user": write.userId,
-          ":role": record.role,
         },
       },
     },

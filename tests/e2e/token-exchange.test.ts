@@ -303,6 +303,57 @@ describe("token exchange (TOKEN_MODE=self-signed)", () => {
     }
   });
 
+  it("an exchange that adds PUBLISH is held to the room's maxPublishers: 409 stage_full if asked for, else PUBLISH dropped", async () => {
+    const s = selfSigned();
+    const room = await s.createRoom(owner, { name: "tx-full", policy: { maxPublishers: 1, maxParticipants: 2 } });
+    const host = await token(s, owner, room.roomId);
+    expect((await s.join(host.body.token)).status).toBe(200);
+    expect((await sdk(s, "publish", host.body.participantId)).status).toBe(200);
+    const v = await joinedViewer(s, viewer, room.roomId);
+    expect((await setRole(s, owner, room.roomId, viewer.sub, "speaker")).status).toBe(200);
+    // The publish reached the room's live counts through IVS's event.
+    await s.stack.ivs.eventsSettled();
+    await s.stack.eventBus.drained();
+
+    const asked = await exchange(s, viewer, room.roomId, v.participantId, { capabilities: ["PUBLISH", "SUBSCRIBE"] });
+    expectProblem(asked, 409, "stage_full");
+    expect(Number(asked.headers.get("retry-after"))).toBeGreaterThan(0);
+    const byDefault = await exchange(s, viewer, room.roomId, v.participantId);
+    expect(byDefault.status, byDefault.text).toBe(200);
+    expect(byDefault.body).toMatchObject({
+      role: "speaker",
+      capabilities: ["SUBSCRIBE"],
+      limitedBy: "stage_full",
+      exchange: true,
+    });
+
+    // The host stops publishing but stays: promoted, though the room holds its 2 participants (the viewer is one of
+    // them, so maxParticipants does not apply). Joins send IVS no event: the room's reads count them.
+    const unpublished = await fetch(`${s.stack.ivs.url}/_emulator/unpublish`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ participantId: host.body.participantId }),
+    });
+    expect(unpublished.status).toBe(200);
+    await s.stack.ivs.eventsSettled();
+    await s.stack.eventBus.drained();
+    const until = Date.now() + 40_000;
+    for (;;) {
+      const r = await s.api("GET", `/rooms/${room.roomId}/participants`, { as: owner });
+      expect(r.status, r.text).toBe(200);
+      if (r.body.counts.connected === 2 && r.body.counts.publishing === 0) break;
+      if (Date.now() > until) throw new Error(`the room's counts did not reach 2 connected, 0 publishing: ${r.text}`);
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+    expectProblem(await token(s, other, room.roomId), 409, "room_full");
+    const promoted = await exchange(s, viewer, room.roomId, v.participantId, {
+      capabilities: ["PUBLISH", "SUBSCRIBE"],
+    });
+    expect(promoted.status, promoted.text).toBe(200);
+    expect((await sdkExchange(s, v.participantId, promoted.body.token)).status).toBe(200);
+    expect((await sdk(s, "publish", v.participantId)).body).toMatchObject({ publishing: true, sessionId: v.sessionId });
+  });
+
   it("shares the per-user token limit with new tokens, and answers 429 with Retry-After past it", async () => {
     const s = selfSigned();
     const room = await s.createRoom(owner, { name: "tx-rate" });

@@ -95,6 +95,7 @@ function promotion(p: { participantId: string; userId: string; tokenExpiresMs: n
     participantId: p.participantId,
     previousExpiresMs: p.tokenExpiresMs,
     exchangedAt: new Date(NOW).toISOString(),
+    displayName: "Vee",
     record: exchangedRecord(
       { capabilities: ["SUBSCRIBE"], tokenExpiresMs: p.tokenExpiresMs },
       { role: "speaker", via: "member", capabilities: ["PUBLISH", "SUBSCRIBE"], tokenExpiresMs: NOW + hours * HOUR },
@@ -148,6 +149,8 @@ describe("recordExchange", () => {
     });
     expect(await get(p.roomId, `PID#${p.participantId}`)).toMatchObject({
       userId: p.userId,
+      role: "speaker",
+      displayName: "Vee",
       tokenExpiresMs: write.record.tokenExpiresMs,
     });
   });

@@ -1,6 +1,7 @@
 // Token exchange as a use case (functions/token/exchange-token.ts) on in-memory fakes of its ports: the table (one
 // read to decide, the caller's charge, one transaction to record) and a self-signed issuer, with kicks and role changes through their own
 // use cases on the same fakes. Through the offline stack: tests/e2e/token-exchange.test.ts.
+import { PutCommand } from "@aws-sdk/lib-dynamodb";
 import { describe, expect, it } from "vitest";
 import { kick } from "../../functions/moderation/kick.ts";
 import { createRoom } from "../../functions/rooms/create-room.ts";
@@ -17,8 +18,10 @@ import {
   NotFoundError,
   ParticipantDisconnectedError,
   RateLimitedError,
+  StageFullError,
   ValidationError,
 } from "../../shared/errors.ts";
+import { defaultPolicy } from "../../shared/rooms/policy.ts";
 import { caller, FakeIssuer, fakeDeps, request } from "../support/fakes.ts";
 
 const owner = caller("0a0a0a0a-0000-4000-8000-0000000000a1");
@@ -236,6 +239,44 @@ describe("exchangeToken", () => {
     };
     await expect(exchange(viewer, first.participantId, { durationMinutes: 30 })).rejects.toBeInstanceOf(ConflictError);
     await expect(inner).resolves.toMatchObject({ status: 200 });
+  });
+
+  it("an exchange that adds PUBLISH is held to the stage's publisher limit; the room's participant limit does not apply", async () => {
+    const { token, exchange, setRole, table, roomId, clock, record } = await setup();
+    const room = table.get({ pk: `ROOM#${roomId}`, sk: "ROOM" })!;
+    await table.db.doc.send(
+      new PutCommand({
+        TableName: table.name,
+        Item: { ...room, policy: { ...defaultPolicy(), maxPublishers: 2, maxParticipants: 3 } },
+      }),
+    );
+    const first = await token(viewer);
+    await setRole(viewer.userId, "speaker");
+    const full = { pk: `ROOM#${roomId}`, sk: "LIVE", connected: 3, publishing: 2, evidenceAt: clock.now() };
+    await table.db.doc.send(new PutCommand({ TableName: table.name, Item: full }));
+    const before = record(viewer.userId, first.participantId);
+    await expect(
+      exchange(viewer, first.participantId, { capabilities: ["PUBLISH", "SUBSCRIBE"] }),
+    ).rejects.toBeInstanceOf(StageFullError);
+    expect(record(viewer.userId, first.participantId)).toEqual(before);
+    // Left to the default: PUBLISH dropped, as for a new token.
+    const limited = await exchange(viewer, first.participantId);
+    expect(limited.body).toMatchObject({
+      role: "speaker",
+      capabilities: ["SUBSCRIBE"],
+      limitedBy: "stage_full",
+      exchange: true,
+    });
+    // A seat frees: promoted, though the room holds its maxParticipants (the participant is one of them).
+    await table.db.doc.send(new PutCommand({ TableName: table.name, Item: { ...full, publishing: 1 } }));
+    expect((await exchange(viewer, first.participantId)).body).toMatchObject({
+      capabilities: ["PUBLISH", "SUBSCRIBE"],
+    });
+    // Already publishing-capable: a renewal is not held to the limit.
+    await table.db.doc.send(new PutCommand({ TableName: table.name, Item: full }));
+    expect(
+      (await exchange(viewer, first.participantId, { capabilities: ["PUBLISH", "SUBSCRIBE"] })).body,
+    ).not.toHaveProperty("limitedBy");
   });
 
   it("shares the per-user limit with new tokens", async () => {
