@@ -5,8 +5,8 @@
 //   - Globals.Function merged into each function (scalars: the function wins; Environment.Variables: merged);
 //   - AWS::Serverless::Function → AWS::Lambda::Function (Code stands for the artifact `sam deploy` uploads), one
 //     AWS::Lambda::Permission per HttpApi event, one AWS::Lambda::EventSourceMapping per SQS event, one
-//     AWS::Events::Rule (and its Permission) per EventBridgeRule event; DeadLetterQueue → DeadLetterConfig,
-//     EventInvokeConfig → AWS::Lambda::EventInvokeConfig;
+//     AWS::Events::Rule (and its Permission) per EventBridgeRule or Schedule event; DeadLetterQueue →
+//     DeadLetterConfig, EventInvokeConfig → AWS::Lambda::EventInvokeConfig;
 //   - AWS::Serverless::HttpApi → AWS::ApiGatewayV2::Api + $default Stage (with the API's AccessLogSettings), and a
 //     Route and Integration per event
 //     (SAM writes them into the API's OpenAPI body instead; the CloudFormation shape carries the same facts), with
@@ -31,6 +31,7 @@ const SAM_HANDLED = ["CodeUri", "Events", "DeadLetterQueue", "EventInvokeConfig"
 const EVENTBRIDGE_RULE_EVENT = ["Pattern", "DeadLetterConfig", "RetryPolicy", "State"];
 
 const HTTP_API_EVENT = ["ApiId", "Method", "Path", "PayloadFormatVersion", "TimeoutInMillis"];
+const SCHEDULE_EVENT = ["Schedule", "State", "Enabled", "Input", "Description", "Name"];
 const SQS_EVENT_TO_ESM: Record<string, string> = {
   Queue: "EventSourceArn", BatchSize: "BatchSize", Enabled: "Enabled", FilterCriteria: "FilterCriteria",
   FunctionResponseTypes: "FunctionResponseTypes", MaximumBatchingWindowInSeconds: "MaximumBatchingWindowInSeconds",
@@ -165,6 +166,26 @@ export function expandSam(template: Template): Template & Record<string, Json> {
               ...(ep.DeadLetterConfig ? { DeadLetterConfig: ep.DeadLetterConfig } : {}),
               ...(ep.RetryPolicy ? { RetryPolicy: ep.RetryPolicy } : {}),
             }],
+          },
+        };
+        out[`${id}${eventId}Permission`] = {
+          Type: "AWS::Lambda::Permission",
+          Properties: {
+            Action: "lambda:InvokeFunction", FunctionName: { Ref: id }, Principal: "events.amazonaws.com",
+            SourceArn: { "Fn::GetAtt": [`${id}${eventId}`, "Arn"] },
+          },
+        };
+      } else if (event.Type === "Schedule") {
+        const bad = Object.keys(ep).filter((k) => !SCHEDULE_EVENT.includes(k));
+        if (bad.length) throw new Error(`${id}.${eventId}: the expansion does not handle Schedule event properties ${bad.join(", ")}`);
+        out[`${id}${eventId}`] = {
+          Type: "AWS::Events::Rule",
+          Properties: {
+            ScheduleExpression: ep.Schedule,
+            State: ep.State ?? (ep.Enabled === false ? "DISABLED" : "ENABLED"),
+            ...(ep.Description !== undefined ? { Description: ep.Description } : {}),
+            ...(ep.Name !== undefined ? { Name: ep.Name } : {}),
+            Targets: [{ Arn: { "Fn::GetAtt": [id, "Arn"] }, Id: `${id}${eventId}LambdaTarget`, ...(ep.Input !== undefined ? { Input: ep.Input } : {}) }],
           },
         };
         out[`${id}${eventId}Permission`] = {

@@ -12,6 +12,7 @@ import {
 } from "#shared/store/idempotency.ts";
 import { deleteRoomItems, getRoom, putNewRoom } from "#shared/store/rooms.ts";
 import { validate } from "#shared/validation.ts";
+import { publish, webhookEvent } from "#shared/webhooks/events.ts";
 import { createRoomInput } from "./inputs.ts";
 import { NOT_LIVE, roomView } from "./view.ts";
 
@@ -103,6 +104,7 @@ async function createRoomOnce(
   await appendAudit(deps.db, room.roomId, {
     at: now, actor: caller.userId, action: "room.created", target: room.roomId, detail: { name: room.name },
   }).catch((error: unknown) => logger.warn("audit entry not written", { error: error as Error }));
+  await publish(deps, webhookEvent("room.created", { roomId: room.roomId, ownerId: room.ownerId, actorId: caller.userId }, nowMs));
   return room;
 }
 

@@ -7,6 +7,7 @@ import type { RoomRecord } from "#shared/rooms/room.ts";
 import { appendAudit } from "#shared/store/audit.ts";
 import { replaceRoom } from "#shared/store/rooms.ts";
 import { pathParameter, validate } from "#shared/validation.ts";
+import { publish, webhookEvent } from "#shared/webhooks/events.ts";
 import type { RoomsDeps } from "./deps.ts";
 import { requireBody, updateRoomInput } from "./inputs.ts";
 import { liveView, roomView } from "./view.ts";
@@ -32,6 +33,7 @@ export async function updateRoom(deps: RoomsDeps, request: AuthenticatedRequest)
     at: after.updatedAt, actor: request.caller.userId, action: "room.updated", target: roomId,
     detail: { fields: Object.keys(input) },
   });
+  await publish(deps, webhookEvent("room.updated", { roomId, fields: Object.keys(input), version: after.version, actorId: request.caller.userId }, Date.parse(after.updatedAt)));
   const live = liveView((await deps.live.current(after, request.deadline)).state);
   // The caller's role under the new policy (a custom role of theirs may be gone, or no longer a moderator).
   const decision = resolveRole({

@@ -38,3 +38,6 @@ export const epochSeconds = (ms: number) => Math.floor(ms / 1000);
 export const DAY_MS = 24 * 60 * 60 * 1000;
 /** IVS lets a joined participant stay up to 24 h past its token's expiry. */
 export const PARTICIPANT_GRACE_MS = DAY_MS;
+/** The webhook outbox: events the delivery queue did not take, one partition (it is written only when SQS fails). */
+export const WEBHOOK_OUTBOX_PK = "WEBHOOK#OUTBOX";
+export const webhookOutboxSk = (timestamp: string, eventId: string) => `E#${timestamp}#${eventId}`;
