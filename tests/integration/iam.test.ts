@@ -78,6 +78,9 @@ describe("each function's role grants exactly what its code and Lambda need", ()
       "dynamodb:BatchGetItem", "dynamodb:ConditionCheckItem", "dynamodb:PutItem",
       "ivs:GetStage", "ivs:ListParticipantEvents", "ivs:ListParticipants", "logs:CreateLogStream", "logs:PutLogEvents", "sqs:SendMessage",
     ]);
+    expect(needs.get("LiveStateFunction")!.grants.filter((g) => g.action === "sqs:SendMessage").map((g) => g.resource)).toEqual([
+      { "Fn::GetAtt": ["LiveStateDeadLetterQueue", "Arn"] }, { "Fn::GetAtt": ["WebhookQueue", "Arn"] },
+    ]);
     // Webhooks: the queue it polls (with the retry waits and the sweep's sends), the one secret, the outbox.
     expect(actions("WebhookFunction")).toEqual([
       "dynamodb:DeleteItem", "dynamodb:Query", "logs:CreateLogStream", "logs:PutLogEvents", "secretsmanager:GetSecretValue",
