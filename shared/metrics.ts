@@ -2,7 +2,10 @@
 // dimension `service`. Nothing personal goes in a metric or its dimensions.
 import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
 
-const metrics = new Metrics({ namespace: "stagepass", serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? "stagepass" });
+const metrics = new Metrics({
+  namespace: "stagepass",
+  serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? "stagepass",
+});
 
 /** Adds `value` to the count `name`, published at once (these counts are rare: failures). */
 export function count(name: string, value: number): void {

@@ -23,7 +23,10 @@ export async function handler(event: SQSEvent): Promise<SQSBatchResponse> {
     try {
       await disconnectParticipant(ivs, job.stageArn, job.participantId, job.reason, Date.now() + 5_000);
     } catch (error) {
-      logger.warn("disconnect failed; SQS will retry", { participantId: job.participantId, error: (error as Error).message });
+      logger.warn("disconnect failed; SQS will retry", {
+        participantId: job.participantId,
+        error: (error as Error).message,
+      });
       batchItemFailures.push({ itemIdentifier: record.messageId });
     }
     await new Promise((r) => setTimeout(r, SPACING_MS));

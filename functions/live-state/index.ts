@@ -27,13 +27,21 @@ export async function handler(event: unknown): Promise<void> {
   const parsed = parseStageUpdate(event);
   if (parsed.kind === "ignored") {
     ignored.malformed += 1;
-    logger.info("event ignored", { reason: parsed.reason, ...(parsed.roomId ? { roomId: parsed.roomId } : {}), ignored });
+    logger.info("event ignored", {
+      reason: parsed.reason,
+      ...(parsed.roomId ? { roomId: parsed.roomId } : {}),
+      ignored,
+    });
     return;
   }
   const owned = await applyEvent(deps, parsed.roomId, parsed.event);
   if (!owned) {
     ignored.unknownStage += 1;
-    logger.info("event for a stage no room owns ignored", { stageArn: parsed.stageArn, eventId: parsed.eventId, ignored });
+    logger.info("event for a stage no room owns ignored", {
+      stageArn: parsed.stageArn,
+      eventId: parsed.eventId,
+      ignored,
+    });
     return;
   }
   try {
