@@ -10,9 +10,12 @@ import { parseStageUpdate } from "#shared/live/events.ts";
 import { applyEvent, createLiveReader } from "#shared/live/refresh.ts";
 import { liveDeps } from "#shared/live/wiring.ts";
 import { logger } from "#shared/logger.ts";
+import { webhookSinkFor } from "#shared/webhooks/wiring.ts";
 
 const config = loadConfig();
-const deps = liveDeps({ doc: createDocumentClient(), table: config.tableName }, createIvsClient());
+const db = { doc: createDocumentClient(), table: config.tableName };
+// The room's webhook events (who joined, left, published; sessions begun and ended), when webhooks are on.
+const deps = liveDeps(db, createIvsClient(), webhookSinkFor(config.webhookQueueUrl, db));
 const reader = createLiveReader(deps);
 /** Budget of the read that may follow an event (the function's own timeout is longer). */
 const READ_BUDGET_MS = 4_000;

@@ -8,6 +8,6 @@ import { routes } from "./routes.ts";
 const { deps, authenticator } = await initContainer();
 
 export const handler = createHttpHandler(
-  routes({ ...deps, live: createLiveReader(liveDeps(deps.db, deps.ivs)) }),
+  routes({ ...deps, live: createLiveReader(liveDeps(deps.db, deps.ivs, deps.webhooks)) }),
   authenticator,
 );

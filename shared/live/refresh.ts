@@ -2,6 +2,8 @@
 // state is older than the room's read interval, within the account's read budget (budget.ts). Written against
 // ports (a store, IVS's reads, a clock), so that the rules of who reads when are unit tested with fakes.
 import { logger } from "../logger.ts";
+import { publish, type WebhookSink } from "../webhooks/events.ts";
+import { liveStateEvents } from "../webhooks/live-events.ts";
 import { roomMayRead, ROOM_READ_INTERVAL_MS, takeIvsRead, type Clock } from "./budget.ts";
 import {
   annotate,
@@ -51,6 +53,8 @@ export interface LiveDeps {
   store: LiveStorePort;
   ivs: IvsLiveReads;
   clock: Clock;
+  /** Where the room's webhook events go (room.started/ended, participant.joined/left/published/unpublished); absent when off. */
+  webhooks?: WebhookSink | undefined;
 }
 
 /** Writers racing on one room's state: each re-reads and re-applies, this many times at most. */
@@ -72,7 +76,9 @@ export class LiveContentionError extends Error {}
 /**
  * Applies `change` to the room's stored state and writes it, unless it changes nothing (a duplicate costs no
  * write); participants new to the state are looked up in stagepass's own records first. Another writer in between
- * means reading again and applying again. Undefined when the room does not exist (nothing is written).
+ * means reading again and applying again. Undefined when the room does not exist (nothing is written). What the
+ * written change means (a session began or ended, someone joined, left, started or stopped publishing) goes out as
+ * webhook events, after the write, with ids derived from the change: a change seen twice is one webhook-id.
  */
 export async function updateLive(
   deps: LiveDeps,
@@ -89,8 +95,12 @@ export async function updateLive(
     if (missing.length > 0) Object.assign(lookedUp, await deps.store.findIssued(roomId, missing));
     next = annotate(next, lookedUp);
     if (JSON.stringify(next) === JSON.stringify(stored.state)) return next;
-    const outcome = await deps.store.write(roomId, stored.version, next, deps.clock.now());
-    if (outcome === "written") return next;
+    const now = deps.clock.now();
+    const outcome = await deps.store.write(roomId, stored.version, next, now);
+    if (outcome === "written") {
+      await publish(deps, ...liveStateEvents(roomId, stored.state, next, now));
+      return next;
+    }
     if (outcome === "room_gone") return undefined;
     if (attempt >= MAX_WRITE_ATTEMPTS)
       throw new LiveContentionError(`the live state of room ${roomId} kept changing under ${attempt} writes`);

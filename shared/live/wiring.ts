@@ -3,6 +3,7 @@
 import type { IVSRealTimeClient } from "@aws-sdk/client-ivs-realtime";
 import { readActiveSession, readParticipantEventsPage, readParticipantsPage } from "../aws/ivs.ts";
 import type { Db } from "../store/db.ts";
+import type { WebhookSink } from "../webhooks/events.ts";
 import {
   claimIvsReadSlot,
   claimRoomRead,
@@ -16,8 +17,9 @@ import type { LiveDeps } from "./refresh.ts";
 /** Longest one live read may take: a slow IVS leaves the room with what it knew, rather than hold the caller. */
 const LIVE_READ_TIMEOUT_MS = 2_000;
 
-export function liveDeps(db: Db, ivs: IVSRealTimeClient): LiveDeps {
+export function liveDeps(db: Db, ivs: IVSRealTimeClient, webhooks?: WebhookSink): LiveDeps {
   return {
+    webhooks,
     store: {
       read: (roomId) => readLiveState(db, roomId),
       write: (roomId, version, state, now) => writeLiveState(db, roomId, version, state, now),

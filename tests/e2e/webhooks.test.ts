@@ -9,7 +9,8 @@
  * - a tampered body and an old timestamp fail verification;
  * - a queue that refuses the event fails no request: the event waits in the outbox until the sweep queues it.
  * The stack runs with QUEUE_DELAY_SCALE=0.0001: the retry schedule's 27 hours take about 10 seconds.
- * (participant.* and room.started/ended come from IVS's events; they are not produced yet.)
+ * - who is on stage: participant.joined / published / unpublished / left and room.started / ended, from IVS's events
+ *   and reads of the room, each once, with the user id only for a participant stagepass issued.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { unmarshall } from "@aws-sdk/util-dynamodb";
@@ -102,6 +103,61 @@ const byActor = (actor: Session) => receiver.received.filter((r) => r.event.data
 const secret = async (s: TestStack): Promise<string> => (await s.api("GET", "/dev/info")).body.webhookSecret;
 const verify = (key: string, r: Pick<Received, "body" | "headers">) => new Webhook(key).verify(r.body, r.headers);
 const deliveries = async (s: TestStack) => (await s.api("GET", "/dev/webhooks")).body.deliveries as any[];
+
+describe("webhooks of who is on stage", () => {
+  it("a session starts, a participant joins, publishes, stops and leaves, the session ends: each once, verifiable", async () => {
+    const s = stack();
+    const owner = await s.login("wh-live-owner", { preferredUsername: "Live Owner" });
+    const room = await s.createRoom(owner, { name: "wh-live" });
+    const roomId: string = room.roomId;
+    const ofRoom = () =>
+      receiver.received.filter((r) => r.event.data.roomId === roomId && !("actorId" in r.event.data));
+    const t = await s.api("POST", `/rooms/${roomId}/token`, { as: owner });
+    expect(t.status, t.text).toBe(200);
+    expect((await s.join(t.body.token)).status).toBe(200);
+    const act = (route: string) =>
+      fetch(`${s.stack.ivs.url}/_emulator/${route}`, {
+        method: "POST",
+        body: JSON.stringify({ participantId: t.body.participantId }),
+      });
+    expect((await act("publish")).status).toBe(200);
+    await until("room.started and participant.published", () =>
+      ofRoom().some((r) => r.event.type === "participant.published"),
+    );
+    expect((await act("unpublish")).status).toBe(200);
+    expect((await act("leave")).status).toBe(200);
+    // The leave shows in IVS's reads (IVS sends no event for it): someone looks at the room after the read interval.
+    await until(
+      "participant.left and room.ended",
+      async () => {
+        await s.api("GET", `/rooms/${roomId}/participants`, { as: owner });
+        return ofRoom().some((r) => r.event.type === "room.ended");
+      },
+      40_000,
+    );
+    const got = ofRoom();
+    expect(got.map((r) => r.event.type).sort()).toEqual([
+      "participant.joined",
+      "participant.left",
+      "participant.published",
+      "participant.unpublished",
+      "room.ended",
+      "room.started",
+    ]);
+    const key = await secret(s);
+    for (const r of got) {
+      expect(verify(key, r)).toEqual(r.event);
+      expect(r.body).not.toContain("Live Owner");
+    }
+    const joined = got.find((r) => r.event.type === "participant.joined")!.event.data;
+    expect(joined).toEqual({
+      roomId,
+      sessionId: expect.stringMatching(/^st-/),
+      participantId: t.body.participantId,
+      userId: owner.sub,
+    });
+  }, 90_000);
+});
 
 describe("webhooks", () => {
   it("the secret is in /dev/info in the whsec_ form; GET /dev/webhooks lists the deliveries", async () => {

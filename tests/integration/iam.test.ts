@@ -133,6 +133,13 @@ describe("each function's role grants exactly what its code and Lambda need", ()
       "logs:PutLogEvents",
       "sqs:SendMessage",
     ]);
+    // ...its dead letters and the webhook events of who is on stage; nothing of the disconnect queue.
+    expect(
+      needs
+        .get("LiveStateFunction")!
+        .grants.filter((g) => g.action === "sqs:SendMessage")
+        .map((g) => g.resource),
+    ).toEqual([{ "Fn::GetAtt": ["LiveStateDeadLetterQueue", "Arn"] }, { "Fn::GetAtt": ["WebhookQueue", "Arn"] }]);
   });
 });
 

@@ -239,6 +239,28 @@ describe("updateLive and applyEvent", () => {
     expect(f.stored().version).toBe(4);
   });
 
+  it("what a written change means goes out as webhook events (a duplicate, written nowhere, sends none)", async () => {
+    const f = fakes();
+    const sent: Array<{ type: string; id: string; data: Record<string, unknown> }> = [];
+    const deps: LiveDeps = {
+      ...f.deps,
+      webhooks: {
+        send: async (events) => {
+          sent.push(...(events as typeof sent));
+        },
+      },
+    };
+    const event = { sessionId: SESSION, name: "published" as const, participantId: "p1", userId: "user-1", at: T0 };
+    await applyEvent(deps, ROOM.roomId, event);
+    expect(sent.map((e) => e.type)).toEqual(["room.started", "participant.joined", "participant.published"]);
+    // p1 is stagepass's (the fake's records know it): its user id goes along.
+    expect(sent[1]!.data).toEqual({ roomId: ROOM.roomId, sessionId: SESSION, participantId: "p1", userId: "user-1" });
+    await applyEvent(deps, ROOM.roomId, event);
+    expect(sent).toHaveLength(3);
+    await applyEvent(deps, ROOM.roomId, { ...event, name: "unpublished", at: T0 + 2_000 });
+    expect(sent.map((e) => e.type).slice(3)).toEqual(["participant.unpublished"]);
+  });
+
   it("gives up after repeated conflicts rather than loop", async () => {
     const f = fakes();
     const deps: LiveDeps = { ...f.deps, store: { ...f.deps.store, write: async () => "conflict" } };
