@@ -3,6 +3,7 @@
 import { isInGroup } from "#shared/aws/cognito.ts";
 import { ForbiddenError, NotFoundError, ValidationError } from "#shared/errors.ts";
 import type { AuthenticatedRequest, HttpResponse } from "#shared/http/types.ts";
+import { countKick } from "#shared/metrics.ts";
 import { disconnectAll } from "#shared/moderation/disconnect.ts";
 import { accessRoom, requireModerator } from "#shared/rooms/access.ts";
 import { appendAudit } from "#shared/store/audit.ts";
@@ -75,6 +76,7 @@ export async function kick(deps: ModerationDeps, request: AuthenticatedRequest):
     target: input.participantId ?? targetUser,
     detail: { userId: targetUser, participants: participantIds, reason: input.reason ?? null, banMinutes },
   });
+  countKick();
   return {
     status: 200,
     body: { ...result, ban: ban ? { userId: ban.userId, until: ban.until, reason: ban.reason } : null },

@@ -5,6 +5,7 @@ import middy from "@middy/core";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from "aws-lambda";
 import { NotFoundError, ProblemError } from "../errors.ts";
 import { logger } from "../logger.ts";
+import { countRefusal, metricsMiddleware } from "../metrics.ts";
 import type { Authenticator } from "../auth/authenticator.ts";
 import { parseBody, parseEnvelope } from "./request.ts";
 import { problemResponse, toResult } from "./response.ts";
@@ -44,6 +45,7 @@ export function createHttpHandler(
       code = (response.body as { code?: string }).code;
       if (!(error instanceof ProblemError)) logger.error("unhandled error", { error: error as Error });
       else if (error.status >= 500 || error.status === 429) logger.warn("request failed upstream", { code: error.code, detail: error.detail });
+      if (code) countRefusal(context.functionName, code);
       return toResult(response, requestId);
     } finally {
       // Never the headers or body: they carry JWTs and participant tokens. Every request is in API Gateway's access
@@ -58,5 +60,6 @@ export function createHttpHandler(
   };
   // No middy timeoutEarly: the handler keeps its own deadline (request.ts, DEADLINE_MARGIN_MS) and answers a problem
   // document before the function's timeout, so middy's per-request timer and AbortController would only cost time.
-  return middy<Event, Result>({ timeoutEarlyInMillis: 0 }).handler(dispatch);
+  // The metrics middleware counts a cold start before the request and publishes what it recorded after it.
+  return middy<Event, Result>({ timeoutEarlyInMillis: 0 }).use(metricsMiddleware<Event, Result>()).handler(dispatch);
 }

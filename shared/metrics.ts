@@ -1,0 +1,266 @@
+// Operational metrics (docs/operations.md): what stagepass does and how IVS and DynamoDB treat it, as CloudWatch
+// metrics in one namespace. They are written as embedded metric format (EMF) documents on stdout, which CloudWatch
+// Logs turns into metrics: no PutMetricData call, no IAM permission, nothing on the request's path but one write.
+//
+// Few dimensions, and never a user, room, participant or stage: every distinct set of dimension values is a metric
+// billed by the month. Besides `service` (POWERTOOLS_SERVICE_NAME: the stack's name, so that two stacks in one
+// account stay apart), a metric has at most: `mode` (api, self-signed), `operation` (an IVS or DynamoDB operation,
+// each such metric also published without it, summed over operations), `code` (a problem code) with
+// `function_name` (the Lambda function).
+//
+// Code records with the small functions below while an invocation runs; the invocation publishes once, at its end
+// (the HTTP pipeline's middleware, the queue worker), one document per set of dimension values. Two publishers write
+// the same documents: Powertools Metrics, every function's, and a writer of our own that the token function uses,
+// because Powertools costs ~11 µs per document and a token request has four (docs/performance.md).
+import { Metrics } from "@aws-lambda-powertools/metrics";
+import type middy from "@middy/core";
+import type { Context } from "aws-lambda";
+
+export const NAMESPACE = "stagepass";
+
+/** Every metric's name: template.yaml's alarms and dashboard use the same strings (tests/unit/metrics.test.ts). */
+export const MetricName = {
+  /** A participant token handed out; dimension `mode`. */
+  TokensIssued: "TokensIssued",
+  /** A request answered with a problem document (4xx or 5xx); dimensions `function_name`, `code`. */
+  Refusals: "Refusals",
+  /** An IVS call answered "throttled" (429); dimension `operation`, and summed without it. */
+  IvsThrottles: "IvsThrottles",
+  /** An IVS call attempted again after a throttle, a 5xx or a timeout; dimension `operation`, and summed. */
+  IvsRetries: "IvsRetries",
+  /** One IVS attempt's time, answered or not; dimension `operation`, and over all operations. */
+  IvsLatency: "IvsLatency",
+  /** One DynamoDB call's time, its client's own retries included; dimension `operation`, and over all operations. */
+  DynamoDbLatency: "DynamoDbLatency",
+  /** A kick request that succeeded (with or without a ban). */
+  Kicks: "Kicks",
+  /** Disconnects handed to the disconnect queue because IVS throttled or the request's time ran out. */
+  DisconnectsQueued: "DisconnectsQueued",
+  /** Queued disconnects the worker completed. */
+  QueuedDisconnectsCompleted: "QueuedDisconnectsCompleted",
+  /** Queued disconnects the worker could not complete this time (SQS retries them, then dead-letters them). */
+  QueuedDisconnectsFailed: "QueuedDisconnectsFailed",
+  /** A function's first invocation in a new container (on-demand; Powertools' name); dimension `function_name`. */
+  ColdStart: "ColdStart",
+} as const;
+export type MetricName = (typeof MetricName)[keyof typeof MetricName];
+
+export type MetricUnit = "Count" | "Milliseconds";
+
+export type TokenMode = "api" | "self-signed";
+
+/** The metrics of one invocation that share their dimension values: one EMF document. */
+export interface MetricGroup {
+  /** Dimension name → value, besides `service`, in the order they are published. */
+  readonly dimensions: Readonly<Record<string, string>>;
+  /** Also published with `service` alone: a metric per operation summed over every operation. */
+  readonly rollup: boolean;
+  readonly metrics: ReadonlyMap<string, { readonly unit: MetricUnit; readonly values: readonly number[] }>;
+}
+
+interface OpenGroup extends MetricGroup {
+  readonly metrics: Map<string, { unit: MetricUnit; values: number[] }>;
+}
+
+/** What an invocation has recorded so far, by dimension values. */
+export class MetricsRecorder {
+  #groups = new Map<string, OpenGroup>();
+
+  add(name: MetricName, unit: MetricUnit, value: number, key: string, dimensions: Record<string, string>, rollup = false): void {
+    if (!Number.isFinite(value)) return;
+    let group = this.#groups.get(key);
+    if (!group) this.#groups.set(key, (group = { dimensions, rollup, metrics: new Map() }));
+    const metric = group.metrics.get(name);
+    if (metric) metric.values.push(value);
+    else group.metrics.set(name, { unit, values: [value] });
+  }
+
+  /** Everything recorded, which the recorder forgets. */
+  take(): MetricGroup[] {
+    if (this.#groups.size === 0) return [];
+    const groups = [...this.#groups.values()];
+    this.#groups = new Map();
+    return groups;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Publishers: the same EMF documents, by Powertools or by hand.
+
+export interface MetricsPublisher {
+  publish(groups: readonly MetricGroup[]): void;
+}
+
+/** EMF allows 100 values per metric in a document; Powertools publishes at 100 too. */
+const MAX_VALUES = 100;
+
+/**
+ * Powertools Metrics: each group's dimensions and values, then `publishStoredMetrics()`, which writes one document
+ * (the `service` dimension from POWERTOOLS_SERVICE_NAME; POWERTOOLS_METRICS_DISABLED and POWERTOOLS_DEV as
+ * Powertools reads them). Built at the first publication, so that a container that never publishes never reads them.
+ */
+export function powertoolsPublisher(options: { create?: () => Metrics } = {}): MetricsPublisher {
+  let metrics: Metrics | undefined;
+  return {
+    publish(groups) {
+      metrics ??= options.create?.() ?? new Metrics({ namespace: NAMESPACE });
+      for (const group of groups) {
+        // At most MAX_VALUES values of a metric per document. (Powertools would publish at 100 on its own, but then
+        // forget the dimensions for the rest.)
+        for (let offset = 0; offset < longest(group); offset += MAX_VALUES) {
+          for (const [name, value] of Object.entries(group.dimensions)) metrics.addDimension(name, value);
+          // An empty dimension set: the default dimensions (service) alone.
+          if (group.rollup) metrics.addDimensions({});
+          for (const [name, metric] of group.metrics) {
+            for (const value of metric.values.slice(offset, offset + MAX_VALUES)) metrics.addMetric(name, metric.unit, value);
+          }
+          metrics.publishStoredMetrics();
+        }
+      }
+    },
+  };
+}
+
+const longest = (group: MetricGroup) => Math.max(0, ...[...group.metrics.values()].map((m) => m.values.length));
+
+export interface EmfWriterOptions {
+  /** Where the documents go, one write per publication. Default: process.stdout. */
+  write?: (text: string) => void;
+  env?: NodeJS.ProcessEnv;
+  now?: () => number;
+}
+
+/**
+ * The documents Powertools writes, written by hand: one write per invocation for all of them. Reads its settings
+ * once, as Powertools does: the service name, and whether metrics are disabled.
+ */
+export function emfWriter(options: EmfWriterOptions = {}): MetricsPublisher {
+  const env = options.env ?? process.env;
+  const service = env.POWERTOOLS_SERVICE_NAME?.trim() || "service_undefined";
+  const disabled = metricsDisabled(env);
+  const write = options.write ?? ((text: string) => void process.stdout.write(text));
+  const now = options.now ?? Date.now;
+  return {
+    publish(groups) {
+      if (disabled || groups.length === 0) return;
+      const timestamp = now();
+      let text = "";
+      for (const group of groups) for (const document of emfDocuments(group, service, timestamp)) text += `${JSON.stringify(document)}\n`;
+      write(text);
+    },
+  };
+}
+
+/** A group as EMF documents, in Powertools' layout: `_aws`, then the dimensions, then the values. */
+export function emfDocuments(group: MetricGroup, service: string, timestamp: number): Array<Record<string, unknown>> {
+  const documents: Array<Record<string, unknown>> = [];
+  const dimensionNames = ["service", ...Object.keys(group.dimensions)];
+  // More than MAX_VALUES values of a metric: the rest in further documents, as Powertools does.
+  for (let offset = 0; ; offset += MAX_VALUES) {
+    const metrics = [...group.metrics].filter(([, m]) => m.values.length > offset);
+    if (metrics.length === 0) break;
+    const document: Record<string, unknown> = {
+      _aws: {
+        Timestamp: timestamp,
+        CloudWatchMetrics: [{
+          Namespace: NAMESPACE,
+          Dimensions: group.rollup ? [dimensionNames, ["service"]] : [dimensionNames],
+          Metrics: metrics.map(([name, m]) => ({ Name: name, Unit: m.unit })),
+        }],
+      },
+      service,
+      ...group.dimensions,
+    };
+    for (const [name, m] of metrics) {
+      const values = m.values.slice(offset, offset + MAX_VALUES);
+      document[name] = values.length === 1 ? values[0] : values;
+    }
+    documents.push(document);
+  }
+  return documents;
+}
+
+const TRUE = new Set(["1", "y", "yes", "t", "true", "on"]);
+const flag = (value: string | undefined) => TRUE.has((value ?? "").trim().toLowerCase());
+
+/** Powertools' rule: POWERTOOLS_METRICS_DISABLED when set, else disabled in POWERTOOLS_DEV mode. */
+export function metricsDisabled(env: NodeJS.ProcessEnv): boolean {
+  if (env.POWERTOOLS_METRICS_DISABLED !== undefined) return flag(env.POWERTOOLS_METRICS_DISABLED);
+  return flag(env.POWERTOOLS_DEV);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// The container's recorder and publisher, and the one-line calls the code makes.
+
+const recorder = new MetricsRecorder();
+let publisher: MetricsPublisher | undefined;
+let firstInvocation = true;
+
+/** Replaces the container's publisher (the token function: emfWriter). Default: powertoolsPublisher(). */
+export function useMetricsPublisher(next: MetricsPublisher): void {
+  publisher = next;
+}
+
+/** Publishes what this invocation recorded. Never throws: a metric is never worth a failed request. */
+export function publishMetrics(): void {
+  const groups = recorder.take();
+  if (groups.length === 0) return;
+  try {
+    (publisher ??= powertoolsPublisher()).publish(groups);
+  } catch (error) {
+    process.stderr.write(`metrics not published: ${(error as Error).message}\n`);
+  }
+}
+
+/** An invocation begins: the container's first one counts a cold start (on-demand containers, as Powertools). */
+export function invocationStarted(context: Pick<Context, "functionName">, env: NodeJS.ProcessEnv = process.env): void {
+  if (!firstInvocation) return;
+  firstInvocation = false;
+  if (env.AWS_LAMBDA_INITIALIZATION_TYPE?.trim() !== "on-demand") return;
+  const name = context.functionName || "unknown";
+  recorder.add(MetricName.ColdStart, "Count", 1, `cold\u0000${name}`, { function_name: name });
+}
+
+/** middy: the cold start before the handler, publication after it (answered or failed). */
+export function metricsMiddleware<E, R>(): middy.MiddlewareObj<E, R> {
+  return {
+    before: (request) => invocationStarted(request.context),
+    after: publishMetrics,
+    onError: publishMetrics,
+  };
+}
+
+/** Runs a handler that middy does not wrap (the queue worker) with the same cold start and publication. */
+export async function withMetrics<T>(context: Pick<Context, "functionName">, run: () => Promise<T>): Promise<T> {
+  invocationStarted(context);
+  try {
+    return await run();
+  } finally {
+    publishMetrics();
+  }
+}
+
+const byOperation = (name: MetricName, unit: MetricUnit, operation: string, value: number) =>
+  recorder.add(name, unit, value, `op\u0000${operation}`, { operation }, true);
+/** Milliseconds to 0.01: shorter lines, and finer than any latency worth a look. */
+const ms = (value: number) => Math.round(value * 100) / 100;
+
+export const countTokenIssued = (mode: TokenMode): void =>
+  recorder.add(MetricName.TokensIssued, "Count", 1, `mode\u0000${mode}`, { mode });
+
+export const countRefusal = (functionName: string | undefined, code: string): void => {
+  const name = functionName || "unknown";
+  recorder.add(MetricName.Refusals, "Count", 1, `refusal\u0000${name}\u0000${code}`, { function_name: name, code });
+};
+
+export const countIvsThrottle = (operation: string): void => byOperation(MetricName.IvsThrottles, "Count", operation, 1);
+export const countIvsRetry = (operation: string): void => byOperation(MetricName.IvsRetries, "Count", operation, 1);
+export const recordIvsLatency = (operation: string, milliseconds: number): void =>
+  byOperation(MetricName.IvsLatency, "Milliseconds", operation, ms(milliseconds));
+export const recordDynamoDbLatency = (operation: string, milliseconds: number): void =>
+  byOperation(MetricName.DynamoDbLatency, "Milliseconds", operation, ms(milliseconds));
+
+export const countKick = (): void => recorder.add(MetricName.Kicks, "Count", 1, "", {});
+export const countDisconnectsQueued = (count: number): void => recorder.add(MetricName.DisconnectsQueued, "Count", count, "", {});
+export const countQueuedDisconnect = (outcome: "completed" | "failed"): void =>
+  recorder.add(outcome === "completed" ? MetricName.QueuedDisconnectsCompleted : MetricName.QueuedDisconnectsFailed, "Count", 1, "", {});
