@@ -273,12 +273,13 @@ Resources:
     const base: ResolveContext = {
       parameters: parameterDefaults(template),
       resources: { Table: "t", UserPool: "created-pool", UserPoolClient: "created-client", DisconnectQueue: "https://q" },
-      pseudo: {},
+      pseudo: { "AWS::StackName": "my-stack" },
       conditions: template.Conditions ?? {},
     };
     expect(resolveIntrinsics(globals, base)).toMatchObject({
       TABLE_NAME: "t", USER_POOL_ID: "created-pool", USER_POOL_CLIENT_IDS: "created-client", TOKEN_USE: "id",
       ADMIN_GROUP: "admin", ROOM_CREATOR_GROUPS: "", TOKEN_RATE_PER_MINUTE: 10, TOKEN_MODE: "api", DISCONNECT_QUEUE_URL: "https://q",
+      POWERTOOLS_SERVICE_NAME: "my-stack",
     });
     const given = { ...base, parameters: { ...base.parameters, UserPoolId: "eu-west-1_Given", UserPoolClientIds: "c1,c2" } };
     expect(resolveIntrinsics(globals, given)).toMatchObject({ USER_POOL_ID: "eu-west-1_Given", USER_POOL_CLIENT_IDS: "c1,c2" });
@@ -302,7 +303,7 @@ const stack = useStack({
 const LOCAL_ENDPOINT_VARIABLES = [
   "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_EC2_METADATA_DISABLED",
   "AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL_IVS_REALTIME", "AWS_ENDPOINT_URL_SQS", "AWS_ENDPOINT_URL_SECRETS_MANAGER", "AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER", "JWKS_URI",
-  "AWS_LAMBDA_FUNCTION_NAME", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
+  "AWS_LAMBDA_FUNCTION_NAME", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "AWS_LAMBDA_INITIALIZATION_TYPE",
 ];
 
 describe("the environment each function runs with", () => {
@@ -322,8 +323,10 @@ describe("the environment each function runs with", () => {
         TOKEN_USE: "id",
         TOKEN_MODE: "api",
         DISCONNECT_QUEUE_URL: queueUrl,
-        POWERTOOLS_SERVICE_NAME: "stagepass",
+        // The stack's name (AWS::StackName), the `service` of every log line and metric.
+        POWERTOOLS_SERVICE_NAME: "stagepass-local",
         POWERTOOLS_LOG_LEVEL: "ERROR",
+        AWS_LAMBDA_INITIALIZATION_TYPE: "on-demand",
         AWS_LAMBDA_FUNCTION_NAME: fn.logicalId,
         AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(fn.memorySize),
         AWS_ENDPOINT_URL_DYNAMODB: s.stack.info.dynamodbEndpoint,
