@@ -11,6 +11,7 @@ import { buildAll, buildRoot, type BuiltFunction } from "./build.ts";
 import { createHttpApi, resolvedCors, type HttpApiOptions, type RouteBinding } from "./http-api.ts";
 import { answerCognito, createLocalIdentity, USERNAME_PATTERN, type LocalIdentity } from "./identity.ts";
 import { createTableFromTemplate, startDynamoDb, type LocalDynamoDb } from "./dynamodb.ts";
+import { MetricCounter, parseEmf, type EmfDocument } from "./emf.ts";
 import { startEventBus, type LocalEventBus } from "./event-bus.ts";
 import type { EventPattern } from "./event-pattern.ts";
 import { startIvsEmulator, type IvsEmulator } from "./ivs/index.ts";
@@ -42,6 +43,21 @@ export interface StackOptions {
   sandboxes?: { max?: number; idleMs?: number };
   /** API Gateway's integration timeout: how long the HTTP API waits for a function (30 s). */
   integrationTimeoutMs?: number;
+  /**
+   * Every line the functions write (logs, and their metrics as EMF documents), in place of the stack's default: each
+   * line on the process's stdout or stderr, except metric documents, printed only when the function's log level
+   * (POWERTOOLS_LOG_LEVEL) is DEBUG. Either way the stack counts the metrics (`metrics`, `GET /dev/metrics`).
+   */
+  functionOutput?: (output: FunctionOutput) => void;
+}
+
+export interface FunctionOutput {
+  /** The function's logical id. */
+  functionName: string;
+  stream: "stdout" | "stderr";
+  line: string;
+  /** The line as an EMF document, when it is one. */
+  emf: EmfDocument | undefined;
 }
 
 export interface DevInfo {
@@ -83,6 +99,8 @@ export interface Stack {
   jwksRequests(): number;
   /** Environment each function runs with, by logical id. */
   environments: Map<string, Record<string, string>>;
+  /** The metrics the functions have written since the stack started (also at `GET /dev/metrics`). */
+  metrics: MetricCounter;
   close(): Promise<void>;
 }
 
@@ -216,12 +234,15 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
 
     const functions = new Map<string, LocalFunction>();
     const environments = new Map<string, Record<string, string>>();
+    const metrics = new MetricCounter();
     const endpoints = {
       AWS_REGION: region,
       AWS_DEFAULT_REGION: region,
       AWS_ACCESS_KEY_ID: "local",
       AWS_SECRET_ACCESS_KEY: "local",
       AWS_EC2_METADATA_DISABLED: "true",
+      // As Lambda sets it for containers started on demand (Powertools counts their cold starts).
+      AWS_LAMBDA_INITIALIZATION_TYPE: "on-demand",
       AWS_ENDPOINT_URL_DYNAMODB: dynamodb.endpoint,
       AWS_ENDPOINT_URL_IVS_REALTIME: ivs.url,
       AWS_ENDPOINT_URL_SQS: queues.endpoint,
@@ -238,7 +259,15 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       }
       fnEnv.NODE_OPTIONS = "";
       environments.set(fn.definition.logicalId, fnEnv);
-      const runtimeOptions: RuntimeOptions = { maxSandboxes, ...(options.sandboxes?.idleMs !== undefined ? { idleMs: options.sandboxes.idleMs } : {}) };
+      const functionName = fn.definition.logicalId;
+      const output = (stream: "stdout" | "stderr", line: string) => {
+        const emf = parseEmf(line);
+        if (emf) metrics.add(emf);
+        const entry = { functionName, stream, line, emf };
+        if (options.functionOutput) options.functionOutput(entry);
+        else if (printed(entry, fnEnv.POWERTOOLS_LOG_LEVEL)) (stream === "stdout" ? process.stdout : process.stderr).write(`${line}\n`);
+      };
+      const runtimeOptions: RuntimeOptions = { maxSandboxes, output, ...(options.sandboxes?.idleMs !== undefined ? { idleMs: options.sandboxes.idleMs } : {}) };
       const reserved = reservedConcurrencyOf(fn, ctx);
       if (reserved !== undefined) runtimeOptions.reservedConcurrency = reserved;
       const runtime = await startFunction(fn, fnEnv, runtimeOptions);
@@ -294,7 +323,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       readBody(req).then(
         (body) => {
           const path = (req.url ?? "/").split("?")[0];
-          if (path === "/dev/login" || path === "/dev/info") return devRoute(req, res, body, identity, info, api);
+          if (path === "/dev/login" || path === "/dev/info" || path === "/dev/metrics") return devRoute(req, res, body, identity, info, api, metrics);
           return api(req, res, body);
         },
         () => json(res, 400, { message: "Bad Request" }),
@@ -309,7 +338,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     info.apiUrl = listening.url;
 
     return {
-      url: listening.url, info, identity, ivs, dynamodb, queues, eventBus, secrets, functions, built, environments,
+      url: listening.url, info, identity, ivs, dynamodb, queues, eventBus, secrets, functions, built, environments, metrics,
       jwksRequests: () => jwksRequests,
       close: closeAll,
     };
@@ -317,6 +346,15 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     await closeAll();
     throw error;
   }
+}
+
+/**
+ * Whether the stack prints a function's line by default: every log line (the function's logger has already applied
+ * its level), a metric document only when the function logs at DEBUG (or TRACE): one per metric and dimension
+ * values per request would drown the rest.
+ */
+export function printed(output: Pick<FunctionOutput, "emf">, logLevel: string | undefined): boolean {
+  return !output.emf || /^(DEBUG|TRACE)$/i.test((logLevel ?? "").trim());
 }
 
 /** LOCAL_MAX_SANDBOXES: a positive integer, or unset for the default. */
@@ -339,7 +377,10 @@ function reservedConcurrencyOf(fn: BuiltFunction, ctx: ResolveContext): number |
   return reserved;
 }
 
-function devRoute(req: IncomingMessage, res: ServerResponse, body: Buffer, identity: LocalIdentity, info: DevInfo, api: ReturnType<typeof createHttpApi>) {
+function devRoute(
+  req: IncomingMessage, res: ServerResponse, body: Buffer, identity: LocalIdentity, info: DevInfo, api: ReturnType<typeof createHttpApi>,
+  metrics: MetricCounter,
+) {
   const path = (req.url ?? "/").split("?")[0];
   const cors: Record<string, string> = info.corsOrigins.includes(String(req.headers.origin))
     ? { "access-control-allow-origin": String(req.headers.origin), vary: "origin" }
@@ -349,6 +390,11 @@ function devRoute(req: IncomingMessage, res: ServerResponse, body: Buffer, ident
     if (req.method !== "GET") return json(res, 405, { message: "Method Not Allowed" }, cors);
     const { apiUrl: _apiUrl, corsOrigins: _c, ...published } = info;
     return json(res, 200, { ...published, apiUrl: info.apiUrl, endpoints: devEndpoints(info) }, cors);
+  }
+  if (path === "/dev/metrics") {
+    // What CloudWatch would hold from the functions' EMF documents: per metric and dimension values.
+    if (req.method !== "GET") return json(res, 405, { message: "Method Not Allowed" }, cors);
+    return json(res, 200, { metrics: metrics.counts() }, cors);
   }
   if (req.method !== "POST") return json(res, 405, { message: "Method Not Allowed" }, cors);
   let input: unknown;
@@ -377,6 +423,7 @@ export function devEndpoints(info: DevInfo): Record<string, string> {
     api: info.apiUrl,
     login: `POST ${info.apiUrl}/dev/login`,
     info: `GET ${info.apiUrl}/dev/info`,
+    metrics: `GET ${info.apiUrl}/dev/metrics`,
     health: `GET ${info.apiUrl}/health`,
     ivs: info.ivsEndpoint,
     ivsJoin: `POST ${info.ivsEndpoint}/_emulator/join`,
