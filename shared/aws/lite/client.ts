@@ -60,6 +60,8 @@ export interface LiteClientOptions {
   /** Longest one attempt may wait for its response. */
   timeoutMs: number;
   env?: NodeJS.ProcessEnv;
+  /** Told each call's operation (e.g. `BatchGetItem`) and time in milliseconds, its retries included, answered or not. */
+  onCall?: (operation: string, ms: number) => void;
 }
 
 export interface RequestOptions {
@@ -110,7 +112,18 @@ export function createLiteClient(service: ServiceDefinition, options: LiteClient
     return p;
   };
 
-  const send = async (path: string, request: PreparedRequest, input: unknown, opts: RequestOptions | undefined) => {
+  const onCall = options.onCall;
+  const send = async (path: string, request: PreparedRequest, input: unknown, opts: RequestOptions | undefined, operation: string) => {
+    if (!onCall) return attempts(path, request, input, opts);
+    const started = performance.now();
+    try {
+      return await attempts(path, request, input, opts);
+    } finally {
+      onCall(operation, performance.now() - started);
+    }
+  };
+
+  const attempts = async (path: string, request: PreparedRequest, input: unknown, opts: RequestOptions | undefined) => {
     const signal = opts?.signal;
     const timeoutMs = opts?.timeoutMs ?? options.timeoutMs;
     const body = JSON.stringify(input ?? {});
@@ -132,11 +145,12 @@ export function createLiteClient(service: ServiceDefinition, options: LiteClient
   return {
     json: (target, contentType, input, opts) => {
       const path = `${basePath}/`;
-      return send(path, preparedFor(`${contentType} ${target}`, path, () => ({ "content-type": contentType, "x-amz-target": target })), input, opts);
+      return send(path, preparedFor(`${contentType} ${target}`, path, () => ({ "content-type": contentType, "x-amz-target": target })), input, opts,
+        target.slice(target.lastIndexOf(".") + 1));
     },
     restPost: (path, input, opts) => {
       const full = `${basePath}${path}`;
-      return send(full, preparedFor(full, full, () => ({ "content-type": "application/json" })), input, opts);
+      return send(full, preparedFor(full, full, () => ({ "content-type": "application/json" })), input, opts, path.slice(path.lastIndexOf("/") + 1));
     },
     preconnect: () => http.preconnect(),
     close: () => http.close(),
