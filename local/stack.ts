@@ -15,6 +15,7 @@ import { MetricCounter, parseEmf, type EmfDocument } from "./emf.ts";
 import { startEventBus, type LocalEventBus } from "./event-bus.ts";
 import type { EventPattern } from "./event-pattern.ts";
 import { startIvsEmulator, type IvsEmulator } from "./ivs/index.ts";
+import { createConsoleServer } from "./console/server.ts";
 import { startQueueServer, type QueueServer } from "./queue.ts";
 import { startSecretsManager, type LocalSecrets } from "./secrets.ts";
 import { DEFAULT_MAX_SANDBOXES, startFunction, type LocalFunction, type RuntimeOptions } from "./runtime.ts";
@@ -319,11 +320,14 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       corsOrigins: allowOrigins,
     };
 
+    // The web console (offline only): `/` and `/_console/`, which no route of the template uses.
+    const webConsole = createConsoleServer({ ivsEndpoint: ivs.url });
     const server = createServer((req, res) => {
       readBody(req).then(
         (body) => {
-          const path = (req.url ?? "/").split("?")[0];
+          const path = (req.url ?? "/").split("?")[0]!;
           if (path === "/dev/login" || path === "/dev/info" || path === "/dev/metrics") return devRoute(req, res, body, identity, info, api, metrics);
+          if (webConsole.handles(req.method ?? "GET", path)) return webConsole.serve(req, res, body);
           return api(req, res, body);
         },
         () => json(res, 400, { message: "Bad Request" }),
@@ -421,6 +425,7 @@ function devRoute(
 export function devEndpoints(info: DevInfo): Record<string, string> {
   return {
     api: info.apiUrl,
+    console: `${info.apiUrl}/`,
     login: `POST ${info.apiUrl}/dev/login`,
     info: `GET ${info.apiUrl}/dev/info`,
     metrics: `GET ${info.apiUrl}/dev/metrics`,

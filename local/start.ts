@@ -22,6 +22,7 @@ try {
   console.log(`
   stagepass offline stack                                  (no AWS account needed)
 
+  Console      ${e.console}   open it in a browser: rooms, tokens, a simulated client
   HTTP API     ${e.api}
                routes from template.yaml: ${stack.built.map((f) => f.definition.routes.length).reduce((a, b) => a + b, 0)}, CORS for ${stack.info.corsOrigins.join(", ")}
   Sign in      ${e.login}   {"username":"alice","groups":["admin"]}
