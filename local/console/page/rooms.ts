@@ -3,6 +3,7 @@ import { append, field, fill, h, time } from "./dom.ts";
 import { call } from "./http.ts";
 import { panel, table } from "./panel.ts";
 import { renderReply } from "./reply.ts";
+import { metricsPanel } from "./metrics.ts";
 import { auth, type Session } from "./session.ts";
 
 export interface Room {
@@ -78,7 +79,9 @@ export function roomsView(session: Session): HTMLElement {
     location.hash = `#/rooms/${field(open, "roomId")}`;
   });
 
+  const metrics = metricsPanel();
   void list.refresh();
+  void metrics.refresh();
   return h("div", { class: "columns" },
     h("div", { class: "column" },
       h("h1", { tabindex: "-1" }, "Rooms"),
@@ -87,5 +90,6 @@ export function roomsView(session: Session): HTMLElement {
         h("p", { class: "intro" }, "Members-only rooms of others are not listed; open one by its id to see what the API answers you."), open)),
     h("div", { class: "column" },
       h("section", { class: "panel", "aria-labelledby": "create-title" }, h("h2", { id: "create-title" }, "Create a room"),
-        h("p", { class: "intro" }, "A room is an IVS stage plus its rules; you become its owner (role host)."), create)));
+        h("p", { class: "intro" }, "A room is an IVS stage plus its rules; you become its owner (role host)."), create),
+      metrics.section));
 }
