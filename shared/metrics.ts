@@ -45,6 +45,22 @@ export const MetricName = {
 } as const;
 export type MetricName = (typeof MetricName)[keyof typeof MetricName];
 
+const BY_OPERATION = [["service", "operation"], ["service"]];
+/** The dimension sets each metric is published with (what an alarm or a dashboard may ask CloudWatch for). */
+export const PUBLISHED_DIMENSIONS: Readonly<Record<MetricName, readonly (readonly string[])[]>> = {
+  TokensIssued: [["service", "mode"]],
+  Refusals: [["service", "function_name", "code"]],
+  IvsThrottles: BY_OPERATION,
+  IvsRetries: BY_OPERATION,
+  IvsLatency: BY_OPERATION,
+  DynamoDbLatency: BY_OPERATION,
+  Kicks: [["service"]],
+  DisconnectsQueued: [["service"]],
+  QueuedDisconnectsCompleted: [["service"]],
+  QueuedDisconnectsFailed: [["service"]],
+  ColdStart: [["service", "function_name"]],
+};
+
 export type MetricUnit = "Count" | "Milliseconds";
 
 export type TokenMode = "api" | "self-signed";

@@ -151,7 +151,7 @@ describe("through the HTTP pipeline (middy), published by Powertools Metrics", (
     expect(values).toEqual([Array.from({ length: 100 }, (_, i) => i), Array.from({ length: 50 }, (_, i) => 100 + i)]);
   });
 
-  it("every dimension is one of the five: no user, room, participant or stage ever becomes one", async () => {
+  it("every metric with its published dimension sets (PUBLISHED_DIMENSIONS), none a user, room, participant or stage", async () => {
     const written = await output(() => {
       metrics.invocationStarted(context("fn"));
       metrics.countTokenIssued("self-signed");
@@ -168,10 +168,13 @@ describe("through the HTTP pipeline (middy), published by Powertools Metrics", (
     });
     const points = documentsIn(written.stdout).flatMap(datapointsOf);
     expect(new Set(points.map((p) => p.name))).toEqual(new Set(Object.values(metrics.MetricName)));
+    const sets = new Map<string, string[][]>();
     for (const p of points) {
       expect(p.namespace).toBe("stagepass");
       for (const name of Object.keys(p.dimensions)) expect(["service", "mode", "operation", "function_name", "code"]).toContain(name);
+      sets.set(p.name, [...(sets.get(p.name) ?? []), Object.keys(p.dimensions)]);
     }
+    expect(Object.fromEntries(sets)).toEqual(metrics.PUBLISHED_DIMENSIONS);
     expect(points.find((p) => p.name === "DisconnectsQueued")).toMatchObject({ dimensions: { service: "stagepass-test" }, values: [3] });
   });
 });
