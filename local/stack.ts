@@ -34,6 +34,8 @@ export interface StackOptions {
   logLevel?: string;
   /** Start the IVS emulator with IVS's published API rates enforced. */
   enforceIvsRates?: boolean;
+  /** Stages the IVS emulator allows before ServiceQuotaExceededException (default: the emulator's, IVS's 100). */
+  ivsMaxStages?: number;
   /** The HTTP API's access log (one entry per request), as API Gateway's in AWS. */
   accessLog?: HttpApiOptions["accessLog"];
   template?: Template;
@@ -150,7 +152,10 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
 
     // Started together; whichever part started is stopped again if another fails (Java missing, a build error).
     const parts = await Promise.allSettled([
-      startIvsEmulator({ port: 0, region, accountId, enforceRates: options.enforceIvsRates ?? false }),
+      startIvsEmulator({
+        port: 0, region, accountId, enforceRates: options.enforceIvsRates ?? false,
+        ...(options.ivsMaxStages !== undefined ? { maxStages: options.ivsMaxStages } : {}),
+      }),
       startDynamoDb({ region }),
       startQueueServer({ region, accountId }),
       startEventBus(),

@@ -1,6 +1,6 @@
 // env.json for `sam local invoke --env-vars env.json` (and `sam local start-api`): points each function at the
 // offline stack's services. The ports of DynamoDB Local, the IVS emulator and the JWKS are picked at every
-// `npm start` and published at GET /dev/info, so regenerate env.json after starting the stack:
+// `npm start` and published at GET /dev/info, so env.json is not committed: write it after starting the stack:
 //
 //   npx tsx scripts/env-json.ts                        # from http://127.0.0.1:3000 (API=... for another port)
 //   npx tsx scripts/env-json.ts --host 127.0.0.1       # for `sam local ... --docker-network host` on Linux
@@ -90,6 +90,18 @@ export function samLocalEnvironment(fn: FunctionDefinition, template: Template, 
   return env;
 }
 
+/** Where samconfig.toml has sam local read it. */
+export const ENV_JSON = "env.json";
+
+/** Reads the running stack's GET /dev/info and writes env.json (to `out`) for it. */
+export async function writeEnvJson(opts: { api: string; host?: string; out?: string }): Promise<EnvJson> {
+  const response = await fetch(`${opts.api}/dev/info`);
+  if (!response.ok) throw new Error(`status ${response.status}`);
+  const envJson = envJsonFor(loadTemplate(), (await response.json()) as DevInfo, opts.host);
+  writeFileSync(opts.out ?? ENV_JSON, `${JSON.stringify(envJson, null, 2)}\n`);
+  return envJson;
+}
+
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const arg = (flag: string) => {
     const i = process.argv.indexOf(flag);
@@ -97,16 +109,12 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   };
   const api = arg("--api") ?? process.env.API ?? "http://127.0.0.1:3000";
   const host = arg("--host") ?? "host.docker.internal";
-  const out = arg("--out") ?? "env.json";
-  let info: DevInfo;
+  const out = arg("--out") ?? ENV_JSON;
   try {
-    const response = await fetch(`${api}/dev/info`);
-    if (!response.ok) throw new Error(`status ${response.status}`);
-    info = (await response.json()) as DevInfo;
+    await writeEnvJson({ api, host, out });
   } catch (error) {
     console.error(`cannot read ${api}/dev/info (${(error as Error).message}): start the offline stack with npm start first`);
     process.exit(1);
   }
-  writeFileSync(out, `${JSON.stringify(envJsonFor(loadTemplate(), info, host), null, 2)}\n`);
   console.log(`wrote ${out} for the offline stack at ${api} (services reached as ${host})`);
 }

@@ -1,6 +1,6 @@
 // Each function's IAM permissions, twice: what its code needs (its bundle's SDK commands through scripts/iam-map.ts,
 // plus what Lambda does with the role: its event sources and its log group), and what template.yaml grants (the
-// statements of the role the function runs as). tests/iam.test.ts asserts the two are equal.
+// statements of the role the function runs as). tests/integration/iam.test.ts asserts the two are equal.
 //
 //   npx tsx scripts/iam-policy.ts        prints the statements each function needs, as template.yaml spells them
 import { fileURLToPath } from "node:url";

@@ -8,7 +8,7 @@
 // template leaves them out. The entry points come first. `use_npm_ci` picks `npm ci` over `npm install` for the
 // dependencies (so the project's own esbuild devDependency is on the builder's search path).
 //
-// Running this command with the project's esbuild is how tests/sam-template.test.ts shows that each function
+// Running this command with the project's esbuild is how tests/integration/sam-template.test.ts shows that each function
 // bundles the way `sam build` will bundle it, independently of local/build.ts's own translation.
 
 const BOOLEAN = ["minify", "sourcemap"];

@@ -1,5 +1,5 @@
 // Every error a request can end in, as a class meant for `instanceof`. Mapped to HTTP in one place
-// (shared/http/problem.ts); use cases throw these and know nothing of HTTP events.
+// (shared/http/middlewares/problem-documents.ts); use cases throw these and know nothing of HTTP events.
 
 export interface FieldError {
   /** JSON pointer into the request, e.g. `/attributes/displayName` or `/query/limit`. */

@@ -9,16 +9,15 @@
 // `function_name` (the Lambda function).
 //
 // Code records with the small functions below while an invocation runs; the invocation publishes once, at its end
-// (the HTTP pipeline's middleware, the queue worker), one document per set of dimension values. Two publishers write
+// (the HTTP pipeline's middleware, shared/http/middlewares/metrics.ts; the queue worker), one document per set of dimension values. Two publishers write
 // the same documents: Powertools Metrics, every function's, and a writer of our own that the token function uses,
 // because Powertools costs ~11 µs per document and a token request has four (docs/performance.md).
 import { Metrics } from "@aws-lambda-powertools/metrics";
-import type middy from "@middy/core";
 import type { Context } from "aws-lambda";
 
 export const NAMESPACE = "stagepass";
 
-/** Every metric's name: template.yaml's alarms and dashboard use the same strings (tests/unit/metrics.test.ts). */
+/** Every metric's name: template.yaml's alarms and dashboard use the same strings (tests/integration/sam-template.test.ts). */
 export const MetricName = {
   /** A participant token handed out; dimension `mode`. */
   TokensIssued: "TokensIssued",
@@ -272,15 +271,6 @@ export function invocationStarted(context: Pick<Context, "functionName">, env: N
   if (env.AWS_LAMBDA_INITIALIZATION_TYPE?.trim() !== "on-demand") return;
   const name = context.functionName || "unknown";
   recorder.add(MetricName.ColdStart, "Count", 1, `cold\u0000${name}`, { function_name: name });
-}
-
-/** middy: the cold start before the handler, publication after it (answered or failed). */
-export function metricsMiddleware<E, R>(): middy.MiddlewareObj<E, R> {
-  return {
-    before: (request) => invocationStarted(request.context),
-    after: publishMetrics,
-    onError: publishMetrics,
-  };
 }
 
 /** Runs a handler that middy does not wrap (the queue worker) with the same cold start and publication. */

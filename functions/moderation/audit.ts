@@ -4,16 +4,15 @@ import { ForbiddenError, NotFoundError } from "#shared/errors.ts";
 import { decodeCursor, encodeCursor, limitParam } from "#shared/http/query.ts";
 import type { AuthenticatedRequest, HttpResponse } from "#shared/http/types.ts";
 import { accessRoom, requireModerator } from "#shared/rooms/access.ts";
-import { AUDIT_RETENTION_AFTER_DELETE_MS, listAudit, roomDeletedAt } from "#shared/store/audit.ts";
+import { AUDIT_RETENTION_AFTER_DELETE_MS, isAuditPosition, listAudit, roomDeletedAt } from "#shared/store/audit.ts";
 import { getRoom } from "#shared/store/rooms.ts";
 import { pathParameter } from "#shared/validation.ts";
-
-const AUDIT_SK = /^E#\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z#[0-9a-f]{12}$/;
 
 export async function listAuditRoute(deps: DepsWithQueue, request: AuthenticatedRequest): Promise<HttpResponse> {
   const roomId = pathParameter(request, "roomId");
   const limit = limitParam(request.query, 50);
-  const after = decodeCursor(request.query.nextToken, (v) => (typeof v.sk === "string" && AUDIT_SK.test(v.sk) ? v.sk : undefined));
+  // The cursor keeps its field name `sk`, so that cursors already handed out stay valid.
+  const after = decodeCursor(request.query.nextToken, (v) => (isAuditPosition(v.sk) ? v.sk : undefined));
   const now = deps.now();
   const room = await getRoom(deps.db, roomId);
   if (room) {
@@ -23,9 +22,6 @@ export async function listAuditRoute(deps: DepsWithQueue, request: Authenticated
     if (deletedAt === undefined || now - deletedAt > AUDIT_RETENTION_AFTER_DELETE_MS) throw new NotFoundError(`room ${roomId} does not exist`);
     if (!request.caller.isAdmin) throw new ForbiddenError("only admins may read the audit trail of a deleted room");
   }
-  const page = await listAudit(deps.db, roomId, limit, after ? { pk: `AUDIT#${roomId}`, sk: after } : undefined);
-  return {
-    status: 200,
-    body: { entries: page.entries, ...(page.lastKey ? { nextToken: encodeCursor({ sk: page.lastKey.sk }) } : {}) },
-  };
+  const page = await listAudit(deps.db, roomId, limit, after);
+  return { status: 200, body: { entries: page.entries, ...(page.next ? { nextToken: encodeCursor({ sk: page.next }) } : {}) } };
 }

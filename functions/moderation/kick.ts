@@ -1,10 +1,11 @@
 // POST /rooms/{roomId}/kick (moderators): disconnect one participant or all of a user's, optionally ban the user.
 // The ban is written before the disconnects, so a token issued meanwhile is refused by its own transaction.
 import { isInGroup } from "#shared/aws/cognito.ts";
-import { ForbiddenError, NotFoundError, ValidationError } from "#shared/errors.ts";
+import { NotFoundError, ValidationError } from "#shared/errors.ts";
 import type { AuthenticatedRequest, HttpResponse } from "#shared/http/types.ts";
 import { countKick } from "#shared/metrics.ts";
 import { disconnectAll } from "#shared/moderation/disconnect.ts";
+import { checkKick, knownAdmin, mustAskUserPool } from "#shared/moderation/rules.ts";
 import { accessRoom, requireModerator } from "#shared/rooms/access.ts";
 import { appendAudit } from "#shared/store/audit.ts";
 import { putBan, type Ban } from "#shared/store/bans.ts";
@@ -34,20 +35,16 @@ export async function kick(deps: ModerationDeps, request: AuthenticatedRequest):
   const targetUser = input.userId ?? (await findParticipantOwner(deps.db, roomId, input.participantId!, now));
   if (targetUser === undefined) throw new NotFoundError(`participant ${input.participantId} was not issued for room ${roomId}`);
 
-  // Nobody kicks the owner or an admin except an admin, and nobody bans them. An admin is known from their own JWT;
-  // for anyone else, the participants' records say whether they were issued to an admin. When they cannot say
-  // (before a ban, or a moderator's kick of a user with no participant here), the user pool is asked: a ban of an
-  // admin who never took a token here must be refused too, and so must a moderator's kick of one. A kick of a user
-  // with participants (the kick storm) never waits on the user pool.
+  // The rule (shared/moderation/rules.ts) decides from the room and the target's participant records; only when they
+  // cannot say whether the target is an admin is the user pool asked, and then the rule decides again.
   const participants = await listUserParticipants(deps.db, roomId, targetUser, now);
   const banMinutes = input.banMinutes ?? 0;
-  const targetIsOwner = targetUser === room.ownerId;
-  const knownAdmin = participants.some((p) => p.via === "admin") || (targetUser === caller.userId && caller.isAdmin);
-  if ((targetIsOwner || knownAdmin) && !caller.isAdmin) throw new ForbiddenError("a moderator may not kick the room's owner or an admin");
-  const askPool = !targetIsOwner && !knownAdmin && (banMinutes > 0 || (!caller.isAdmin && participants.length === 0));
-  const targetIsAdmin = knownAdmin || (askPool && await isInGroup(deps.cognito, deps.config.userPoolId, targetUser, deps.config.adminGroup));
-  if (targetIsAdmin && !caller.isAdmin) throw new ForbiddenError("a moderator may not kick the room's owner or an admin");
-  if (banMinutes > 0 && (targetIsOwner || targetIsAdmin)) throw new ForbiddenError("nobody can ban the room's owner or an admin");
+  const target = { isOwner: targetUser === room.ownerId, isAdmin: knownAdmin(caller, targetUser, participants) };
+  checkKick(caller, target, banMinutes > 0);
+  if (mustAskUserPool(caller, target, { ban: banMinutes > 0, targetHasParticipants: participants.length > 0 })) {
+    target.isAdmin = await isInGroup(deps.cognito, deps.config.userPoolId, targetUser, deps.config.adminGroup);
+    checkKick(caller, target, banMinutes > 0);
+  }
 
   let ban: Ban | null = null;
   if (banMinutes > 0) {

@@ -1,5 +1,5 @@
 // GET /rooms/{roomId}: the room with its live state from IVS GetStage, cached briefly (GetStage: 5/s per account).
-import { getStage } from "#shared/aws/ivs.ts";
+import { getStage, StageNotFoundError } from "#shared/aws/ivs.ts";
 import type { Deps } from "#shared/deps.ts";
 import type { AuthenticatedRequest, HttpResponse } from "#shared/http/types.ts";
 import { accessRoom } from "#shared/rooms/access.ts";
@@ -16,10 +16,14 @@ export async function getRoomRoute(deps: Deps, request: AuthenticatedRequest): P
   return { status: 200, body: roomView(access.room, access.role, access.isModerator, live) };
 }
 
+/** Whether anyone is on stage. A stage deleted behind the room's back has nobody on it: the room still answers. */
 export async function liveState(deps: Deps, stageArn: string, deadline: number): Promise<LiveState> {
   const cached = liveCache.get(stageArn);
   if (cached && deps.now() - cached.at < LIVE_STATE_TTL_MS) return cached.state;
-  const stage = await getStage(deps.ivs, stageArn, deadline);
+  const stage = await getStage(deps.ivs, stageArn, deadline).catch((error: unknown) => {
+    if (error instanceof StageNotFoundError) return undefined;
+    throw error;
+  });
   const state = { activeSessionId: stage?.activeSessionId ?? null };
   if (liveCache.size > 1_000) liveCache.clear();
   liveCache.set(stageArn, { at: deps.now(), state });

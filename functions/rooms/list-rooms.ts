@@ -4,8 +4,7 @@ import type { Deps } from "#shared/deps.ts";
 import { decodeCursor, encodeCursor, limitParam } from "#shared/http/query.ts";
 import type { AuthenticatedRequest, HttpResponse } from "#shared/http/types.ts";
 import { resolveRole } from "#shared/rooms/resolve-role.ts";
-import { ALL_ROOMS } from "#shared/store/keys.ts";
-import { getRoomsWithCaller, roomIdsUnder } from "#shared/store/rooms.ts";
+import { getRoomsWithCaller, listingKeys, roomIdsUnder } from "#shared/store/rooms.ts";
 import { ID_PATTERN } from "#shared/validation.ts";
 import { roomView } from "./view.ts";
 
@@ -20,9 +19,7 @@ export async function listRooms(deps: Deps, request: AuthenticatedRequest): Prom
   const { caller } = request;
   const limit = limitParam(request.query, 50);
   const after = decodeCursor(request.query.nextToken, (v) => (typeof v.after === "string" && ID_PATTERN.test(v.after) ? v.after : undefined));
-  const indexKeys = caller.isAdmin
-    ? [ALL_ROOMS]
-    : ["VIS#open", `VIS#user#${caller.userId}`, ...caller.groups.slice(0, MAX_LISTING_GROUPS).map((g) => `VIS#group#${g}`)];
+  const indexKeys = listingKeys(caller, caller.groups.slice(0, MAX_LISTING_GROUPS));
 
   // Each key's ids come sorted, and the `batch` smallest ids of their union are among each key's `batch` smallest: a
   // round reads that many, drops the rooms the caller may not enter (banned, or no longer mapped) and keeps reading

@@ -1,13 +1,13 @@
-// Members: GET (moderators), PUT and DELETE with the rule that only the owner or an admin touches a moderator's
-// membership. A change takes effect at once: participants holding a capability the user no longer has go.
+// Members: GET (moderators), PUT and DELETE under the membership rules (shared/moderation/rules.ts). A change takes
+// effect at once: participants holding a capability the user no longer has are disconnected.
 import type { Caller } from "#shared/auth/caller.ts";
 import type { DepsWithQueue } from "#shared/deps.ts";
-import { ForbiddenError, NotFoundError, ValidationError } from "#shared/errors.ts";
+import { NotFoundError, ValidationError } from "#shared/errors.ts";
 import type { AuthenticatedRequest, HttpResponse } from "#shared/http/types.ts";
 import { disconnectAll } from "#shared/moderation/disconnect.ts";
-import { accessRoom, isOwnerOrAdmin, requireModerator, type RoomAccess } from "#shared/rooms/access.ts";
+import { checkMembershipChange, participantsBeyondRole, roleToGrant } from "#shared/moderation/rules.ts";
+import { accessRoom, requireModerator, type RoomAccess } from "#shared/rooms/access.ts";
 import { ROLE_NAME } from "#shared/rooms/policy.ts";
-import { resolveRole } from "#shared/rooms/resolve-role.ts";
 import { appendAudit } from "#shared/store/audit.ts";
 import { deleteMember, getMember, listMembers, putMember, type Member } from "#shared/store/members.ts";
 import { listUserParticipants } from "#shared/store/participants.ts";
@@ -30,10 +30,9 @@ export async function putMemberRoute(deps: DepsWithQueue, request: Authenticated
   if (input.role === undefined) throw new ValidationError([{ path: "/role", message: "is required" }]);
   const access = await accessRoom(deps.db, roomId, request.caller, deps.now());
   requireModerator(access);
-  const newRole = access.room.policy.roles[input.role];
-  if (!newRole) throw new ValidationError([{ path: "/role", message: `role ${input.role} is not defined in this room's policy` }]);
+  const granted = roleToGrant(access.room.policy, input.role);
   const existing = await getMember(deps.db, roomId, userId);
-  guardModeratorMembership(access, request.caller, existing, newRole.moderator);
+  checkMembershipChange(request.caller, access.room, existing, granted);
   const member: Member = { userId, role: input.role, addedBy: request.caller.userId, addedAt: new Date(deps.now()).toISOString() };
   await putMember(deps.db, roomId, member);
   await audit(deps, roomId, request.caller, "member.set", userId, { role: input.role, previousRole: existing?.role ?? null });
@@ -48,49 +47,26 @@ export async function deleteMemberRoute(deps: DepsWithQueue, request: Authentica
   requireModerator(access);
   const existing = await getMember(deps.db, roomId, userId);
   if (!existing) throw new NotFoundError(`user ${userId} is not a member of room ${roomId}`);
-  guardModeratorMembership(access, request.caller, existing, false);
+  checkMembershipChange(request.caller, access.room, existing, undefined);
   await deleteMember(deps.db, roomId, userId);
   await audit(deps, roomId, request.caller, "member.removed", userId, { previousRole: existing.role });
   await enforceCapabilities(deps, access, userId, request.deadline);
   return { status: 204 };
 }
 
-function guardModeratorMembership(access: RoomAccess, caller: Caller, existing: Member | undefined, grantsModerator: boolean): void {
-  if (isOwnerOrAdmin(access, caller)) return;
-  const holdsModerator = existing !== undefined && access.room.policy.roles[existing.role]?.moderator === true;
-  if (grantsModerator) throw new ForbiddenError("only the room's owner or an admin may grant a moderator role");
-  if (holdsModerator) throw new ForbiddenError("only the room's owner or an admin may change or remove a moderator");
-}
-
-/**
- * Disconnects the user's participants that hold a capability the user's role now lacks. The user's groups live in
- * the user's JWT, not here: the role is resolved from membership and the room, and while no membership decides,
- * a participant issued through a group mapping still shows a group role the user holds. Participants issued to an
- * admin are left alone (admins are host everywhere).
- */
+/** Disconnects the user's participants that hold a capability the user's role no longer grants. */
 async function enforceCapabilities(deps: DepsWithQueue, access: RoomAccess, userId: string, deadline: number) {
   const now = deps.now();
-  const { policy } = access.room;
+  const { room } = access;
   const [member, participants] = await Promise.all([
-    getMember(deps.db, access.room.roomId, userId),
-    listUserParticipants(deps.db, access.room.roomId, userId, now),
+    getMember(deps.db, room.roomId, userId),
+    listUserParticipants(deps.db, room.roomId, userId, now),
   ]);
-  if (participants.length === 0) return undefined;
-  const decision = resolveRole({
-    userId, groups: [], isAdmin: false, ownerId: access.room.ownerId, policy, memberRole: member?.role, now,
-  });
-  const allowed = new Set(decision.kind === "role" ? policy.roles[decision.role]!.capabilities : []);
-  if (decision.kind !== "banned" && (member === undefined || !policy.roles[member.role])) {
-    const mapped = new Set(Object.values(policy.groupRoles));
-    for (const p of participants) {
-      if (p.via === "group" && mapped.has(p.role)) for (const c of policy.roles[p.role]?.capabilities ?? []) allowed.add(c);
-    }
-  }
-  const stale = participants.filter((p) => p.via !== "admin" && p.capabilities.some((c) => !allowed.has(c)));
+  const stale = participantsBeyondRole(room, { userId, memberRole: member?.role }, participants, now);
   if (stale.length === 0) return undefined;
   return disconnectAll(
     { ivs: deps.ivs, sqs: deps.sqs, queueUrl: deps.config.disconnectQueueUrl },
-    stale.map((p) => ({ roomId: access.room.roomId, stageArn: access.room.stageArn, participantId: p.participantId, reason: "role changed" })),
+    stale.map((p) => ({ roomId: room.roomId, stageArn: room.stageArn, participantId: p.participantId, reason: "role changed" })),
     deadline,
   );
 }

@@ -1,7 +1,8 @@
-// Tags of the room's stage (IVS TagResource, UntagResource, ListTagsForResource), moderators only.
+// Tags of the room's stage (IVS TagResource, UntagResource, ListTagsForResource), moderators only. A stage deleted
+// behind the room's back answers 404 (StageNotFoundError from shared/aws/ivs.ts).
 import { listTags, tagStage, untagStage } from "#shared/aws/ivs.ts";
 import type { Deps } from "#shared/deps.ts";
-import { NotFoundError, ValidationError } from "#shared/errors.ts";
+import { ValidationError } from "#shared/errors.ts";
 import type { AuthenticatedRequest, HttpResponse } from "#shared/http/types.ts";
 import { accessRoom, requireModerator } from "#shared/rooms/access.ts";
 import { appendAudit } from "#shared/store/audit.ts";
@@ -9,23 +10,11 @@ import { replaceRoom } from "#shared/store/rooms.ts";
 import { pathParameter, validate } from "#shared/validation.ts";
 import { MAX_TAGS, putTagsInput, requireBody, tagKeysFromQuery } from "./inputs.ts";
 
-/** The room's stage may have been deleted behind its back: that is a 404 for the room, not a failure. */
-async function onStage<T>(roomId: string, call: () => Promise<T>): Promise<T> {
-  try {
-    return await call();
-  } catch (error) {
-    if ((error as { name?: string }).name === "ResourceNotFoundException") {
-      throw new NotFoundError(`the stage of room ${roomId} no longer exists`, { cause: error });
-    }
-    throw error;
-  }
-}
-
 export async function getTags(deps: Deps, request: AuthenticatedRequest): Promise<HttpResponse> {
   const roomId = pathParameter(request, "roomId");
   const access = await accessRoom(deps.db, roomId, request.caller, deps.now());
   requireModerator(access);
-  return { status: 200, body: { tags: await onStage(roomId, () => listTags(deps.ivs, access.room.stageArn, request.deadline)) } };
+  return { status: 200, body: { tags: await listTags(deps.ivs, access.room.stageArn, request.deadline) } };
 }
 
 export async function putTags(deps: Deps, request: AuthenticatedRequest): Promise<HttpResponse> {
@@ -34,12 +23,12 @@ export async function putTags(deps: Deps, request: AuthenticatedRequest): Promis
   if (tags === undefined) throw new ValidationError([{ path: "/tags", message: "is required" }]);
   const access = await accessRoom(deps.db, roomId, request.caller, deps.now());
   requireModerator(access);
-  const current = await onStage(roomId, () => listTags(deps.ivs, access.room.stageArn, request.deadline));
+  const current = await listTags(deps.ivs, access.room.stageArn, request.deadline);
   const merged = { ...current, ...tags };
   if (Object.keys(merged).length > MAX_TAGS) {
     throw new ValidationError([{ path: "/tags", message: `the stage would have ${Object.keys(merged).length} tags; at most ${MAX_TAGS} are allowed` }]);
   }
-  if (Object.keys(tags).length > 0) await onStage(roomId, () => tagStage(deps.ivs, access.room.stageArn, tags, request.deadline));
+  if (Object.keys(tags).length > 0) await tagStage(deps.ivs, access.room.stageArn, tags, request.deadline);
   await recordTags(deps, request, access.room, merged, { set: Object.keys(tags) });
   return { status: 200, body: { tags: merged } };
 }
@@ -49,7 +38,7 @@ export async function deleteTags(deps: Deps, request: AuthenticatedRequest): Pro
   const keys = tagKeysFromQuery(request.query.keys);
   const access = await accessRoom(deps.db, roomId, request.caller, deps.now());
   requireModerator(access);
-  await onStage(roomId, () => untagStage(deps.ivs, access.room.stageArn, keys, request.deadline));
+  await untagStage(deps.ivs, access.room.stageArn, keys, request.deadline);
   const remaining = Object.fromEntries(Object.entries(access.room.tags).filter(([k]) => !keys.includes(k)));
   await recordTags(deps, request, access.room, remaining, { removed: keys });
   return { status: 204 };

@@ -15,7 +15,8 @@ const config = loadConfig();
 const authenticator = createCognitoAuthenticator(config);
 
 async function createIssuer(config: Config): Promise<TokenIssuer> {
-  // One attempt per call: the issuer's own loop retries within the request's budget, as for the SDK's IVS client.
+  // One attempt per call: the issuer's own loop retries within the request's time and the container's budget for
+  // CreateParticipantToken (shared/aws/call-budget.ts), as for the SDK's IVS client.
   if (config.tokenMode === "api") {
     const ivs = createLiteClient(IVS_REALTIME, { maxAttempts: 1, timeoutMs: CALL_TIMEOUT_MS });
     await ivs.preconnect();

@@ -1,24 +1,29 @@
-// POST/GET /rooms/{roomId}/token: one DynamoDB read to decide, one IVS call (none when self-signed), one
-// transactional write that records the participant, counts it and fails if a ban appeared meanwhile.
+// POST/GET /rooms/{roomId}/token: one DynamoDB read to decide; the caller's token limit charged (one conditional
+// increment) before IVS is asked or a token is signed; one IVS call (none when self-signed); one transactional
+// write that records the participant and fails if a ban appeared meanwhile. A request that gets no token after
+// its charge gives the charge back.
 import { BannedError, NotFoundError, RateLimitedError } from "#shared/errors.ts";
 import type { AuthenticatedRequest, HttpResponse } from "#shared/http/types.ts";
+import { logger } from "#shared/logger.ts";
 import { decideAccess } from "#shared/rooms/decide-access.ts";
 import type { Config } from "#shared/config.ts";
-import type { TokenTable } from "#shared/store/db.ts";
-import { readTokenDecisionInputs, recordIssuedParticipant } from "#shared/store/token-path.ts";
+import type { Table } from "#shared/store/db.ts";
+import { readRoomAccess } from "#shared/store/room-access.ts";
+import { chargeToken, recordIssuedParticipant, refundToken, type TokenCharge } from "#shared/store/token-records.ts";
 import { planToken, tokenInput } from "#shared/token/rules.ts";
 import { pathParameter, validate } from "#shared/validation.ts";
 import type { TokenIssuer } from "./issuers.ts";
 
 /** The token path needs no IVS client of its own: the issuer holds one in API mode, none when self-signed. */
 export interface TokenDeps {
-  config: Config;
-  table: TokenTable;
+  config: Pick<Config, "tokenRatePerMinute">;
+  table: Table;
   issuer: TokenIssuer;
   now(): number;
 }
 
 const secondsToNextMinute = (now: number) => Math.max(1, Math.ceil((60_000 - (now % 60_000)) / 1000));
+const overLimit = (limit: number, now: number) => new RateLimitedError(`at most ${limit} tokens per minute per room`, secondsToNextMinute(now));
 
 export async function issueToken(deps: TokenDeps, request: AuthenticatedRequest): Promise<HttpResponse> {
   const roomId = pathParameter(request, "roomId");
@@ -26,50 +31,69 @@ export async function issueToken(deps: TokenDeps, request: AuthenticatedRequest)
   const { caller } = request;
   const now = deps.now();
 
-  const inputs = await readTokenDecisionInputs(deps.table, roomId, caller.userId, now);
+  const inputs = await readRoomAccess(deps.table, roomId, caller.userId, now);
   const access = decideAccess(inputs, caller, now, roomId);
-  const rateLimit = caller.isAdmin ? undefined : deps.config.tokenRatePerMinute;
-  if (rateLimit !== undefined && inputs.tokensThisMinute >= rateLimit) {
-    throw new RateLimitedError(`at most ${rateLimit} tokens per minute per room`, secondsToNextMinute(now));
-  }
+  const limit = caller.isAdmin ? undefined : deps.config.tokenRatePerMinute;
+  // A caller already at the limit is refused from the read, without a write.
+  if (limit !== undefined && inputs.tokensThisMinute >= limit) throw overLimit(limit, now);
   const plan = planToken(input, { name: access.role, definition: access.roleDefinition }, access.room.policy, caller);
 
-  const issued = await deps.issuer.issue({ room: access.room, userId: caller.userId, ...plan }, request.deadline);
+  // While IVS throttles this container past its budget, refused here: no charge, no IVS call.
+  const admission = deps.issuer.admit();
+  let charge: TokenCharge | undefined;
+  try {
+    if (limit !== undefined) {
+      charge = await chargeToken(deps.table, roomId, caller.userId, { now, limit, requestId: request.requestId });
+      if (!charge) throw overLimit(limit, deps.now());
+    }
+    const issued = await admission.issue({ room: access.room, userId: caller.userId, ...plan }, request.deadline);
 
-  const expiresMs = Date.parse(issued.expirationTime);
-  const outcome = await recordIssuedParticipant(deps.table, roomId, {
-    participantId: issued.participantId,
-    userId: caller.userId,
-    role: access.role,
-    capabilities: plan.capabilities,
-    via: access.via,
-    tokenExpiresAt: issued.expirationTime,
-    tokenExpiresMs: expiresMs,
-    createdAt: new Date(now).toISOString(),
-  }, { now: deps.now(), rateLimit });
-  // The token is only handed out once recorded; otherwise it is dropped unseen.
-  if (outcome.kind === "banned") {
-    // A ban written while IVS was issuing the token: the transaction refused it.
-    const untilMs = outcome.untilMs ?? (await readTokenDecisionInputs(deps.table, roomId, caller.userId, deps.now())).ban?.untilMs;
-    throw new BannedError(new Date(untilMs ?? deps.now()).toISOString());
-  }
-  if (outcome.kind === "room_gone") throw new NotFoundError(`room ${roomId} does not exist`);
-  if (outcome.kind === "rate_limited") throw new RateLimitedError(`at most ${rateLimit} tokens per minute per room`, secondsToNextMinute(deps.now()));
-
-  return {
-    status: 200,
-    headers: { "cache-control": "no-store" },
-    body: {
-      token: issued.token,
+    const outcome = await recordIssuedParticipant(deps.table, roomId, {
       participantId: issued.participantId,
-      roomId,
-      stageArn: access.room.stageArn,
       userId: caller.userId,
       role: access.role,
       capabilities: plan.capabilities,
-      durationMinutes: plan.durationMinutes,
-      expirationTime: issued.expirationTime,
-      attributes: plan.attributes,
-    },
-  };
+      via: access.via,
+      tokenExpiresAt: issued.expirationTime,
+      tokenExpiresMs: Date.parse(issued.expirationTime),
+      createdAt: new Date(now).toISOString(),
+    }, { now: deps.now() });
+    // The token is only handed out once recorded; otherwise it is dropped unseen.
+    if (outcome.kind === "banned") {
+      // A ban written while the token was being issued: the transaction refused it.
+      const untilMs = outcome.untilMs ?? (await readRoomAccess(deps.table, roomId, caller.userId, deps.now())).ban?.untilMs;
+      throw new BannedError(new Date(untilMs ?? deps.now()).toISOString());
+    }
+    if (outcome.kind === "room_gone") throw new NotFoundError(`room ${roomId} does not exist`);
+
+    return {
+      status: 200,
+      headers: { "cache-control": "no-store" },
+      body: {
+        token: issued.token,
+        participantId: issued.participantId,
+        roomId,
+        stageArn: access.room.stageArn,
+        userId: caller.userId,
+        role: access.role,
+        capabilities: plan.capabilities,
+        durationMinutes: plan.durationMinutes,
+        expirationTime: issued.expirationTime,
+        attributes: plan.attributes,
+      },
+    };
+  } catch (error) {
+    admission.release();
+    if (charge) await giveBack(deps.table, charge);
+    throw error;
+  }
+}
+
+/** A request that got no token does not count against its caller; if even the refund fails, the charge stays. */
+async function giveBack(table: Table, charge: TokenCharge): Promise<void> {
+  try {
+    await refundToken(table, charge);
+  } catch (error) {
+    logger.warn("a token charge could not be given back", { roomId: charge.roomId, error: (error as Error).message });
+  }
 }

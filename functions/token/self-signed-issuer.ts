@@ -7,7 +7,7 @@ import { UpstreamUnavailableError } from "#shared/errors.ts";
 import { KEY_REFRESH_MS, loadSigningKey } from "#shared/keys/signing-key.ts";
 import { logger } from "#shared/logger.ts";
 import { signParticipantToken, type SigningKey } from "#shared/token/self-signed.ts";
-import type { TokenIssuer } from "./issuers.ts";
+import type { TokenIssuer, TokenRequest } from "./issuers.ts";
 
 /** After a failed read, the next request tries again no sooner than this. */
 const RETRY_AFTER_FAILURE_MS = 5_000;
@@ -33,16 +33,17 @@ export async function selfSignedTokenIssuer(secretId: string): Promise<TokenIssu
     return loading;
   };
   await load();
-  return {
-    async issue(request) {
-      const now = Date.now();
-      if (!key) {
-        if (now - failedAt >= RETRY_AFTER_FAILURE_MS) await load();
-        if (!key) throw new UpstreamUnavailableError("the token signing key is not available", Math.ceil(RETRY_AFTER_FAILURE_MS / 1000));
-      } else if (now - loadedAt >= KEY_REFRESH_MS && now - failedAt >= RETRY_AFTER_FAILURE_MS) {
-        void load();
-      }
-      return signParticipantToken(key, request, now);
-    },
-  };
+  async function issue(request: TokenRequest) {
+    const now = Date.now();
+    if (!key) {
+      if (now - failedAt >= RETRY_AFTER_FAILURE_MS) await load();
+      if (!key) throw new UpstreamUnavailableError("the token signing key is not available", Math.ceil(RETRY_AFTER_FAILURE_MS / 1000));
+    } else if (now - loadedAt >= KEY_REFRESH_MS && now - failedAt >= RETRY_AFTER_FAILURE_MS) {
+      void load();
+    }
+    return signParticipantToken(key, request, now);
+  }
+  // No IVS call, so nothing to pace: every request is admitted.
+  const admission = { issue, release() {} };
+  return { admit: () => admission };
 }

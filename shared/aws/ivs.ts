@@ -1,14 +1,35 @@
 // IVS Real-Time behind a small interface: the calls stagepass makes, with IVS's failures mapped to problem
 // errors. Throttling is retried with backoff inside the request's budget, then answered 429; 5xx and timeouts
 // are retried while time allows, then answered 503. ListStages is the only call without a stage ARN.
+// A stage that IVS no longer has is always a StageNotFoundError (a 404), except where gone is what the call wants:
+// deleteStage and disconnectParticipant succeed.
 import {
   CreateStageCommand, DeleteStageCommand, DisconnectParticipantCommand, GetStageCommand,
   IVSRealTimeClient, ListStagesCommand, ListTagsForResourceCommand, TagResourceCommand, UntagResourceCommand,
   UpdateStageCommand,
 } from "@aws-sdk/client-ivs-realtime";
+import { NotFoundError } from "../errors.ts";
+import { stageIdOf } from "../rooms/room.ts";
 import { CALL_TIMEOUT_MS, call, nameOf } from "./ivs-call.ts";
 
-export class StageNotFoundError extends Error {}
+/** IVS no longer has the stage (deleted behind the room's back). A 404 unless the caller decides otherwise. */
+export class StageNotFoundError extends NotFoundError {
+  constructor(readonly stageArn: string, options?: { cause?: unknown }) {
+    super(`the stage of room ${stageIdOf(stageArn)} no longer exists`, options);
+  }
+}
+
+const isNotFound = (error: unknown) => nameOf(error) === "ResourceNotFoundException";
+
+/** Runs a call on one stage: IVS's ResourceNotFoundException becomes StageNotFoundError. */
+async function onStage<T>(stageArn: string, run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (error) {
+    if (isNotFound(error)) throw new StageNotFoundError(stageArn, { cause: error });
+    throw error;
+  }
+}
 
 export interface Stage {
   stageArn: string;
@@ -31,24 +52,15 @@ export async function createStage(client: IVSRealTimeClient, input: { name: stri
   return toStage(out.stage!);
 }
 
-/** The stage, or undefined when IVS has no such stage. */
-export async function getStage(client: IVSRealTimeClient, stageArn: string, deadline: number): Promise<Stage | undefined> {
-  try {
-    const out = await call("GetStage", deadline, ({ signal: abortSignal }) => client.send(new GetStageCommand({ arn: stageArn }), { abortSignal }));
-    return toStage(out.stage!);
-  } catch (error) {
-    if (nameOf(error) === "ResourceNotFoundException") return undefined;
-    throw error;
-  }
+export async function getStage(client: IVSRealTimeClient, stageArn: string, deadline: number): Promise<Stage> {
+  const out = await onStage(stageArn, () => call("GetStage", deadline, ({ signal: abortSignal }) =>
+    client.send(new GetStageCommand({ arn: stageArn }), { abortSignal })));
+  return toStage(out.stage!);
 }
 
 export async function updateStageName(client: IVSRealTimeClient, stageArn: string, name: string, deadline: number): Promise<void> {
-  try {
-    await call("UpdateStage", deadline, ({ signal: abortSignal }) => client.send(new UpdateStageCommand({ arn: stageArn, name }), { abortSignal }));
-  } catch (error) {
-    if (nameOf(error) === "ResourceNotFoundException") throw new StageNotFoundError(stageArn, { cause: error });
-    throw error;
-  }
+  await onStage(stageArn, () => call("UpdateStage", deadline, ({ signal: abortSignal }) =>
+    client.send(new UpdateStageCommand({ arn: stageArn, name }), { abortSignal })));
 }
 
 /** Deletes the stage; a stage that is already gone is not an error. */
@@ -56,7 +68,7 @@ export async function deleteStage(client: IVSRealTimeClient, stageArn: string, d
   try {
     await call("DeleteStage", deadline, ({ signal: abortSignal }) => client.send(new DeleteStageCommand({ arn: stageArn }), { abortSignal }));
   } catch (error) {
-    if (nameOf(error) !== "ResourceNotFoundException") throw error;
+    if (!isNotFound(error)) throw error;
   }
 }
 
@@ -69,7 +81,7 @@ export async function listStages(client: IVSRealTimeClient, maxResults: number, 
   };
 }
 
-/** Disconnects (and revokes) a participant; one IVS no longer knows is already gone, which is fine. */
+/** Disconnects (and revokes) a participant; one IVS no longer knows (or whose stage is gone) is already gone, which is fine. */
 export async function disconnectParticipant(
   client: IVSRealTimeClient, stageArn: string, participantId: string, reason: string | undefined, deadline: number,
 ): Promise<void> {
@@ -78,22 +90,24 @@ export async function disconnectParticipant(
       stageArn, participantId, ...(reason ? { reason } : {}),
     }), { abortSignal }));
   } catch (error) {
-    if (nameOf(error) !== "ResourceNotFoundException") throw error;
+    if (!isNotFound(error)) throw error;
   }
 }
 
 export async function listTags(client: IVSRealTimeClient, stageArn: string, deadline: number): Promise<Record<string, string>> {
-  const out = await call("ListTagsForResource", deadline, ({ signal: abortSignal }) =>
-    client.send(new ListTagsForResourceCommand({ resourceArn: stageArn }), { abortSignal }));
+  const out = await onStage(stageArn, () => call("ListTagsForResource", deadline, ({ signal: abortSignal }) =>
+    client.send(new ListTagsForResourceCommand({ resourceArn: stageArn }), { abortSignal })));
   return out.tags ?? {};
 }
 
 export async function tagStage(client: IVSRealTimeClient, stageArn: string, tags: Record<string, string>, deadline: number): Promise<void> {
-  await call("TagResource", deadline, ({ signal: abortSignal }) => client.send(new TagResourceCommand({ resourceArn: stageArn, tags }), { abortSignal }));
+  await onStage(stageArn, () => call("TagResource", deadline, ({ signal: abortSignal }) =>
+    client.send(new TagResourceCommand({ resourceArn: stageArn, tags }), { abortSignal })));
 }
 
 export async function untagStage(client: IVSRealTimeClient, stageArn: string, tagKeys: string[], deadline: number): Promise<void> {
-  await call("UntagResource", deadline, ({ signal: abortSignal }) => client.send(new UntagResourceCommand({ resourceArn: stageArn, tagKeys }), { abortSignal }));
+  await onStage(stageArn, () => call("UntagResource", deadline, ({ signal: abortSignal }) =>
+    client.send(new UntagResourceCommand({ resourceArn: stageArn, tagKeys }), { abortSignal })));
 }
 
 function toStage(s: { arn?: string; name?: string; activeSessionId?: string; endpoints?: { events?: string; whip?: string }; tags?: Record<string, string> }): Stage {

@@ -6,6 +6,8 @@ export interface RetryPolicy {
   baseDelayMs?: number;
   maxDelayMs?: number;
   maxAttempts?: number;
+  /** Asked last, once a retry would otherwise be made: false ends the retries (e.g. a retry budget that is spent). */
+  mayRetry?: (error: unknown) => boolean;
 }
 
 export async function retrying<T>(
@@ -24,6 +26,7 @@ export async function retrying<T>(
       if (!isRetryable(error) || n + 1 >= maxAttempts) throw error;
       const delay = Math.random() * Math.min(cap, base * 2 ** n);
       if (Date.now() + delay + 50 >= policy.deadline) throw error;
+      if (policy.mayRetry && !policy.mayRetry(error)) throw error;
       await new Promise((r) => setTimeout(r, delay));
     }
   }

@@ -7,7 +7,16 @@ export const MAX_BODY_BYTES = 16 * 1024;
 /** Time kept back from the function's timeout to answer with a problem document instead of timing out. */
 export const DEADLINE_MARGIN_MS = 1_500;
 
-/** Everything but the body: enough to route and authenticate before a byte of the body is looked at. */
+/** A header by its lowercase name, in whatever case the event has it (API Gateway's payload 2.0 lowercases them). */
+export function headerOf(event: Pick<APIGatewayProxyEventV2, "headers">, name: string): string | undefined {
+  const headers = event.headers;
+  if (!headers) return undefined;
+  if (headers[name] !== undefined) return headers[name];
+  for (const given in headers) if (given.toLowerCase() === name) return headers[given];
+  return undefined;
+}
+
+/** Everything but the body: enough to route before a byte of the body is looked at. */
 export function parseEnvelope(event: APIGatewayProxyEventV2, context: Pick<Context, "getRemainingTimeInMillis">): Omit<HttpRequest, "body" | "rawBody"> {
   const headers: Record<string, string> = {};
   const given = event.headers ?? {};

@@ -3,13 +3,13 @@ import type { Caller } from "../auth/caller.ts";
 import { ForbiddenError } from "../errors.ts";
 import type { Db } from "../store/db.ts";
 import { documentReads } from "../store/document-table.ts";
-import { readTokenDecisionInputs } from "../store/token-path.ts";
+import { readRoomAccess } from "../store/room-access.ts";
 import { decideAccess, type RoomAccess } from "./decide-access.ts";
 
-export { decideAccess, type RoomAccess } from "./decide-access.ts";
+export type { RoomAccess } from "./decide-access.ts";
 
 export async function accessRoom(db: Db, roomId: string, caller: Caller, now: number): Promise<RoomAccess> {
-  return decideAccess(await readTokenDecisionInputs(documentReads(db), roomId, caller.userId, now), caller, now, roomId);
+  return decideAccess(await readRoomAccess(documentReads(db), roomId, caller.userId, now), caller, now, roomId);
 }
 
 export function requireModerator(access: RoomAccess): void {

@@ -1,8 +1,8 @@
-// Who the caller is in a room, from what the token path's read returned: role resolution and its refusals. No
+// Who the caller is in a room, from what the room-access read returned: role resolution and its refusals. No
 // store and no AWS client here, so that the token function (which bundles no SDK) shares it with the others.
 import type { Caller } from "../auth/caller.ts";
 import { BannedError, ForbiddenError, NotFoundError } from "../errors.ts";
-import type { TokenDecisionInputs } from "../store/token-path.ts";
+import type { RoomAccessInputs } from "../store/room-access.ts";
 import type { RoleDefinition } from "./policy.ts";
 import { resolveRole } from "./resolve-role.ts";
 import type { RoomRecord } from "./room.ts";
@@ -14,11 +14,11 @@ export interface RoomAccess {
   isModerator: boolean;
   /** How the role was granted (admin, owner, member, group, open). */
   via: "admin" | "owner" | "member" | "group" | "open";
-  inputs: TokenDecisionInputs;
+  inputs: RoomAccessInputs;
 }
 
 /** Applies role resolution to what was read; throws 404, 403 banned or 403 forbidden. */
-export function decideAccess(inputs: TokenDecisionInputs, caller: Caller, now: number, roomId: string): RoomAccess {
+export function decideAccess(inputs: RoomAccessInputs, caller: Caller, now: number, roomId: string): RoomAccess {
   const room = inputs.room;
   if (!room) throw new NotFoundError(`room ${roomId} does not exist`);
   const decision = resolveRole({

@@ -29,6 +29,11 @@ export const BUILT_IN_ROLES: Readonly<Record<string, RoleDefinition>> = {
   viewer: { capabilities: ["SUBSCRIBE"], moderator: false, maxDurationMinutes: 240 },
 };
 
+/** The role's definition, or undefined when the policy defines no such role (a name like `constructor` included). */
+export function roleDefinition(policy: Pick<Policy, "roles">, name: string): RoleDefinition | undefined {
+  return Object.hasOwn(policy.roles, name) ? policy.roles[name] : undefined;
+}
+
 export function defaultPolicy(): Policy {
   return {
     access: "open",
@@ -85,9 +90,9 @@ export const policyValidator: Validator<Policy> = (value, path, errors) => {
 function checkCoherence(policy: Policy, path: string, errors: FieldError[]): void {
   const host = policy.roles.host;
   if (!host?.moderator) errors.push({ path: `${path}/roles/host/moderator`, message: "the host role must stay a moderator" });
-  if (!policy.roles[policy.defaultRole]) errors.push({ path: `${path}/defaultRole`, message: `names role ${policy.defaultRole}, which the policy does not define` });
+  if (!roleDefinition(policy, policy.defaultRole)) errors.push({ path: `${path}/defaultRole`, message: `names role ${policy.defaultRole}, which the policy does not define` });
   for (const [group, role] of Object.entries(policy.groupRoles)) {
-    if (!policy.roles[role]) errors.push({ path: `${path}/groupRoles/${group}`, message: `names role ${role}, which the policy does not define` });
+    if (!roleDefinition(policy, role)) errors.push({ path: `${path}/groupRoles/${group}`, message: `names role ${role}, which the policy does not define` });
   }
   for (const [name, role] of Object.entries(policy.roles)) {
     if (role.capabilities.length === 0) errors.push({ path: `${path}/roles/${name}/capabilities`, message: "must hold at least one capability" });

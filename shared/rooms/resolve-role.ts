@@ -1,5 +1,5 @@
-// Role resolution for user U in room R (api.md, "Role resolution"): the first matching step wins.
-import { compareRoles, type Policy } from "./policy.ts";
+// Role resolution for user U in room R (docs/api.md, "Role resolution"): the first matching step wins.
+import { compareRoles, roleDefinition, type Policy } from "./policy.ts";
 
 export interface RoleInputs {
   userId: string;
@@ -23,10 +23,10 @@ export function resolveRole(u: RoleInputs): RoleDecision {
   if (u.isAdmin) return { kind: "role", role: "host", reason: "admin" };
   if (u.userId === u.ownerId) return { kind: "role", role: "host", reason: "owner" };
   if (u.bannedUntil !== undefined && u.bannedUntil > u.now) return { kind: "banned", until: u.bannedUntil };
-  if (u.memberRole !== undefined && u.policy.roles[u.memberRole]) return { kind: "role", role: u.memberRole, reason: "member" };
+  if (u.memberRole !== undefined && roleDefinition(u.policy, u.memberRole)) return { kind: "role", role: u.memberRole, reason: "member" };
   const mapped = u.groups
     .map((g) => (Object.hasOwn(u.policy.groupRoles, g) ? u.policy.groupRoles[g] : undefined))
-    .filter((r): r is string => r !== undefined && u.policy.roles[r] !== undefined);
+    .filter((r): r is string => r !== undefined && roleDefinition(u.policy, r) !== undefined);
   if (mapped.length > 0) {
     // Strongest first; equally strong roles are told apart by name, so the order of the JWT's groups never matters.
     const strongest = mapped.reduce((best, r) => {

@@ -17,14 +17,5 @@ export interface RoomRecord {
   version: number;
 }
 
-/** The listing keys under which a room is found: its owner, open rooms, and each mapped group. */
-export function visibilityKeys(room: Pick<RoomRecord, "ownerId" | "policy">): string[] {
-  return [
-    `user#${room.ownerId}`,
-    ...(room.policy.access === "open" ? ["open"] : []),
-    ...Object.keys(room.policy.groupRoles).map((g) => `group#${g}`),
-  ];
-}
-
 /** The stage id is the part of the stage ARN after `:stage/`. */
 export const stageIdOf = (stageArn: string): string => stageArn.slice(stageArn.lastIndexOf("/") + 1);

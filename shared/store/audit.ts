@@ -3,7 +3,7 @@ import { randomBytes } from "node:crypto";
 import { GetCommand, PutCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
 import { dynamo } from "../aws/dynamo.ts";
 import type { Db } from "./db.ts";
-import { AUDIT_TOMBSTONE_SK, auditPk, DAY_MS, epochSeconds } from "./keys.ts";
+import { AUDIT_ENTRY_PREFIX, AUDIT_TOMBSTONE_SK, auditEntrySk, auditPk, DAY_MS, epochSeconds, isAuditEntrySk } from "./keys.ts";
 
 export const AUDIT_ACTIONS = [
   "room.created", "room.updated", "room.deleted", "tags.changed", "member.set", "member.removed",
@@ -24,22 +24,32 @@ export const AUDIT_RETENTION_AFTER_DELETE_MS = 90 * DAY_MS;
 export async function appendAudit(db: Db, roomId: string, entry: AuditEntry): Promise<void> {
   await dynamo(() => db.doc.send(new PutCommand({
     TableName: db.table,
-    Item: { pk: auditPk(roomId), sk: `E#${entry.at}#${randomBytes(6).toString("hex")}`, ...entry },
+    Item: { pk: auditPk(roomId), sk: auditEntrySk(entry.at, randomBytes(6).toString("hex")), ...entry },
   })));
 }
 
 /**
- * One page, newest first. One item more than asked for is read, so that a page that ends the trail says so (no
- * cursor to an empty page); `lastKey` is the key of the page's last entry when more may follow.
+ * Where a page of the audit trail ended: the next page starts after it. Opaque to callers, who hand back what
+ * listAudit returned (checked with isAuditPosition when it comes from a client).
  */
-export async function listAudit(db: Db, roomId: string, limit: number, startKey?: Record<string, unknown>) {
+export type AuditPosition = string;
+export const isAuditPosition = (value: unknown): value is AuditPosition => isAuditEntrySk(value);
+
+/**
+ * One page, newest first, after `after` when given. One item more than asked for is read, so that a page that ends
+ * the trail says so (no cursor to an empty page); `next` is where the next page starts when more may follow.
+ */
+export async function listAudit(
+  db: Db, roomId: string, limit: number, after?: AuditPosition,
+): Promise<{ entries: AuditEntry[]; next: AuditPosition | undefined }> {
+  const pk = auditPk(roomId);
   const out = await dynamo(() => db.doc.send(new QueryCommand({
     TableName: db.table,
     KeyConditionExpression: "pk = :pk AND begins_with(sk, :p)",
-    ExpressionAttributeValues: { ":pk": auditPk(roomId), ":p": "E#" },
+    ExpressionAttributeValues: { ":pk": pk, ":p": AUDIT_ENTRY_PREFIX },
     ScanIndexForward: false,
     Limit: limit + 1,
-    ...(startKey ? { ExclusiveStartKey: startKey } : {}),
+    ...(after ? { ExclusiveStartKey: { pk, sk: after } } : {}),
   })));
   const items = out.Items ?? [];
   const page = items.slice(0, limit);
@@ -47,10 +57,8 @@ export async function listAudit(db: Db, roomId: string, limit: number, startKey?
   const last = page[page.length - 1];
   // More than a page read: continue after the page's last entry. Fewer, yet DynamoDB stopped early (its 1 MB
   // page): continue where it stopped.
-  const lastKey = items.length > limit && last
-    ? { pk: String(last.pk), sk: String(last.sk) }
-    : (out.LastEvaluatedKey as { pk: string; sk: string } | undefined);
-  return { entries, lastKey };
+  const next = items.length > limit && last ? last.sk : out.LastEvaluatedKey?.sk;
+  return { entries, next: next === undefined ? undefined : String(next) };
 }
 
 export async function markAuditOfDeletedRoom(db: Db, roomId: string, deletedBy: string, now: number): Promise<void> {

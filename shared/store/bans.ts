@@ -3,11 +3,10 @@ import { DeleteCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
 import { cancellationReasons, dynamo } from "../aws/dynamo.ts";
 import type { Db } from "./db.ts";
 import { queryPartition } from "./query.ts";
-import { banSk, epochSeconds, roomPk } from "./keys.ts";
-
+import { BAN_PREFIX, banSk, epochSeconds, roomPk } from "./keys.ts";
 import { toBan, type Ban } from "./items.ts";
 
-export { toBan, type Ban } from "./items.ts";
+export type { Ban } from "./items.ts";
 
 export async function putBan(db: Db, roomId: string, ban: Ban): Promise<void> {
   await dynamo(() => db.doc.send(new PutCommand({
@@ -17,7 +16,7 @@ export async function putBan(db: Db, roomId: string, ban: Ban): Promise<void> {
 }
 
 export async function listActiveBans(db: Db, roomId: string, now: number): Promise<Ban[]> {
-  return (await queryPartition(db, roomPk(roomId), { prefix: "BAN#" })).map(toBan).filter((b) => b.untilMs > now);
+  return (await queryPartition(db, roomPk(roomId), { prefix: BAN_PREFIX })).map(toBan).filter((b) => b.untilMs > now);
 }
 
 /** Deletes an active ban; returns false when there was no active ban. */

@@ -1,12 +1,11 @@
-// The token path's two calls on the SDK's document client (the functions other than the token function). The read
-// stands alone so that a function that only reads (rooms, moderation: rooms/access.ts) bundles no
-// TransactWriteItems, and IAM (derived from the bundle) grants it none.
-import { BatchGetCommand, TransactWriteCommand, type TransactWriteCommandInput } from "@aws-sdk/lib-dynamodb";
-import type { Db, TokenTable, TokenTableReads } from "./db.ts";
+// The Table port (db.ts) on the SDK's document client. The read stands alone so that a function that only reads
+// (rooms, moderation: rooms/access.ts) bundles no write command, and IAM (derived from the bundle) grants it none.
+import { BatchGetCommand, TransactWriteCommand, UpdateCommand, type TransactWriteCommandInput } from "@aws-sdk/lib-dynamodb";
+import type { Db, Table, TableReads } from "./db.ts";
 
 type TransactItems = NonNullable<TransactWriteCommandInput["TransactItems"]>;
 
-export function documentReads(db: Db): TokenTableReads {
+export function documentReads(db: Db): TableReads {
   return {
     table: db.table,
     async batchGet(keys) {
@@ -16,9 +15,12 @@ export function documentReads(db: Db): TokenTableReads {
   };
 }
 
-export function documentTable(db: Db): TokenTable {
+export function documentTable(db: Db): Table {
   return {
     ...documentReads(db),
+    async update(input) {
+      await db.doc.send(new UpdateCommand({ TableName: db.table, ...input }));
+    },
     async transactWrite(items) {
       await db.doc.send(new TransactWriteCommand({ TransactItems: items as TransactItems }));
     },

@@ -3,7 +3,7 @@ import { DeleteCommand, GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
 import { dynamo } from "../aws/dynamo.ts";
 import type { Db } from "./db.ts";
 import { queryPartition } from "./query.ts";
-import { memberSk, roomPk } from "./keys.ts";
+import { MEMBER_PREFIX, memberSk, roomPk, userRoomsKey } from "./keys.ts";
 
 export interface Member {
   userId: string;
@@ -22,14 +22,14 @@ export async function getMember(db: Db, roomId: string, userId: string): Promise
 }
 
 export async function listMembers(db: Db, roomId: string): Promise<Member[]> {
-  return (await queryPartition(db, roomPk(roomId), { prefix: "MEMBER#" })).map(toMember);
+  return (await queryPartition(db, roomPk(roomId), { prefix: MEMBER_PREFIX })).map(toMember);
 }
 
-/** Writes the member; fails with `false` if the room is gone meanwhile is not checked here (the caller read it). */
+/** Writes the member, listed among the user's rooms. Whether the room still exists is not checked (the caller read it). */
 export async function putMember(db: Db, roomId: string, member: Member): Promise<void> {
   await dynamo(() => db.doc.send(new PutCommand({
     TableName: db.table,
-    Item: { pk: roomPk(roomId), sk: memberSk(member.userId), gsi1pk: `VIS#user#${member.userId}`, gsi1sk: roomId, ...member },
+    Item: { pk: roomPk(roomId), sk: memberSk(member.userId), gsi1pk: userRoomsKey(member.userId), gsi1sk: roomId, ...member },
   })));
 }
 

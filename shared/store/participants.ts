@@ -1,14 +1,10 @@
-// The participant records that kicks and role changes use (the token path that writes them: token-path.ts).
+// The participant records that kicks and role changes use (the token path writes them: token-records.ts).
 import { GetCommand } from "@aws-sdk/lib-dynamodb";
 import { dynamo } from "../aws/dynamo.ts";
 import type { Db } from "./db.ts";
 import { queryPartition } from "./query.ts";
 import { PARTICIPANT_GRACE_MS, participantPrefix, pointerSk, roomPk } from "./keys.ts";
-import type { ParticipantRecord } from "./token-path.ts";
-
-export {
-  minuteOf, readTokenDecisionInputs, recordIssuedParticipant, type ParticipantRecord, type RecordOutcome, type TokenDecisionInputs,
-} from "./token-path.ts";
+import type { ParticipantRecord } from "./token-records.ts";
 
 /** A participant still counts while its token is unexpired or expired less than 24 h ago. */
 export const participantCounts = (p: { tokenExpiresMs: number }, now: number) => p.tokenExpiresMs + PARTICIPANT_GRACE_MS > now;

@@ -4,20 +4,38 @@ import {
   type TransactWriteCommandInput,
 } from "@aws-sdk/lib-dynamodb";
 import { ConflictError } from "../errors.ts";
-import { visibilityKeys, type RoomRecord } from "../rooms/room.ts";
+import type { RoomRecord } from "../rooms/room.ts";
 import { cancellationReasons, dynamo, mapDynamoError } from "../aws/dynamo.ts";
 import type { Db } from "./db.ts";
+import { fromRoomItem } from "./items.ts";
 import { queryPartition } from "./query.ts";
-import { ALL_ROOMS, ROOM_SK, roomPk, visSk } from "./keys.ts";
+import {
+  ALL_ROOMS, BAN_PREFIX, banSk, groupRoomsKey, MEMBER_PREFIX, memberSk, OPEN_ROOMS, ROOM_SK, roomIdOfPk, roomPk, userRoomsKey,
+} from "./keys.ts";
 
 type TransactItem = NonNullable<TransactWriteCommandInput["TransactItems"]>[number];
 
 const roomItem = (room: RoomRecord) => ({ pk: roomPk(room.roomId), sk: ROOM_SK, gsi1pk: ALL_ROOMS, gsi1sk: room.roomId, ...room });
-const visItem = (roomId: string, key: string) => ({ pk: roomPk(roomId), sk: visSk(key), gsi1pk: `VIS#${key}`, gsi1sk: roomId });
+/** A visibility item: its sort key is the listing key it puts the room under. */
+const visItem = (roomId: string, listingKey: string) => ({ pk: roomPk(roomId), sk: listingKey, gsi1pk: listingKey, gsi1sk: roomId });
 
-import { fromRoomItem } from "./items.ts";
+/** The listing keys a room is found under besides ALL_ROOMS: its owner's, open rooms', and each mapped group's. */
+function visibilityKeys(room: Pick<RoomRecord, "ownerId" | "policy">): string[] {
+  return [
+    userRoomsKey(room.ownerId),
+    ...(room.policy.access === "open" ? [OPEN_ROOMS] : []),
+    ...Object.keys(room.policy.groupRoles).map(groupRoomsKey),
+  ];
+}
 
-export { fromRoomItem };
+/**
+ * The listing keys to read for a caller's rooms: every room for an admin; otherwise the open rooms, the caller's own
+ * (owned or a member of) and those that map one of `groups`.
+ */
+export function listingKeys(caller: { userId: string; isAdmin: boolean }, groups: readonly string[]): string[] {
+  return caller.isAdmin ? [ALL_ROOMS] : [OPEN_ROOMS, userRoomsKey(caller.userId), ...groups.map(groupRoomsKey)];
+}
+
 
 /**
  * Writes a new room and its visibility items in one transaction, with `alongside` (the idempotency record) as the
@@ -66,7 +84,7 @@ export async function replaceRoom(db: Db, before: RoomRecord, after: RoomRecord)
         ExpressionAttributeValues: { ":v": before.version },
       },
     },
-    ...[...oldKeys].filter((k) => !newKeys.has(k)).map((k) => ({ Delete: { TableName: db.table, Key: { pk: roomPk(after.roomId), sk: visSk(k) } } })),
+    ...[...oldKeys].filter((k) => !newKeys.has(k)).map((k) => ({ Delete: { TableName: db.table, Key: { pk: roomPk(after.roomId), sk: k } } })),
     ...[...newKeys].filter((k) => !oldKeys.has(k)).map((k) => ({ Put: { TableName: db.table, Item: visItem(after.roomId, k) } })),
   ];
   try {
@@ -111,7 +129,7 @@ export async function getRooms(db: Db, roomIds: string[]): Promise<RoomRecord[]>
   return roomIds.map((id) => found.get(id)).filter((r): r is RoomRecord => r !== undefined);
 }
 
-/** Room ids under one listing key (gsi1pk), after a cursor, ascending. */
+/** Room ids under one of listingKeys(), after a cursor, ascending. */
 export async function roomIdsUnder(db: Db, indexKey: string, after: string | undefined, limit: number): Promise<string[]> {
   const out = await dynamo(() => db.doc.send(new QueryCommand({
     TableName: db.table,
@@ -125,7 +143,7 @@ export async function roomIdsUnder(db: Db, indexKey: string, after: string | und
 
 /** For each room id: the room, the user's member role and ban, in as few BatchGetItem calls as the keys allow. */
 export async function getRoomsWithCaller(db: Db, roomIds: string[], userId: string) {
-  const keys = roomIds.flatMap((id) => [ROOM_SK, `MEMBER#${userId}`, `BAN#${userId}`].map((sk) => ({ pk: roomPk(id), sk })));
+  const keys = roomIds.flatMap((id) => [ROOM_SK, memberSk(userId), banSk(userId)].map((sk) => ({ pk: roomPk(id), sk })));
   const items: Record<string, unknown>[] = [];
   for (let i = 0; i < keys.length; i += 100) {
     let batch: Array<Record<string, unknown>> = keys.slice(i, i + 100);
@@ -139,12 +157,12 @@ export async function getRoomsWithCaller(db: Db, roomIds: string[], userId: stri
   }
   const byRoom = new Map<string, { room?: RoomRecord; memberRole?: string; banUntilMs?: number }>();
   for (const item of items) {
-    const roomId = String(item.pk).slice("ROOM#".length);
+    const roomId = roomIdOfPk(String(item.pk));
     const entry = byRoom.get(roomId) ?? {};
     const sk = String(item.sk);
     if (sk === ROOM_SK) entry.room = fromRoomItem(item);
-    else if (sk.startsWith("MEMBER#")) entry.memberRole = String(item.role);
-    else if (sk.startsWith("BAN#")) entry.banUntilMs = Number(item.untilMs);
+    else if (sk.startsWith(MEMBER_PREFIX)) entry.memberRole = String(item.role);
+    else if (sk.startsWith(BAN_PREFIX)) entry.banUntilMs = Number(item.untilMs);
     byRoom.set(roomId, entry);
   }
   return byRoom;

@@ -2,12 +2,10 @@
 import type { Caller } from "../auth/caller.ts";
 import { ForbiddenError, ValidationError } from "../errors.ts";
 import { CAPABILITIES, MAX_TOKEN_MINUTES, type Capability, type Policy, type RoleDefinition } from "../rooms/policy.ts";
-import { array, integer, object, oneOf, record, string } from "../validation.ts";
+import { array, escapePointer, integer, object, oneOf, record, string } from "../validation.ts";
 
 /** IVS documents 1 KB for a token's attributes, measured here as the UTF-8 JSON of the final map. */
 export const MAX_ATTRIBUTES_BYTES = 1024;
-/** Attributes the service sets itself. */
-export const SERVICE_ATTRIBUTES = ["role", "displayName"] as const;
 
 export const tokenInput = object({
   capabilities: array(oneOf(CAPABILITIES), { min: 1, max: 2, unique: true }),
@@ -42,7 +40,7 @@ export function planToken(
 
   const given = input.attributes ?? {};
   const errors = Object.keys(given).flatMap((key) => {
-    const path = `/attributes/${key.replace(/~/g, "~0").replace(/\//g, "~1")}`;
+    const path = `/attributes/${escapePointer(key)}`;
     if (key === "role") return [{ path, message: "is set by the service and cannot be given" }];
     if (!policy.allowedAttributes.includes(key)) return [{ path, message: "is not an attribute this room allows" }];
     return [];

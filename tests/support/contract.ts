@@ -1,6 +1,7 @@
-// Values the tests take from api.md itself, written out once and never imported from the code they check.
+// Values the tests take from docs/api.md itself, written out once and never imported from the code they check
+// (tests/unit/api-contract.test.ts checks that they are docs/api.md's).
 
-/** The default room policy, as api.md's "Rooms, roles and rules" shows it. */
+/** The default room policy, as docs/api.md's "Rooms, roles and rules" shows it. */
 export const CONTRACT_DEFAULT_POLICY = {
   access: "open",
   defaultRole: "viewer",

@@ -1,8 +1,11 @@
-// Test support: the offline stack started once per test file, and small helpers to call it as a client would.
+// Test support: the offline stack, and small helpers to call it as a client would. The suites of one vitest project
+// that runs through the stack share one stack, started by the first file that asks for it and closed after the last
+// (vitest.config.ts, stack-environment.ts); a suite that needs other settings gets a stack of its own.
 import { IVSRealTimeClient } from "@aws-sdk/client-ivs-realtime";
 import { DynamoDBClient, ScanCommand } from "@aws-sdk/client-dynamodb";
 import { afterAll, beforeAll } from "vitest";
 import { startStack, type Stack, type StackOptions } from "../../local/stack.ts";
+import { canShare, register } from "./shared-stacks.ts";
 
 export interface Session {
   username: string;
@@ -99,17 +102,87 @@ export async function startTestStack(options: StackOptions = {}): Promise<TestSt
         items.push(...(out.Items ?? []));
         start = out.LastEvaluatedKey;
       } while (start);
-      return items.sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
+      // Each item's JSON once, not once per comparison: a shared stack's table holds thousands of items.
+      return items.map((item) => ({ item, json: JSON.stringify(item) }))
+        .sort((a, b) => (a.json < b.json ? -1 : a.json > b.json ? 1 : 0))
+        .map(({ item }) => item);
     },
   };
   return t;
 }
 
-/** Starts the stack before the file's tests and stops it after. Use the returned getter inside tests. */
-export function useStack(options: StackOptions = {}): () => TestStack {
+/**
+ * Stages the shared stack's IVS emulator allows: every suite of a run creates its rooms there, past IVS's default of
+ * 100 (a suite that tests the quota fills the emulator up to this).
+ */
+export const SHARED_IVS_MAX_STAGES = 1_000;
+
+const SHARED_OPTIONS: StackOptions = { ivsMaxStages: SHARED_IVS_MAX_STAGES };
+
+export interface UseStackOptions extends StackOptions {
+  /**
+   * A stack of the suite's own even with the shared stack's settings: for a suite whose assertions take in everything
+   * the stack holds (every room a listing shows), which other suites' rooms would change.
+   */
+  own?: boolean;
+}
+
+/** Whether `options` ask for nothing the shared stack does not have. */
+function sharedSettings(options: UseStackOptions): boolean {
+  const { own, env, port, logLevel, region, accountId, enforceIvsRates, ivsMaxStages, accessLog, template, ...rest } = options;
+  const sameEnv = env === undefined || (() => {
+    const keys = new Set([...Object.keys(env), ...Object.keys(process.env)]);
+    return [...keys].every((k) => env[k] === process.env[k]);
+  })();
+  return !own && sameEnv && Object.keys(rest).length === 0
+    && (port === undefined || port === 0) && (logLevel === undefined || logLevel === "ERROR")
+    && (region === undefined || region === "us-east-1") && (accountId === undefined || accountId === "123456789012")
+    && !enforceIvsRates && (ivsMaxStages === undefined || ivsMaxStages === SHARED_IVS_MAX_STAGES)
+    && accessLog === undefined && template === undefined;
+}
+
+let shared: Promise<TestStack> | undefined;
+
+function sharedStack(): Promise<TestStack> {
+  if (!shared) {
+    shared = startTestStack(SHARED_OPTIONS);
+    register(shared);
+    // A stack that failed to start is not kept: the next file tries again.
+    shared.catch(() => { shared = undefined; });
+  }
+  return shared;
+}
+
+/**
+ * Leaves the shared stack as a suite found it: no injected IVS faults, DynamoDB reachable, IVS's rates not enforced,
+ * and no disconnect still queued (the next suite's request counts are its own).
+ */
+async function settle(s: TestStack): Promise<void> {
+  await fetch(`${s.stack.ivs.url}/_emulator/faults`, { method: "DELETE" });
+  s.stack.dynamodb.setReachable(true);
+  s.stack.ivs.setEnforceRates(false);
+  await s.stack.queues.queues.get("DisconnectQueue")?.drained(60_000);
+}
+
+/**
+ * The stack for this file's tests; use the returned getter inside tests. With no options (or only the shared stack's
+ * settings), the stack the suites of this run share, when the test environment shares one (vitest.config.ts): a
+ * suite isolates itself by its own rooms and users. With other options (env overrides, enforceIvsRates, a template,
+ * `own`), a stack of the file's own, started before its tests and stopped after.
+ */
+export function useStack(options: UseStackOptions = {}): () => TestStack {
   let current: TestStack | undefined;
-  beforeAll(async () => { current = await startTestStack(options); }, 120_000);
-  afterAll(async () => { await current?.stack.close(); }, 60_000);
+  if (sharedSettings(options) && canShare()) {
+    beforeAll(async () => {
+      current = await sharedStack();
+      await settle(current);
+    }, 180_000);
+    afterAll(async () => { if (current) await settle(current); }, 90_000);
+  } else {
+    const { own: _own, ...stackOptions } = options;
+    beforeAll(async () => { current = await startTestStack(stackOptions); }, 180_000);
+    afterAll(async () => { await current?.stack.close(); }, 60_000);
+  }
   return () => {
     if (!current) throw new Error("the stack is not started");
     return current;

@@ -3,7 +3,7 @@
 // removeUndefinedValues, as the SDK's document client is configured in shared/aws/dynamo.ts) and unmarshall do.
 // Anything else (sets, binary, NumberValue, numbers past Number.MAX_SAFE_INTEGER, NaN) goes to util-dynamodb itself,
 // so the results and errors are the library's; the generic version costs about 14 µs per token request here
-// (docs/performance.md). tests/attribute-values.test.ts checks both directions against util-dynamodb.
+// (docs/performance.md). tests/unit/attribute-values.test.ts checks both directions against util-dynamodb.
 import { convertToAttr, convertToNative, type NativeAttributeValue } from "@aws-sdk/util-dynamodb";
 
 export type AttributeValue = Record<string, unknown>;

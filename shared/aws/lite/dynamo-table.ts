@@ -1,10 +1,11 @@
-// The token path's two calls on the lite client: the document form converted to DynamoDB's wire format (and
+// The Table port (store/db.ts) on the lite client: the document form converted to DynamoDB's wire format (and
 // back) as the SDK's document client does (attribute-values.ts).
-import type { DocItem, DocTransactItem, TokenTable } from "../../store/db.ts";
+import type { DocItem, DocTransactItem, Table } from "../../store/db.ts";
 import { fromItem, toItem, type AttributeValue } from "./attribute-values.ts";
 import type { LiteClient } from "./client.ts";
 import { batchGetItem } from "./commands/dynamodb/BatchGetItem.ts";
 import { transactWriteItems } from "./commands/dynamodb/TransactWriteItems.ts";
+import { updateItem } from "./commands/dynamodb/UpdateItem.ts";
 
 type Wire = Record<string, unknown>;
 type WireItem = Record<string, AttributeValue>;
@@ -24,7 +25,7 @@ function transactItemToWire(item: DocTransactItem): Record<string, DocItem> {
   return out;
 }
 
-export function liteTable(client: LiteClient, table: string): TokenTable {
+export function liteTable(client: LiteClient, table: string): Table {
   return {
     table,
     async batchGet(keys) {
@@ -36,6 +37,13 @@ export function liteTable(client: LiteClient, table: string): TokenTable {
         items: (out.Responses?.[table] ?? []).map(fromItem),
         unprocessed: (out.UnprocessedKeys?.[table]?.Keys ?? []).map(fromItem),
       };
+    },
+    async update(input) {
+      const { Key, ExpressionAttributeValues, ...rest } = input;
+      await updateItem(client, {
+        TableName: table, Key: toWire(Key), ...rest,
+        ...(ExpressionAttributeValues ? { ExpressionAttributeValues: toWire(ExpressionAttributeValues) } : {}),
+      });
     },
     async transactWrite(items) {
       await transactWriteItems(client, { TransactItems: items.map(transactItemToWire) });

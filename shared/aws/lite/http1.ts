@@ -47,8 +47,9 @@ const MAX_HEAD_BYTES = 64 * 1024;
 type Parsed = { response: Http1Response; used: number; close: boolean };
 
 /**
- * Parses one response from the start of `buf`: the response and the bytes it used, undefined when more bytes are
- * needed, or "until-close" when the body runs to the end of the connection (no length, not chunked).
+ * Parses one response from the start of `buf`: the response and the bytes it used, or undefined when more bytes are
+ * needed. A body with neither a length nor chunks runs to the end of the connection: it is returned once `ended`,
+ * marked `close`.
  */
 export function parseResponse(buf: Buffer, ended: boolean): Parsed | undefined {
   let offset = 0;

@@ -1,5 +1,5 @@
 // AWS Signature Version 4 for a request with a string body and no query string: what the JSON APIs the token path
-// calls need. tests/lite-aws.test.ts checks the signatures against the AWS SDK's own signer (@smithy/signature-v4).
+// calls need. tests/unit/lite-aws.test.ts checks the signatures against the AWS SDK's own signer (@smithy/signature-v4).
 //
 // An operation's method, host, path and headers do not change from one request to the next, so `prepare` builds
 // their canonical form once; each request then costs two SHA-256 hashes and one HMAC (the signing key is derived
