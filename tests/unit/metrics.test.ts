@@ -133,6 +133,31 @@ describe("through the HTTP pipeline (middy), published by Powertools Metrics", (
     expect(refusals).toEqual([refusal("banned"), refusal("unauthorized"), refusal("internal")]);
   });
 
+  it("a throttled IVS call: the throttle and the retry by operation and summed, each attempt timed", async () => {
+    const { call } = await import("../../shared/aws/ivs-call.ts");
+    const throttled = Object.assign(new Error("Rate exceeded"), { name: "ThrottlingException", $metadata: { httpStatusCode: 429 } });
+    let attempts = 0;
+    const handler = http.createHttpHandler({
+      "POST /rooms/{roomId}/kick": async () => {
+        await call("DisconnectParticipant", Date.now() + 5_000, async () => {
+          if (attempts++ === 0) throw throttled;
+          return {};
+        });
+        return { status: 200, body: {} };
+      },
+    }, authenticator);
+    const { stdout } = await output(async () => expect((await handler(event("POST /rooms/{roomId}/kick"), context("stagepass-ModerationFunction-7Q"))).statusCode).toBe(200));
+    expect(attempts).toBe(2);
+    const ivs = documentsIn(stdout).map(untimed).filter((d) => d.operation === "DisconnectParticipant");
+    expect(ivs).toHaveLength(1);
+    const { IvsLatency, ...rest } = ivs[0]!;
+    expect(rest).toEqual({
+      _aws: directive([["service", "operation"], ["service"]], [["IvsThrottles", "Count"], ["IvsLatency", "Milliseconds"], ["IvsRetries", "Count"]]),
+      service: "stagepass-test", operation: "DisconnectParticipant", IvsThrottles: 1, IvsRetries: 1,
+    });
+    expect(IvsLatency).toEqual([expect.any(Number), expect.any(Number)]);
+  });
+
   it("a request that records nothing writes nothing: no document, no Powertools warning", async () => {
     const handler = http.createHttpHandler({ "GET /health": async () => ({ status: 200, body: { status: "ok" } }) });
     process.env.AWS_LAMBDA_INITIALIZATION_TYPE = "provisioned-concurrency";
