@@ -55,7 +55,7 @@ const documentsIn = (text: string): EmfDocument[] =>
   text.split("\n").map(parseEmf).filter((d): d is EmfDocument => d !== undefined);
 
 /** A document without its timestamp (which only has to be now). */
-const untimed = (document: EmfDocument) => {
+const untimed = (document: EmfDocument): Record<string, unknown> => {
   const { _aws: { Timestamp, ...aws }, ...rest } = document;
   expect(Math.abs(Timestamp - Date.now())).toBeLessThan(60_000);
   return { _aws: aws, ...rest };
