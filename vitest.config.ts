@@ -15,14 +15,15 @@ const BOTH_MODES = [
 ];
 
 /**
- * Through the offline stack: each project's files in one worker process, one after another, sharing one stack
- * (tests/support/stack.ts) that the environment closes after the last file. Own group orders, since files are batched
- * into one worker only for a project with a group of its own.
+ * Through the offline stack: the files of both stack projects in two worker processes, each taking the next file as
+ * it finishes one (isolate: false, so a worker keeps its modules and its stack from file to file), under the test
+ * environment that closes the stacks when the worker stops. A worker shares one stack per project among the files
+ * it runs (tests/support/stack.ts): two workers, so two stacks a project, the suites split between them.
  */
 const throughTheStack = {
   isolate: false,
-  maxWorkers: 1,
   environment: "./tests/support/stack-environment.ts",
+  sequence: { groupOrder: 1 },
 } as const;
 
 export default defineConfig({
@@ -30,7 +31,7 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 120_000,
     pool: "forks",
-    // Unit and integration files two at a time (2 cores); each stack project in a worker of its own.
+    // Two files at a time (2 cores): unit and integration first, then the suites through the stack.
     maxWorkers: 2,
     sequence: { sequencer: Sequencer },
     reporters: ["default", "./tests/support/summary-reporter.ts"],
@@ -41,12 +42,12 @@ export default defineConfig({
         extends: true,
         test: {
           name: "api", include: ["tests/e2e/**/*.test.ts", "tests/heavy/**/*.test.ts"], env: { TOKEN_MODE: "api" },
-          ...throughTheStack, sequence: { groupOrder: 1 },
+          ...throughTheStack,
         },
       },
       {
         extends: true,
-        test: { name: "self-signed", include: BOTH_MODES, env: { TOKEN_MODE: "self-signed" }, ...throughTheStack, sequence: { groupOrder: 2 } },
+        test: { name: "self-signed", include: BOTH_MODES, env: { TOKEN_MODE: "self-signed" }, ...throughTheStack },
       },
     ],
   },

@@ -5,7 +5,7 @@ import type { APIGatewayProxyEventV2, SQSEvent } from "aws-lambda";
 import { createLocalIdentity, type LocalIdentity } from "../local/identity.ts";
 import { defaultPolicy } from "../shared/rooms/policy.ts";
 import type { RoomRecord } from "../shared/rooms/room.ts";
-import { ROOM_SK, roomPk } from "../shared/store/keys.ts";
+import { LIVE_SK, ROOM_SK, roomPk } from "../shared/store/keys.ts";
 import type { StubData } from "./stub.ts";
 import type { StubTls } from "./tls.ts";
 
@@ -23,6 +23,11 @@ export interface Fixtures {
   room: RoomRecord;
   /** The room as DynamoDB stores it (pk/sk/gsi1 plus the record). */
   roomItem: Record<string, unknown>;
+  /**
+   * The room's live counts (shared/store/live.ts), read by the token path beside the room: a stage with room for the
+   * caller, so that every token request runs the capacity rules to the end and gets its token.
+   */
+  liveItem: Record<string, unknown>;
   /** Certificate the stub serves the JWKS with (https, as Cognito), trusted by the children. */
   tls: StubTls | undefined;
 }
@@ -49,12 +54,15 @@ export function createFixtures(tls?: StubTls): Fixtures {
     userId: login.sub,
     room,
     roomItem: { pk: roomPk(ROOM_ID), sk: ROOM_SK, gsi1pk: "ROOMS", gsi1sk: ROOM_ID, ...room },
+    // Evidence from a day ahead: trusted for the whole run (counts older than 10 minutes are not used).
+    liveItem: { pk: roomPk(ROOM_ID), sk: LIVE_SK, connected: 5, publishing: 2, evidenceAt: Date.now() + 86_400_000, live: true, sessionId: "st-BenchSession1", version: 1 },
     tls,
   };
 }
 
 export const stubDataOf = (fx: Fixtures): StubData => ({
   roomItem: fx.roomItem,
+  liveItem: fx.liveItem,
   stage: { arn: fx.room.stageArn, name: fx.room.name, endpoints: fx.room.endpoints },
   jwks: fx.identity.jwks,
   userPoolId: fx.identity.userPoolId,
@@ -167,7 +175,7 @@ export function firstEventFor(logicalId: string, fx: Fixtures): { event: unknown
     case "RoomsFunction":
       return {
         event: httpEvent("GET", `/rooms/${ROOM_ID}`, "/rooms/{roomId}", { jwt: fx.jwt, pathParameters: { roomId: ROOM_ID } }),
-        what: "GET /rooms/{roomId} (BatchGetItem, GetStage)",
+        what: "GET /rooms/{roomId} (BatchGetItem ×2, the room's read claim and a budget slot (PutItem ×2), GetStage, TransactWriteItems)",
       };
     case "ModerationFunction":
       return {
@@ -176,6 +184,11 @@ export function firstEventFor(logicalId: string, fx: Fixtures): { event: unknown
       };
     case "HealthFunction":
       return { event: httpEvent("GET", "/health", "/health"), what: "GET /health (no I/O)" };
+    case "LiveStateFunction":
+      return {
+        event: stageUpdateEvent(),
+        what: "one IVS Stage Update event (BatchGetItem, TransactWriteItems, then a live read: PutItem ×2, ListParticipants, TransactWriteItems)",
+      };
     case "DisconnectWorkerFunction":
       return {
         event: sqsEvent({ roomId: ROOM_ID, stageArn: STAGE_ARN, participantId: "bench-participant-1", reason: "bench" }),
@@ -184,4 +197,14 @@ export function firstEventFor(logicalId: string, fx: Fixtures): { event: unknown
     default:
       return undefined;
   }
+}
+
+/** A Participant Published event for the bench room, as EventBridge delivers it. */
+export function stageUpdateEvent(): unknown {
+  const time = new Date().toISOString().replace(/\.\d{3}Z$/, "Z");
+  return {
+    version: "0", id: randomUUID(), "detail-type": "IVS Stage Update", source: "aws.ivs", account: ACCOUNT_ID, time, region: REGION,
+    resources: [STAGE_ARN],
+    detail: { session_id: "st-BenchSession1", event_name: "Participant Published", event_time: time, user_id: "bench-user", participant_id: "benchPublisher1" },
+  };
 }

@@ -11,9 +11,10 @@ import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import type { Duplex } from "node:stream";
 
-/** What the stub answers with: the room item as stored, the stage it names, the user pool's JWKS. */
+/** What the stub answers with: the room item as stored (and its live counts), the stage it names, the user pool's JWKS. */
 export interface StubData {
   roomItem: Record<string, unknown>;
+  liveItem?: Record<string, unknown>;
   stage: { arn: string; name: string; endpoints: { events?: string | undefined; whip?: string | undefined } };
   jwks: { keys: Array<Record<string, unknown>> };
   userPoolId: string;
@@ -77,6 +78,10 @@ export async function startAwsStub(data: StubData): Promise<AwsStub> {
   const items = new Map<string, Record<string, Attr>>();
   const roomItem = marshallItem(data.roomItem);
   items.set(keyOf(roomItem as Record<string, { S?: string }>), roomItem);
+  if (data.liveItem) {
+    const liveItem = marshallItem(data.liveItem);
+    items.set(keyOf(liveItem as Record<string, { S?: string }>), liveItem);
+  }
   const jwksBody = Buffer.from(JSON.stringify(data.jwks));
   const stageBody = Buffer.from(JSON.stringify({
     stage: {
@@ -143,6 +148,8 @@ export async function startAwsStub(data: StubData): Promise<AwsStub> {
       }
       case "GetStage":
         return send(res, 200, "application/json", stageBody);
+      case "ListParticipants":
+        return json({ participants: [] });
       case "DisconnectParticipant":
         return json({});
       default:

@@ -1,6 +1,9 @@
 // An in-process stand-in for the SQS queues template.yaml declares: the real SQS client sends to it over the SQS
 // JSON protocol, and it delivers to the consuming function at least once, in batches, retrying failed records
 // (ReportBatchItemFailures) with backoff and moving them to a dead-letter list after maxReceiveCount receives.
+// A consumer may set when a record it failed comes back (ChangeMessageVisibility, as the webhook function does):
+// that wait is honoured, scaled by `delayScale` (1: as SQS; 0.001: five minutes in 0.3 s) so that a schedule of
+// hours can be watched offline. Without it, a failed record comes back after a short backoff.
 import { createHash, randomUUID } from "node:crypto";
 import { createServer, type Server } from "node:http";
 import type { FunctionRuntime } from "./runtime.ts";
@@ -11,6 +14,24 @@ interface Message {
   sentAt: number;
   receiveCount: number;
   visibleAt: number;
+  state: MessageState;
+  lastReceivedAt?: number;
+  /** Set by ChangeMessageVisibility while in flight: when the message comes back if the consumer fails it. */
+  visibleAtIfFailed?: number;
+}
+
+export type MessageState = "waiting" | "in-flight" | "delivered" | "dead-lettered";
+
+/** A message as the queue has it now (GET /dev/webhooks lists the webhook queue's). */
+export interface MessageView {
+  messageId: string;
+  body: string;
+  sentAt: number;
+  state: MessageState;
+  receiveCount: number;
+  lastReceivedAt?: number;
+  /** When a waiting message is next handed to the consumer. */
+  visibleAt?: number;
 }
 
 export interface LocalQueue {
@@ -20,6 +41,10 @@ export interface LocalQueue {
   send(body: string): string;
   stats(): { waiting: number; inFlight: number; delivered: number; deadLetters: number };
   deadLetters(): Array<{ messageId: string; body: string }>;
+  /** The most recent messages (up to 500), newest first, whatever became of them. */
+  history(): MessageView[];
+  /** The next `count` sends (SendMessage or SendMessageBatch calls) fail with a 500, as an SQS outage would. */
+  refuseSends(count: number): void;
   /** Resolves once nothing is waiting or in flight (or rejects after timeoutMs). */
   drained(timeoutMs?: number): Promise<void>;
 }
@@ -34,9 +59,16 @@ export interface QueueServer {
 
 const BACKOFF_BASE_MS = 200;
 const BACKOFF_MAX_MS = 3_000;
+const HISTORY = 500;
+/** SQS's longest visibility timeout. */
+const MAX_VISIBILITY_S = 43_200;
 
-export async function startQueueServer(opts: { region: string; accountId: string }): Promise<QueueServer> {
-  const queues = new Map<string, LocalQueue & { messages: Message[]; maxReceiveCount: number; dead: Message[]; inFlight: number; delivered: number; kick(): void; consumer?: { runtime: FunctionRuntime; batchSize: number } }>();
+export async function startQueueServer(opts: { region: string; accountId: string; delayScale?: number }): Promise<QueueServer> {
+  const delayScale = opts.delayScale ?? 1;
+  const queues = new Map<string, LocalQueue & {
+    messages: Message[]; maxReceiveCount: number; dead: Message[]; inFlight: number; delivered: number; flight: Message[];
+    recent: Message[]; refusals: number; kick(): void; consumer?: { runtime: FunctionRuntime; batchSize: number };
+  }>();
   let closed = false;
   const timers = new Set<NodeJS.Timeout>();
 
@@ -49,12 +81,26 @@ export async function startQueueServer(opts: { region: string; accountId: string
         res.writeHead(status, { "content-type": "application/x-amz-json-1.0", ...(type ? { "x-amzn-query-error": `${type};Sender` } : {}) });
         res.end(JSON.stringify(body));
       };
-      let input: { QueueUrl?: string; MessageBody?: string; Entries?: Array<{ Id: string; MessageBody: string }> };
+      let input: { QueueUrl?: string; MessageBody?: string; Entries?: Array<{ Id: string; MessageBody: string }>; ReceiptHandle?: string; VisibilityTimeout?: number };
       try { input = JSON.parse(Buffer.concat(chunks).toString("utf8") || "{}"); } catch { return reply(400, { __type: "com.amazonaws.sqs#InvalidRequest", message: "bad JSON" }); }
       const queueName = String(input.QueueUrl ?? "").split("/").pop() ?? "";
       const queue = queues.get(queueName);
       if (!queue) return reply(400, { __type: "com.amazonaws.sqs#QueueDoesNotExist", message: "The specified queue does not exist." }, "AWS.SimpleQueueService.NonExistentQueue");
       const md5 = (s: string) => createHash("md5").update(s).digest("hex");
+      if ((target.endsWith(".SendMessage") || target.endsWith(".SendMessageBatch")) && queue.refusals > 0) {
+        queue.refusals -= 1;
+        return reply(500, { __type: "com.amazonaws.sqs#InternalError", message: "We encountered an internal error. Please try again." });
+      }
+      if (target.endsWith(".ChangeMessageVisibility")) {
+        const seconds = input.VisibilityTimeout;
+        if (!Number.isInteger(seconds) || seconds! < 0 || seconds! > MAX_VISIBILITY_S) {
+          return reply(400, { __type: "com.amazonaws.sqs#InvalidParameterValue", message: `VisibilityTimeout must be 0..${MAX_VISIBILITY_S}` }, "InvalidParameterValue");
+        }
+        const message = queue.flight.find((m) => `${m.messageId}#${m.receiveCount}` === input.ReceiptHandle);
+        if (!message) return reply(400, { __type: "com.amazonaws.sqs#MessageNotInflight", message: "The message referred to isn't in flight." }, "AWS.SimpleQueueService.MessageNotInflight");
+        message.visibleAtIfFailed = Date.now() + seconds! * 1000 * delayScale;
+        return reply(200, {});
+      }
       if (target.endsWith(".SendMessage")) {
         const body = String(input.MessageBody ?? "");
         if (!body) return reply(400, { __type: "com.amazonaws.sqs#MissingParameter", message: "MessageBody is required" });
@@ -84,18 +130,29 @@ export async function startQueueServer(opts: { region: string; accountId: string
       arn: `arn:aws:sqs:${opts.region}:${opts.accountId}:${name}`,
       messages: [] as Message[],
       dead: [] as Message[],
+      flight: [] as Message[],
+      recent: [] as Message[],
+      refusals: 0,
       maxReceiveCount,
       inFlight: 0,
       delivered: 0,
       consumer: undefined as { runtime: FunctionRuntime; batchSize: number } | undefined,
       send(body: string) {
-        const message = { messageId: randomUUID(), body, sentAt: Date.now(), receiveCount: 0, visibleAt: 0 };
+        const message: Message = { messageId: randomUUID(), body, sentAt: Date.now(), receiveCount: 0, visibleAt: 0, state: "waiting" };
         queue.messages.push(message);
+        queue.recent.push(message);
+        if (queue.recent.length > HISTORY) queue.recent.shift();
         schedule(() => queue.kick(), 0);
         return message.messageId;
       },
       stats: () => ({ waiting: queue.messages.length, inFlight: queue.inFlight, delivered: queue.delivered, deadLetters: queue.dead.length }),
       deadLetters: () => queue.dead.map(({ messageId, body }) => ({ messageId, body })),
+      history: () => queue.recent.slice().reverse().map((m) => ({
+        messageId: m.messageId, body: m.body, sentAt: m.sentAt, state: m.state, receiveCount: m.receiveCount,
+        ...(m.lastReceivedAt !== undefined ? { lastReceivedAt: m.lastReceivedAt } : {}),
+        ...(m.state === "waiting" ? { visibleAt: Math.max(m.visibleAt, m.sentAt) } : {}),
+      })),
+      refuseSends(count: number) { queue.refusals = count; },
       async drained(timeoutMs = 60_000) {
         const until = Date.now() + timeoutMs;
         while (queue.messages.length > 0 || queue.inFlight > 0) {
@@ -115,7 +172,13 @@ export async function startQueueServer(opts: { region: string; accountId: string
         }
         queue.messages = queue.messages.filter((m) => !visible.includes(m));
         queue.inFlight = visible.length;
-        for (const m of visible) m.receiveCount += 1;
+        queue.flight = visible;
+        for (const m of visible) {
+          m.receiveCount += 1;
+          m.state = "in-flight";
+          m.lastReceivedAt = now;
+          delete m.visibleAtIfFailed;
+        }
         const event = {
           Records: visible.map((m) => ({
             messageId: m.messageId,
@@ -131,12 +194,14 @@ export async function startQueueServer(opts: { region: string; accountId: string
         };
         const settle = (failedIds: Set<string>) => {
           for (const m of visible) {
-            if (!failedIds.has(m.messageId)) { queue.delivered += 1; continue; }
-            if (m.receiveCount >= queue.maxReceiveCount) { queue.dead.push(m); continue; }
-            m.visibleAt = Date.now() + Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** (m.receiveCount - 1));
+            if (!failedIds.has(m.messageId)) { queue.delivered += 1; m.state = "delivered"; continue; }
+            if (m.receiveCount >= queue.maxReceiveCount) { queue.dead.push(m); m.state = "dead-lettered"; continue; }
+            m.visibleAt = m.visibleAtIfFailed ?? Date.now() + Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** (m.receiveCount - 1));
+            m.state = "waiting";
             queue.messages.push(m);
           }
           queue.inFlight = 0;
+          queue.flight = [];
           schedule(() => queue.kick(), 0);
         };
         queue.consumer.runtime.invoke(event).then(

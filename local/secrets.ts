@@ -1,6 +1,7 @@
 // An in-process stand-in for AWS Secrets Manager, speaking its JSON protocol to the real SDK client: the few
-// operations stagepass uses (GetSecretValue, PutSecretValue, CreateSecret, DescribeSecret).
-import { createHash, randomUUID } from "node:crypto";
+// operations stagepass uses (GetSecretValue, PutSecretValue, CreateSecret, DescribeSecret); and the random value
+// CloudFormation generates for a secret's GenerateSecretString (generateSecretString, below).
+import { createHash, randomInt, randomUUID } from "node:crypto";
 import { createServer, type Server } from "node:http";
 
 interface Secret { arn: string; name: string; value: string | undefined; versionId: string; createdAt: number }
@@ -70,4 +71,53 @@ export async function startSecretsManager(opts: { region: string; accountId: str
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+/** AWS::SecretsManager::Secret GenerateSecretString, as far as the offline stack needs it. */
+export interface GenerateSecretStringSpec {
+  PasswordLength?: number;
+  ExcludeCharacters?: string;
+  ExcludeLowercase?: boolean;
+  ExcludeUppercase?: boolean;
+  ExcludeNumbers?: boolean;
+  ExcludePunctuation?: boolean;
+  IncludeSpace?: boolean;
+  RequireEachIncludedType?: boolean;
+  SecretStringTemplate?: string;
+  GenerateStringKey?: string;
+}
+
+const PUNCTUATION = "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~";
+
+/**
+ * A random string as Secrets Manager's GetRandomPassword makes it (CloudFormation's GenerateSecretString): length 32
+ * unless told, from the character classes not excluded, with one of each at least (RequireEachIncludedType, the
+ * default); inside SecretStringTemplate's JSON under GenerateStringKey when both are given.
+ */
+export function generateSecretString(spec: GenerateSecretStringSpec): string {
+  const length = spec.PasswordLength ?? 32;
+  if (!Number.isInteger(length) || length < 1 || length > 4096) throw new Error("GenerateSecretString.PasswordLength must be 1..4096");
+  const excluded = new Set(spec.ExcludeCharacters ?? "");
+  const classes = [
+    spec.ExcludeLowercase ? "" : "abcdefghijklmnopqrstuvwxyz",
+    spec.ExcludeUppercase ? "" : "ABCDEFGHIJKLMNOPQRSTUVWXYZ",
+    spec.ExcludeNumbers ? "" : "0123456789",
+    spec.ExcludePunctuation ? "" : PUNCTUATION,
+    spec.IncludeSpace ? " " : "",
+  ].map((c) => [...c].filter((ch) => !excluded.has(ch)).join("")).filter(Boolean);
+  const all = classes.join("");
+  if (!all) throw new Error("GenerateSecretString excludes every character");
+  const pick = (from: string) => from[randomInt(from.length)]!;
+  const chars = Array.from({ length }, () => pick(all));
+  if (spec.RequireEachIncludedType !== false && length >= classes.length) {
+    // One of each class, at distinct random places.
+    const places = new Set<number>();
+    while (places.size < classes.length) places.add(randomInt(length));
+    [...places].forEach((place, i) => { chars[place] = pick(classes[i]!); });
+  }
+  const value = chars.join("");
+  if (spec.SecretStringTemplate !== undefined && spec.GenerateStringKey !== undefined) {
+    return JSON.stringify({ ...(JSON.parse(spec.SecretStringTemplate) as object), [spec.GenerateStringKey]: value });
+  }
+  return value;
 }

@@ -1,10 +1,12 @@
 // The offline stack: the template's functions behind a local HTTP API, with DynamoDB Local, the IVS emulator,
 // the local identity, the queue stand-in and the event bus stand-in (the IVS emulator's EventBridge events reach
 // the functions the template subscribes with EventBridgeRule event sources). Only the environment differs from AWS: endpoints and JWKS location.
+import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { IVSRealTimeClient } from "@aws-sdk/client-ivs-realtime";
 import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { rotateSigningKey } from "../shared/keys/rotate.ts";
+import { webhookKeys } from "../shared/webhooks/sign.ts";
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import { buildAll, buildRoot, type BuiltFunction } from "./build.ts";
@@ -16,11 +18,11 @@ import { startEventBus, type LocalEventBus } from "./event-bus.ts";
 import type { EventPattern } from "./event-pattern.ts";
 import { startIvsEmulator, type IvsEmulator } from "./ivs/index.ts";
 import { createConsoleServer } from "./console/server.ts";
-import { startQueueServer, type QueueServer } from "./queue.ts";
-import { startSecretsManager, type LocalSecrets } from "./secrets.ts";
+import { startQueueServer, type LocalQueue, type QueueServer } from "./queue.ts";
+import { generateSecretString, startSecretsManager, type GenerateSecretStringSpec, type LocalSecrets } from "./secrets.ts";
 import { DEFAULT_MAX_SANDBOXES, startFunction, type LocalFunction, type RuntimeOptions } from "./runtime.ts";
 import {
-  functionsOf, httpApiCorsOf, loadTemplate, parameterDefaults, resolveIntrinsics, tableOf, type ResolveContext, type Template,
+  functionsOf, httpApiCorsOf, loadTemplate, parameterDefaults, rateMs, resolveIntrinsics, tableOf, type ResolveContext, type Template,
 } from "./template.ts";
 
 export interface StackOptions {
@@ -82,6 +84,13 @@ export interface DevInfo {
   /** The local Secrets Manager, and the secret that holds the token signing key. */
   secretsManagerEndpoint: string;
   signingKeySecretId: string | undefined;
+  /** Where webhooks go (WEBHOOK_URL); undefined when they are off. */
+  webhookUrl: string | undefined;
+  /** The key receivers verify webhooks with, `whsec_...` (generated at start, as CloudFormation generates it at deploy). */
+  webhookSecret: string | undefined;
+  webhookSecretId: string | undefined;
+  /** The webhook delivery queue in the queue stand-in. */
+  webhookQueueUrl: string | undefined;
   corsOrigins: string[];
 }
 
@@ -94,8 +103,10 @@ export interface Stack {
   queues: QueueServer;
   /** The default event bus: EventBridgeRule event sources of template.yaml, fed by the IVS emulator. */
   eventBus: LocalEventBus;
-  /** The local Secrets Manager (the signing-key secret lives there). */
+  /** The local Secrets Manager (the signing-key and webhook secrets live there). */
   secrets: LocalSecrets;
+  /** Schedule event sources of template.yaml: each enabled one runs on its rate; `run` invokes one now. */
+  schedules: LocalSchedules;
   functions: Map<string, LocalFunction>;
   built: BuiltFunction[];
   /** How many times the functions have fetched the user pool's JWKS since the stack started. */
@@ -105,6 +116,12 @@ export interface Stack {
   /** The metrics the functions have written since the stack started (also at `GET /dev/metrics`). */
   metrics: MetricCounter;
   close(): Promise<void>;
+}
+
+export interface LocalSchedules {
+  list(): Array<{ name: string; schedule: string; enabled: boolean }>;
+  /** Invokes the schedule's function now, as EventBridge does (asynchronously, with a Scheduled Event); its result. */
+  run(name: string): Promise<unknown>;
 }
 
 export const LOCAL_TABLE_NAME = "stagepass-local";
@@ -157,7 +174,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         ...(options.ivsMaxStages !== undefined ? { maxStages: options.ivsMaxStages } : {}),
       }),
       startDynamoDb({ region }),
-      startQueueServer({ region, accountId }),
+      startQueueServer({ region, accountId, delayScale: delayScaleFrom(env.QUEUE_DELAY_SCALE) }),
       startEventBus(),
       // Each stack builds into its own folder, so that stacks side by side never read a half-written bundle.
       buildAll(template, buildDir),
@@ -224,7 +241,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     cleanups.push(() => secrets.close());
     for (const [logicalId, resource] of Object.entries(template.Resources)) {
       if (resource.Type !== "AWS::SecretsManager::Secret" || !holds(logicalId)) continue;
-      const value = resolveIntrinsics(resource.Properties?.SecretString, ctx);
+      const generate = resolveIntrinsics(resource.Properties?.GenerateSecretString, ctx) as GenerateSecretStringSpec | undefined;
+      const value = generate ? generateSecretString(generate) : resolveIntrinsics(resource.Properties?.SecretString, ctx);
       resources[logicalId] = secrets.create(`stagepass-local-${logicalId}`, typeof value === "string" ? value : undefined);
     }
     const localClients = { region, credentials: { accessKeyId: "local", secretAccessKey: "local" } };
@@ -296,6 +314,27 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       }
     }
 
+    // Schedule event sources: a timer per enabled one (EventBridge's async invocation; a failure is logged).
+    const schedules = new Map<string, { schedule: string; enabled: boolean; run(): Promise<unknown> }>();
+    for (const fn of built) {
+      for (const source of fn.definition.schedules ?? []) {
+        const name = `${fn.definition.logicalId}.${source.eventName}`;
+        const schedule = String(resolveIntrinsics(source.schedule, ctx));
+        const enabled = resolveIntrinsics(source.state, ctx) === "ENABLED";
+        const runtime = functions.get(fn.definition.logicalId)!;
+        const run = () => runtime.invoke(source.input !== undefined ? JSON.parse(source.input) : {
+          version: "0", id: randomUUID(), "detail-type": "Scheduled Event", source: "aws.events", account: accountId,
+          time: new Date().toISOString(), region, resources: [`arn:aws:events:${region}:${accountId}:rule/stagepass-local-${name}`], detail: {},
+        });
+        schedules.set(name, { schedule, enabled, run });
+        const every = rateMs(schedule);
+        if (!enabled || every === undefined) continue;
+        const timer = setInterval(() => void run().catch((error: unknown) => console.error(`schedule ${name}:`, error)), every);
+        timer.unref();
+        cleanups.push(async () => clearInterval(timer));
+      }
+    }
+
     const routes: RouteBinding[] = built.flatMap((fn) =>
       fn.definition.routes.map((r) => ({ ...r, runtime: functions.get(fn.definition.logicalId)! })));
     const cors = httpApiCorsOf(template);
@@ -320,10 +359,18 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       disconnectQueueUrl: queues.queues.get("DisconnectQueue")?.url,
       secretsManagerEndpoint: secrets.endpoint,
       cognitoEndpoint: jwksServer.url,
-      signingKeySecretId: Object.entries(template.Resources)
-        .filter(([, r]) => r.Type === "AWS::SecretsManager::Secret").map(([id]) => resources[id]).find(Boolean),
+      signingKeySecretId: environments.get("TokenFunction")?.SIGNING_KEY_SECRET_ID || undefined,
+      webhookUrl: environments.get("WebhookFunction")?.WEBHOOK_URL || undefined,
+      webhookSecret: undefined,
+      webhookSecretId: environments.get("WebhookFunction")?.WEBHOOK_SECRET_ID || undefined,
+      webhookQueueUrl: queues.queues.get("WebhookQueue")?.url,
       corsOrigins: allowOrigins,
     };
+    if (info.webhookSecretId) {
+      const value = secrets.get(info.webhookSecretId);
+      if (value) info.webhookSecret = webhookKeys(value)[0];
+    }
+    const webhookQueue = info.webhookUrl ? queues.queues.get("WebhookQueue") : undefined;
 
     // The web console (offline only): `/` and `/_console/`, which no route of the template uses.
     const webConsole = createConsoleServer({ ivsEndpoint: ivs.url });
@@ -332,6 +379,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         (body) => {
           const path = (req.url ?? "/").split("?")[0]!;
           if (path === "/dev/login" || path === "/dev/info" || path === "/dev/metrics") return devRoute(req, res, body, identity, info, api, metrics);
+          // Offline only, and only while webhooks are on (else API Gateway's 404, as for any unknown route).
+          if (path === "/dev/webhooks" && webhookQueue && req.method === "GET") return json(res, 200, webhookDeliveries(webhookQueue, info));
           if (webConsole.handles(req.method ?? "GET", path)) return webConsole.serve(req, res, body);
           return api(req, res, body);
         },
@@ -346,8 +395,16 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     cleanups.push(() => closeServer(server));
     info.apiUrl = listening.url;
 
+    const localSchedules: LocalSchedules = {
+      list: () => [...schedules].map(([name, { schedule, enabled }]) => ({ name, schedule, enabled })),
+      run: (name) => {
+        const found = schedules.get(name);
+        if (!found) throw new Error(`no schedule ${name}`);
+        return found.run();
+      },
+    };
     return {
-      url: listening.url, info, identity, ivs, dynamodb, queues, eventBus, secrets, functions, built, environments, metrics,
+      url: listening.url, info, identity, ivs, dynamodb, queues, eventBus, secrets, schedules: localSchedules, functions, built, environments, metrics,
       jwksRequests: () => jwksRequests,
       close: closeAll,
     };
@@ -427,6 +484,32 @@ function devRoute(
   }), cors);
 }
 
+/**
+ * GET /dev/webhooks: the webhook queue's recent messages, newest first, as deliveries: the event (id, type,
+ * timestamp, data), its status (queued, sending, retrying, delivered, dead-lettered) and how many attempts it had.
+ */
+export function webhookDeliveries(queue: LocalQueue, info: DevInfo) {
+  const iso = (ms: number | undefined) => (ms === undefined ? undefined : new Date(ms).toISOString());
+  const deliveries = queue.history().map((m) => {
+    let event: { id?: string; type?: string; timestamp?: string; data?: unknown } = {};
+    try { event = JSON.parse(m.body) as typeof event; } catch { /* shown without its event */ }
+    const status = m.state === "waiting" ? (m.receiveCount === 0 ? "queued" : "retrying") : m.state === "in-flight" ? "sending" : m.state;
+    return {
+      id: event.id, type: event.type, timestamp: event.timestamp, status, attempts: m.receiveCount,
+      queuedAt: iso(m.sentAt), lastAttemptAt: iso(m.lastReceivedAt), nextAttemptAt: iso(m.visibleAt), data: event.data,
+    };
+  });
+  return { url: info.webhookUrl, deliveries };
+}
+
+/** QUEUE_DELAY_SCALE: a positive number (1, the default: retry waits as long as in SQS). */
+function delayScaleFrom(value: string | undefined): number {
+  if (value === undefined || value === "") return 1;
+  const scale = Number(value);
+  if (!Number.isFinite(scale) || scale <= 0) throw new Error(`QUEUE_DELAY_SCALE must be a positive number, not ${JSON.stringify(value)}`);
+  return scale;
+}
+
 export function devEndpoints(info: DevInfo): Record<string, string> {
   return {
     api: info.apiUrl,
@@ -434,6 +517,7 @@ export function devEndpoints(info: DevInfo): Record<string, string> {
     login: `POST ${info.apiUrl}/dev/login`,
     info: `GET ${info.apiUrl}/dev/info`,
     metrics: `GET ${info.apiUrl}/dev/metrics`,
+    webhooks: `GET ${info.apiUrl}/dev/webhooks`,
     health: `GET ${info.apiUrl}/health`,
     ivs: info.ivsEndpoint,
     ivsJoin: `POST ${info.ivsEndpoint}/_emulator/join`,

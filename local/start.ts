@@ -19,6 +19,10 @@ try {
   });
   const e = devEndpoints(stack.info);
   const tokenMode = stack.environments.get("TokenFunction")?.TOKEN_MODE ?? "api";
+  // The secret is printed: offline it is generated at every start, and a receiver needs it to verify.
+  const webhooks = stack.info.webhookUrl
+    ? `→ ${stack.info.webhookUrl}   secret ${stack.info.webhookSecret}\n               deliveries: ${e.webhooks}${process.env.QUEUE_DELAY_SCALE ? `   (retry waits × ${process.env.QUEUE_DELAY_SCALE})` : ""}`
+    : "off (WEBHOOK_URL=http://127.0.0.1:4000/hook npm start sends them there)";
   console.log(`
   stagepass offline stack                                  (no AWS account needed)
 
@@ -33,6 +37,7 @@ try {
   DynamoDB     ${e.dynamodb}   table ${stack.info.tableName}
   JWKS         ${e.jwks}
   Token mode   ${tokenMode}
+  Webhooks     ${webhooks}
 
   ready in ${((Date.now() - started) / 1000).toFixed(1)} s — Ctrl-C to stop
 `);

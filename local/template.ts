@@ -180,6 +180,8 @@ export interface FunctionDefinition {
   queues: Array<{ queueLogicalId: string; batchSize: number }>;
   /** EventBridgeRule event sources (Pattern and EventBusName unresolved); none when absent. */
   eventRules?: EventRuleSource[];
+  /** Schedule event sources (Schedule and State unresolved); none when absent. */
+  schedules?: ScheduleSource[];
   /** EventInvokeConfig.MaximumRetryAttempts: Lambda's retries of a failed asynchronous invocation (absent: 2). */
   maximumRetryAttempts?: number;
 }
@@ -192,6 +194,18 @@ export interface EventRuleSource {
   input?: string;
   inputPath?: string;
 }
+
+/** A SAM Schedule event source: EventBridge invokes the function on a `rate(...)` or `cron(...)` expression. */
+export interface ScheduleSource {
+  eventName: string;
+  schedule: Json;
+  /** ENABLED or DISABLED (State, else Enabled), unresolved: it may be an Fn::If. */
+  state: Json;
+  input?: string;
+}
+
+/** Schedule properties the offline stack honours or may ignore (they only matter in AWS). */
+const SCHEDULE_PROPERTIES = ["Schedule", "State", "Enabled", "Input", "Name", "Description", "RetryPolicy", "DeadLetterConfig"];
 
 /** EventBridgeRule properties the offline event bus honours or may ignore (they only matter in AWS). */
 const EVENT_RULE_PROPERTIES = ["Pattern", "EventBusName", "Input", "InputPath", "State", "Enabled", "RuleName", "Target", "RetryPolicy", "DeadLetterConfig"];
@@ -211,6 +225,7 @@ export function functionsOf(template: Template): FunctionDefinition[] {
       const routes: RouteDefinition[] = [];
       const queues: FunctionDefinition["queues"] = [];
       const eventRules: EventRuleSource[] = [];
+      const schedules: ScheduleSource[] = [];
       for (const [eventName, event] of Object.entries(events)) {
         if (event.Type === "HttpApi") {
           const method = String(event.Properties.Method).toUpperCase();
@@ -223,6 +238,8 @@ export function functionsOf(template: Template): FunctionDefinition[] {
           queues.push({ queueLogicalId, batchSize: Number(event.Properties.BatchSize ?? 10) });
         } else if (event.Type === "EventBridgeRule") {
           eventRules.push(eventRuleOf(`${logicalId}.${eventName}`, eventName, event.Properties ?? {}));
+        } else if (event.Type === "Schedule") {
+          schedules.push(scheduleOf(`${logicalId}.${eventName}`, eventName, event.Properties ?? {}));
         }
       }
       const invokeConfig = (props.EventInvokeConfig ?? globals.EventInvokeConfig) as { MaximumRetryAttempts?: Json } | undefined;
@@ -241,6 +258,7 @@ export function functionsOf(template: Template): FunctionDefinition[] {
         routes,
         queues,
         eventRules,
+        schedules,
         maximumRetryAttempts: Number(invokeConfig?.MaximumRetryAttempts ?? 2),
       };
     });
@@ -261,6 +279,23 @@ function eventRuleOf(where: string, eventName: string, props: Record<string, Jso
   if (props.Input !== undefined) rule.input = props.Input;
   if (props.InputPath !== undefined) rule.inputPath = props.InputPath;
   return rule;
+}
+
+function scheduleOf(where: string, eventName: string, props: Record<string, Json>): ScheduleSource {
+  const unsupported = Object.keys(props).filter((k) => !SCHEDULE_PROPERTIES.includes(k));
+  if (unsupported.length > 0) throw new Error(`${where}: Schedule ${unsupported.join(", ")} is not supported by the offline stack`);
+  if (props.Schedule === undefined) throw new Error(`${where}: a Schedule event needs a Schedule expression`);
+  if (props.Input !== undefined && typeof props.Input !== "string") throw new Error(`${where}: Input must be a JSON string`);
+  const state = props.State ?? (props.Enabled === false ? "DISABLED" : "ENABLED");
+  return { eventName, schedule: props.Schedule, state, ...(props.Input !== undefined ? { input: props.Input } : {}) };
+}
+
+/** Milliseconds between runs of a `rate(N minute[s]|hour[s]|day[s])` expression; undefined for anything else (cron). */
+export function rateMs(expression: string): number | undefined {
+  const m = /^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$/.exec(expression.trim());
+  if (!m || Number(m[1]) < 1) return undefined;
+  const unit = m[2]!.replace(/s$/, "");
+  return Number(m[1]) * (unit === "minute" ? 60_000 : unit === "hour" ? 3_600_000 : 86_400_000);
 }
 
 export function routesOf(template: Template): Array<RouteDefinition & { functionLogicalId: string }> {

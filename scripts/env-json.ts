@@ -35,6 +35,10 @@ const FROM_INFO: Record<string, (info: DevInfo, host: string) => string | undefi
   DISCONNECT_QUEUE_URL: (i, h) => (i.disconnectQueueUrl ? onHost(i.disconnectQueueUrl, h) : undefined),
   AWS_ENDPOINT_URL_SECRETS_MANAGER: (i, h) => (i.secretsManagerEndpoint ? onHost(i.secretsManagerEndpoint, h) : undefined),
   SIGNING_KEY_SECRET_ID: (i) => i.signingKeySecretId,
+  WEBHOOK_URL: (i, h) => (i.webhookUrl ? onHost(i.webhookUrl, h) : undefined),
+  WEBHOOK_SECRET_ID: (i) => i.webhookSecretId,
+  // Only while the stack sends webhooks: an empty WEBHOOK_QUEUE_URL is what keeps the functions from queueing events.
+  WEBHOOK_QUEUE_URL: (i, h) => (i.webhookUrl && i.webhookQueueUrl ? onHost(i.webhookQueueUrl, h) : undefined),
   AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER: (i, h) => onHost(i.cognitoEndpoint, h),
 };
 
@@ -43,6 +47,8 @@ export function envJsonFor(template: Template, info: DevInfo, host = "host.docke
   for (const fn of functionsOf(template)) {
     const vars: Record<string, string> = {};
     for (const name of Object.keys(fn.environment).sort()) {
+      // A variable the template sets to "" on purpose (the webhook function's DISCONNECT_QUEUE_URL) stays so.
+      if (fn.environment[name] === "") continue;
       const value = FROM_INFO[name]?.(info, host);
       if (value !== undefined) vars[name] = value;
     }

@@ -13,10 +13,15 @@ export type ResourceKind =
   | "ivs-stages"
   /** No resource ARN: the action does not support resource-level permissions. */
   | "*"
-  /** The queue the function's DISCONNECT_QUEUE_URL names. */
-  | "disconnect-queue"
-  /** The secret the function's SIGNING_KEY_SECRET_ID names. */
-  | "signing-key-secret"
+  /**
+   * The queues the function's `*_QUEUE_URL` variables name (DISCONNECT_QUEUE_URL, WEBHOOK_QUEUE_URL): a Ref to a queue,
+   * or an Fn::If with one in a branch; an empty value names none.
+   */
+  | "queues"
+  /** The queues of the function's SQS event sources (what it is handed messages from). */
+  | "event-source-queues"
+  /** The secrets the function's `*_SECRET_ID` variables name (SIGNING_KEY_SECRET_ID, WEBHOOK_SECRET_ID). */
+  | "secrets"
   /** Every IVS public key of the account and region. */
   | "ivs-public-keys"
   /** The Cognito user pool whose JWTs the API accepts (created by the stack, or given as UserPoolId). */
@@ -61,22 +66,30 @@ export const COMMAND_IAM: Record<string, CommandIam> = {
   [`${IVS}:TagResource`]: { actions: ["ivs:TagResource"], on: ["ivs-stages"] },
   [`${IVS}:UntagResource`]: { actions: ["ivs:UntagResource"], on: ["ivs-stages"] },
   [`${IVS}:ListTagsForResource`]: { actions: ["ivs:ListTagsForResource"], on: ["ivs-stages"] },
+  // Who is on a stage: each read names the stage (and session) it is about.
+  [`${IVS}:GetParticipant`]: { actions: ["ivs:GetParticipant"], on: ["ivs-stages"] },
+  [`${IVS}:ListParticipants`]: { actions: ["ivs:ListParticipants"], on: ["ivs-stages"] },
+  [`${IVS}:ListParticipantEvents`]: { actions: ["ivs:ListParticipantEvents"], on: ["ivs-stages"] },
+  [`${IVS}:GetStageSession`]: { actions: ["ivs:GetStageSession"], on: ["ivs-stages"] },
+  [`${IVS}:ListStageSessions`]: { actions: ["ivs:ListStageSessions"], on: ["ivs-stages"] },
   // The one IVS call with no resource ARN to scope it to.
   [`${IVS}:ListStages`]: { actions: ["ivs:ListStages"], on: ["*"] },
 
   // Self-signed tokens: importing and deleting the public keys whose private halves sign them.
   [`${IVS}:ImportPublicKey`]: { actions: ["ivs:ImportPublicKey"], on: ["ivs-public-keys"] },
   [`${IVS}:DeletePublicKey`]: { actions: ["ivs:DeletePublicKey"], on: ["ivs-public-keys"] },
-  [`${SM}:GetSecretValue`]: { actions: ["secretsmanager:GetSecretValue"], on: ["signing-key-secret"] },
-  [`${SM}:PutSecretValue`]: { actions: ["secretsmanager:PutSecretValue"], on: ["signing-key-secret"] },
+  [`${SM}:GetSecretValue`]: { actions: ["secretsmanager:GetSecretValue"], on: ["secrets"] },
+  [`${SM}:PutSecretValue`]: { actions: ["secretsmanager:PutSecretValue"], on: ["secrets"] },
 
   // Moderation asks the user pool whether the user it is about to ban is an admin.
   [`${COGNITO}:ListUsers`]: { actions: ["cognito-idp:ListUsers"], on: ["user-pool"] },
   [`${COGNITO}:AdminListGroupsForUser`]: { actions: ["cognito-idp:AdminListGroupsForUser"], on: ["user-pool"] },
 
   // SendMessageBatch is authorised as sqs:SendMessage.
-  [`${SQS}:SendMessage`]: { actions: ["sqs:SendMessage"], on: ["disconnect-queue"] },
-  [`${SQS}:SendMessageBatch`]: { actions: ["sqs:SendMessage"], on: ["disconnect-queue"] },
+  [`${SQS}:SendMessage`]: { actions: ["sqs:SendMessage"], on: ["queues"] },
+  [`${SQS}:SendMessageBatch`]: { actions: ["sqs:SendMessage"], on: ["queues"] },
+  // A consumer deciding when a message it failed comes back (the webhook retries' waits).
+  [`${SQS}:ChangeMessageVisibility`]: { actions: ["sqs:ChangeMessageVisibility"], on: ["event-source-queues"] },
 };
 
 /** The IAM action each kind of TransactWriteItems item needs. */
@@ -89,9 +102,11 @@ export const TRANSACT_ITEM_ACTIONS: Record<string, string> = {
 
 /**
  * What Lambda itself does with the function's role, whatever the code: poll an SQS event source (the actions of
- * AWSLambdaSQSQueueExecutionRole, but on the one queue) and write to the function's own log group.
+ * AWSLambdaSQSQueueExecutionRole, but on the one queue), send an asynchronous invocation that failed to the
+ * function's dead-letter queue, and write to the function's own log group.
  */
 export const SQS_EVENT_SOURCE_ACTIONS = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"];
+export const SQS_DEAD_LETTER_ACTIONS = ["sqs:SendMessage"];
 export const LOG_ACTIONS = ["logs:CreateLogStream", "logs:PutLogEvents"];
 
 /**

@@ -6,7 +6,8 @@
 import { fileURLToPath } from "node:url";
 import { functionsOf, loadTemplate, type FunctionDefinition, type Template } from "../local/template.ts";
 import {
-  COMMAND_IAM, INTERNAL_PACKAGES, LOG_ACTIONS, SQS_EVENT_SOURCE_ACTIONS, TRANSACT_ITEM_ACTIONS, type ResourceKind,
+  COMMAND_IAM, INTERNAL_PACKAGES, LOG_ACTIONS, SQS_DEAD_LETTER_ACTIONS, SQS_EVENT_SOURCE_ACTIONS, TRANSACT_ITEM_ACTIONS,
+  type ResourceKind,
 } from "./iam-map.ts";
 import { analyseFunction, type SdkCalls } from "./sdk-calls.ts";
 
@@ -57,16 +58,37 @@ function resourcesFor(kind: ResourceKind, fn: FunctionDefinition, template: Temp
       return [IVS_STAGES];
     case "*":
       return ["*"];
-    case "disconnect-queue":
-      return [{ "Fn::GetAtt": [refTarget(fn.environment.DISCONNECT_QUEUE_URL, "DISCONNECT_QUEUE_URL", fn.logicalId, template, "AWS::SQS::Queue"), "Arn"] }];
-    case "signing-key-secret":
+    case "queues":
+      return namedBy(fn, /_QUEUE_URL$/, template, "AWS::SQS::Queue").map((queue) => ({ "Fn::GetAtt": [queue, "Arn"] }));
+    case "event-source-queues":
+      if (fn.queues.length === 0) throw new Error(`${fn.logicalId}: its code changes message visibility, but it has no SQS event source`);
+      return fn.queues.map((q) => ({ "Fn::GetAtt": [q.queueLogicalId, "Arn"] }));
+    case "secrets":
       // Ref of a secret is its ARN.
-      return [{ Ref: refTarget(fn.environment.SIGNING_KEY_SECRET_ID, "SIGNING_KEY_SECRET_ID", fn.logicalId, template, "AWS::SecretsManager::Secret") }];
+      return namedBy(fn, /_SECRET_ID$/, template, "AWS::SecretsManager::Secret").map((secret) => ({ Ref: secret }));
     case "ivs-public-keys":
       return [IVS_PUBLIC_KEYS];
     case "user-pool":
       return [USER_POOL];
   }
+}
+
+/**
+ * The resources of `type` that the function's variables matching `name` refer to: `!Ref <resource>`, or an Fn::If
+ * with such a Ref in a branch (the other branch "" or AWS::NoValue); "" names none. Anything else is refused.
+ */
+function namedBy(fn: FunctionDefinition, name: RegExp, template: Template, type: string): string[] {
+  const found = new Set<string>();
+  for (const [variable, value] of Object.entries(fn.environment)) {
+    if (!name.test(variable) || value === "") continue;
+    const branches = (value as { "Fn::If"?: [string, Json, Json] })["Fn::If"]?.slice(1) ?? [value];
+    for (const branch of branches) {
+      if (branch === "" || JSON.stringify(branch) === JSON.stringify({ Ref: "AWS::NoValue" })) continue;
+      found.add(refTarget(branch, variable, fn.logicalId, template, type));
+    }
+  }
+  if (found.size === 0) throw new Error(`${fn.logicalId}: its code needs a ${type}, but no ${name.source.replace("$", "")} variable names one`);
+  return [...found].sort();
 }
 
 /** What the function needs: from its code's SDK commands, its event sources and its log group. */
@@ -98,6 +120,16 @@ export function neededGrants(fn: FunctionDefinition, template: Template, calls: 
   for (const q of fn.queues) {
     for (const action of SQS_EVENT_SOURCE_ACTIONS) {
       grants.push({ action, resource: { "Fn::GetAtt": [q.queueLogicalId, "Arn"] }, because: `SQS event source ${q.queueLogicalId}` });
+    }
+  }
+  const deadLetters = template.Resources[fn.logicalId]?.Properties?.DeadLetterQueue as { Type?: string; TargetArn?: Json } | undefined;
+  if (deadLetters) {
+    const target = (deadLetters.TargetArn as { "Fn::GetAtt"?: [string, string] } | undefined)?.["Fn::GetAtt"];
+    if (deadLetters.Type !== "SQS" || !target || target[1] !== "Arn" || template.Resources[target[0]]?.Type !== "AWS::SQS::Queue") {
+      throw new Error(`${fn.logicalId}: DeadLetterQueue must be { Type: SQS, TargetArn: !GetAtt <an AWS::SQS::Queue>.Arn }`);
+    }
+    for (const action of SQS_DEAD_LETTER_ACTIONS) {
+      grants.push({ action, resource: { "Fn::GetAtt": [target[0], "Arn"] }, because: `dead-letter queue ${target[0]}` });
     }
   }
   const logGroup = ((template.Resources[fn.logicalId]?.Properties?.LoggingConfig as { LogGroup?: Json } | undefined)?.LogGroup);

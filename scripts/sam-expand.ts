@@ -4,7 +4,9 @@
 // features this template uses, and refuses anything else rather than guess:
 //   - Globals.Function merged into each function (scalars: the function wins; Environment.Variables: merged);
 //   - AWS::Serverless::Function → AWS::Lambda::Function (Code stands for the artifact `sam deploy` uploads), one
-//     AWS::Lambda::Permission per HttpApi event, one AWS::Lambda::EventSourceMapping per SQS event;
+//     AWS::Lambda::Permission per HttpApi event, one AWS::Lambda::EventSourceMapping per SQS event, one
+//     AWS::Events::Rule (and its Permission) per Schedule or EventBridgeRule event; DeadLetterQueue →
+//     DeadLetterConfig, EventInvokeConfig → AWS::Lambda::EventInvokeConfig;
 //   - AWS::Serverless::HttpApi → AWS::ApiGatewayV2::Api + $default Stage (with the API's AccessLogSettings), and a
 //     Route and Integration per event
 //     (SAM writes them into the API's OpenAPI body instead; the CloudFormation shape carries the same facts), with
@@ -24,9 +26,12 @@ const LAMBDA_PASS_THROUGH = [
   "Runtime", "RuntimeManagementConfig", "SnapStart", "Timeout", "VpcConfig",
 ];
 /** SAM-only properties this expansion understands (they produce no Lambda property of the same name). */
-const SAM_HANDLED = ["CodeUri", "Events"];
+const SAM_HANDLED = ["CodeUri", "Events", "DeadLetterQueue", "EventInvokeConfig"];
+/** EventBridgeRule event properties → the rule's own (Pattern) or its target's. */
+const EVENTBRIDGE_RULE_EVENT = ["Pattern", "DeadLetterConfig", "RetryPolicy", "State"];
 
 const HTTP_API_EVENT = ["ApiId", "Method", "Path", "PayloadFormatVersion", "TimeoutInMillis"];
+const SCHEDULE_EVENT = ["Schedule", "State", "Enabled", "Input", "Description", "Name"];
 const SQS_EVENT_TO_ESM: Record<string, string> = {
   Queue: "EventSourceArn", BatchSize: "BatchSize", Enabled: "Enabled", FilterCriteria: "FilterCriteria",
   FunctionResponseTypes: "FunctionResponseTypes", MaximumBatchingWindowInSeconds: "MaximumBatchingWindowInSeconds",
@@ -94,7 +99,20 @@ export function expandSam(template: Template): Template & Record<string, Json> {
     if (!p.Role) throw new Error(`${id}: without Role SAM would generate one; this expansion expects a Role`);
     const lambda: Props = { Code: { S3Bucket: "sam-cli-managed-artifacts", S3Key: `${id}.zip` } };
     for (const k of LAMBDA_PASS_THROUGH) if (k in p) lambda[k] = p[k];
+    if (p.DeadLetterQueue) {
+      const dlq = p.DeadLetterQueue as Props;
+      if (dlq.Type !== "SQS" && dlq.Type !== "SNS") throw new Error(`${id}: DeadLetterQueue.Type must be SQS or SNS`);
+      lambda.DeadLetterConfig = { TargetArn: dlq.TargetArn };
+    }
     out[id] = { Type: "AWS::Lambda::Function", ...(r.Condition ? { Condition: r.Condition } : {}), Properties: lambda };
+    if (p.EventInvokeConfig) {
+      const bad = Object.keys(p.EventInvokeConfig as Props).filter((k) => !["MaximumEventAgeInSeconds", "MaximumRetryAttempts"].includes(k));
+      if (bad.length) throw new Error(`${id}: the expansion does not handle EventInvokeConfig properties ${bad.join(", ")}`);
+      out[`${id}EventInvokeConfig`] = {
+        Type: "AWS::Lambda::EventInvokeConfig",
+        Properties: { FunctionName: { Ref: id }, Qualifier: "$LATEST", ...(p.EventInvokeConfig as Props) },
+      };
+    }
 
     for (const [eventId, event] of Object.entries((p.Events ?? {}) as Record<string, { Type: string; Properties: Props }>)) {
       const ep = event.Properties ?? {};
@@ -134,6 +152,49 @@ export function expandSam(template: Template): Template & Record<string, Json> {
           esm[target] = v;
         }
         out[`${id}${eventId}`] = { Type: "AWS::Lambda::EventSourceMapping", Properties: esm };
+      } else if (event.Type === "Schedule") {
+        const bad = Object.keys(ep).filter((k) => !SCHEDULE_EVENT.includes(k));
+        if (bad.length) throw new Error(`${id}.${eventId}: the expansion does not handle Schedule event properties ${bad.join(", ")}`);
+        out[`${id}${eventId}`] = {
+          Type: "AWS::Events::Rule",
+          Properties: {
+            ScheduleExpression: ep.Schedule,
+            State: ep.State ?? (ep.Enabled === false ? "DISABLED" : "ENABLED"),
+            ...(ep.Description !== undefined ? { Description: ep.Description } : {}),
+            ...(ep.Name !== undefined ? { Name: ep.Name } : {}),
+            Targets: [{ Arn: { "Fn::GetAtt": [id, "Arn"] }, Id: `${id}${eventId}LambdaTarget`, ...(ep.Input !== undefined ? { Input: ep.Input } : {}) }],
+          },
+        };
+        out[`${id}${eventId}Permission`] = {
+          Type: "AWS::Lambda::Permission",
+          Properties: {
+            Action: "lambda:InvokeFunction", FunctionName: { Ref: id }, Principal: "events.amazonaws.com",
+            SourceArn: { "Fn::GetAtt": [`${id}${eventId}`, "Arn"] },
+          },
+        };
+      } else if (event.Type === "EventBridgeRule") {
+        const bad = Object.keys(ep).filter((k) => !EVENTBRIDGE_RULE_EVENT.includes(k));
+        if (bad.length) throw new Error(`${id}.${eventId}: the expansion does not handle EventBridgeRule event properties ${bad.join(", ")}`);
+        out[`${id}${eventId}`] = {
+          Type: "AWS::Events::Rule",
+          Properties: {
+            EventPattern: ep.Pattern,
+            State: ep.State ?? "ENABLED",
+            Targets: [{
+              Arn: { "Fn::GetAtt": [id, "Arn"] },
+              Id: `${id}${eventId}LambdaTarget`,
+              ...(ep.DeadLetterConfig ? { DeadLetterConfig: ep.DeadLetterConfig } : {}),
+              ...(ep.RetryPolicy ? { RetryPolicy: ep.RetryPolicy } : {}),
+            }],
+          },
+        };
+        out[`${id}${eventId}Permission`] = {
+          Type: "AWS::Lambda::Permission",
+          Properties: {
+            Action: "lambda:InvokeFunction", FunctionName: { Ref: id }, Principal: "events.amazonaws.com",
+            SourceArn: { "Fn::GetAtt": [`${id}${eventId}`, "Arn"] },
+          },
+        };
       } else {
         throw new Error(`${id}.${eventId}: event type ${event.Type} is not handled`);
       }

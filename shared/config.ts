@@ -14,6 +14,8 @@ export interface Config {
   tokenRatePerMinute: number;
   tokenMode: TokenMode;
   disconnectQueueUrl: string | undefined;
+  /** The webhook delivery queue; undefined when webhooks are off (the WebhookUrl parameter is empty). */
+  webhookQueueUrl: string | undefined;
   /** Where to fetch the user pool's JWKS when not from Cognito itself (the offline stack's identity). */
   jwksUri: string | undefined;
   /** Self-signed mode: the secret (Secrets Manager id or ARN) holding the signing key. */
@@ -49,7 +51,34 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     tokenRatePerMinute: rate,
     tokenMode,
     disconnectQueueUrl: env.DISCONNECT_QUEUE_URL || undefined,
+    webhookQueueUrl: env.WEBHOOK_QUEUE_URL || undefined,
     jwksUri: env.JWKS_URI || undefined,
     signingKeySecretId: env.SIGNING_KEY_SECRET_ID || undefined,
   };
+}
+
+/** The webhook function's own settings (functions/webhooks). */
+export interface WebhookConfig {
+  tableName: string;
+  /** Where webhooks go; undefined when they are off. */
+  url: string | undefined;
+  /** The secret (Secrets Manager id or ARN) holding the signing key(s). */
+  secretId: string;
+  /** The queue it consumes, which the outbox sweep sends to. */
+  queueUrl: string;
+}
+
+export function loadWebhookConfig(env: NodeJS.ProcessEnv = process.env): WebhookConfig {
+  const required = (name: string): string => {
+    const value = env[name];
+    if (!value) throw new ConfigError(`environment variable ${name} is required`);
+    return value;
+  };
+  const url = env.WEBHOOK_URL || undefined;
+  if (url !== undefined) {
+    let parsed: URL;
+    try { parsed = new URL(url); } catch { throw new ConfigError("WEBHOOK_URL must be an absolute URL"); }
+    if (parsed.protocol !== "https:" && parsed.protocol !== "http:") throw new ConfigError("WEBHOOK_URL must be an http(s) URL");
+  }
+  return { tableName: required("TABLE_NAME"), url, secretId: required("WEBHOOK_SECRET_ID"), queueUrl: required("WEBHOOK_QUEUE_URL") };
 }

@@ -6,16 +6,19 @@ import { createIvsClient } from "./aws/ivs.ts";
 import { createSqsClient } from "./aws/sqs.ts";
 import { loadConfig } from "./config.ts";
 import type { DepsWithQueue } from "./deps.ts";
+import { webhookSinkFor } from "./webhooks/wiring.ts";
 
 export async function initContainer(): Promise<{ deps: DepsWithQueue; authenticator: Authenticator }> {
   const config = loadConfig();
   const authenticator = createCognitoAuthenticator(config);
+  const db = { doc: createDocumentClient(), table: config.tableName };
   const deps: DepsWithQueue = {
     config,
-    db: { doc: createDocumentClient(), table: config.tableName },
+    db,
     ivs: createIvsClient(),
     sqs: createSqsClient(),
     now: Date.now,
+    webhooks: webhookSinkFor(config.webhookQueueUrl, db),
   };
   await authenticator.ready;
   return { deps, authenticator };

@@ -70,6 +70,28 @@ export class ConflictError extends ProblemError {
   readonly title = "Conflict";
 }
 
+/** The stage holds as many publishers as the room (or IVS) allows; sends Retry-After. */
+export class StageFullError extends ProblemError {
+  readonly status = 409;
+  readonly code = "stage_full";
+  readonly title = "Stage full";
+  constructor(detail: string, readonly retryAfterSeconds: number) {
+    super(detail);
+    this.headers["retry-after"] = String(Math.max(1, Math.ceil(retryAfterSeconds)));
+  }
+}
+
+/** The room holds as many participants as its policy allows; sends Retry-After. */
+export class RoomFullError extends ProblemError {
+  readonly status = 409;
+  readonly code = "room_full";
+  readonly title = "Room full";
+  constructor(detail: string, readonly retryAfterSeconds: number) {
+    super(detail);
+    this.headers["retry-after"] = String(Math.max(1, Math.ceil(retryAfterSeconds)));
+  }
+}
+
 export class QuotaExceededError extends ProblemError {
   readonly status = 409;
   readonly code = "quota_exceeded";

@@ -6,7 +6,7 @@
 // billed by the month. Besides `service` (POWERTOOLS_SERVICE_NAME: the stack's name, so that two stacks in one
 // account stay apart), a metric has at most: `mode` (api, self-signed), `operation` (an IVS or DynamoDB operation,
 // each such metric also published without it, summed over operations), `code` (a problem code) with
-// `function_name` (the Lambda function).
+// `function_name` (the Lambda function), `reason` (why an IVS event was ignored).
 //
 // Code records with the small functions below while an invocation runs; the invocation publishes once, at its end
 // (the HTTP pipeline's middleware, shared/http/middlewares/metrics.ts; the queue worker), one document per set of dimension values. Two publishers write
@@ -39,6 +39,20 @@ export const MetricName = {
   QueuedDisconnectsCompleted: "QueuedDisconnectsCompleted",
   /** Queued disconnects the worker could not complete this time (SQS retries them, then dead-letters them). */
   QueuedDisconnectsFailed: "QueuedDisconnectsFailed",
+  /** A webhook posted and answered 2xx by the receiver. */
+  WebhookDeliveries: "WebhookDeliveries",
+  /** A webhook attempt that failed (another status, a timeout): SQS hands it back later, the 8th goes to the DLQ. */
+  WebhookFailures: "WebhookFailures",
+  /** Webhook events the delivery queue did not take (then kept in the table's outbox, or lost). */
+  WebhookEnqueueFailed: "WebhookEnqueueFailed",
+  /** Webhook events kept in the outbox for the sweeper after the queue refused them. */
+  WebhookEventsKept: "WebhookEventsKept",
+  /** Webhook events neither the queue nor the outbox took: never delivered. */
+  WebhookEventsLost: "WebhookEventsLost",
+  /** An IVS Stage Update event applied to its room's live state. */
+  IvsEventsProcessed: "IvsEventsProcessed",
+  /** An IVS event that changed nothing; dimension `reason` (malformed, unknown_stage). */
+  IvsEventsIgnored: "IvsEventsIgnored",
   /** A function's first invocation in a new container (on-demand; Powertools' name); dimension `function_name`. */
   ColdStart: "ColdStart",
 } as const;
@@ -57,6 +71,13 @@ export const PUBLISHED_DIMENSIONS: Readonly<Record<MetricName, readonly (readonl
   DisconnectsQueued: [["service"]],
   QueuedDisconnectsCompleted: [["service"]],
   QueuedDisconnectsFailed: [["service"]],
+  WebhookDeliveries: [["service"]],
+  WebhookFailures: [["service"]],
+  WebhookEnqueueFailed: [["service"]],
+  WebhookEventsKept: [["service"]],
+  WebhookEventsLost: [["service"]],
+  IvsEventsProcessed: [["service"]],
+  IvsEventsIgnored: [["service", "reason"]],
   ColdStart: [["service", "function_name"]],
 };
 
@@ -307,3 +328,14 @@ export const countKick = (): void => recorder.add(MetricName.Kicks, "Count", 1, 
 export const countDisconnectsQueued = (count: number): void => recorder.add(MetricName.DisconnectsQueued, "Count", count, "", {});
 export const countQueuedDisconnect = (outcome: "completed" | "failed"): void =>
   recorder.add(outcome === "completed" ? MetricName.QueuedDisconnectsCompleted : MetricName.QueuedDisconnectsFailed, "Count", 1, "", {});
+
+export const countWebhookDelivery = (outcome: "delivered" | "failed"): void =>
+  recorder.add(outcome === "delivered" ? MetricName.WebhookDeliveries : MetricName.WebhookFailures, "Count", 1, "", {});
+/** The webhook sink's counts (shared/webhooks/sink.ts): events the queue refused, kept in the outbox, or lost. */
+export const count = (name: typeof MetricName.WebhookEnqueueFailed | typeof MetricName.WebhookEventsKept | typeof MetricName.WebhookEventsLost, value: number): void =>
+  recorder.add(name, "Count", value, "", {});
+
+export const countIvsEvent = (outcome: "processed" | { ignored: "malformed" | "unknown_stage" }): void => {
+  if (outcome === "processed") recorder.add(MetricName.IvsEventsProcessed, "Count", 1, "", {});
+  else recorder.add(MetricName.IvsEventsIgnored, "Count", 1, `ignored\u0000${outcome.ignored}`, { reason: outcome.ignored });
+};

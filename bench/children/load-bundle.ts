@@ -44,5 +44,7 @@ export function summarise(result: any): InvocationSummary {
   if (result && typeof result === "object" && Array.isArray(result.batchItemFailures)) {
     return result.batchItemFailures.length === 0 ? { status: 200 } : { status: 500, detail: `${result.batchItemFailures.length} batch item failures` };
   }
+  // An asynchronous invocation (an EventBridge event) succeeds by resolving; what it returns goes nowhere.
+  if (result === undefined) return { status: 200 };
   return { status: 0, detail: `unexpected result ${typeof result}` };
 }

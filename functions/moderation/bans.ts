@@ -6,6 +6,7 @@ import { accessRoom, requireModerator } from "#shared/rooms/access.ts";
 import { appendAudit } from "#shared/store/audit.ts";
 import { deleteActiveBan, listActiveBans } from "#shared/store/bans.ts";
 import { pathParameter } from "#shared/validation.ts";
+import { publish, webhookEvent } from "#shared/webhooks/events.ts";
 
 export async function listBans(deps: DepsWithQueue, request: AuthenticatedRequest): Promise<HttpResponse> {
   const roomId = pathParameter(request, "roomId");
@@ -22,5 +23,6 @@ export async function deleteBan(deps: DepsWithQueue, request: AuthenticatedReque
   requireModerator(await accessRoom(deps.db, roomId, request.caller, now));
   if (!(await deleteActiveBan(deps.db, roomId, userId, now))) throw new NotFoundError(`user ${userId} has no active ban in room ${roomId}`);
   await appendAudit(deps.db, roomId, { at: new Date(now).toISOString(), actor: request.caller.userId, action: "user.unbanned", target: userId, detail: {} });
+  await publish(deps, webhookEvent("user.unbanned", { roomId, userId, actorId: request.caller.userId }, now));
   return { status: 204 };
 }

@@ -11,6 +11,7 @@ import { appendAudit } from "#shared/store/audit.ts";
 import { putBan, type Ban } from "#shared/store/bans.ts";
 import { findParticipantOwner, listUserParticipants } from "#shared/store/participants.ts";
 import { ID_PATTERN, integer, object, pathParameter, string, validate } from "#shared/validation.ts";
+import { publish, webhookEvent } from "#shared/webhooks/events.ts";
 import type { ModerationDeps } from "./deps.ts";
 
 const kickInput = object({
@@ -52,6 +53,7 @@ export async function kick(deps: ModerationDeps, request: AuthenticatedRequest):
     ban = { userId: targetUser, until: new Date(untilMs).toISOString(), untilMs, reason: input.reason ?? null, bannedBy: caller.userId, createdAt: new Date(now).toISOString() };
     await putBan(deps.db, roomId, ban);
     await appendAudit(deps.db, roomId, { at: ban.createdAt, actor: caller.userId, action: "user.banned", target: targetUser, detail: { until: ban.until, reason: ban.reason } });
+    await publish(deps, webhookEvent("user.banned", { roomId, userId: targetUser, until: ban.until, actorId: caller.userId }, now));
   }
 
   // A ban, or a kick by user id, reaches every participant of the user that may still join or be connected.
@@ -73,6 +75,7 @@ export async function kick(deps: ModerationDeps, request: AuthenticatedRequest):
     target: input.participantId ?? targetUser,
     detail: { userId: targetUser, participants: participantIds, reason: input.reason ?? null, banMinutes },
   });
+  await publish(deps, webhookEvent("participant.kicked", { roomId, userId: targetUser, participantIds, banMinutes, actorId: caller.userId }, deps.now()));
   countKick();
   return {
     status: 200,

@@ -12,8 +12,9 @@ import {
 } from "#shared/store/idempotency.ts";
 import { deleteRoomItems, getRoom, putNewRoom } from "#shared/store/rooms.ts";
 import { validate } from "#shared/validation.ts";
+import { publish, webhookEvent } from "#shared/webhooks/events.ts";
 import { createRoomInput } from "./inputs.ts";
-import { roomView } from "./view.ts";
+import { NOT_LIVE, roomView } from "./view.ts";
 
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,128}$/;
 /** Time kept back from the request's deadline for undoing a created stage when the room cannot be saved. */
@@ -103,6 +104,7 @@ async function createRoomOnce(
   await appendAudit(deps.db, room.roomId, {
     at: now, actor: caller.userId, action: "room.created", target: room.roomId, detail: { name: room.name },
   }).catch((error: unknown) => logger.warn("audit entry not written", { error: error as Error }));
+  await publish(deps, webhookEvent("room.created", { roomId: room.roomId, ownerId: room.ownerId, actorId: caller.userId }, nowMs));
   return room;
 }
 
@@ -112,5 +114,5 @@ async function discardStage(deps: Deps, stageArn: string): Promise<void> {
 }
 
 function created(room: RoomRecord): HttpResponse {
-  return { status: 201, headers: { location: `/rooms/${room.roomId}` }, body: roomView(room, "host", true, { activeSessionId: null }) };
+  return { status: 201, headers: { location: `/rooms/${room.roomId}` }, body: roomView(room, "host", true, NOT_LIVE) };
 }

@@ -8,6 +8,7 @@ import { accessRoom, isOwnerOrAdmin } from "#shared/rooms/access.ts";
 import { appendAudit, markAuditOfDeletedRoom } from "#shared/store/audit.ts";
 import { deleteRoomItems } from "#shared/store/rooms.ts";
 import { pathParameter } from "#shared/validation.ts";
+import { publish, webhookEvent } from "#shared/webhooks/events.ts";
 
 export async function deleteRoom(deps: Deps, request: AuthenticatedRequest): Promise<HttpResponse> {
   const roomId = pathParameter(request, "roomId");
@@ -19,5 +20,6 @@ export async function deleteRoom(deps: Deps, request: AuthenticatedRequest): Pro
   await appendAudit(deps.db, roomId, { at: new Date(now).toISOString(), actor: request.caller.userId, action: "room.deleted", target: roomId, detail: {} });
   await markAuditOfDeletedRoom(deps.db, roomId, request.caller.userId, now);
   await deleteRoomItems(deps.db, roomId);
+  await publish(deps, webhookEvent("room.deleted", { roomId, actorId: request.caller.userId }, now));
   return { status: 204 };
 }

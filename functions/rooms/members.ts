@@ -12,6 +12,7 @@ import { appendAudit } from "#shared/store/audit.ts";
 import { deleteMember, getMember, listMembers, putMember, type Member } from "#shared/store/members.ts";
 import { listUserParticipants } from "#shared/store/participants.ts";
 import { object, pathParameter, string, validate } from "#shared/validation.ts";
+import { publish, webhookEvent } from "#shared/webhooks/events.ts";
 import { requireBody } from "./inputs.ts";
 
 const putMemberInput = object({ role: string({ pattern: ROLE_NAME }) });
@@ -36,6 +37,7 @@ export async function putMemberRoute(deps: DepsWithQueue, request: Authenticated
   const member: Member = { userId, role: input.role, addedBy: request.caller.userId, addedAt: new Date(deps.now()).toISOString() };
   await putMember(deps.db, roomId, member);
   await audit(deps, roomId, request.caller, "member.set", userId, { role: input.role, previousRole: existing?.role ?? null });
+  await publish(deps, webhookEvent("member.set", { roomId, userId, role: input.role, previousRole: existing?.role ?? null, actorId: request.caller.userId }, Date.parse(member.addedAt)));
   await enforceCapabilities(deps, access, userId, request.deadline);
   return { status: 200, body: member };
 }
@@ -50,6 +52,7 @@ export async function deleteMemberRoute(deps: DepsWithQueue, request: Authentica
   checkMembershipChange(request.caller, access.room, existing, undefined);
   await deleteMember(deps.db, roomId, userId);
   await audit(deps, roomId, request.caller, "member.removed", userId, { previousRole: existing.role });
+  await publish(deps, webhookEvent("member.removed", { roomId, userId, previousRole: existing.role, actorId: request.caller.userId }, deps.now()));
   await enforceCapabilities(deps, access, userId, request.deadline);
   return { status: 204 };
 }

@@ -8,6 +8,7 @@ import { accessRoom, requireModerator } from "#shared/rooms/access.ts";
 import { appendAudit } from "#shared/store/audit.ts";
 import { replaceRoom } from "#shared/store/rooms.ts";
 import { pathParameter, validate } from "#shared/validation.ts";
+import { publish, webhookEvent } from "#shared/webhooks/events.ts";
 import { MAX_TAGS, putTagsInput, requireBody, tagKeysFromQuery } from "./inputs.ts";
 
 export async function getTags(deps: Deps, request: AuthenticatedRequest): Promise<HttpResponse> {
@@ -51,4 +52,5 @@ async function recordTags(
   const now = new Date(deps.now()).toISOString();
   await replaceRoom(deps.db, room, { ...room, tags, updatedAt: now, version: room.version + 1 });
   await appendAudit(deps.db, room.roomId, { at: now, actor: request.caller.userId, action: "tags.changed", target: room.roomId, detail });
+  await publish(deps, webhookEvent("room.updated", { roomId: room.roomId, fields: ["tags"], version: room.version + 1, actorId: request.caller.userId }, Date.parse(now)));
 }

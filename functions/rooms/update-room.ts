@@ -1,6 +1,5 @@
 // PATCH /rooms/{roomId} (moderators): name (→ IVS UpdateStage), title, or a whole new policy.
 import { updateStageName } from "#shared/aws/ivs.ts";
-import type { Deps } from "#shared/deps.ts";
 import type { AuthenticatedRequest, HttpResponse } from "#shared/http/types.ts";
 import { accessRoom, requireModerator } from "#shared/rooms/access.ts";
 import { resolveRole } from "#shared/rooms/resolve-role.ts";
@@ -8,11 +7,12 @@ import type { RoomRecord } from "#shared/rooms/room.ts";
 import { appendAudit } from "#shared/store/audit.ts";
 import { replaceRoom } from "#shared/store/rooms.ts";
 import { pathParameter, validate } from "#shared/validation.ts";
-import { liveState } from "./get-room.ts";
+import { publish, webhookEvent } from "#shared/webhooks/events.ts";
+import type { RoomsDeps } from "./deps.ts";
 import { requireBody, updateRoomInput } from "./inputs.ts";
-import { roomView } from "./view.ts";
+import { liveView, roomView } from "./view.ts";
 
-export async function updateRoom(deps: Deps, request: AuthenticatedRequest): Promise<HttpResponse> {
+export async function updateRoom(deps: RoomsDeps, request: AuthenticatedRequest): Promise<HttpResponse> {
   const roomId = pathParameter(request, "roomId");
   const input = validate(updateRoomInput, requireBody(request.body));
   const access = await accessRoom(deps.db, roomId, request.caller, deps.now());
@@ -33,7 +33,8 @@ export async function updateRoom(deps: Deps, request: AuthenticatedRequest): Pro
     at: after.updatedAt, actor: request.caller.userId, action: "room.updated", target: roomId,
     detail: { fields: Object.keys(input) },
   });
-  const live = await liveState(deps, after.stageArn, request.deadline);
+  await publish(deps, webhookEvent("room.updated", { roomId, fields: Object.keys(input), version: after.version, actorId: request.caller.userId }, Date.parse(after.updatedAt)));
+  const live = liveView((await deps.live.current(after, request.deadline)).state);
   // The caller's role under the new policy (a custom role of theirs may be gone, or no longer a moderator).
   const decision = resolveRole({
     userId: request.caller.userId, groups: request.caller.groups, isAdmin: request.caller.isAdmin, ownerId: after.ownerId,

@@ -1,11 +1,20 @@
 // The room as responses show it: policy and tags to moderators only (keys omitted, never null).
+import { isLive, liveCounts, type LiveState } from "#shared/live/state.ts";
 import type { RoomRecord } from "#shared/rooms/room.ts";
 
-export interface LiveState {
+export interface LiveView {
   activeSessionId: string | null;
+  counts: { connected: number; publishing: number };
 }
 
-export function roomView(room: RoomRecord, yourRole: string, isModerator: boolean, live?: LiveState) {
+export const NOT_LIVE: LiveView = { activeSessionId: null, counts: { connected: 0, publishing: 0 } };
+
+export const liveView = (state: LiveState): LiveView => ({
+  activeSessionId: isLive(state) ? state.sessionId : null,
+  counts: liveCounts(state),
+});
+
+export function roomView(room: RoomRecord, yourRole: string, isModerator: boolean, live?: LiveView) {
   return {
     roomId: room.roomId,
     stageArn: room.stageArn,
@@ -14,7 +23,7 @@ export function roomView(room: RoomRecord, yourRole: string, isModerator: boolea
     ownerId: room.ownerId,
     createdAt: room.createdAt,
     updatedAt: room.updatedAt,
-    ...(live ? { activeSessionId: live.activeSessionId, live: live.activeSessionId !== null } : {}),
+    ...(live ? { activeSessionId: live.activeSessionId, live: live.activeSessionId !== null, counts: live.counts } : {}),
     yourRole,
     ...(isModerator ? { policy: room.policy, tags: room.tags } : {}),
   };

@@ -1,10 +1,11 @@
-// POST/GET /rooms/{roomId}/token: one DynamoDB read to decide; the caller's token limit charged (one conditional
-// increment) before IVS is asked or a token is signed; one IVS call (none when self-signed); one transactional
-// write that records the participant and fails if a ban appeared meanwhile. A request that gets no token after
-// its charge gives the charge back.
+// POST/GET /rooms/{roomId}/token: one DynamoDB read to decide (the room's live counts in it, for capacity); the
+// caller's token limit charged (one conditional increment) before IVS is asked or a token is signed; one IVS call
+// (none when self-signed); one transactional write that records the participant and fails if a ban appeared
+// meanwhile. A request that gets no token after its charge gives the charge back.
 import { BannedError, NotFoundError, RateLimitedError } from "#shared/errors.ts";
 import type { AuthenticatedRequest, HttpResponse } from "#shared/http/types.ts";
 import { logger } from "#shared/logger.ts";
+import { applyCapacity } from "#shared/live/capacity.ts";
 import { countTokenIssued } from "#shared/metrics.ts";
 import { decideAccess } from "#shared/rooms/decide-access.ts";
 import type { Config } from "#shared/config.ts";
@@ -32,12 +33,19 @@ export async function issueToken(deps: TokenDeps, request: AuthenticatedRequest)
   const { caller } = request;
   const now = deps.now();
 
-  const inputs = await readRoomAccess(deps.table, roomId, caller.userId, now);
+  const inputs = await readRoomAccess(deps.table, roomId, caller.userId, now, { liveCounts: true });
   const access = decideAccess(inputs, caller, now, roomId);
   const limit = caller.isAdmin ? undefined : deps.config.tokenRatePerMinute;
   // A caller already at the limit is refused from the read, without a write.
   if (limit !== undefined && inputs.tokensThisMinute >= limit) throw overLimit(limit, now);
-  const plan = planToken(input, { name: access.role, definition: access.roleDefinition }, access.room.policy, caller);
+  const planned = planToken(input, { name: access.role, definition: access.roleDefinition }, access.room.policy, caller);
+  // Capacity, from the live counts that came with the read: a full room or stage is refused (or PUBLISH dropped)
+  // before anything is charged or IVS is asked.
+  const capacity = applyCapacity({
+    policy: access.room.policy, capabilities: planned.capabilities, explicit: input.capabilities !== undefined,
+    isModerator: access.isModerator, counts: inputs.liveCounts, now,
+  });
+  const plan = { ...planned, capabilities: capacity.capabilities };
 
   // While IVS throttles this container past its budget, refused here: no charge, no IVS call.
   const admission = deps.issuer.admit();
@@ -55,6 +63,7 @@ export async function issueToken(deps: TokenDeps, request: AuthenticatedRequest)
       role: access.role,
       capabilities: plan.capabilities,
       via: access.via,
+      displayName: plan.attributes.displayName ?? caller.displayName,
       tokenExpiresAt: issued.expirationTime,
       tokenExpiresMs: Date.parse(issued.expirationTime),
       createdAt: new Date(now).toISOString(),
@@ -82,6 +91,7 @@ export async function issueToken(deps: TokenDeps, request: AuthenticatedRequest)
         durationMinutes: plan.durationMinutes,
         expirationTime: issued.expirationTime,
         attributes: plan.attributes,
+        ...(capacity.limitedBy ? { limitedBy: capacity.limitedBy } : {}),
       },
     };
   } catch (error) {

@@ -5,10 +5,11 @@
 // deleteStage and disconnectParticipant succeed.
 import {
   CreateStageCommand, DeleteStageCommand, DisconnectParticipantCommand, GetStageCommand,
-  IVSRealTimeClient, ListStagesCommand, ListTagsForResourceCommand, TagResourceCommand, UntagResourceCommand,
-  UpdateStageCommand,
+  IVSRealTimeClient, ListParticipantEventsCommand, ListParticipantsCommand, ListStagesCommand, ListTagsForResourceCommand,
+  TagResourceCommand, UntagResourceCommand, UpdateStageCommand,
 } from "@aws-sdk/client-ivs-realtime";
 import { NotFoundError } from "../errors.ts";
+import type { ParticipantEventSummary, ParticipantSummary } from "../live/state.ts";
 import { stageIdOf } from "../rooms/room.ts";
 import { CALL_TIMEOUT_MS, call, nameOf } from "./ivs-call.ts";
 
@@ -117,5 +118,51 @@ function toStage(s: { arn?: string; name?: string; activeSessionId?: string; end
     activeSessionId: s.activeSessionId || null,
     endpoints: { ...(s.endpoints?.events ? { events: s.endpoints.events } : {}), ...(s.endpoints?.whip ? { whip: s.endpoints.whip } : {}) },
     tags: s.tags ?? {},
+  };
+}
+
+// Live reads (shared/live/refresh.ts): one attempt each, never retried here. Each call spends one slot of the
+// account's IVS read budget (shared/live/budget.ts); a failure leaves the room with what it already knew.
+
+/** The stage's active session id; null when nobody is on stage or the stage is gone. */
+export async function readActiveSession(client: IVSRealTimeClient, stageArn: string, timeoutMs: number): Promise<string | null> {
+  try {
+    const out = await client.send(new GetStageCommand({ arn: stageArn }), { abortSignal: AbortSignal.timeout(timeoutMs) });
+    return out.stage?.activeSessionId || null;
+  } catch (error) {
+    if (nameOf(error) === "ResourceNotFoundException") return null;
+    throw error;
+  }
+}
+
+/** One page (up to 100) of a session's participants, connected or not. */
+export async function readParticipantsPage(
+  client: IVSRealTimeClient, stageArn: string, sessionId: string, nextToken: string | null, timeoutMs: number,
+): Promise<{ participants: ParticipantSummary[]; nextToken: string | null }> {
+  const out = await client.send(new ListParticipantsCommand({
+    stageArn, sessionId, maxResults: 100, ...(nextToken ? { nextToken } : {}),
+  }), { abortSignal: AbortSignal.timeout(timeoutMs) });
+  return {
+    participants: (out.participants ?? []).filter((p) => p.participantId).map((p) => ({
+      participantId: p.participantId!,
+      userId: p.userId ?? "",
+      state: p.state === "CONNECTED" ? "CONNECTED" : "DISCONNECTED",
+      firstJoinTime: p.firstJoinTime ? new Date(p.firstJoinTime).toISOString() : null,
+      published: p.published === true,
+    })),
+    nextToken: out.nextToken || null,
+  };
+}
+
+/** One page (up to 100) of what happened to one participant in a session. */
+export async function readParticipantEventsPage(
+  client: IVSRealTimeClient, stageArn: string, sessionId: string, participantId: string, nextToken: string | null, timeoutMs: number,
+): Promise<{ events: ParticipantEventSummary[]; nextToken: string | null }> {
+  const out = await client.send(new ListParticipantEventsCommand({
+    stageArn, sessionId, participantId, maxResults: 100, ...(nextToken ? { nextToken } : {}),
+  }), { abortSignal: AbortSignal.timeout(timeoutMs) });
+  return {
+    events: (out.events ?? []).filter((e) => e.name && e.eventTime).map((e) => ({ name: e.name!, eventTime: new Date(e.eventTime!).getTime() })),
+    nextToken: out.nextToken || null,
   };
 }

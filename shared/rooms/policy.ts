@@ -7,6 +7,10 @@ export type Capability = (typeof CAPABILITIES)[number];
 
 export const ROLE_NAME = /^[a-z][a-z0-9-]{0,31}$/;
 export const MAX_TOKEN_MINUTES = 20160;
+/** IVS's quota of publishers on one stage (Service Quotas: "Stage participants (publishers)", not adjustable). */
+export const IVS_MAX_PUBLISHERS = 12;
+/** The most participants a room's policy may admit. */
+export const MAX_PARTICIPANTS_LIMIT = 25_000;
 
 export interface RoleDefinition {
   capabilities: Capability[];
@@ -21,6 +25,10 @@ export interface Policy {
   roles: Record<string, RoleDefinition>;
   defaultDurationMinutes: number;
   allowedAttributes: string[];
+  /** Publishers on stage at once (1..12, default 12); a PUBLISH token is refused or reduced past it. */
+  maxPublishers: number;
+  /** Participants connected at once (1..25000); absent: no limit but IVS's own. Moderators are exempt. */
+  maxParticipants?: number;
 }
 
 export const BUILT_IN_ROLES: Readonly<Record<string, RoleDefinition>> = {
@@ -42,6 +50,7 @@ export function defaultPolicy(): Policy {
     roles: structuredClone(BUILT_IN_ROLES) as Record<string, RoleDefinition>,
     defaultDurationMinutes: 60,
     allowedAttributes: ["displayName", "avatarUrl"],
+    maxPublishers: IVS_MAX_PUBLISHERS,
   };
 }
 
@@ -58,6 +67,8 @@ const policyInput = object({
   roles: record(string({ pattern: ROLE_NAME }), roleInput, { max: 20 }),
   defaultDurationMinutes: integer({ min: 1, max: MAX_TOKEN_MINUTES }),
   allowedAttributes: array(string({ min: 1, max: 64, pattern: /^[a-zA-Z][a-zA-Z0-9_-]{0,63}$/ }), { max: 20, unique: true }),
+  maxPublishers: integer({ min: 1, max: IVS_MAX_PUBLISHERS }),
+  maxParticipants: integer({ min: 1, max: MAX_PARTICIPANTS_LIMIT }),
 });
 
 /** Validates a policy input, applies defaults (roles merge key by key over the built-ins) and checks coherence. */
@@ -81,6 +92,8 @@ export const policyValidator: Validator<Policy> = (value, path, errors) => {
     roles,
     defaultDurationMinutes: input.defaultDurationMinutes ?? base.defaultDurationMinutes,
     allowedAttributes: input.allowedAttributes ?? base.allowedAttributes,
+    maxPublishers: input.maxPublishers ?? base.maxPublishers,
+    ...(input.maxParticipants !== undefined ? { maxParticipants: input.maxParticipants } : {}),
   };
   const before = errors.length;
   checkCoherence(policy, path, errors);

@@ -27,7 +27,17 @@ export const OPEN_ROOMS = "VIS#open";
 export const userRoomsKey = (userId: string) => `VIS#user#${userId}`;
 export const groupRoomsKey = (group: string) => `VIS#group#${group}`;
 
+/** A room's live counts (read by the token path along with the room), its whole live state, its IVS read claim. */
+export const LIVE_SK = "LIVE";
+export const LIVE_STATE_SK = "LIVESTATE";
+export const LIVE_READ_SK = "LIVEREAD";
+/** The account's IVS read budget: one item per operation and time slot (shared/live/budget.ts). */
+export const ivsReadSlotPk = (operation: string) => `IVSREAD#${operation}`;
+
 export const epochSeconds = (ms: number) => Math.floor(ms / 1000);
 export const DAY_MS = 24 * 60 * 60 * 1000;
 /** IVS lets a joined participant stay up to 24 h past its token's expiry. */
 export const PARTICIPANT_GRACE_MS = DAY_MS;
+/** The webhook outbox: events the delivery queue did not take, one partition (it is written only when SQS fails). */
+export const WEBHOOK_OUTBOX_PK = "WEBHOOK#OUTBOX";
+export const webhookOutboxSk = (timestamp: string, eventId: string) => `E#${timestamp}#${eventId}`;

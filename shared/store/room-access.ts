@@ -1,25 +1,32 @@
 // Who the caller is in a room, as stored: one strongly consistent read of the room, the caller's membership and
-// ban, and the caller's token count this minute. Written against the TableReads port (db.ts), so that the token
+// ban, and the caller's token count this minute (and, for the token path's capacity, the room's live counts). Written against the TableReads port (db.ts), so that the token
 // function runs it on its lite client and the others (kick, members, room routes) on the SDK's document client.
 import { dynamo, mapDynamoError } from "../aws/dynamo-errors.ts";
 import type { RoomRecord } from "../rooms/room.ts";
 import type { TableReads } from "./db.ts";
-import { fromRoomItem, toBan, type Ban } from "./items.ts";
-import { banSk, memberSk, rateSk, ROOM_SK, roomPk } from "./keys.ts";
+import { fromRoomItem, toBan, toLiveCounts, type Ban } from "./items.ts";
+import { banSk, LIVE_SK, memberSk, rateSk, ROOM_SK, roomPk } from "./keys.ts";
 
 export interface RoomAccessInputs {
   room: RoomRecord | undefined;
   memberRole: string | undefined;
   ban: Ban | undefined;
   tokensThisMinute: number;
+  /** The room's live counts, when asked for (undefined when the room has none yet). */
+  liveCounts?: { connected: number; publishing: number; evidenceAt: number } | undefined;
 }
 
 export const minuteOf = (now: number) => Math.floor(now / 60_000);
 
-/** One round trip: the room, the caller's membership, ban and token count for this minute. */
-export async function readRoomAccess(db: TableReads, roomId: string, userId: string, now: number): Promise<RoomAccessInputs> {
+/**
+ * One round trip: the room, the caller's membership, ban and token count for this minute; with `liveCounts`, the
+ * room's live counts too (a fifth key of the same BatchGetItem: capacity costs the token path no round trip).
+ */
+export async function readRoomAccess(
+  db: TableReads, roomId: string, userId: string, now: number, opts: { liveCounts?: boolean } = {},
+): Promise<RoomAccessInputs> {
   const pk = roomPk(roomId);
-  const wanted = [ROOM_SK, memberSk(userId), banSk(userId), rateSk(userId, minuteOf(now))];
+  const wanted = [ROOM_SK, memberSk(userId), banSk(userId), rateSk(userId, minuteOf(now)), ...(opts.liveCounts ? [LIVE_SK] : [])];
   const found = new Map<string, Record<string, unknown>>();
   let keys: Array<Record<string, unknown>> = wanted.map((sk) => ({ pk, sk }));
   for (let attempt = 0; keys.length > 0; attempt++) {
@@ -38,5 +45,6 @@ export async function readRoomAccess(db: TableReads, roomId: string, userId: str
     memberRole: member ? String(member.role) : undefined,
     ban: ban ? toBan(ban) : undefined,
     tokensThisMinute: rate ? Number(rate.count ?? 0) : 0,
+    ...(opts.liveCounts ? { liveCounts: toLiveCounts(found.get(LIVE_SK)) } : {}),
   };
 }

@@ -14,6 +14,8 @@ export interface ParticipantRecord {
   capabilities: Capability[];
   /** How the role was granted; an admin's participants can be kicked only by an admin. */
   via: string;
+  /** The display name in the token's attributes (shown in the room's participant list). */
+  displayName?: string;
   tokenExpiresAt: string;
   tokenExpiresMs: number;
   createdAt: string;
@@ -117,7 +119,17 @@ export async function recordIssuedParticipant(db: Table, roomId: string, partici
     },
     { ConditionCheck: { TableName: db.table, Key: { pk, sk: ROOM_SK }, ConditionExpression: "attribute_exists(pk)" } },
     { Put: { TableName: db.table, Item: { pk, sk: participantSk(participant.userId, participant.participantId), ...participant, expiresAt } } },
-    { Put: { TableName: db.table, Item: { pk, sk: pointerSk(participant.participantId), userId: participant.userId, tokenExpiresMs: participant.tokenExpiresMs, expiresAt } } },
+    // The pointer also says who the participant is, for the room's participant list (shared/store/live.ts).
+    {
+      Put: {
+        TableName: db.table,
+        Item: {
+          pk, sk: pointerSk(participant.participantId), userId: participant.userId, role: participant.role,
+          ...(participant.displayName !== undefined ? { displayName: participant.displayName } : {}),
+          tokenExpiresMs: participant.tokenExpiresMs, expiresAt,
+        },
+      },
+    },
   ];
   for (let attempt = 1; ; attempt++) {
     try {

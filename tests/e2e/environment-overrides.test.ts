@@ -47,7 +47,8 @@ describe("the environment each function runs with", () => {
         ROOM_CREATOR_GROUPS: "creators, hosts",
         TOKEN_USE: "id",
         TOKEN_MODE: "api",
-        DISCONNECT_QUEUE_URL: queueUrl,
+        // The global queue URL, but where a function sets it to "" (the webhook function knows no disconnect queue).
+        DISCONNECT_QUEUE_URL: fn.environment.DISCONNECT_QUEUE_URL === "" ? "" : queueUrl,
         // The stack's name (AWS::StackName), the `service` of every log line and metric.
         POWERTOOLS_SERVICE_NAME: "stagepass-local",
         POWERTOOLS_LOG_LEVEL: "ERROR",

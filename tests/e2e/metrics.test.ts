@@ -1,15 +1,36 @@
 /**
  * The functions' metrics through the offline stack (docs/operations.md): the EMF documents each function writes on
- * stdout, read through the stack's `functionOutput`, for a token, a refusal, a kick and a throttled IVS call; and
- * what `GET /dev/metrics` counts of them.
+ * stdout, read through the stack's `functionOutput`, for a token, a refusal, a kick, a throttled IVS call, webhook
+ * deliveries and failures, and IVS events processed and ignored; and what `GET /dev/metrics` counts of them.
  */
-import { describe, expect, it } from "vitest";
+import { createServer } from "node:http";
+import { randomUUID } from "node:crypto";
+import { CreateParticipantTokenCommand, CreateStageCommand } from "@aws-sdk/client-ivs-realtime";
+import { afterAll, describe, expect, it } from "vitest";
 import { datapointsOf, type EmfDatapoint } from "../../local/emf.ts";
 import type { FunctionOutput } from "../../local/stack.ts";
 import { useStack, type Session } from "../support/stack.ts";
 
+/** A webhook receiver that refuses the first webhook it gets (500) and takes every other one (204). */
+const answered = { ok: 0, failed: 0 };
+const receiver = createServer((req, res) => {
+  req.resume();
+  req.on("end", () => {
+    const refuse = answered.ok + answered.failed === 0;
+    if (refuse) answered.failed += 1;
+    else answered.ok += 1;
+    res.writeHead(refuse ? 500 : 204).end();
+  });
+});
+await new Promise<void>((resolve) => receiver.listen(0, "127.0.0.1", resolve));
+afterAll(() => new Promise<void>((resolve) => { receiver.closeAllConnections(); receiver.close(() => resolve()); }));
+
 const outputs: FunctionOutput[] = [];
-const stack = useStack({ functionOutput: (output) => outputs.push(output) });
+const stack = useStack({
+  functionOutput: (output) => outputs.push(output),
+  // Webhooks on, to the receiver above; retries seconds apart instead of minutes.
+  env: { ...process.env, WEBHOOK_URL: `http://127.0.0.1:${(receiver.address() as { port: number }).port}/hooks`, QUEUE_DELAY_SCALE: "0.0001" },
+});
 const SERVICE = "stagepass-local";
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -127,6 +148,53 @@ describe("the functions' metrics, through the offline stack", () => {
     expect(sums(points, "TokensIssued")).toEqual({ [key({ mode: "api" })]: 1 });
   });
 
+  it("webhooks: each delivery and each failed attempt, as the receiver answered them", async () => {
+    const s = stack();
+    // The room, the kick and the ban above made webhooks; the first was refused once, then delivered.
+    const webhookQueue = s.stack.queues.queues.get("WebhookQueue")!;
+    const until = Date.now() + 30_000;
+    const all = () => published("WebhookFunction", 0);
+    const total = (name: string) => all().filter((p) => p.name === name).reduce((sum, p) => sum + p.values.reduce((a, b) => a + b, 0), 0);
+    for (;;) {
+      await webhookQueue.drained(30_000);
+      if (answered.failed === 1 && answered.ok >= 2 && total("WebhookDeliveries") === answered.ok && total("WebhookFailures") === answered.failed) break;
+      if (Date.now() > until) throw new Error(`receiver ${JSON.stringify(answered)}, published ${total("WebhookDeliveries")} delivered and ${total("WebhookFailures")} failed`);
+      await sleep(100);
+    }
+    for (const p of all().filter((x) => x.name.startsWith("Webhook"))) expect(p.dimensions).toEqual({ service: SERVICE });
+  });
+
+  it("IVS events: processed for a room's stage; ignored for a stage no room owns, and for an event it cannot read", async () => {
+    const s = stack();
+    const mark = outputs.length;
+    const eventsHandled = async () => { await s.stack.ivs.eventsSettled(); await s.stack.eventBus.drained(); };
+    // A participant of the room publishes: IVS sends "Participant Published".
+    const token = await s.api("POST", `/rooms/${roomId}/token`, { as: owner, body: { capabilities: ["PUBLISH", "SUBSCRIBE"] } });
+    expect(token.status, token.text).toBe(200);
+    expect((await s.join(token.body.token)).status).toBe(200);
+    await emulator("POST", "/_emulator/publish", { participantId: token.body.participantId });
+    await eventsHandled();
+    expect(sums(await publishedWith("LiveStateFunction", mark, "IvsEventsProcessed"), "IvsEventsProcessed")).toEqual({ [key({})]: 1 });
+
+    // The same on a stage made outside stagepass.
+    const stage = (await s.ivs.send(new CreateStageCommand({ name: "metrics-outsider" }))).stage!;
+    const outsider = (await s.ivs.send(new CreateParticipantTokenCommand({ stageArn: stage.arn!, userId: "outsider", capabilities: ["PUBLISH"] }))).participantToken!;
+    expect((await s.join(outsider.token!)).status).toBe(200);
+    await emulator("POST", "/_emulator/publish", { participantId: outsider.participantId });
+    await eventsHandled();
+    // And an "IVS Stage Update" the function cannot read (no stage in its resources).
+    const malformed = await fetch(s.stack.eventBus.eventsUrl, {
+      method: "POST", headers: { "content-type": "application/json" },
+      body: JSON.stringify({ version: "0", id: randomUUID(), "detail-type": "IVS Stage Update", source: "aws.ivs", account: "123456789012", time: new Date().toISOString(), region: "us-east-1", resources: [], detail: {} }),
+    });
+    expect(malformed.status).toBe(200);
+    await eventsHandled();
+    const points = await publishedWith("LiveStateFunction", mark, "IvsEventsIgnored");
+    await s.stack.eventBus.drained();
+    expect(sums(published("LiveStateFunction", mark), "IvsEventsIgnored")).toEqual({ [key({ reason: "unknown_stage" })]: 1, [key({ reason: "malformed" })]: 1 });
+    expect(sums(points, "IvsEventsProcessed")).toEqual({ [key({})]: 1 });
+  });
+
   it("GET /dev/metrics counts what the functions published, as stack.metrics does", async () => {
     const s = stack();
     const r = await s.api("GET", "/dev/metrics");
@@ -135,7 +203,7 @@ describe("the functions' metrics, through the offline stack", () => {
     const count = (name: string, dimensions: Record<string, string>) =>
       (r.body.metrics as Array<{ name: string; dimensions: Record<string, string>; samples: number; sum: number }>)
         .find((m) => m.name === name && JSON.stringify(m.dimensions) === JSON.stringify(Object.fromEntries(Object.entries({ service: SERVICE, ...dimensions }).sort(([a], [b]) => a.localeCompare(b)))));
-    const tokens = s.tokenMode === "api" ? 2 : 1;
+    const tokens = s.tokenMode === "api" ? 3 : 2;
     expect(count("TokensIssued", { mode: s.tokenMode })).toMatchObject({ samples: tokens, sum: tokens });
     expect(count("Refusals", { function_name: "TokenFunction", code: "banned" })).toMatchObject({ samples: 1, sum: 1 });
     expect(count("Kicks", {})).toMatchObject({ samples: 1, sum: 1 });

@@ -48,6 +48,9 @@ describe("real responses of the offline stack match openapi.yaml", () => {
     await call("GET", "/rooms/{roomId}/token", `/rooms/${id}/token`, { as: viewer });
     await call("POST", "/rooms/{roomId}/token", `/rooms/${id}/token`, { as: viewer, body: { capabilities: ["PUBLISH"] } });
     await s.join(token.body.token);
+    await call("GET", "/rooms/{roomId}/participants", `/rooms/${id}/participants`, { as: viewer });
+    await call("GET", "/rooms/{roomId}/participants", `/rooms/${id}/participants?state=all`, { as: owner });
+    await call("GET", "/rooms/{roomId}/participants", `/rooms/${id}/participants?state=maybe`, { as: owner });
     await call("POST", "/rooms/{roomId}/kick", `/rooms/${id}/kick`, { as: owner, body: { userId: stranger.sub, banMinutes: 5, reason: "spam" } });
     await call("GET", "/rooms/{roomId}", `/rooms/${id}`, { as: stranger });
     await call("POST", "/rooms/{roomId}/kick", `/rooms/${id}/kick`, { as: owner, body: { participantId: token.body.participantId } });

@@ -99,6 +99,7 @@ describe("POST /rooms", () => {
       updatedAt: room.createdAt,
       activeSessionId: null,
       live: false,
+      counts: { connected: 0, publishing: 0 },
       yourRole: "host",
       policy: DEFAULT_POLICY,
       tags: { team: "core" },

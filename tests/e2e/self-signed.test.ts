@@ -82,7 +82,7 @@ describe("self-signed participant tokens", () => {
     for (const id of ids) expect(id).toMatch(/^[A-Za-z0-9]{20}$/);
   });
 
-  it("a viewer's token request touches DynamoDB once to read and once to write, and nothing of IVS", async () => {
+  it("a viewer's token request touches DynamoDB to read, to charge the caller and to record, and nothing of IVS", async () => {
     const s = stack();
     const owner = await s.login("ss-io-owner");
     const viewer = await s.login("ss-io-viewer");
@@ -90,7 +90,7 @@ describe("self-signed participant tokens", () => {
     s.stack.dynamodb.resetCounts();
     s.stack.ivs.resetCounts();
     expect((await s.api("POST", `/rooms/${room.roomId}/token`, { as: viewer })).status).toBe(200);
-    expect(s.stack.dynamodb.requestCounts()).toEqual({ BatchGetItem: 1, TransactWriteItems: 1 });
+    expect(s.stack.dynamodb.requestCounts()).toEqual({ BatchGetItem: 1, UpdateItem: 1, TransactWriteItems: 1 });
     expect(s.stack.ivs.requestCounts()).toEqual({});
   });
 

@@ -73,6 +73,16 @@ describe("each function's role grants exactly what its code and Lambda need", ()
       "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage",
     ]);
     expect(actions("RoomsFunction")).toEqual(expect.arrayContaining(["ivs:CreateStage", "ivs:TagResource", "ivs:ListStages", "dynamodb:Query", "sqs:SendMessage"]));
+    // Webhooks: the queue it polls (with the retry waits and the sweep's sends), the one secret, the outbox.
+    expect(actions("WebhookFunction")).toEqual([
+      "dynamodb:DeleteItem", "dynamodb:Query", "logs:CreateLogStream", "logs:PutLogEvents", "secretsmanager:GetSecretValue",
+      "sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage", "sqs:SendMessage",
+    ]);
+    // Stage Update events into the table, and the reads that repair them; nothing that changes a stage.
+    expect(actions("LiveStateFunction")).toEqual([
+      "dynamodb:BatchGetItem", "dynamodb:ConditionCheckItem", "dynamodb:PutItem",
+      "ivs:GetStage", "ivs:ListParticipantEvents", "ivs:ListParticipants", "logs:CreateLogStream", "logs:PutLogEvents", "sqs:SendMessage",
+    ]);
   });
 });
 
@@ -97,7 +107,7 @@ describe("no permission wider than needed", () => {
     }
   });
 
-  it("IVS actions are scoped to the account's stages (public-key actions to its public keys); DynamoDB to the table and its named indexes; secrets to the signing key", () => {
+  it("IVS actions are scoped to the account's stages (public-key actions to its public keys); DynamoDB to the table and its named indexes; secrets and queues to those the function names", () => {
     const stages = { "Fn::Sub": "arn:${AWS::Partition}:ivs:${AWS::Region}:${AWS::AccountId}:stage/*" };
     const publicKeys = { "Fn::Sub": "arn:${AWS::Partition}:ivs:${AWS::Region}:${AWS::AccountId}:public-key/*" };
     for (const fn of functions) {
@@ -105,11 +115,21 @@ describe("no permission wider than needed", () => {
         if (g.action.startsWith("ivs:") && g.action !== "ivs:ListStages") {
           expect(g.resource, `${fn.logicalId} ${g.action}`).toEqual(g.action.endsWith("PublicKey") ? publicKeys : stages);
         }
-        if (g.action.startsWith("secretsmanager:")) expect(g.resource, `${fn.logicalId} ${g.action}`).toEqual({ Ref: "SigningKeySecret" });
+        // The webhook function reads the webhook secret; the token and signing-key functions the signing key.
+        if (g.action.startsWith("secretsmanager:")) {
+          expect(g.resource, `${fn.logicalId} ${g.action}`).toEqual({ Ref: fn.logicalId === "WebhookFunction" ? "WebhookSecret" : "SigningKeySecret" });
+        }
         if (g.action.startsWith("dynamodb:")) {
           expect([{ "Fn::GetAtt": ["Table", "Arn"] }, { "Fn::Sub": "${Table.Arn}/index/gsi1" }], `${fn.logicalId} ${g.action}`).toContainEqual(g.resource);
         }
-        if (g.action.startsWith("sqs:")) expect(g.resource, `${fn.logicalId} ${g.action}`).toEqual({ "Fn::GetAtt": ["DisconnectQueue", "Arn"] });
+        if (g.action.startsWith("sqs:")) {
+          // The disconnect and webhook queues (the webhook function only its own), or the function's own dead-letter
+          // queue (Lambda sends its failed async invocations there).
+          const deadLetters = (template.Resources[fn.logicalId]!.Properties!.DeadLetterQueue as { TargetArn?: object } | undefined)?.TargetArn;
+          const named = fn.logicalId === "WebhookFunction" ? ["WebhookQueue"] : ["DisconnectQueue", "WebhookQueue"];
+          const queues: object[] = [...named.map((q) => ({ "Fn::GetAtt": [q, "Arn"] })), ...(deadLetters ? [deadLetters] : [])];
+          expect(queues, `${fn.logicalId} ${g.action}`).toContainEqual(g.resource);
+        }
         if (g.action.startsWith("logs:")) {
           const group = (template.Resources[fn.logicalId]!.Properties!.LoggingConfig as { LogGroup: { Ref: string } }).LogGroup.Ref;
           expect(g.resource, `${fn.logicalId} ${g.action}`).toEqual({ "Fn::GetAtt": [group, "Arn"] });

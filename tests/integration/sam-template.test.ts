@@ -156,6 +156,12 @@ const SQS_EVENT_PROPERTIES = [
   "Queue", "BatchSize", "Enabled", "FilterCriteria", "FunctionResponseTypes", "KmsKeyArn", "MaximumBatchingWindowInSeconds",
   "MetricsConfig", "ScalingConfig",
 ];
+// https://docs.aws.amazon.com/serverless-application-model/latest/developerguide/sam-property-function-schedule.html
+const SCHEDULE_EVENT_PROPERTIES = ["DeadLetterConfig", "Description", "Enabled", "Input", "Name", "RetryPolicy", "Schedule", "State"];
+// https://docs.aws.amazon.com/serverless-application-model/latest/developerguide/sam-property-function-eventbridgerule.html
+const EVENTBRIDGE_RULE_EVENT_PROPERTIES = [
+  "DeadLetterConfig", "EventBusName", "Input", "InputPath", "InputTransformer", "Pattern", "RetryPolicy", "RuleName", "State", "Target",
+];
 const HTTP_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "ANY"];
 const packageJson = JSON.parse(readFileSync(join(projectRoot, "package.json"), "utf8"));
 
@@ -254,8 +260,18 @@ describe("events and the HTTP API, as SAM turns them into routes", () => {
     expect(Object.keys(apiResource.Properties ?? {}).filter((k) => !SAM_HTTPAPI_PROPERTIES.includes(k))).toEqual([]);
     for (const [id, r] of samFunctions) {
       for (const [name, e] of Object.entries((r.Properties?.Events ?? {}) as Record<string, { Type: string; Properties: Record<string, unknown> }>)) {
-        expect(["HttpApi", "SQS"], `${id}.${name}`).toContain(e.Type);
-        if (e.Type === "HttpApi") {
+        expect(["HttpApi", "SQS", "Schedule", "EventBridgeRule"], `${id}.${name}`).toContain(e.Type);
+        if (e.Type === "Schedule") {
+          expect(Object.keys(e.Properties).filter((k) => !SCHEDULE_EVENT_PROPERTIES.includes(k)), `${id}.${name}`).toEqual([]);
+          expect(String(e.Properties.Schedule), `${id}.${name}`).toMatch(/^(rate\(\d+ (minute|minutes|hour|hours|day|days)\)|cron\(.+\))$/);
+        } else if (e.Type === "EventBridgeRule") {
+          expect(Object.keys(e.Properties).filter((k) => !EVENTBRIDGE_RULE_EVENT_PROPERTIES.includes(k)), `${id}.${name}`).toEqual([]);
+          // IVS's events only, and only this account's; what EventBridge cannot deliver is kept.
+          expect((e.Properties.Pattern as Record<string, unknown>).source, `${id}.${name}`).toEqual(["aws.ivs"]);
+          expect((e.Properties.Pattern as Record<string, unknown>).account, `${id}.${name}`).toEqual([{ Ref: "AWS::AccountId" }]);
+          const dlq = (e.Properties.DeadLetterConfig as { Arn?: { "Fn::GetAtt"?: [string, string] } } | undefined)?.Arn?.["Fn::GetAtt"];
+          expect(resources[dlq?.[0] ?? ""]?.Type, `${id}.${name} DeadLetterConfig`).toBe("AWS::SQS::Queue");
+        } else if (e.Type === "HttpApi") {
           expect(Object.keys(e.Properties).filter((k) => !HTTPAPI_EVENT_PROPERTIES.includes(k)), `${id}.${name}`).toEqual([]);
           expect(e.Properties.ApiId, `${id}.${name}`).toEqual({ Ref: apiId });
           expect(HTTP_METHODS, `${id}.${name}`).toContain(String(e.Properties.Method));

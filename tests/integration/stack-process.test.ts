@@ -114,11 +114,16 @@ afterEach(async () => {
 describe("npm start (tsx local/start.ts)", () => {
   it("prints the banner, serves on PORT, and Ctrl-C stops it with exit 0 and no DynamoDB Local left", async () => {
     const port = await freePort();
-    const started = start({ ...process.env, PORT: String(port) }, { detached: true });
+    // Webhooks on, to a port where nothing listens (nothing here makes an event): the banner shows where and the key.
+    const started = start({ ...process.env, PORT: String(port), WEBHOOK_URL: "http://127.0.0.1:9/hook" }, { detached: true });
     await waitFor(started, /ready in [\d.]+ s/, 90_000);
     const { stdout } = started.output();
     const url = `http://127.0.0.1:${port}`;
     expect(stdout).toContain(`HTTP API     ${url}`);
+    const info = (await (await fetch(`${url}/dev/info`)).json()) as { webhookSecret: string };
+    expect(info.webhookSecret).toMatch(/^whsec_[A-Za-z0-9]{48}$/);
+    expect(stdout).toContain(`Webhooks     → http://127.0.0.1:9/hook   secret ${info.webhookSecret}`);
+    expect(stdout).toContain(`deliveries: GET ${url}/dev/webhooks`);
     expect(stdout).toContain(`POST ${url}/dev/login`);
     expect(stdout).toContain(`GET ${url}/health`);
     expect(stdout).toContain("CORS for http://localhost:5173");

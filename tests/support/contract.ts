@@ -13,4 +13,6 @@ export const CONTRACT_DEFAULT_POLICY = {
   },
   defaultDurationMinutes: 60,
   allowedAttributes: ["displayName", "avatarUrl"],
+  // Live rooms (capacity): at most IVS's 12 publishers by default; no participant limit unless set.
+  maxPublishers: 12,
 };

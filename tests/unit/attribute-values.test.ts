@@ -68,7 +68,7 @@ describe("attribute values, as util-dynamodb converts them", () => {
     };
     const now = Date.parse("2026-12-01T00:00:00.000Z");
     const outcome = await recordIssuedParticipant(table, "r1", {
-      participantId: "p1", userId: "u1", role: "host", capabilities: ["PUBLISH", "SUBSCRIBE"], via: "owner",
+      participantId: "p1", userId: "u1", role: "host", capabilities: ["PUBLISH", "SUBSCRIBE"], via: "owner", displayName: "Ana",
       tokenExpiresAt: "2026-12-01T01:00:00.000Z", tokenExpiresMs: Date.parse("2026-12-01T01:00:00.000Z"), createdAt: "2026-12-01T00:00:00.000Z",
     }, { now });
     expect(outcome).toEqual({ kind: "recorded" });
@@ -79,10 +79,15 @@ describe("attribute values, as util-dynamodb converts them", () => {
     expect(wire("Put", "Item")).toEqual([
       {
         pk: { S: "ROOM#r1" }, sk: { S: "PART#u1#p1" }, participantId: { S: "p1" }, userId: { S: "u1" }, role: { S: "host" },
-        capabilities: { L: [{ S: "PUBLISH" }, { S: "SUBSCRIBE" }] }, via: { S: "owner" }, tokenExpiresAt: { S: "2026-12-01T01:00:00.000Z" },
-        tokenExpiresMs: { N: "1796086800000" }, createdAt: { S: "2026-12-01T00:00:00.000Z" }, expiresAt: { N: "1796173200" },
+        capabilities: { L: [{ S: "PUBLISH" }, { S: "SUBSCRIBE" }] }, via: { S: "owner" }, displayName: { S: "Ana" },
+        tokenExpiresAt: { S: "2026-12-01T01:00:00.000Z" }, tokenExpiresMs: { N: "1796086800000" }, createdAt: { S: "2026-12-01T00:00:00.000Z" },
+        expiresAt: { N: "1796173200" },
       },
-      { pk: { S: "ROOM#r1" }, sk: { S: "PID#p1" }, userId: { S: "u1" }, tokenExpiresMs: { N: "1796086800000" }, expiresAt: { N: "1796173200" } },
+      // The pointer also names the role and display name, for the room's participant list.
+      {
+        pk: { S: "ROOM#r1" }, sk: { S: "PID#p1" }, userId: { S: "u1" }, role: { S: "host" }, displayName: { S: "Ana" },
+        tokenExpiresMs: { N: "1796086800000" }, expiresAt: { N: "1796173200" },
+      },
     ]);
     // The ban and the room it checks, and the caller's counter for the minute.
     expect(wire("ConditionCheck", "Key")).toEqual([{ pk: { S: "ROOM#r1" }, sk: { S: "BAN#u1" } }, { pk: { S: "ROOM#r1" }, sk: { S: "ROOM" } }]);

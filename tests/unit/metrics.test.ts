@@ -189,6 +189,11 @@ describe("through the HTTP pipeline (middy), published by Powertools Metrics", (
       metrics.countDisconnectsQueued(3);
       metrics.countQueuedDisconnect("completed");
       metrics.countQueuedDisconnect("failed");
+      metrics.countWebhookDelivery("delivered");
+      metrics.countWebhookDelivery("failed");
+      for (const name of ["WebhookEnqueueFailed", "WebhookEventsKept", "WebhookEventsLost"] as const) metrics.count(name, 2);
+      metrics.countIvsEvent("processed");
+      metrics.countIvsEvent({ ignored: "unknown_stage" });
       metrics.publishMetrics();
     });
     const points = documentsIn(written.stdout).flatMap(datapointsOf);
@@ -196,7 +201,7 @@ describe("through the HTTP pipeline (middy), published by Powertools Metrics", (
     const sets = new Map<string, string[][]>();
     for (const p of points) {
       expect(p.namespace).toBe("stagepass");
-      for (const name of Object.keys(p.dimensions)) expect(["service", "mode", "operation", "function_name", "code"]).toContain(name);
+      for (const name of Object.keys(p.dimensions)) expect(["service", "mode", "operation", "function_name", "code", "reason"]).toContain(name);
       sets.set(p.name, [...(sets.get(p.name) ?? []), Object.keys(p.dimensions)]);
     }
     expect(Object.fromEntries(sets)).toEqual(metrics.PUBLISHED_DIMENSIONS);
