@@ -41,7 +41,9 @@ export default defineConfig({
       {
         extends: true,
         test: {
-          name: "api", include: ["tests/e2e/**/*.test.ts", "tests/heavy/**/*.test.ts"], env: { TOKEN_MODE: "api" },
+          name: "api",
+          include: ["tests/e2e/**/*.test.ts", "tests/heavy/**/*.test.ts"],
+          env: { TOKEN_MODE: "api" },
           ...throughTheStack,
         },
       },

@@ -36,12 +36,19 @@ export interface Bundle {
 export type BuildOutcome = { ok: true; bundle: Bundle } | { ok: false; error: string };
 
 export function composition(metafile: Metafile, outputPath?: string): Bundle["composition"] {
-  const output = Object.entries(metafile.outputs).find(([file, o]) => (outputPath ? resolve(projectRoot, file) === outputPath : o.entryPoint))?.[1]
-    ?? Object.values(metafile.outputs).find((o) => o.entryPoint);
+  const output =
+    Object.entries(metafile.outputs).find(([file, o]) =>
+      outputPath ? resolve(projectRoot, file) === outputPath : o.entryPoint,
+    )?.[1] ?? Object.values(metafile.outputs).find((o) => o.entryPoint);
   const bySource = new Map<string, number>();
   for (const [path, input] of Object.entries(output?.inputs ?? {})) {
     const m = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(path);
-    const source = m ? m[1]! : path.split("/").slice(0, path.startsWith("shared/") || path.startsWith("functions/") ? 2 : 1).join("/");
+    const source = m
+      ? m[1]!
+      : path
+          .split("/")
+          .slice(0, path.startsWith("shared/") || path.startsWith("functions/") ? 2 : 1)
+          .join("/");
     bySource.set(source, (bySource.get(source) ?? 0) + input.bytesInOutput);
   }
   return [...bySource].map(([source, bytes]) => ({ source, bytes })).sort((a, b) => b.bytes - a.bytes);
@@ -87,7 +94,8 @@ export function withoutTopLevelAwait(source: string, exportName: string): { sour
   const declaration = new RegExp(`^export const ${exportName}\\b`, "m");
   if (!declaration.test(body)) throw new Error(`cannot find "export const ${exportName}" to wrap`);
   body = body.replace(declaration, `const ${exportName}`);
-  if (/^export\s/m.test(body)) throw new Error("the entry point exports more than its handler; cannot move its init into the handler");
+  if (/^export\s/m.test(body))
+    throw new Error("the entry point exports more than its handler; cannot move its init into the handler");
   const wrapped = `${head}
 const __benchInit = (async () => {
 ${body}
@@ -143,7 +151,11 @@ export async function buildSamDefault(fn: FunctionDefinition, exportName: string
         format: "cjs",
         bytes: output.bytes,
         composition: composition(result.metafile, path),
-        ...(moved ? { note: "the entry's top-level init (with its top-level await) runs in an init promise the handler awaits (SAM's defaults reject top-level await)" } : {}),
+        ...(moved
+          ? {
+              note: "the entry's top-level init (with its top-level await) runs in an init promise the handler awaits (SAM's defaults reject top-level await)",
+            }
+          : {}),
       },
     };
   } catch (error) {

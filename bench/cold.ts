@@ -46,7 +46,11 @@ export interface ColdFunction {
   composition?: Array<{ source: string; bytes: number }>;
 }
 
-interface Run { result: ColdResult; jwksFetches: number; jwksServedAt: number[] }
+interface Run {
+  result: ColdResult;
+  jwksFetches: number;
+  jwksServedAt: number[];
+}
 
 export async function measureColdInit(opts: {
   functions: Array<{ logicalId: string; label?: string; optimised: BuildOutcome; samDefault?: BuildOutcome }>;
@@ -67,8 +71,16 @@ export async function measureColdInit(opts: {
   const runs = new Map<string, Run[]>();
   const once = async (logicalId: string, variant: "optimised" | "samDefault", bundle: Bundle, event: unknown) => {
     opts.stub.reset();
-    const input: ColdInput = { bundle: { path: bundle.path, exportName: bundle.exportName, format: bundle.format }, event };
-    const result = await runChild<ColdResult>(opts.script, input, { ...env, AWS_LAMBDA_FUNCTION_NAME: logicalId }, opts.logFd);
+    const input: ColdInput = {
+      bundle: { path: bundle.path, exportName: bundle.exportName, format: bundle.format },
+      event,
+    };
+    const result = await runChild<ColdResult>(
+      opts.script,
+      input,
+      { ...env, AWS_LAMBDA_FUNCTION_NAME: logicalId },
+      opts.logFd,
+    );
     return { result, jwksFetches: opts.stub.counts().calls["jwks:GET"] ?? 0, jwksServedAt: opts.stub.jwksServedAt() };
   };
 
@@ -94,7 +106,8 @@ export async function measureColdInit(opts: {
     const summarise = (variant: "optimised" | "samDefault"): ColdVariant | { error: string } => {
       const outcome = fn[variant];
       if (!outcome.ok) return { error: outcome.error };
-      if (!fn.first) return { error: `cold init not measured: the bench defines no typical first invocation for ${fn.logicalId}` };
+      if (!fn.first)
+        return { error: `cold init not measured: the bench defines no typical first invocation for ${fn.logicalId}` };
       const list = runs.get(`${fn.label}:${variant}`) ?? [];
       const failed = list.filter((r) => r.result.invocation.status < 200 || r.result.invocation.status >= 300);
       const samples = list.map((r) => r.result.importMs + r.result.firstInvokeMs);
@@ -110,11 +123,17 @@ export async function measureColdInit(opts: {
         fromProcessStartMedianMs: median(list.map((r) => r.result.bootMs + r.result.importMs + r.result.firstInvokeMs)),
         samplesMs: samples.map((s) => Number(s.toFixed(2))),
         failures: failed.length,
-        ...(failed[0] ? { firstFailure: `${failed[0].result.invocation.status} ${failed[0].result.invocation.detail ?? ""}`.trim() } : {}),
-        ...(verifiesJwt ? {
-          maxJwksFetches: Math.max(...list.map((r) => r.jwksFetches)),
-          jwksHydratedAtInit: list.every((r) => r.jwksFetches === 1 && r.jwksServedAt[0]! <= r.result.importEndEpoch),
-        } : {}),
+        ...(failed[0]
+          ? { firstFailure: `${failed[0].result.invocation.status} ${failed[0].result.invocation.detail ?? ""}`.trim() }
+          : {}),
+        ...(verifiesJwt
+          ? {
+              maxJwksFetches: Math.max(...list.map((r) => r.jwksFetches)),
+              jwksHydratedAtInit: list.every(
+                (r) => r.jwksFetches === 1 && r.jwksServedAt[0]! <= r.result.importEndEpoch,
+              ),
+            }
+          : {}),
       };
     };
     const optimised = summarise("optimised");
@@ -128,7 +147,9 @@ export async function measureColdInit(opts: {
       samDefault,
       ...(fn.optimised.ok ? { bytes: fn.optimised.bundle.bytes } : {}),
       ...(fn.samDefault.ok ? { samDefaultBytes: fn.samDefault.bundle.bytes } : {}),
-      ...(fn.optimised.ok && fn.samDefault.ok ? { bundleRatio: fn.optimised.bundle.bytes / fn.samDefault.bundle.bytes } : {}),
+      ...(fn.optimised.ok && fn.samDefault.ok
+        ? { bundleRatio: fn.optimised.bundle.bytes / fn.samDefault.bundle.bytes }
+        : {}),
       ...(both ? { ratio: optimised.medianMs / samDefault.medianMs } : {}),
       ...(fn.optimised.ok ? { composition: fn.optimised.bundle.composition.slice(0, 25) } : {}),
     };

@@ -55,7 +55,16 @@ export function createFixtures(tls?: StubTls): Fixtures {
     room,
     roomItem: { pk: roomPk(ROOM_ID), sk: ROOM_SK, gsi1pk: "ROOMS", gsi1sk: ROOM_ID, ...room },
     // Evidence from a day ahead: trusted for the whole run (counts older than 10 minutes are not used).
-    liveItem: { pk: roomPk(ROOM_ID), sk: LIVE_SK, connected: 5, publishing: 2, evidenceAt: Date.now() + 86_400_000, live: true, sessionId: "st-BenchSession1", version: 1 },
+    liveItem: {
+      pk: roomPk(ROOM_ID),
+      sk: LIVE_SK,
+      connected: 5,
+      publishing: 2,
+      evidenceAt: Date.now() + 86_400_000,
+      live: true,
+      sessionId: "st-BenchSession1",
+      version: 1,
+    },
     tls,
   };
 }
@@ -70,7 +79,11 @@ export const stubDataOf = (fx: Fixtures): StubData => ({
 });
 
 /** The environment of a deployed function (template Globals), with every AWS endpoint at the stub. */
-export function functionEnvironment(fx: Fixtures, stub: { dynamodb: string; ivs: string; sqs: string; jwks: string }, logLevel = "INFO"): Record<string, string> {
+export function functionEnvironment(
+  fx: Fixtures,
+  stub: { dynamodb: string; ivs: string; sqs: string; jwks: string },
+  logLevel = "INFO",
+): Record<string, string> {
   return {
     PATH: process.env.PATH ?? "/usr/bin:/bin",
     LANG: "C.UTF-8",
@@ -102,9 +115,12 @@ export function functionEnvironment(fx: Fixtures, stub: { dynamodb: string; ivs:
 }
 
 /** A payload 2.0 event as API Gateway HTTP API sends it. */
-export function httpEvent(method: string, path: string, routePath: string, opts: {
-  jwt?: string; body?: unknown; pathParameters?: Record<string, string>;
-} = {}): APIGatewayProxyEventV2 {
+export function httpEvent(
+  method: string,
+  path: string,
+  routePath: string,
+  opts: { jwt?: string; body?: unknown; pathParameters?: Record<string, string> } = {},
+): APIGatewayProxyEventV2 {
   const routeKey = `${method} ${routePath}`;
   const headers: Record<string, string> = {
     accept: "application/json",
@@ -141,26 +157,32 @@ export function httpEvent(method: string, path: string, routePath: string, opts:
 }
 
 export const tokenEvent = (fx: Fixtures) =>
-  httpEvent("POST", `/rooms/${ROOM_ID}/token`, "/rooms/{roomId}/token", { jwt: fx.jwt, body: {}, pathParameters: { roomId: ROOM_ID } });
+  httpEvent("POST", `/rooms/${ROOM_ID}/token`, "/rooms/{roomId}/token", {
+    jwt: fx.jwt,
+    body: {},
+    pathParameters: { roomId: ROOM_ID },
+  });
 
 export function sqsEvent(body: unknown): SQSEvent {
   return {
-    Records: [{
-      messageId: randomUUID(),
-      receiptHandle: "bench-receipt",
-      body: JSON.stringify(body),
-      attributes: {
-        ApproximateReceiveCount: "1",
-        SentTimestamp: String(Date.now()),
-        SenderId: "AIDABENCH",
-        ApproximateFirstReceiveTimestamp: String(Date.now()),
+    Records: [
+      {
+        messageId: randomUUID(),
+        receiptHandle: "bench-receipt",
+        body: JSON.stringify(body),
+        attributes: {
+          ApproximateReceiveCount: "1",
+          SentTimestamp: String(Date.now()),
+          SenderId: "AIDABENCH",
+          ApproximateFirstReceiveTimestamp: String(Date.now()),
+        },
+        messageAttributes: {},
+        md5OfBody: "",
+        eventSource: "aws:sqs",
+        eventSourceARN: `arn:aws:sqs:${REGION}:${ACCOUNT_ID}:DisconnectQueue`,
+        awsRegion: REGION,
       },
-      messageAttributes: {},
-      md5OfBody: "",
-      eventSource: "aws:sqs",
-      eventSourceARN: `arn:aws:sqs:${REGION}:${ACCOUNT_ID}:DisconnectQueue`,
-      awsRegion: REGION,
-    }],
+    ],
   };
 }
 
@@ -171,15 +193,24 @@ export function sqsEvent(body: unknown): SQSEvent {
 export function firstEventFor(logicalId: string, fx: Fixtures): { event: unknown; what: string } | undefined {
   switch (logicalId) {
     case "TokenFunction":
-      return { event: tokenEvent(fx), what: "POST /rooms/{roomId}/token (BatchGetItem, CreateParticipantToken, TransactWriteItems)" };
+      return {
+        event: tokenEvent(fx),
+        what: "POST /rooms/{roomId}/token (BatchGetItem, CreateParticipantToken, TransactWriteItems)",
+      };
     case "RoomsFunction":
       return {
-        event: httpEvent("GET", `/rooms/${ROOM_ID}`, "/rooms/{roomId}", { jwt: fx.jwt, pathParameters: { roomId: ROOM_ID } }),
+        event: httpEvent("GET", `/rooms/${ROOM_ID}`, "/rooms/{roomId}", {
+          jwt: fx.jwt,
+          pathParameters: { roomId: ROOM_ID },
+        }),
         what: "GET /rooms/{roomId} (BatchGetItem ×2, the room's read claim and a budget slot (PutItem ×2), GetStage, TransactWriteItems)",
       };
     case "ModerationFunction":
       return {
-        event: httpEvent("GET", `/rooms/${ROOM_ID}/bans`, "/rooms/{roomId}/bans", { jwt: fx.jwt, pathParameters: { roomId: ROOM_ID } }),
+        event: httpEvent("GET", `/rooms/${ROOM_ID}/bans`, "/rooms/{roomId}/bans", {
+          jwt: fx.jwt,
+          pathParameters: { roomId: ROOM_ID },
+        }),
         what: "GET /rooms/{roomId}/bans (BatchGetItem, Query)",
       };
     case "HealthFunction":
@@ -191,7 +222,12 @@ export function firstEventFor(logicalId: string, fx: Fixtures): { event: unknown
       };
     case "DisconnectWorkerFunction":
       return {
-        event: sqsEvent({ roomId: ROOM_ID, stageArn: STAGE_ARN, participantId: "bench-participant-1", reason: "bench" }),
+        event: sqsEvent({
+          roomId: ROOM_ID,
+          stageArn: STAGE_ARN,
+          participantId: "bench-participant-1",
+          reason: "bench",
+        }),
         what: "one SQS record (DisconnectParticipant, then its fixed 220 ms spacing wait)",
       };
     default:
@@ -203,8 +239,20 @@ export function firstEventFor(logicalId: string, fx: Fixtures): { event: unknown
 export function stageUpdateEvent(): unknown {
   const time = new Date().toISOString().replace(/\.\d{3}Z$/, "Z");
   return {
-    version: "0", id: randomUUID(), "detail-type": "IVS Stage Update", source: "aws.ivs", account: ACCOUNT_ID, time, region: REGION,
+    version: "0",
+    id: randomUUID(),
+    "detail-type": "IVS Stage Update",
+    source: "aws.ivs",
+    account: ACCOUNT_ID,
+    time,
+    region: REGION,
     resources: [STAGE_ARN],
-    detail: { session_id: "st-BenchSession1", event_name: "Participant Published", event_time: time, user_id: "bench-user", participant_id: "benchPublisher1" },
+    detail: {
+      session_id: "st-BenchSession1",
+      event_name: "Participant Published",
+      event_time: time,
+      user_id: "bench-user",
+      participant_id: "benchPublisher1",
+    },
   };
 }

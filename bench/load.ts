@@ -45,46 +45,55 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   let next = 0;
   const body = options.body !== undefined ? Buffer.from(options.body) : undefined;
 
-  const once = (token: string) => new Promise<void>((resolve) => {
-    const t0 = process.hrtime.bigint();
-    const headers: Record<string, string | number> = { authorization: `Bearer ${token}` };
-    if (body) {
-      headers["content-type"] = "application/json";
-      headers["content-length"] = body.length;
-    }
-    const req = request({ agent, host: target.hostname, port: target.port, method: options.method, path: options.path, headers }, (res) => {
-      res.on("data", () => undefined);
-      res.on("end", () => {
-        latencies.push(Number(process.hrtime.bigint() - t0) / 1e6);
-        const status = String(res.statusCode ?? 0);
-        statuses[status] = (statuses[status] ?? 0) + 1;
-        if ((res.statusCode ?? 0) >= 300 && res.headers["retry-after"] !== undefined) withRetryAfter++;
+  const once = (token: string) =>
+    new Promise<void>((resolve) => {
+      const t0 = process.hrtime.bigint();
+      const headers: Record<string, string | number> = { authorization: `Bearer ${token}` };
+      if (body) {
+        headers["content-type"] = "application/json";
+        headers["content-length"] = body.length;
+      }
+      const req = request(
+        { agent, host: target.hostname, port: target.port, method: options.method, path: options.path, headers },
+        (res) => {
+          res.on("data", () => undefined);
+          res.on("end", () => {
+            latencies.push(Number(process.hrtime.bigint() - t0) / 1e6);
+            const status = String(res.statusCode ?? 0);
+            statuses[status] = (statuses[status] ?? 0) + 1;
+            if ((res.statusCode ?? 0) >= 300 && res.headers["retry-after"] !== undefined) withRetryAfter++;
+            resolve();
+          });
+        },
+      );
+      req.setTimeout(options.timeoutMs ?? 30_000, () => req.destroy(new Error("timed out")));
+      req.on("error", (error) => {
+        errors++;
+        firstError ??= error.message;
         resolve();
       });
+      req.end(body);
     });
-    req.setTimeout(options.timeoutMs ?? 30_000, () => req.destroy(new Error("timed out")));
-    req.on("error", (error) => {
-      errors++;
-      firstError ??= error.message;
-      resolve();
-    });
-    req.end(body);
-  });
 
   const started = performance.now();
-  await Promise.all(Array.from({ length: options.concurrency }, async (_, worker) => {
-    const token = options.tokens[worker % options.tokens.length]!;
-    while (next < options.requests) {
-      next++;
-      await once(token);
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: options.concurrency }, async (_, worker) => {
+      const token = options.tokens[worker % options.tokens.length]!;
+      while (next < options.requests) {
+        next++;
+        await once(token);
+      }
+    }),
+  );
   const durationMs = performance.now() - started;
   agent.destroy();
 
   latencies.sort((a, b) => a - b);
-  const at = (q: number) => latencies.length ? latencies[Math.min(latencies.length - 1, Math.ceil(q * latencies.length) - 1)]! : NaN;
-  const ok = Object.entries(statuses).filter(([s]) => s.startsWith("2")).reduce((n, [, c]) => n + c, 0);
+  const at = (q: number) =>
+    latencies.length ? latencies[Math.min(latencies.length - 1, Math.ceil(q * latencies.length) - 1)]! : NaN;
+  const ok = Object.entries(statuses)
+    .filter(([s]) => s.startsWith("2"))
+    .reduce((n, [, c]) => n + c, 0);
   return {
     requests: options.requests,
     concurrency: options.concurrency,

@@ -36,14 +36,24 @@ let sequence = 0;
  * Runs one child to completion and returns what it wrote. Its stdout and stderr (the function's own log lines) go to
  * `logFd`, so that the bench can check them and they stay out of the report.
  */
-export async function runChild<T>(script: string, input: unknown, env: Record<string, string>, logFd: number, timeoutMs = 120_000): Promise<T> {
+export async function runChild<T>(
+  script: string,
+  input: unknown,
+  env: Record<string, string>,
+  logFd: number,
+  timeoutMs = 120_000,
+): Promise<T> {
   mkdirSync(scratchDir, { recursive: true });
   const id = `${process.pid}-${++sequence}`;
   const inputPath = join(scratchDir, `${id}.in.json`);
   const outputPath = join(scratchDir, `${id}.out.json`);
   writeFileSync(inputPath, JSON.stringify(input));
   try {
-    const child = spawn(process.execPath, [...(process.env.BENCH_CHILD_NODE_ARGS?.split(" ").filter(Boolean) ?? []), script, inputPath, outputPath], { env, stdio: ["ignore", logFd, logFd] });
+    const child = spawn(
+      process.execPath,
+      [...(process.env.BENCH_CHILD_NODE_ARGS?.split(" ").filter(Boolean) ?? []), script, inputPath, outputPath],
+      { env, stdio: ["ignore", logFd, logFd] },
+    );
     const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
     const code = await new Promise<number | null>((resolve, reject) => {
       child.once("error", reject);
@@ -54,7 +64,9 @@ export async function runChild<T>(script: string, input: unknown, env: Record<st
     try {
       text = readFileSync(outputPath, "utf8");
     } catch {
-      throw new Error(`child ${script.split("/").pop()} exited with ${code} and no result (its output is in the bench log)`);
+      throw new Error(
+        `child ${script.split("/").pop()} exited with ${code} and no result (its output is in the bench log)`,
+      );
     }
     return JSON.parse(text) as T;
   } finally {

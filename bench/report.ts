@@ -33,7 +33,8 @@ export interface TargetResult {
   verdict: Verdict;
 }
 
-const variant = (v: ColdVariant | { error: string } | undefined): ColdVariant | undefined => (v && "medianMs" in v ? v : undefined);
+const variant = (v: ColdVariant | { error: string } | undefined): ColdVariant | undefined =>
+  v && "medianMs" in v ? v : undefined;
 const kB = (bytes: number) => `${(bytes / 1000).toFixed(1)} kB`;
 const ms = (n: number | undefined) => (n === undefined || Number.isNaN(n) ? "—" : `${n.toFixed(1)} ms`);
 const us = (n: number) => `${n.toFixed(1)} µs`;
@@ -60,9 +61,16 @@ export function judge(input: {
     out.push({
       id: "token-cold-init",
       target: `token cold init ≤ ${TARGETS.tokenColdInitVsSdkReference}× the AWS SDK token function with SAM defaults (median of ≥ ${TARGETS.minColdRuns} processes)`,
-      measured: ratio !== undefined ? `${ms(opt?.medianMs)} vs ${ms(reference?.medianMs)} = ${x(ratio)} (${reference?.runs} runs)` : unavailable(token),
-      verdict: !opt || !reference || opt.failures > 0 || reference.failures > 0 || !enough || ratio === undefined ? "N/A"
-        : ratio <= TARGETS.tokenColdInitVsSdkReference ? "PASS" : "FAIL",
+      measured:
+        ratio !== undefined
+          ? `${ms(opt?.medianMs)} vs ${ms(reference?.medianMs)} = ${x(ratio)} (${reference?.runs} runs)`
+          : unavailable(token),
+      verdict:
+        !opt || !reference || opt.failures > 0 || reference.failures > 0 || !enough || ratio === undefined
+          ? "N/A"
+          : ratio <= TARGETS.tokenColdInitVsSdkReference
+            ? "PASS"
+            : "FAIL",
     });
     // For information: the same handler built with SAM's defaults (a ratio of esbuild options, docs/performance.md).
     const valid = opt && base && opt.failures === 0 && base.failures === 0;
@@ -89,9 +97,11 @@ export function judge(input: {
       id: "token-warm",
       target: `token warm cost ≤ ${TARGETS.tokenWarmRatio}× one RS256 verify (median over ≥ ${TARGETS.minWarmRequests} requests, in-process stub, its share taken out)`,
       measured: w
-        ? `${us(w.handler.medianUs)} (p99 ${us(w.handler.p99Us)}) vs ${us(w.rs256Verify.medianUs)} = ${x(w.ratio)}${w.failures ? `, ${w.failures} failed requests` : ""}`
-          + (w.handlerWithStub ? `; stub's share included ${us(w.handlerWithStub.medianUs)} = ${x(w.handlerWithStub.medianUs / w.rs256Verify.medianUs)}` : "")
-          + (loop ? `; over loopback TCP ${us(loop.handler.medianUs)} = ${x(loop.ratio)}` : "")
+        ? `${us(w.handler.medianUs)} (p99 ${us(w.handler.p99Us)}) vs ${us(w.rs256Verify.medianUs)} = ${x(w.ratio)}${w.failures ? `, ${w.failures} failed requests` : ""}` +
+          (w.handlerWithStub
+            ? `; stub's share included ${us(w.handlerWithStub.medianUs)} = ${x(w.handlerWithStub.medianUs / w.rs256Verify.medianUs)}`
+            : "") +
+          (loop ? `; over loopback TCP ${us(loop.handler.medianUs)} = ${x(loop.ratio)}` : "")
         : `not measured${input.warm?.errors.length ? `: ${input.warm.errors.join("; ")}` : ""}`,
       verdict: !w || !enough || w.failures > 0 ? "N/A" : w.ratio <= TARGETS.tokenWarmRatio ? "PASS" : "FAIL",
     });
@@ -99,7 +109,11 @@ export function judge(input: {
     out.push({
       id: "no-per-request-construction",
       target: "no AWS SDK client, verifier or logger built per request",
-      measured: variants.length ? variants.map((v) => `${v.transport === "memory" ? "in-process" : "loopback"}: ${v.perRequestConstruction.evidence}`).join("; ") : "not measured",
+      measured: variants.length
+        ? variants
+            .map((v) => `${v.transport === "memory" ? "in-process" : "loopback"}: ${v.perRequestConstruction.evidence}`)
+            .join("; ")
+        : "not measured",
       verdict: !variants.length ? "N/A" : variants.every((v) => v.perRequestConstruction.ok) ? "PASS" : "FAIL",
     });
   }
@@ -109,13 +123,18 @@ export function judge(input: {
       return v && v.maxJwksFetches !== undefined && f.label === f.logicalId ? [{ id: f.logicalId, v }] : [];
     });
     const warmFetches = input.warm?.inProcess?.jwksFetches ?? input.warm?.loopback?.jwksFetches;
-    const ok = verifying.length > 0 && verifying.every((f) => f.v.jwksHydratedAtInit && (f.v.maxJwksFetches ?? 0) <= 1) && (warmFetches === undefined || warmFetches <= 1);
+    const ok =
+      verifying.length > 0 &&
+      verifying.every((f) => f.v.jwksHydratedAtInit && (f.v.maxJwksFetches ?? 0) <= 1) &&
+      (warmFetches === undefined || warmFetches <= 1);
     out.push({
       id: "jwks-once-at-init",
       target: "JWKS fetched at most once per container, hydrated at init",
       measured: verifying.length
-        ? `${verifying.map((f) => `${f.id.replace("Function", "")}: ${f.v.maxJwksFetches} fetch, ${f.v.jwksHydratedAtInit ? "before import resolved" : "NOT during init"}`).join("; ")}`
-          + (warmFetches !== undefined ? `; warm token process: ${warmFetches} fetch in ${input.settings.warmRequests}+ requests` : "")
+        ? `${verifying.map((f) => `${f.id.replace("Function", "")}: ${f.v.maxJwksFetches} fetch, ${f.v.jwksHydratedAtInit ? "before import resolved" : "NOT during init"}`).join("; ")}` +
+          (warmFetches !== undefined
+            ? `; warm token process: ${warmFetches} fetch in ${input.settings.warmRequests}+ requests`
+            : "")
         : "not measured",
       verdict: verifying.length === 0 ? "N/A" : ok ? "PASS" : "FAIL",
     });
@@ -125,7 +144,9 @@ export function judge(input: {
     out.push({
       id: "stack-zero-non-2xx",
       target: "offline stack token load: zero non-2xx",
-      measured: u ? `${u.requests} requests at concurrency ${u.concurrency}: ${u.non2xx} non-2xx, ${u.errors} transport errors` : stackUnavailable(input.stack, "API mode"),
+      measured: u
+        ? `${u.requests} requests at concurrency ${u.concurrency}: ${u.non2xx} non-2xx, ${u.errors} transport errors`
+        : stackUnavailable(input.stack, "API mode"),
       verdict: !u ? "N/A" : u.non2xx === 0 && u.errors === 0 ? "PASS" : "FAIL",
     });
   }
@@ -133,13 +154,29 @@ export function judge(input: {
     const a = input.stack?.apiWithRates;
     const quota = input.stack?.ivsTokenQuotaPerSecond ?? 50;
     const [lo, hi] = TARGETS.apiRateBand;
-    const fiveXx = a ? Object.entries(a.load.statuses).filter(([s]) => s.startsWith("5")).reduce((n, [, c]) => n + c, 0) : 0;
-    const throttledOk = a ? a.load.non2xx === a.load.withRetryAfter && (a.load.statuses["429"] ?? 0) === a.load.non2xx : false;
+    const fiveXx = a
+      ? Object.entries(a.load.statuses)
+          .filter(([s]) => s.startsWith("5"))
+          .reduce((n, [, c]) => n + c, 0)
+      : 0;
+    const throttledOk = a
+      ? a.load.non2xx === a.load.withRetryAfter && (a.load.statuses["429"] ?? 0) === a.load.non2xx
+      : false;
     out.push({
       id: "api-mode-at-quota",
       target: `TOKEN_MODE=api with IVS rates: 2xx/s flat at the ${quota}/s quota (${Math.round(lo * quota)}–${Math.round(hi * quota)}/s), excess answered 429 + Retry-After, no 5xx`,
-      measured: a ? `${a.load.okPerSecond.toFixed(1)} 2xx/s; ${a.load.non2xx} non-2xx (${fmtStatuses(a.load.statuses)}), ${a.load.withRetryAfter} with Retry-After` : stackUnavailable(input.stack, "API mode"),
-      verdict: !a ? "N/A" : a.load.okPerSecond >= lo * quota && a.load.okPerSecond <= hi * quota && fiveXx === 0 && a.load.errors === 0 && throttledOk ? "PASS" : "FAIL",
+      measured: a
+        ? `${a.load.okPerSecond.toFixed(1)} 2xx/s; ${a.load.non2xx} non-2xx (${fmtStatuses(a.load.statuses)}), ${a.load.withRetryAfter} with Retry-After`
+        : stackUnavailable(input.stack, "API mode"),
+      verdict: !a
+        ? "N/A"
+        : a.load.okPerSecond >= lo * quota &&
+            a.load.okPerSecond <= hi * quota &&
+            fiveXx === 0 &&
+            a.load.errors === 0 &&
+            throttledOk
+          ? "PASS"
+          : "FAIL",
     });
   }
   {
@@ -148,7 +185,9 @@ export function judge(input: {
     out.push({
       id: "sustained-throttling-calls-per-token",
       target: `TOKEN_MODE=api with IVS rates, load well above the quota: CreateParticipantToken calls per token issued < ${TARGETS.sustainedCallsPerToken}`,
-      measured: a ? `${a.createParticipantTokenCalls} calls for ${a.load.requests - a.load.non2xx - a.load.errors} tokens = ${perToken!.toFixed(2)} (${a.load.requests} requests at ${a.load.requestsPerSecond.toFixed(0)}/s)` : stackUnavailable(input.stack, "API mode"),
+      measured: a
+        ? `${a.createParticipantTokenCalls} calls for ${a.load.requests - a.load.non2xx - a.load.errors} tokens = ${perToken!.toFixed(2)} (${a.load.requests} requests at ${a.load.requestsPerSecond.toFixed(0)}/s)`
+        : stackUnavailable(input.stack, "API mode"),
       verdict: perToken === undefined ? "N/A" : perToken < TARGETS.sustainedCallsPerToken ? "PASS" : "FAIL",
     });
   }
@@ -161,18 +200,34 @@ export function judge(input: {
     out.push({
       id: "burst-one-user-calls-per-token",
       target: `one user's burst (TOKEN_RATE_PER_MINUTE=${b?.limit ?? 30}): CreateParticipantToken calls per token ≤ ${TARGETS.burstCallsPerToken}, no more tokens than the limit`,
-      measured: one ? `${one.load.requests} concurrent: ${ok(one)} tokens, ${one.createParticipantTokenCalls} calls = ${one.callsPerToken.toFixed(2)} per token (${fmtStatuses(one.load.statuses)})` : missing,
-      verdict: !one ? "N/A" : one.callsPerToken <= TARGETS.burstCallsPerToken && ok(one) <= (b?.limit ?? 30) && ok(one) > 0 ? "PASS" : "FAIL",
+      measured: one
+        ? `${one.load.requests} concurrent: ${ok(one)} tokens, ${one.createParticipantTokenCalls} calls${ok(one) > 0 ? ` = ${one.callsPerToken.toFixed(2)} per token` : ""} (${fmtStatuses(one.load.statuses)})`
+        : missing,
+      verdict: !one
+        ? "N/A"
+        : one.callsPerToken <= TARGETS.burstCallsPerToken && ok(one) <= (b?.limit ?? 30) && ok(one) > 0
+          ? "PASS"
+          : "FAIL",
     });
     out.push({
       id: "bursts-no-5xx",
-      target: "bursts (one user; as many users): no 5xx, only 200 and 429 (one user), every request a token (many users)",
-      measured: one && many
-        ? `one user: ${one.fiveXx} × 5xx (${fmtStatuses(one.load.statuses)}${one.load.errors ? `, ${one.load.errors} transport errors` : ""}); ${many.users} users: ${many.fiveXx} × 5xx (${fmtStatuses(many.load.statuses)}${many.load.errors ? `, ${many.load.errors} transport errors` : ""})`
-        : missing,
-      verdict: !one || !many ? "N/A"
-        : one.fiveXx === 0 && one.load.errors === 0 && Object.keys(one.load.statuses).every((k) => k === "200" || k === "429")
-          && many.fiveXx === 0 && many.load.errors === 0 && ok(many) === many.load.requests ? "PASS" : "FAIL",
+      target:
+        "bursts (one user; as many users): no 5xx, only 200 and 429 (one user), every request a token (many users)",
+      measured:
+        one && many
+          ? `one user: ${one.fiveXx} × 5xx (${fmtStatuses(one.load.statuses)}${one.load.errors ? `, ${one.load.errors} transport errors` : ""}); ${many.users} users: ${many.fiveXx} × 5xx (${fmtStatuses(many.load.statuses)}${many.load.errors ? `, ${many.load.errors} transport errors` : ""})`
+          : missing,
+      verdict:
+        !one || !many
+          ? "N/A"
+          : one.fiveXx === 0 &&
+              one.load.errors === 0 &&
+              Object.keys(one.load.statuses).every((k) => k === "200" || k === "429") &&
+              many.fiveXx === 0 &&
+              many.load.errors === 0 &&
+              ok(many) === many.load.requests
+            ? "PASS"
+            : "FAIL",
     });
   }
   {
@@ -182,18 +237,30 @@ export function judge(input: {
       id: "self-signed-above-quota",
       target: `TOKEN_MODE=self-signed with IVS rates: 2xx/s ≥ ${TARGETS.selfSignedOverQuota}× the ${quota}/s quota, zero non-2xx`,
       measured: s
-        ? `${s.load.okPerSecond.toFixed(1)} 2xx/s (${x(s.load.okPerSecond / quota)} quota${input.stack?.unthrottled ? `; the stack's own ceiling, api without rates: ${input.stack.unthrottled.okPerSecond.toFixed(1)}/s` : ""}), `
-          + `${s.load.non2xx} non-2xx; ${us(s.costPerTokenUs)}/token = ${x(s.ratioToEs384)} the ES384 sign floor (${us(s.es384SignMedianUs)})`
-        : !input.stack ? "not measured" : `self-signed mode unavailable: ${input.stack.selfSignedUnavailable ?? input.stack.errors.join("; ")}`,
-      verdict: !s ? "N/A" : s.load.okPerSecond >= TARGETS.selfSignedOverQuota * quota && s.load.non2xx === 0 && s.load.errors === 0 ? "PASS" : "FAIL",
+        ? `${s.load.okPerSecond.toFixed(1)} 2xx/s (${x(s.load.okPerSecond / quota)} quota${input.stack?.unthrottled ? `; the stack's own ceiling, api without rates: ${input.stack.unthrottled.okPerSecond.toFixed(1)}/s` : ""}), ` +
+          `${s.load.non2xx} non-2xx; ${us(s.costPerTokenUs)}/token = ${x(s.ratioToEs384)} the ES384 sign floor (${us(s.es384SignMedianUs)})`
+        : !input.stack
+          ? "not measured"
+          : `self-signed mode unavailable: ${input.stack.selfSignedUnavailable ?? input.stack.errors.join("; ")}`,
+      verdict: !s
+        ? "N/A"
+        : s.load.okPerSecond >= TARGETS.selfSignedOverQuota * quota && s.load.non2xx === 0 && s.load.errors === 0
+          ? "PASS"
+          : "FAIL",
     });
   }
   {
-    const failed = (input.cold ?? []).flatMap((f) => [variant(f.optimised), variant(f.samDefault)]).filter((v) => v && v.failures > 0);
+    const failed = (input.cold ?? [])
+      .flatMap((f) => [variant(f.optimised), variant(f.samDefault)])
+      .filter((v) => v && v.failures > 0);
     out.push({
       id: "first-invocations-succeed",
       target: "every measured first invocation succeeded (else its figure is void)",
-      measured: input.cold ? (failed.length ? `${failed.length} build(s) had failing first invocations: ${failed[0]!.firstFailure}` : "all 2xx") : "not measured",
+      measured: input.cold
+        ? failed.length
+          ? `${failed.length} build(s) had failing first invocations: ${failed[0]!.firstFailure}`
+          : "all 2xx"
+        : "not measured",
       verdict: !input.cold ? "N/A" : failed.length ? "FAIL" : "PASS",
     });
   }
@@ -220,13 +287,21 @@ function stackUnavailable(s: StackSection | undefined, what: string): string {
   return e ? `unavailable: ${e}` : "not measured";
 }
 
-const fmtStatuses = (s: Record<string, number>) => Object.entries(s).map(([k, v]) => `${k}×${v}`).join(", ");
+const fmtStatuses = (s: Record<string, number>) =>
+  Object.entries(s)
+    .map(([k, v]) => `${k}×${v}`)
+    .join(", ");
 
 function table(headers: string[], rows: string[][], align?: Array<"l" | "r">): string {
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
-  const cell = (text: string, i: number) => ((align?.[i] ?? "l") === "r" ? text.padStart(widths[i]!) : text.padEnd(widths[i]!));
+  const cell = (text: string, i: number) =>
+    (align?.[i] ?? "l") === "r" ? text.padStart(widths[i]!) : text.padEnd(widths[i]!);
   const line = (cells: string[]) => `| ${cells.map(cell).join(" | ")} |`;
-  return [line(headers), `|${widths.map((w, i) => ((align?.[i] ?? "l") === "r" ? `${"-".repeat(w + 1)}:` : `${"-".repeat(w + 2)}`)).join("|")}|`, ...rows.map(line)].join("\n");
+  return [
+    line(headers),
+    `|${widths.map((w, i) => ((align?.[i] ?? "l") === "r" ? `${"-".repeat(w + 1)}:` : `${"-".repeat(w + 2)}`)).join("|")}|`,
+    ...rows.map(line),
+  ].join("\n");
 }
 
 export function render(input: {
@@ -237,40 +312,79 @@ export function render(input: {
 }): string {
   const parts: string[] = [];
   if (input.cold) {
-    parts.push("## Bundles and cold init (median of import + first invocation, fresh process each; AWS at the HTTP stub)\n");
-    parts.push(table(
-      ["function", "bundle", "SAM-default bundle", "size ×", "cold init", "SAM-default cold init", "init ×", "runs", "from process start (opt / SAM)"],
-      input.cold.map((f) => {
-        const o = variant(f.optimised);
-        const b = variant(f.samDefault);
-        return [
-          f.label,
-          f.bytes !== undefined ? kB(f.bytes) : "build failed",
-          f.samDefaultBytes !== undefined ? kB(f.samDefaultBytes) : "build failed",
-          x(f.bundleRatio),
-          o ? `${ms(o.medianMs)} (${ms(o.importMedianMs)} + ${ms(o.firstInvokeMedianMs)})` : "—",
-          b ? `${ms(b.medianMs)} (${ms(b.importMedianMs)} + ${ms(b.firstInvokeMedianMs)})` : "—",
-          x(f.ratio),
-          String(o?.runs ?? 0),
-          `${ms(o?.fromProcessStartMedianMs)} / ${ms(b?.fromProcessStartMedianMs)}`,
-        ];
-      }),
-      ["l", "r", "r", "r", "r", "r", "r", "r", "r"],
-    ));
-    const errors = [...new Set(input.cold.flatMap((f) => [f.optimised, f.samDefault].flatMap((v, i) => ("error" in v ? [`${f.label}${v.error.startsWith("cold init not measured") ? "" : i ? " SAM-default" : " optimised"}: ${v.error}`] : []))))];
-    const notes = [...new Set(input.cold.flatMap((f) => { const b = variant(f.samDefault); return b?.note ? [b.note] : []; }))];
+    parts.push(
+      "## Bundles and cold init (median of import + first invocation, fresh process each; AWS at the HTTP stub)\n",
+    );
+    parts.push(
+      table(
+        [
+          "function",
+          "bundle",
+          "SAM-default bundle",
+          "size ×",
+          "cold init",
+          "SAM-default cold init",
+          "init ×",
+          "runs",
+          "from process start (opt / SAM)",
+        ],
+        input.cold.map((f) => {
+          const o = variant(f.optimised);
+          const b = variant(f.samDefault);
+          return [
+            f.label,
+            f.bytes !== undefined ? kB(f.bytes) : "build failed",
+            f.samDefaultBytes !== undefined ? kB(f.samDefaultBytes) : "build failed",
+            x(f.bundleRatio),
+            o ? `${ms(o.medianMs)} (${ms(o.importMedianMs)} + ${ms(o.firstInvokeMedianMs)})` : "—",
+            b ? `${ms(b.medianMs)} (${ms(b.importMedianMs)} + ${ms(b.firstInvokeMedianMs)})` : "—",
+            x(f.ratio),
+            String(o?.runs ?? 0),
+            `${ms(o?.fromProcessStartMedianMs)} / ${ms(b?.fromProcessStartMedianMs)}`,
+          ];
+        }),
+        ["l", "r", "r", "r", "r", "r", "r", "r", "r"],
+      ),
+    );
+    const errors = [
+      ...new Set(
+        input.cold.flatMap((f) =>
+          [f.optimised, f.samDefault].flatMap((v, i) =>
+            "error" in v
+              ? [
+                  `${f.label}${v.error.startsWith("cold init not measured") ? "" : i ? " SAM-default" : " optimised"}: ${v.error}`,
+                ]
+              : [],
+          ),
+        ),
+      ),
+    ];
+    const notes = [
+      ...new Set(
+        input.cold.flatMap((f) => {
+          const b = variant(f.samDefault);
+          return b?.note ? [b.note] : [];
+        }),
+      ),
+    ];
     if (errors.length) parts.push(errors.map((e) => `! ${e}`).join("\n"));
     if (notes.length) parts.push(`SAM-default note: ${notes.join("; ")}`);
     const token = variant(input.cold.find((f) => f.label === "TokenFunction")?.optimised);
     const composition = input.cold.find((f) => f.label === "TokenFunction")?.composition;
     if (token && composition) {
-      parts.push(`Token bundle, largest parts: ${composition.slice(0, 10).map((c) => `${c.source} ${kB(c.bytes)}`).join(", ")}`);
+      parts.push(
+        `Token bundle, largest parts: ${composition
+          .slice(0, 10)
+          .map((c) => `${c.source} ${kB(c.bytes)}`)
+          .join(", ")}`,
+      );
     }
   }
   if (input.warm) {
     parts.push("\n## Token handler warm cost (sequential requests, one process; AWS at the HTTP stub)\n");
     const rows: string[][] = [];
-    const dist = (label: string, d: WarmVariant["handler"]) => rows.push([label, String(d.n), us(d.medianUs), us(d.p99Us), us(d.meanUs)]);
+    const dist = (label: string, d: WarmVariant["handler"]) =>
+      rows.push([label, String(d.n), us(d.medianUs), us(d.p99Us), us(d.meanUs)]);
     for (const v of [input.warm.inProcess, input.warm.loopback]) {
       if (!v) continue;
       const where = v.transport === "memory" ? "in-process stub" : "stub over loopback TCP";
@@ -287,10 +401,16 @@ export function render(input: {
     parts.push(table(["measure", "n", "median", "p99", "mean"], rows, ["l", "r", "r", "r", "r"]));
     for (const v of [input.warm.inProcess, input.warm.loopback]) {
       if (!v) continue;
-      parts.push(`${v.transport === "memory" ? "in-process" : "loopback"}: handler ÷ RS256 floor ${x(v.ratio)}; init ${ms(v.initMs)}; failed requests ${v.failures}${v.firstFailure ? ` (${v.firstFailure})` : ""}`);
+      parts.push(
+        `${v.transport === "memory" ? "in-process" : "loopback"}: handler ÷ RS256 floor ${x(v.ratio)}; init ${ms(v.initMs)}; failed requests ${v.failures}${v.firstFailure ? ` (${v.firstFailure})` : ""}`,
+      );
     }
-    const reads = Object.entries(input.warm.inProcess?.envReadsPerRequest ?? input.warm.loopback?.envReadsPerRequest ?? {});
-    parts.push(`environment reads per request: ${reads.length ? reads.map(([k, v]) => `${k} ${v}`).join(", ") : "none"}`);
+    const reads = Object.entries(
+      input.warm.inProcess?.envReadsPerRequest ?? input.warm.loopback?.envReadsPerRequest ?? {},
+    );
+    parts.push(
+      `environment reads per request: ${reads.length ? reads.map(([k, v]) => `${k} ${v}`).join(", ") : "none"}`,
+    );
     for (const e of input.warm.errors) parts.push(`! warm ${e}`);
   }
   if (input.stack) {
@@ -299,25 +419,85 @@ export function render(input: {
     const rows: string[][] = [];
     const row = (label: string, l: StackSection["unthrottled"], extra = "") => {
       if (!l) return;
-      rows.push([label, String(l.requests), String(l.concurrency), `${l.durationMs.toFixed(0)} ms`, l.requestsPerSecond.toFixed(1), l.okPerSecond.toFixed(1), `${l.p50Ms.toFixed(1)} ms`, `${l.p99Ms.toFixed(1)} ms`, String(l.non2xx + l.errors), fmtStatuses(l.statuses) + extra]);
+      rows.push([
+        label,
+        String(l.requests),
+        String(l.concurrency),
+        `${l.durationMs.toFixed(0)} ms`,
+        l.requestsPerSecond.toFixed(1),
+        l.okPerSecond.toFixed(1),
+        `${l.p50Ms.toFixed(1)} ms`,
+        `${l.p99Ms.toFixed(1)} ms`,
+        String(l.non2xx + l.errors),
+        fmtStatuses(l.statuses) + extra,
+      ]);
     };
     row("api, IVS rates not enforced", s.unthrottled);
-    row("api, IVS rates enforced", s.apiWithRates?.load, s.apiWithRates ? `; CreateParticipantToken ${s.apiWithRates.createParticipantTokenCalls}` : "");
-    row("self-signed, IVS rates enforced", s.selfSigned?.load, s.selfSigned ? `; CreateParticipantToken ${s.selfSigned.createParticipantTokenCalls}` : "");
-    if (s.bursts?.oneUser) row(`burst, one user (limit ${s.bursts.limit}/min)`, s.bursts.oneUser.load, `; CreateParticipantToken ${s.bursts.oneUser.createParticipantTokenCalls}`);
-    if (s.bursts?.manyUsers) row(`burst, ${s.bursts.manyUsers.users} users`, s.bursts.manyUsers.load, `; CreateParticipantToken ${s.bursts.manyUsers.createParticipantTokenCalls}`);
+    row(
+      "api, IVS rates enforced",
+      s.apiWithRates?.load,
+      s.apiWithRates ? `; CreateParticipantToken ${s.apiWithRates.createParticipantTokenCalls}` : "",
+    );
+    row(
+      "self-signed, IVS rates enforced",
+      s.selfSigned?.load,
+      s.selfSigned ? `; CreateParticipantToken ${s.selfSigned.createParticipantTokenCalls}` : "",
+    );
+    if (s.bursts?.oneUser)
+      row(
+        `burst, one user (limit ${s.bursts.limit}/min)`,
+        s.bursts.oneUser.load,
+        `; CreateParticipantToken ${s.bursts.oneUser.createParticipantTokenCalls}`,
+      );
+    if (s.bursts?.manyUsers)
+      row(
+        `burst, ${s.bursts.manyUsers.users} users`,
+        s.bursts.manyUsers.load,
+        `; CreateParticipantToken ${s.bursts.manyUsers.createParticipantTokenCalls}`,
+      );
     if (rows.length) {
-      parts.push(table(["run", "requests", "conc.", "duration", "req/s", "2xx/s", "p50", "p99", "non-2xx", "statuses"], rows, ["l", "r", "r", "r", "r", "r", "r", "r", "r", "l"]));
+      parts.push(
+        table(["run", "requests", "conc.", "duration", "req/s", "2xx/s", "p50", "p99", "non-2xx", "statuses"], rows, [
+          "l",
+          "r",
+          "r",
+          "r",
+          "r",
+          "r",
+          "r",
+          "r",
+          "r",
+          "l",
+        ]),
+      );
     }
-    parts.push(`ES384 sign floor (P-384, crypto.sign sha384 ieee-p1363, median): ${us(s.es384SignMedianUs)}; IVS CreateParticipantToken quota: ${s.ivsTokenQuotaPerSecond}/s`);
-    if (s.selfSigned) parts.push(`self-signed: ${us(s.selfSigned.costPerTokenUs)} of stack time per token = ${x(s.selfSigned.ratioToEs384)} the ES384 floor`);
-    if (s.apiWithRates) parts.push(`api with IVS rates: ${callsPerToken(s.apiWithRates).toFixed(2)} CreateParticipantToken calls per token issued`);
-    if (s.bursts?.oneUser) parts.push(`one-user burst: ${s.bursts.oneUser.callsPerToken.toFixed(2)} CreateParticipantToken calls per token issued, ${s.bursts.oneUser.fiveXx} × 5xx; ${s.bursts.manyUsers ? `many-users burst: ${s.bursts.manyUsers.fiveXx} × 5xx` : ""}`);
+    parts.push(
+      `ES384 sign floor (P-384, crypto.sign sha384 ieee-p1363, median): ${us(s.es384SignMedianUs)}; IVS CreateParticipantToken quota: ${s.ivsTokenQuotaPerSecond}/s`,
+    );
+    if (s.selfSigned)
+      parts.push(
+        `self-signed: ${us(s.selfSigned.costPerTokenUs)} of stack time per token = ${x(s.selfSigned.ratioToEs384)} the ES384 floor`,
+      );
+    if (s.apiWithRates)
+      parts.push(
+        `api with IVS rates: ${callsPerToken(s.apiWithRates).toFixed(2)} CreateParticipantToken calls per token issued`,
+      );
+    if (s.bursts?.oneUser) {
+      const one = s.bursts.oneUser;
+      parts.push(
+        `one-user burst: ${Number.isFinite(one.callsPerToken) ? `${one.callsPerToken.toFixed(2)} CreateParticipantToken calls per token issued` : `no token issued (${one.createParticipantTokenCalls} CreateParticipantToken calls)`}, ${one.fiveXx} × 5xx${s.bursts.manyUsers ? `; many-users burst: ${s.bursts.manyUsers.fiveXx} × 5xx` : ""}`,
+      );
+    }
     for (const e of s.bursts?.errors ?? []) parts.push(`! ${e}`);
     if (s.selfSignedUnavailable) parts.push(`self-signed mode unavailable: ${s.selfSignedUnavailable}`);
     for (const e of s.errors) parts.push(`! ${e}`);
   }
   parts.push("\n## Targets\n");
-  parts.push(table(["", "target", "measured"], input.targets.map((t) => [t.verdict, t.target, t.measured])));
+  parts.push(
+    table(
+      ["", "target", "measured"],
+      input.targets.map((t) => [t.verdict, t.target, t.measured]),
+    ),
+  );
   return parts.join("\n");
 }

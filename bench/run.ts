@@ -49,13 +49,24 @@ const settings = {
   selfSignedRequests: positive("self-signed-requests", args["self-signed-requests"]),
   burst: positive("burst", args.burst),
 };
-const sections = new Set(String(args.only).split(",").map((s) => s.trim()));
-for (const s of sections) if (!["cold", "warm", "stack"].includes(s)) throw new Error(`--only takes cold, warm and stack, not ${s}`);
+const sections = new Set(
+  String(args.only)
+    .split(",")
+    .map((s) => s.trim()),
+);
+for (const s of sections)
+  if (!["cold", "warm", "stack"].includes(s)) throw new Error(`--only takes cold, warm and stack, not ${s}`);
 
 const started = performance.now();
 const elapsed = () => `${((performance.now() - started) / 1000).toFixed(0).padStart(4)} s`;
 const progress = (line: string) => process.stderr.write(`[bench ${elapsed()}] ${line}\n`);
-const machine = { node: process.version, cpus: cpus().length, cpuModel: cpus()[0]?.model ?? "unknown", memoryGb: Number((totalmem() / 2 ** 30).toFixed(1)), loadAverageAtStart: loadavg() };
+const machine = {
+  node: process.version,
+  cpus: cpus().length,
+  cpuModel: cpus()[0]?.model ?? "unknown",
+  memoryGb: Number((totalmem() / 2 ** 30).toFixed(1)),
+  loadAverageAtStart: loadavg(),
+};
 
 mkdirSync(join(projectRoot, "bench", "results"), { recursive: true });
 const logPath = join(projectRoot, "bench", "results", "functions.log");
@@ -76,7 +87,9 @@ try {
   const builds: Array<{ logicalId: string; label?: string; optimised: BuildOutcome; samDefault: BuildOutcome }> = [];
   let scripts: Awaited<ReturnType<typeof compileChildren>> | undefined;
   if (needsBundles) {
-    progress(`building ${definitions.length} functions twice (template BuildProperties, SAM defaults) into ${benchBuildRoot}`);
+    progress(
+      `building ${definitions.length} functions twice (template BuildProperties, SAM defaults) into ${benchBuildRoot}`,
+    );
     scripts = await compileChildren();
     for (const fn of definitions) {
       const optimised = await buildOptimised(fn);
@@ -85,7 +98,12 @@ try {
       if (fn.logicalId === "TokenFunction") {
         // The fixed yardstick: the same function written with the AWS SDK (bench/reference/token-sdk/index.ts).
         const reference = { ...fn, logicalId: "TokenSdkReference", entryPoint: "bench/reference/token-sdk/index.ts" };
-        builds.push({ logicalId: fn.logicalId, label: SDK_REFERENCE_LABEL, optimised: await buildOptimised(reference), samDefault: await buildSamDefault(reference, exportName) });
+        builds.push({
+          logicalId: fn.logicalId,
+          label: SDK_REFERENCE_LABEL,
+          optimised: await buildOptimised(reference),
+          samDefault: await buildSamDefault(reference, exportName),
+        });
       }
     }
   }
@@ -93,7 +111,15 @@ try {
   if (sections.has("cold") && scripts) {
     progress(`cold init: ${settings.coldRuns} fresh processes per function and build (+1 discarded)`);
     try {
-      cold = await measureColdInit({ functions: builds, fx, stub, runs: settings.coldRuns, script: scripts.cold, logFd, progress });
+      cold = await measureColdInit({
+        functions: builds,
+        fx,
+        stub,
+        runs: settings.coldRuns,
+        script: scripts.cold,
+        logFd,
+        progress,
+      });
     } catch (error) {
       sectionErrors.push(`cold init: ${(error as Error).message}`);
     }
@@ -103,12 +129,22 @@ try {
     const token = builds.find((b) => b.logicalId === "TokenFunction" && !b.label)?.optimised;
     if (token?.ok) {
       try {
-        warm = await measureWarm({ bundle: token.bundle, fx, stub, requests: settings.warmRequests, script: scripts.warm, logFd, progress });
+        warm = await measureWarm({
+          bundle: token.bundle,
+          fx,
+          stub,
+          requests: settings.warmRequests,
+          script: scripts.warm,
+          logFd,
+          progress,
+        });
       } catch (error) {
         sectionErrors.push(`warm cost: ${(error as Error).message}`);
       }
     } else {
-      sectionErrors.push(`warm cost: the token function did not build: ${token && !token.ok ? token.error : "not in the template"}`);
+      sectionErrors.push(
+        `warm cost: the token function did not build: ${token && !token.ok ? token.error : "not in the template"}`,
+      );
     }
   }
 } finally {
@@ -139,9 +175,15 @@ const summary = {
   durationSeconds: Number(((performance.now() - started) / 1000).toFixed(1)),
   machine: { ...machine, loadAverageAtEnd: loadavg() },
   settings,
-  stubTransport: tlsSetup.tls ? "https with a throwaway certificate (the SDK's and aws-jwt-verify's https paths, as in AWS)" : tlsSetup.note,
+  stubTransport: tlsSetup.tls
+    ? "https with a throwaway certificate (the SDK's and aws-jwt-verify's https paths, as in AWS)"
+    : tlsSetup.note,
   targets,
-  bundles: cold?.map((f) => ({ function: f.label, bytes: f.bytes ?? null, samDefaultBytes: f.samDefaultBytes ?? null })),
+  bundles: cold?.map((f) => ({
+    function: f.label,
+    bytes: f.bytes ?? null,
+    samDefaultBytes: f.samDefaultBytes ?? null,
+  })),
   coldInit: cold?.map((f) => ({
     function: f.label,
     firstInvocation: f.firstInvocation,
@@ -150,13 +192,27 @@ const summary = {
     ratio: f.ratio !== undefined ? round(f.ratio, 3) : null,
     runs: "runs" in f.optimised ? f.optimised.runs : 0,
   })),
-  tokenWarm: warm && Object.fromEntries((["inProcess", "loopback"] as const).flatMap((k) => {
-    const v = warm?.[k];
-    return v ? [[k, {
-      medianUs: round(v.handler.medianUs), p99Us: round(v.handler.p99Us), requests: v.handler.n,
-      rs256FloorMedianUs: round(v.rs256Verify.medianUs), ratio: round(v.ratio, 2),
-    }]] : [];
-  })),
+  tokenWarm:
+    warm &&
+    Object.fromEntries(
+      (["inProcess", "loopback"] as const).flatMap((k) => {
+        const v = warm?.[k];
+        return v
+          ? [
+              [
+                k,
+                {
+                  medianUs: round(v.handler.medianUs),
+                  p99Us: round(v.handler.p99Us),
+                  requests: v.handler.n,
+                  rs256FloorMedianUs: round(v.rs256Verify.medianUs),
+                  ratio: round(v.ratio, 2),
+                },
+              ],
+            ]
+          : [];
+      }),
+    ),
   offlineStack: stack && {
     unthrottled: stack.unthrottled && pickLoad(stack.unthrottled),
     apiWithIvsRates: stack.apiWithRates && {
@@ -170,14 +226,24 @@ const summary = {
       manyUsers: stack.bursts.manyUsers && pickBurst(stack.bursts.manyUsers),
       errors: stack.bursts.errors,
     },
-    selfSignedWithIvsRates: stack.selfSigned ? { ...pickLoad(stack.selfSigned.load), ratioToEs384: round(stack.selfSigned.ratioToEs384, 2) } : `self-signed mode unavailable: ${stack.selfSignedUnavailable ?? stack.errors.join("; ")}`,
+    selfSignedWithIvsRates: stack.selfSigned
+      ? { ...pickLoad(stack.selfSigned.load), ratioToEs384: round(stack.selfSigned.ratioToEs384, 2) }
+      : `self-signed mode unavailable: ${stack.selfSignedUnavailable ?? stack.errors.join("; ")}`,
     es384SignMedianUs: round(stack.es384SignMedianUs),
   },
-  errors: [...sectionErrors, ...(warm?.errors ?? []).map((e) => `warm ${e}`), ...(stack?.errors ?? []), ...(stack?.bursts?.errors ?? [])],
+  errors: [
+    ...sectionErrors,
+    ...(warm?.errors ?? []).map((e) => `warm ${e}`),
+    ...(stack?.errors ?? []),
+    ...(stack?.bursts?.errors ?? []),
+  ],
 };
 
 const outPath = String(args.out);
-writeFileSync(outPath, `${JSON.stringify({ summary, detail: { cold, warm, stack }, targetsDefinition: TARGETS }, null, 2)}\n`);
+writeFileSync(
+  outPath,
+  `${JSON.stringify({ summary, detail: { cold, warm, stack }, targetsDefinition: TARGETS }, null, 2)}\n`,
+);
 
 console.log(render({ cold, warm, stack, targets }));
 for (const e of sectionErrors) console.log(`! ${e}`);
@@ -192,14 +258,26 @@ function round(n: number, digits = 1): number {
 
 function pickBurst(b: BurstResult) {
   return {
-    users: b.users, requests: b.load.requests, statuses: b.load.statuses, transportErrors: b.load.errors, fiveXx: b.fiveXx,
-    createParticipantTokenCalls: b.createParticipantTokenCalls, callsPerToken: round(b.callsPerToken, 2),
+    users: b.users,
+    requests: b.load.requests,
+    statuses: b.load.statuses,
+    transportErrors: b.load.errors,
+    fiveXx: b.fiveXx,
+    createParticipantTokenCalls: b.createParticipantTokenCalls,
+    callsPerToken: round(b.callsPerToken, 2),
   };
 }
 
 function pickLoad(l: NonNullable<StackSection["unthrottled"]>) {
   return {
-    requests: l.requests, concurrency: l.concurrency, requestsPerSecond: round(l.requestsPerSecond), okPerSecond: round(l.okPerSecond),
-    p50Ms: round(l.p50Ms, 2), p99Ms: round(l.p99Ms, 2), non2xx: l.non2xx, errors: l.errors, statuses: l.statuses,
+    requests: l.requests,
+    concurrency: l.concurrency,
+    requestsPerSecond: round(l.requestsPerSecond),
+    okPerSecond: round(l.okPerSecond),
+    p50Ms: round(l.p50Ms, 2),
+    p99Ms: round(l.p99Ms, 2),
+    non2xx: l.non2xx,
+    errors: l.errors,
+    statuses: l.statuses,
   };
 }

@@ -62,7 +62,9 @@ export const IVS_CREATE_PARTICIPANT_TOKEN_TPS = 50;
 
 /** CreateParticipantToken calls per token the run issued. */
 export function callsPerToken(run: ModeResult): number {
-  const ok = Object.entries(run.load.statuses).filter(([s]) => s.startsWith("2")).reduce((n, [, c]) => n + c, 0);
+  const ok = Object.entries(run.load.statuses)
+    .filter(([s]) => s.startsWith("2"))
+    .reduce((n, [, c]) => n + c, 0);
   return ok > 0 ? run.createParticipantTokenCalls / ok : Infinity;
 }
 
@@ -78,14 +80,31 @@ const stackEnv = (mode: TokenMode, tokenRatePerMinute = 1_000_000) => ({
 /** The limit the bursts run with, as the overload tests do. */
 export const BURST_TOKEN_LIMIT = 30;
 
+/** startStack, tried once more when it fails (DynamoDB Local's JVM can miss its start-up time on a busy machine). */
+async function startBenchStack(options: Parameters<typeof startStack>[0]): Promise<Stack> {
+  try {
+    return await startStack(options);
+  } catch {
+    return startStack(options);
+  }
+}
+
 async function call(stack: Stack, method: string, path: string, token: string | undefined, body?: unknown) {
   const headers: Record<string, string> = {};
   if (token) headers.authorization = `Bearer ${token}`;
   if (body !== undefined) headers["content-type"] = "application/json";
-  const res = await fetch(`${stack.url}${path}`, { method, headers, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
+  const res = await fetch(`${stack.url}${path}`, {
+    method,
+    headers,
+    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+  });
   const text = await res.text();
   let json: any;
-  try { json = JSON.parse(text); } catch { json = undefined; }
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = undefined;
+  }
   return { status: res.status, json, text };
 }
 
@@ -98,7 +117,8 @@ async function prepare(stack: Stack, users: number, prefix = "bench-viewer") {
   }
   const owner = await call(stack, "POST", "/dev/login", undefined, { username: "bench-owner" });
   const room = await call(stack, "POST", "/rooms", owner.json.idToken, { name: "bench" });
-  if (room.status !== 201) throw new Error(`POST /rooms answered ${room.status}: ${room.json?.type ?? room.text.slice(0, 200)}`);
+  if (room.status !== 201)
+    throw new Error(`POST /rooms answered ${room.status}: ${room.json?.type ?? room.text.slice(0, 200)}`);
   return { tokens, roomId: String(room.json.roomId) };
 }
 
@@ -107,11 +127,23 @@ const tokenCalls = (stack: Stack) => stack.ivs.requestCounts().CreateParticipant
 export function measureEs384Floor(samples = 3000): number {
   const { privateKey } = generateKeyPairSync("ec", { namedCurve: "P-384" });
   // A participant token's signing input is a few hundred bytes of base64url JSON.
-  const input = Buffer.from(`${Buffer.from(JSON.stringify({ alg: "ES384", typ: "JWT", kid: "arn:aws:ivs:us-east-1:123456789012:public-key/abcdEFGH1234" })).toString("base64url")}.${Buffer.from(JSON.stringify({
-    exp: 1_900_000_000, iat: 1_899_996_400, jti: "abcdEFGH1234", resource: "arn:aws:ivs:us-east-1:123456789012:stage/abcdEFGH1234",
-    topic: "abcdEFGH1234", events_url: "wss://global.events.live-video.net", whip_url: "https://global.whip.live-video.net",
-    user_id: "0b5c1f62-8c1e-4a3b-a1f0-3f1d2c4b5a69", attributes: { role: "viewer", displayName: "Ana" }, capabilities: { allow_subscribe: true }, version: "1.0",
-  })).toString("base64url")}`);
+  const input = Buffer.from(
+    `${Buffer.from(JSON.stringify({ alg: "ES384", typ: "JWT", kid: "arn:aws:ivs:us-east-1:123456789012:public-key/abcdEFGH1234" })).toString("base64url")}.${Buffer.from(
+      JSON.stringify({
+        exp: 1_900_000_000,
+        iat: 1_899_996_400,
+        jti: "abcdEFGH1234",
+        resource: "arn:aws:ivs:us-east-1:123456789012:stage/abcdEFGH1234",
+        topic: "abcdEFGH1234",
+        events_url: "wss://global.events.live-video.net",
+        whip_url: "https://global.whip.live-video.net",
+        user_id: "0b5c1f62-8c1e-4a3b-a1f0-3f1d2c4b5a69",
+        attributes: { role: "viewer", displayName: "Ana" },
+        capabilities: { allow_subscribe: true },
+        version: "1.0",
+      }),
+    ).toString("base64url")}`,
+  );
   const once = () => sign("sha384", input, { key: privateKey, dsaEncoding: "ieee-p1363" });
   for (let i = 0; i < 200; i++) once();
   const times: number[] = [];
@@ -123,22 +155,33 @@ export function measureEs384Floor(samples = 3000): number {
   return median(times);
 }
 
-export async function measureStackThroughput(settings: StackLoadSettings, progress: (line: string) => void): Promise<StackSection> {
+export async function measureStackThroughput(
+  settings: StackLoadSettings,
+  progress: (line: string) => void,
+): Promise<StackSection> {
   const errors: string[] = [];
   const es384SignMedianUs = measureEs384Floor();
   const section: StackSection = { es384SignMedianUs, ivsTokenQuotaPerSecond: IVS_CREATE_PARTICIPANT_TOKEN_TPS, errors };
-  const load = (stack: Stack, tokens: string[], roomId: string, requests: number) => runLoad({
-    url: stack.url, method: "POST", path: `/rooms/${roomId}/token`, tokens, requests, concurrency: settings.concurrency,
-  });
+  const load = (stack: Stack, tokens: string[], roomId: string, requests: number) =>
+    runLoad({
+      url: stack.url,
+      method: "POST",
+      path: `/rooms/${roomId}/token`,
+      tokens,
+      requests,
+      concurrency: settings.concurrency,
+    });
 
   // API mode: first the stack's own throughput, then the same with IVS's rates enforced.
   progress("offline stack (TOKEN_MODE=api): starting");
   let stack: Stack | undefined;
   try {
-    stack = await startStack({ port: 0, logLevel: "ERROR", enforceIvsRates: false, env: stackEnv("api") });
+    stack = await startBenchStack({ port: 0, logLevel: "ERROR", enforceIvsRates: false, env: stackEnv("api") });
     const { tokens, roomId } = await prepare(stack, settings.concurrency);
     await load(stack, tokens, roomId, Math.min(200, settings.requests)); // warm-up: JIT, connections
-    progress(`offline stack (TOKEN_MODE=api): ${settings.requests} token requests at concurrency ${settings.concurrency}`);
+    progress(
+      `offline stack (TOKEN_MODE=api): ${settings.requests} token requests at concurrency ${settings.concurrency}`,
+    );
     section.unthrottled = await load(stack, tokens, roomId, settings.requests);
 
     stack.ivs.setEnforceRates(true);
@@ -158,7 +201,12 @@ export async function measureStackThroughput(settings: StackLoadSettings, progre
   progress("offline stack (TOKEN_MODE=self-signed, IVS rates enforced): starting");
   try {
     try {
-      stack = await startStack({ port: 0, logLevel: "ERROR", enforceIvsRates: true, env: stackEnv("self-signed") });
+      stack = await startBenchStack({
+        port: 0,
+        logLevel: "ERROR",
+        enforceIvsRates: true,
+        env: stackEnv("self-signed"),
+      });
     } catch (error) {
       throw new Unavailable(`the stack did not start: ${(error as Error).message.split("\n")[0]}`);
     }
@@ -171,13 +219,19 @@ export async function measureStackThroughput(settings: StackLoadSettings, progre
     const { tokens, roomId } = prepared;
     await probeSelfSigned(stack, tokens[0]!, roomId);
     await new Promise((r) => setTimeout(r, 1_100));
-    progress(`offline stack (TOKEN_MODE=self-signed, IVS rates enforced): ${settings.selfSignedRequests} token requests`);
+    progress(
+      `offline stack (TOKEN_MODE=self-signed, IVS rates enforced): ${settings.selfSignedRequests} token requests`,
+    );
     const before = tokenCalls(stack);
     const result = await load(stack, tokens, roomId, settings.selfSignedRequests);
     const costPerTokenUs = result.okPerSecond > 0 ? 1e6 / result.okPerSecond : Infinity;
     section.selfSigned = {
-      mode: "self-signed", load: result, createParticipantTokenCalls: tokenCalls(stack) - before,
-      es384SignMedianUs, costPerTokenUs, ratioToEs384: costPerTokenUs / es384SignMedianUs,
+      mode: "self-signed",
+      load: result,
+      createParticipantTokenCalls: tokenCalls(stack) - before,
+      es384SignMedianUs,
+      costPerTokenUs,
+      ratioToEs384: costPerTokenUs / es384SignMedianUs,
     };
   } catch (error) {
     if (error instanceof Unavailable) section.selfSignedUnavailable = error.message;
@@ -201,7 +255,12 @@ export async function measureBursts(size: number, progress: (line: string) => vo
   progress(`offline stack (TOKEN_MODE=api, TOKEN_RATE_PER_MINUTE=${BURST_TOKEN_LIMIT}): starting for the bursts`);
   let stack: Stack | undefined;
   try {
-    stack = await startStack({ port: 0, logLevel: "ERROR", enforceIvsRates: false, env: stackEnv("api", BURST_TOKEN_LIMIT) });
+    stack = await startBenchStack({
+      port: 0,
+      logLevel: "ERROR",
+      enforceIvsRates: false,
+      env: stackEnv("api", BURST_TOKEN_LIMIT),
+    });
     const s = stack;
     const { tokens: crowd, roomId } = await prepare(s, size, "bench-crowd");
     const one = await call(s, "POST", "/dev/login", undefined, { username: "bench-burst" });
@@ -211,11 +270,29 @@ export async function measureBursts(size: number, progress: (line: string) => vo
       const intoMinute = Date.now() % 60_000;
       if (intoMinute > 45_000) await new Promise((r) => setTimeout(r, 60_500 - intoMinute));
       const before = tokenCalls(s);
-      const load = await runLoad({ url: s.url, method: "POST", path: `/rooms/${roomId}/token`, tokens, requests: size, concurrency: size, timeoutMs: 60_000 });
+      const load = await runLoad({
+        url: s.url,
+        method: "POST",
+        path: `/rooms/${roomId}/token`,
+        tokens,
+        requests: size,
+        concurrency: size,
+        timeoutMs: 60_000,
+      });
       const calls = tokenCalls(s) - before;
-      const ok = Object.entries(load.statuses).filter(([k]) => k.startsWith("2")).reduce((n, [, c]) => n + c, 0);
-      const fiveXx = Object.entries(load.statuses).filter(([k]) => k.startsWith("5")).reduce((n, [, c]) => n + c, 0);
-      return { users: tokens.length, load, createParticipantTokenCalls: calls, callsPerToken: ok > 0 ? calls / ok : Infinity, fiveXx };
+      const ok = Object.entries(load.statuses)
+        .filter(([k]) => k.startsWith("2"))
+        .reduce((n, [, c]) => n + c, 0);
+      const fiveXx = Object.entries(load.statuses)
+        .filter(([k]) => k.startsWith("5"))
+        .reduce((n, [, c]) => n + c, 0);
+      return {
+        users: tokens.length,
+        load,
+        createParticipantTokenCalls: calls,
+        callsPerToken: ok > 0 ? calls / ok : Infinity,
+        fiveXx,
+      };
     };
     progress(`bursts: ${size} concurrent token requests from one user`);
     section.oneUser = await burst([String(one.json.idToken)]);
@@ -235,9 +312,11 @@ class Unavailable extends Error {}
 async function probeSelfSigned(stack: Stack, token: string, roomId: string): Promise<void> {
   const before = tokenCalls(stack);
   const r = await call(stack, "POST", `/rooms/${roomId}/token`, token);
-  if (r.status !== 200) throw new Unavailable(`a token request answered ${r.status} ${r.json?.type ?? r.text.slice(0, 160)}`);
+  if (r.status !== 200)
+    throw new Unavailable(`a token request answered ${r.status} ${r.json?.type ?? r.text.slice(0, 160)}`);
   const calls = tokenCalls(stack) - before;
-  if (calls > 0) throw new Unavailable(`the token path still called IVS CreateParticipantToken (${calls} call(s) for one token)`);
+  if (calls > 0)
+    throw new Unavailable(`the token path still called IVS CreateParticipantToken (${calls} call(s) for one token)`);
   let alg: unknown;
   try {
     alg = JSON.parse(Buffer.from(String(r.json.token).split(".")[0]!, "base64url").toString("utf8")).alg;
@@ -246,7 +325,10 @@ async function probeSelfSigned(stack: Stack, token: string, roomId: string): Pro
   }
   if (alg !== "ES384") throw new Unavailable(`the token is not an ES384 JWT (alg ${String(alg)})`);
   const joined = await fetch(`${stack.ivs.url}/_emulator/join`, {
-    method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ token: r.json.token }),
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ token: r.json.token }),
   });
-  if (joined.status !== 200) throw new Unavailable(`the IVS emulator refused the self-signed token's join (${joined.status})`);
+  if (joined.status !== 200)
+    throw new Unavailable(`the IVS emulator refused the self-signed token's join (${joined.status})`);
 }

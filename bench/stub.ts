@@ -69,7 +69,11 @@ export function marshallValue(value: unknown): Attr {
 }
 
 export function marshallItem(item: Record<string, unknown>): Record<string, Attr> {
-  return Object.fromEntries(Object.entries(item).filter(([, v]) => v !== undefined).map(([k, v]) => [k, marshallValue(v)]));
+  return Object.fromEntries(
+    Object.entries(item)
+      .filter(([, v]) => v !== undefined)
+      .map(([k, v]) => [k, marshallValue(v)]),
+  );
 }
 
 const keyOf = (key: Record<string, { S?: string }>) => `${key.pk?.S ?? ""}|${key.sk?.S ?? ""}`;
@@ -83,12 +87,21 @@ export async function startAwsStub(data: StubData): Promise<AwsStub> {
     items.set(keyOf(liveItem as Record<string, { S?: string }>), liveItem);
   }
   const jwksBody = Buffer.from(JSON.stringify(data.jwks));
-  const stageBody = Buffer.from(JSON.stringify({
-    stage: {
-      arn: data.stage.arn, name: data.stage.name, tags: {},
-      endpoints: { events: data.stage.endpoints.events, whip: data.stage.endpoints.whip, rtmp: "rtmp://bench", rtmps: "rtmps://bench" },
-    },
-  }));
+  const stageBody = Buffer.from(
+    JSON.stringify({
+      stage: {
+        arn: data.stage.arn,
+        name: data.stage.name,
+        tags: {},
+        endpoints: {
+          events: data.stage.endpoints.events,
+          whip: data.stage.endpoints.whip,
+          rtmp: "rtmp://bench",
+          rtmps: "rtmps://bench",
+        },
+      },
+    }),
+  );
 
   let calls: Record<string, number> = {};
   let unknown: Record<string, number> = {};
@@ -97,17 +110,26 @@ export async function startAwsStub(data: StubData): Promise<AwsStub> {
   let firstAws: number | undefined;
   let participants = 0;
 
-  const count = (key: string) => { calls[key] = (calls[key] ?? 0) + 1; };
+  const count = (key: string) => {
+    calls[key] = (calls[key] ?? 0) + 1;
+  };
   type Reply = (status: number, contentType: string, body: Buffer | string, headers?: Record<string, string>) => void;
-  const send = (res: Reply, status: number, contentType: string, body: Buffer | string, headers: Record<string, string> = {}) =>
-    res(status, contentType, body, headers);
+  const send = (
+    res: Reply,
+    status: number,
+    contentType: string,
+    body: Buffer | string,
+    headers: Record<string, string> = {},
+  ) => res(status, contentType, body, headers);
 
   const dynamodb = (target: string, body: any, res: Reply) => {
     const json = (o: unknown) => send(res, 200, "application/x-amz-json-1.0", JSON.stringify(o));
     switch (target) {
       case "BatchGetItem": {
         const responses: Record<string, unknown[]> = {};
-        for (const [table, request] of Object.entries(body.RequestItems ?? {}) as Array<[string, { Keys: Array<Record<string, { S?: string }>> }]>) {
+        for (const [table, request] of Object.entries(body.RequestItems ?? {}) as Array<
+          [string, { Keys: Array<Record<string, { S?: string }>> }]
+        >) {
           responses[table] = request.Keys.map((k) => items.get(keyOf(k))).filter(Boolean);
         }
         return json({ Responses: responses, UnprocessedKeys: {} });
@@ -118,13 +140,21 @@ export async function startAwsStub(data: StubData): Promise<AwsStub> {
       }
       case "Query":
         return json({ Items: [], Count: 0, ScannedCount: 0 });
-      case "TransactWriteItems": case "PutItem": case "UpdateItem": case "DeleteItem":
+      case "TransactWriteItems":
+      case "PutItem":
+      case "UpdateItem":
+      case "DeleteItem":
         return json({});
       case "BatchWriteItem":
         return json({ UnprocessedItems: {} });
       default:
         unknown[`dynamodb:${target}`] = (unknown[`dynamodb:${target}`] ?? 0) + 1;
-        return send(res, 400, "application/x-amz-json-1.0", JSON.stringify({ __type: "com.amazon.coral.service#UnknownOperationException" }));
+        return send(
+          res,
+          400,
+          "application/x-amz-json-1.0",
+          JSON.stringify({ __type: "com.amazon.coral.service#UnknownOperationException" }),
+        );
     }
   };
 
@@ -154,23 +184,41 @@ export async function startAwsStub(data: StubData): Promise<AwsStub> {
         return json({});
       default:
         unknown[`ivs:${operation}`] = (unknown[`ivs:${operation}`] ?? 0) + 1;
-        return send(res, 404, "application/json", JSON.stringify({ exceptionMessage: "not stubbed" }), { "x-amzn-errortype": "ResourceNotFoundException" });
+        return send(res, 404, "application/json", JSON.stringify({ exceptionMessage: "not stubbed" }), {
+          "x-amzn-errortype": "ResourceNotFoundException",
+        });
     }
   };
 
   const sqs = (target: string, body: any, res: Reply) => {
     if (target === "SendMessage") {
-      const md5 = createHash("md5").update(String(body.MessageBody ?? "")).digest("hex");
-      return send(res, 200, "application/x-amz-json-1.0", JSON.stringify({ MessageId: `bench-${Date.now()}`, MD5OfMessageBody: md5 }));
+      const md5 = createHash("md5")
+        .update(String(body.MessageBody ?? ""))
+        .digest("hex");
+      return send(
+        res,
+        200,
+        "application/x-amz-json-1.0",
+        JSON.stringify({ MessageId: `bench-${Date.now()}`, MD5OfMessageBody: md5 }),
+      );
     }
     unknown[`sqs:${target}`] = (unknown[`sqs:${target}`] ?? 0) + 1;
-    return send(res, 400, "application/x-amz-json-1.0", JSON.stringify({ __type: "com.amazonaws.sqs#UnsupportedOperation" }));
+    return send(
+      res,
+      400,
+      "application/x-amz-json-1.0",
+      JSON.stringify({ __type: "com.amazonaws.sqs#UnsupportedOperation" }),
+    );
   };
 
   /** One request, whichever HTTP layer read it. */
   const handle = (service: Service, url: string, target: string, raw: string, res: Reply) => {
     let body: any = {};
-    try { body = raw ? JSON.parse(raw) : {}; } catch { body = {}; }
+    try {
+      body = raw ? JSON.parse(raw) : {};
+    } catch {
+      body = {};
+    }
     if (service === "jwks") {
       count("jwks:GET");
       send(res, 200, "application/json", jwksBody);
@@ -194,10 +242,21 @@ export async function startAwsStub(data: StubData): Promise<AwsStub> {
     req.on("end", () => {
       const reply: Reply = (status, contentType, body, headers = {}) => {
         const buf = typeof body === "string" ? Buffer.from(body) : body;
-        response.writeHead(status, { "content-type": contentType, "content-length": String(buf.length), "x-amzn-requestid": "bench", ...headers });
+        response.writeHead(status, {
+          "content-type": contentType,
+          "content-length": String(buf.length),
+          "x-amzn-requestid": "bench",
+          ...headers,
+        });
         response.end(buf);
       };
-      handle(service, req.url ?? "/", String(req.headers["x-amz-target"] ?? ""), Buffer.concat(chunks).toString("utf8"), reply);
+      handle(
+        service,
+        req.url ?? "/",
+        String(req.headers["x-amz-target"] ?? ""),
+        Buffer.concat(chunks).toString("utf8"),
+        reply,
+      );
     });
   };
 
@@ -248,7 +307,9 @@ export async function startAwsStub(data: StubData): Promise<AwsStub> {
       ? createHttpsServer({ key: data.tls.key, cert: data.tls.cert, keepAlive: true }, handlerFor(service))
       : createServer({ keepAlive: true }, handlerFor(service));
     server.keepAliveTimeout = 120_000;
-    server.on(data.tls ? "secureConnection" : "connection", () => { connections[service]++; });
+    server.on(data.tls ? "secureConnection" : "connection", () => {
+      connections[service]++;
+    });
     await new Promise<void>((resolve, reject) => {
       server.once("error", reject);
       server.listen(0, "127.0.0.1", () => resolve());
@@ -278,10 +339,15 @@ export async function startAwsStub(data: StubData): Promise<AwsStub> {
       firstAws = undefined;
     },
     async close() {
-      await Promise.all([...servers.values()].map((s) => new Promise<void>((resolve) => {
-        s.closeAllConnections();
-        s.close(() => resolve());
-      })));
+      await Promise.all(
+        [...servers.values()].map(
+          (s) =>
+            new Promise<void>((resolve) => {
+              s.closeAllConnections();
+              s.close(() => resolve());
+            }),
+        ),
+      );
     },
   };
 }

@@ -18,12 +18,33 @@ export function throwawayTls(dir: string): { tls?: StubTls; note?: string } {
   const keyPath = join(dir, "stub-key.pem");
   const certPath = join(dir, "stub-cert.pem");
   try {
-    execFileSync("openssl", [
-      "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "2",
-      "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", keyPath, "-out", certPath,
-    ], { stdio: "pipe" });
+    execFileSync(
+      "openssl",
+      [
+        "req",
+        "-x509",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
+        "-nodes",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=127.0.0.1",
+        "-addext",
+        "subjectAltName=IP:127.0.0.1",
+        "-keyout",
+        keyPath,
+        "-out",
+        certPath,
+      ],
+      { stdio: "pipe" },
+    );
     return { tls: { key: readFileSync(keyPath, "utf8"), cert: readFileSync(certPath, "utf8"), certPath } };
   } catch (error) {
-    return { note: `stub served over plain http (openssl unavailable: ${(error as Error).message.split("\n")[0]}): the ESM bundles then also load undici (node:http, fetch()), which they do not in AWS` };
+    return {
+      note: `stub served over plain http (openssl unavailable: ${(error as Error).message.split("\n")[0]}): the ESM bundles then also load undici (node:http, fetch()), which they do not in AWS`,
+    };
   }
 }

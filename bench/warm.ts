@@ -6,14 +6,30 @@
 //    (shared, 2-core) machine.
 import type { Bundle } from "./bundles.ts";
 import type { WarmInput, WarmResult } from "./children/protocol.ts";
-import { functionEnvironment, ROOM_ID, STAGE_ARN, stubDataOf, TABLE_NAME, tokenEvent, type Fixtures } from "./fixtures.ts";
+import {
+  functionEnvironment,
+  ROOM_ID,
+  STAGE_ARN,
+  stubDataOf,
+  TABLE_NAME,
+  tokenEvent,
+  type Fixtures,
+} from "./fixtures.ts";
 import { runChild } from "./processes.ts";
 import type { AwsStub, StubCounts } from "./stub.ts";
 
 /** Variables read only where a client, verifier, logger or the config is built: never per request. */
 export const SENTINEL_ENV = [
-  "POWERTOOLS_SERVICE_NAME", "POWERTOOLS_LOG_LEVEL", "AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL_IVS_REALTIME",
-  "AWS_ENDPOINT_URL_SQS", "TABLE_NAME", "USER_POOL_ID", "USER_POOL_CLIENT_IDS", "JWKS_URI", "TOKEN_MODE",
+  "POWERTOOLS_SERVICE_NAME",
+  "POWERTOOLS_LOG_LEVEL",
+  "AWS_ENDPOINT_URL_DYNAMODB",
+  "AWS_ENDPOINT_URL_IVS_REALTIME",
+  "AWS_ENDPOINT_URL_SQS",
+  "TABLE_NAME",
+  "USER_POOL_ID",
+  "USER_POOL_CLIENT_IDS",
+  "JWKS_URI",
+  "TOKEN_MODE",
 ];
 
 export interface WarmVariant extends WarmResult {
@@ -46,7 +62,10 @@ export async function measureWarm(opts: {
   transports?: Array<"memory" | "tcp">;
 }): Promise<WarmSection> {
   const { fx, stub } = opts;
-  const keys = ["ROOM", `MEMBER#${fx.userId}`, `BAN#${fx.userId}`, `RATE#${fx.userId}#1`].map((sk) => ({ pk: { S: `ROOM#${ROOM_ID}` }, sk: { S: sk } }));
+  const keys = ["ROOM", `MEMBER#${fx.userId}`, `BAN#${fx.userId}`, `RATE#${fx.userId}#1`].map((sk) => ({
+    pk: { S: `ROOM#${ROOM_ID}` },
+    sk: { S: sk },
+  }));
   const section: WarmSection = { errors: [] };
   for (const transport of opts.transports ?? (["memory", "tcp"] as const)) {
     const input: WarmInput = {
@@ -68,10 +87,16 @@ export async function measureWarm(opts: {
       userId: fx.userId,
       sentinelEnv: SENTINEL_ENV,
     };
-    opts.progress(`token warm cost (${transport === "memory" ? "in-process stub" : "stub over loopback TCP"}): ${opts.requests} sequential requests`);
+    opts.progress(
+      `token warm cost (${transport === "memory" ? "in-process stub" : "stub over loopback TCP"}): ${opts.requests} sequential requests`,
+    );
     stub.reset();
     // The deployed log level (INFO), at which a success writes no log line of its own (API Gateway logs every request).
-    const env = { ...functionEnvironment(fx, stub.urls, "INFO"), AWS_LAMBDA_FUNCTION_NAME: "TokenFunction", TOKEN_RATE_PER_MINUTE: "1000000" };
+    const env = {
+      ...functionEnvironment(fx, stub.urls, "INFO"),
+      AWS_LAMBDA_FUNCTION_NAME: "TokenFunction",
+      TOKEN_RATE_PER_MINUTE: "1000000",
+    };
     try {
       const result = await runChild<WarmResult>(opts.script, input, env, opts.logFd, 600_000);
       const counts = transport === "memory" ? result.stub! : stub.counts();
@@ -80,9 +105,14 @@ export async function measureWarm(opts: {
       const dynamoConnections = Math.max(0, counts.connections.dynamodb - (transport === "tcp" ? 2 : 0));
       const ivsConnections = Math.max(0, counts.connections.ivs - (transport === "tcp" ? 1 : 0));
       // A verifier built per request would fetch the JWKS per request; the one-fetch rule is judged on its own.
-      const ok = dynamoConnections <= 2 && ivsConnections <= 2 && jwksFetches <= 2 && Object.keys(result.sentinelReads).length === 0;
-      const evidence = `${opts.requests + input.warmup} requests: ${dynamoConnections} DynamoDB and ${ivsConnections} IVS connection(s), `
-        + `${jwksFetches} JWKS fetch(es), reads of construction-time env vars: ${Object.keys(result.sentinelReads).length ? JSON.stringify(result.sentinelReads) : "none"}`;
+      const ok =
+        dynamoConnections <= 2 &&
+        ivsConnections <= 2 &&
+        jwksFetches <= 2 &&
+        Object.keys(result.sentinelReads).length === 0;
+      const evidence =
+        `${opts.requests + input.warmup} requests: ${dynamoConnections} DynamoDB and ${ivsConnections} IVS connection(s), ` +
+        `${jwksFetches} JWKS fetch(es), reads of construction-time env vars: ${Object.keys(result.sentinelReads).length ? JSON.stringify(result.sentinelReads) : "none"}`;
       const variant: WarmVariant = {
         ...result,
         ratio: result.handler.medianUs / result.rs256Verify.medianUs,

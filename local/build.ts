@@ -18,10 +18,12 @@ export interface BuiltFunction {
 }
 
 const listToRecord = (list: unknown): Record<string, string> =>
-  Object.fromEntries(((list as string[] | undefined) ?? []).map((entry) => {
-    const eq = entry.indexOf("=");
-    return [entry.slice(0, eq), entry.slice(eq + 1)];
-  }));
+  Object.fromEntries(
+    ((list as string[] | undefined) ?? []).map((entry) => {
+      const eq = entry.indexOf("=");
+      return [entry.slice(0, eq), entry.slice(eq + 1)];
+    }),
+  );
 
 /** SAM's BuildProperties → esbuild options (SAM passes the same flags to the esbuild CLI). */
 export function esbuildOptionsFor(fn: FunctionDefinition, outdir: string): BuildOptions {
@@ -37,7 +39,9 @@ export function esbuildOptionsFor(fn: FunctionDefinition, outdir: string): Build
     minify: Boolean(p.Minify ?? true),
     sourcemap: Boolean(p.Sourcemap ?? false),
     // SAM passes MainFields as one `--main-fields=<value>`: a comma-separated string (a YAML list would reach esbuild as "['module', 'main']").
-    ...(p.MainFields ? { mainFields: Array.isArray(p.MainFields) ? (p.MainFields as string[]) : String(p.MainFields).split(",") } : {}),
+    ...(p.MainFields
+      ? { mainFields: Array.isArray(p.MainFields) ? (p.MainFields as string[]) : String(p.MainFields).split(",") }
+      : {}),
     ...(p.External ? { external: p.External as string[] } : {}),
     ...(p.OutExtension ? { outExtension: listToRecord(p.OutExtension) } : {}),
     ...(p.Banner ? { banner: listToRecord(p.Banner) } : {}),
@@ -55,13 +59,7 @@ export async function buildFunction(fn: FunctionDefinition, root = buildRoot): P
   const outputs = Object.entries(metafile.outputs).filter(([file]) => !file.endsWith(".map"));
   const main = outputs.find(([file]) => file.split("/").pop()?.startsWith(`${moduleName}.`));
   if (!main) throw new Error(`${fn.logicalId}: handler module ${moduleName} is not among the bundle's outputs`);
-  return {
-    definition: fn,
-    bundlePath: join(projectRoot, main[0]),
-    exportName,
-    bytes: main[1].bytes,
-    metafile,
-  };
+  return { definition: fn, bundlePath: join(projectRoot, main[0]), exportName, bytes: main[1].bytes, metafile };
 }
 
 export async function buildAll(template: Template = loadTemplate(), root = buildRoot): Promise<BuiltFunction[]> {

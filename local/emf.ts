@@ -46,7 +46,13 @@ export function datapointsOf(document: EmfDocument): EmfDatapoint[] {
       for (const metric of directive.Metrics) {
         const raw = document[metric.Name];
         const values = (Array.isArray(raw) ? raw : [raw]).filter((v): v is number => typeof v === "number");
-        points.push({ namespace: directive.Namespace, name: metric.Name, unit: metric.Unit ?? "None", dimensions, values });
+        points.push({
+          namespace: directive.Namespace,
+          name: metric.Name,
+          unit: metric.Unit ?? "None",
+          dimensions,
+          values,
+        });
       }
     }
   }
@@ -73,7 +79,19 @@ export class MetricCounter {
       const dimensions = Object.fromEntries(Object.entries(point.dimensions).sort(([a], [b]) => a.localeCompare(b)));
       const key = JSON.stringify([point.namespace, point.name, dimensions]);
       let count = this.#counts.get(key);
-      if (!count) this.#counts.set(key, (count = { namespace: point.namespace, name: point.name, unit: point.unit, dimensions, samples: 0, sum: 0, max: -Infinity }));
+      if (!count)
+        this.#counts.set(
+          key,
+          (count = {
+            namespace: point.namespace,
+            name: point.name,
+            unit: point.unit,
+            dimensions,
+            samples: 0,
+            sum: 0,
+            max: -Infinity,
+          }),
+        );
       for (const value of point.values) {
         count.samples += 1;
         count.sum += value;
@@ -86,6 +104,9 @@ export class MetricCounter {
   counts(): MetricCount[] {
     return [...this.#counts.values()]
       .map((c) => ({ ...c, dimensions: { ...c.dimensions } }))
-      .sort((a, b) => a.name.localeCompare(b.name) || JSON.stringify(a.dimensions).localeCompare(JSON.stringify(b.dimensions)));
+      .sort(
+        (a, b) =>
+          a.name.localeCompare(b.name) || JSON.stringify(a.dimensions).localeCompare(JSON.stringify(b.dimensions)),
+      );
   }
 }

@@ -90,8 +90,10 @@ export function envelopeProblems(value: unknown): string[] {
     if (typeof e[field] !== "string" || e[field] === "") problems.push(`${field} must be a non-empty string`);
   }
   if (typeof e.time === "string" && Number.isNaN(Date.parse(e.time))) problems.push("time must be an ISO 8601 time");
-  if (!Array.isArray(e.resources) || !e.resources.every((r) => typeof r === "string")) problems.push("resources must be an array of strings");
-  if (typeof e.detail !== "object" || e.detail === null || Array.isArray(e.detail)) problems.push("detail must be a JSON object");
+  if (!Array.isArray(e.resources) || !e.resources.every((r) => typeof r === "string"))
+    problems.push("resources must be an array of strings");
+  if (typeof e.detail !== "object" || e.detail === null || Array.isArray(e.detail))
+    problems.push("detail must be a JSON object");
   return problems;
 }
 
@@ -107,7 +109,9 @@ function inputFor(rule: EventRuleDefinition, event: EventEnvelope): unknown {
 
 export async function startEventBus(options: EventBusOptions = {}): Promise<LocalEventBus> {
   const retryDelaysMs = options.retryDelaysMs ?? [200, 400];
-  const rules: Array<Required<Pick<EventRuleDefinition, "eventBusName" | "enabled" | "maximumRetryAttempts">> & EventRuleDefinition> = [];
+  const rules: Array<
+    Required<Pick<EventRuleDefinition, "eventBusName" | "enabled" | "maximumRetryAttempts">> & EventRuleDefinition
+  > = [];
   const deliveries: Delivery[] = [];
   const failures: Array<Delivery & { event: EventEnvelope }> = [];
   let pending = 0;
@@ -120,7 +124,13 @@ export async function startEventBus(options: EventBusOptions = {}): Promise<Loca
   };
 
   const deliver = (rule: (typeof rules)[number], event: EventEnvelope) => {
-    const delivery: Delivery = { rule: rule.name, target: rule.target.name, eventId: event.id, attempts: 0, status: "pending" };
+    const delivery: Delivery = {
+      rule: rule.name,
+      target: rule.target.name,
+      eventId: event.id,
+      attempts: 0,
+      status: "pending",
+    };
     remember(deliveries, delivery);
     pending++;
     const settle = (status: "delivered" | "failed") => {
@@ -161,7 +171,9 @@ export async function startEventBus(options: EventBusOptions = {}): Promise<Loca
   };
 
   const publish = (event: EventEnvelope, eventBusName = DEFAULT_BUS): string[] => {
-    const matched = rules.filter((r) => r.enabled && r.eventBusName === eventBusName && matchesPattern(r.pattern, event));
+    const matched = rules.filter(
+      (r) => r.enabled && r.eventBusName === eventBusName && matchesPattern(r.pattern, event),
+    );
     for (const rule of matched) deliver(rule, event);
     return matched.map((r) => r.name);
   };
@@ -193,12 +205,12 @@ export async function startEventBus(options: EventBusOptions = {}): Promise<Loca
         return reply(400, { message: "The body must be an event envelope (JSON), or an array of them." });
       }
       const events = Array.isArray(body) ? body : [body];
-      const problems = events.flatMap((e, i) => envelopeProblems(e).map((p) => (events.length > 1 ? `[${i}] ${p}` : p)));
+      const problems = events.flatMap((e, i) =>
+        envelopeProblems(e).map((p) => (events.length > 1 ? `[${i}] ${p}` : p)),
+      );
       if (events.length === 0) problems.push("no event");
       if (problems.length > 0) return reply(400, { message: problems.join("; ") });
-      return reply(200, {
-        entries: (events as EventEnvelope[]).map((e) => ({ id: e.id, matchedRules: publish(e) })),
-      });
+      return reply(200, { entries: (events as EventEnvelope[]).map((e) => ({ id: e.id, matchedRules: publish(e) })) });
     });
   });
   server.on("clientError", (_error, socket) => socket.destroy());
@@ -215,8 +227,10 @@ export async function startEventBus(options: EventBusOptions = {}): Promise<Loca
       const problems = validatePattern(rule.pattern);
       if (problems.length > 0) throw new Error(`${rule.name}: invalid event pattern: ${problems.join("; ")}`);
       const retries = rule.maximumRetryAttempts ?? 2;
-      if (!Number.isInteger(retries) || retries < 0 || retries > 2) throw new Error(`${rule.name}: MaximumRetryAttempts must be 0, 1 or 2`);
-      if (rule.inputPath !== undefined && !INPUT_PATH.test(rule.inputPath)) throw new Error(`${rule.name}: InputPath must be $ or $.field.field`);
+      if (!Number.isInteger(retries) || retries < 0 || retries > 2)
+        throw new Error(`${rule.name}: MaximumRetryAttempts must be 0, 1 or 2`);
+      if (rule.inputPath !== undefined && !INPUT_PATH.test(rule.inputPath))
+        throw new Error(`${rule.name}: InputPath must be $ or $.field.field`);
       if (rule.input !== undefined) {
         try {
           JSON.parse(rule.input);
@@ -225,9 +239,21 @@ export async function startEventBus(options: EventBusOptions = {}): Promise<Loca
         }
       }
       if (rules.some((r) => r.name === rule.name)) throw new Error(`${rule.name}: a rule with that name exists`);
-      rules.push({ ...rule, eventBusName: rule.eventBusName ?? DEFAULT_BUS, enabled: rule.enabled ?? true, maximumRetryAttempts: retries });
+      rules.push({
+        ...rule,
+        eventBusName: rule.eventBusName ?? DEFAULT_BUS,
+        enabled: rule.enabled ?? true,
+        maximumRetryAttempts: retries,
+      });
     },
-    rules: () => rules.map((r) => ({ name: r.name, eventBusName: r.eventBusName, enabled: r.enabled, pattern: r.pattern, target: r.target.name })),
+    rules: () =>
+      rules.map((r) => ({
+        name: r.name,
+        eventBusName: r.eventBusName,
+        enabled: r.enabled,
+        pattern: r.pattern,
+        target: r.target.name,
+      })),
     publish,
     deliveries: () => deliveries.map((d) => ({ ...d })),
     failures: () => failures.map((f) => ({ ...f })),

@@ -22,7 +22,10 @@ const isPlainObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === "object" && value !== null && !Array.isArray(value);
 
 const isScalar = (value: unknown): value is string | number | boolean | null =>
-  value === null || typeof value === "string" || typeof value === "boolean" || (typeof value === "number" && Number.isFinite(value));
+  value === null ||
+  typeof value === "string" ||
+  typeof value === "boolean" ||
+  (typeof value === "number" && Number.isFinite(value));
 
 // ---------------------------------------------------------------------------------------------------------------
 // Validation: the problems EventBridge would refuse the rule for (InvalidEventPatternException).
@@ -87,13 +90,25 @@ function checkMatcher(matcher: unknown, at: string, problems: string[]): void {
       if (isPlainObject(arg) && Object.keys(arg).length === 1) {
         const [inner, innerArg] = Object.entries(arg)[0]!;
         if ((inner === "prefix" || inner === "suffix") && typeof innerArg === "string") return;
-        if (inner === "equals-ignore-case" && (typeof innerArg === "string" || (Array.isArray(innerArg) && innerArg.every((v) => typeof v === "string")))) return;
+        if (
+          inner === "equals-ignore-case" &&
+          (typeof innerArg === "string" || (Array.isArray(innerArg) && innerArg.every((v) => typeof v === "string")))
+        )
+          return;
       }
       bad("takes a value, a list of values, or {prefix|suffix|equals-ignore-case: ...}");
       return;
     case "numeric": {
-      const ok = Array.isArray(arg) && arg.length > 0 && arg.length <= 4 && arg.length % 2 === 0 &&
-        arg.every((v, i) => (i % 2 === 0 ? (NUMERIC_OPERATORS as readonly unknown[]).includes(v) : typeof v === "number" && Number.isFinite(v)));
+      const ok =
+        Array.isArray(arg) &&
+        arg.length > 0 &&
+        arg.length <= 4 &&
+        arg.length % 2 === 0 &&
+        arg.every((v, i) =>
+          i % 2 === 0
+            ? (NUMERIC_OPERATORS as readonly unknown[]).includes(v)
+            : typeof v === "number" && Number.isFinite(v),
+        );
       if (!ok) bad('takes one or two [operator, number] pairs, e.g. [">", 0, "<=", 5]');
       return;
     }
@@ -179,7 +194,16 @@ function matchOne(matcher: PatternValue, actual: unknown): boolean {
       for (let i = 0; i < pairs.length; i += 2) {
         const op = pairs[i] as NumericOperator;
         const n = pairs[i + 1] as number;
-        const ok = op === "=" ? actual === n : op === "<" ? actual < n : op === "<=" ? actual <= n : op === ">" ? actual > n : actual >= n;
+        const ok =
+          op === "="
+            ? actual === n
+            : op === "<"
+              ? actual < n
+              : op === "<="
+                ? actual <= n
+                : op === ">"
+                  ? actual > n
+                  : actual >= n;
         if (!ok) return false;
       }
       return true;

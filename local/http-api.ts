@@ -27,13 +27,21 @@ export function compileRoutes(routes: RouteBinding[]): CompiledRoute[] {
     .map((route) => {
       const names: string[] = [];
       const segments = route.path.split("/").slice(1);
-      const source = segments.map((segment) => {
-        const greedy = /^\{(\w+)\+\}$/.exec(segment);
-        if (greedy) { names.push(greedy[1]!); return "/(.+)"; }
-        const param = /^\{(\w+)\}$/.exec(segment);
-        if (param) { names.push(param[1]!); return "/([^/]+)"; }
-        return `/${segment.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}`;
-      }).join("");
+      const source = segments
+        .map((segment) => {
+          const greedy = /^\{(\w+)\+\}$/.exec(segment);
+          if (greedy) {
+            names.push(greedy[1]!);
+            return "/(.+)";
+          }
+          const param = /^\{(\w+)\}$/.exec(segment);
+          if (param) {
+            names.push(param[1]!);
+            return "/([^/]+)";
+          }
+          return `/${segment.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}`;
+        })
+        .join("");
       // API Gateway prefers the route with more literal segments, left to right.
       const specificity = segments.map((s) => (s.startsWith("{") ? (s.endsWith("+}") ? 0 : 1) : 2));
       return { ...route, regex: new RegExp(`^${source || "/"}$`), names, specificity };
@@ -59,7 +67,15 @@ export interface AccessLogEntry {
 
 export interface HttpApiOptions {
   routes: RouteBinding[];
-  cors: { allowOrigins: string[]; allowMethods: string[]; allowHeaders: string[]; exposeHeaders: string[]; maxAge?: number } | undefined;
+  cors:
+    | {
+        allowOrigins: string[];
+        allowMethods: string[];
+        allowHeaders: string[];
+        exposeHeaders: string[];
+        maxAge?: number;
+      }
+    | undefined;
   accountId: string;
   apiId?: string;
   /** Called once per request it answers (a CORS preflight excepted), after the answer is sent: API Gateway's access log. */
@@ -88,12 +104,22 @@ export function createHttpApi(options: HttpApiOptions) {
     };
   };
 
-  const send = (res: ServerResponse, status: number, headers: Record<string, string | string[]>, body?: string | Buffer) => {
+  const send = (
+    res: ServerResponse,
+    status: number,
+    headers: Record<string, string | string[]>,
+    body?: string | Buffer,
+  ) => {
     res.writeHead(status, headers);
     res.end(body);
   };
   const message = (res: ServerResponse, status: number, text: string, extra: Record<string, string> = {}) =>
-    send(res, status, { "content-type": "application/json", "apigw-requestid": randomUUID(), ...extra }, JSON.stringify({ message: text }));
+    send(
+      res,
+      status,
+      { "content-type": "application/json", "apigw-requestid": randomUUID(), ...extra },
+      JSON.stringify({ message: text }),
+    );
 
   return async function handle(req: IncomingMessage, res: ServerResponse, body: Buffer): Promise<void> {
     const url = new URL(req.url ?? "/", "http://localhost");
@@ -119,13 +145,21 @@ export function createHttpApi(options: HttpApiOptions) {
       const m = route.regex.exec(url.pathname);
       if (!m) continue;
       const params: Record<string, string> = {};
-      route.names.forEach((n, i) => { params[n] = decodeURIComponentSafe(m[i + 1]!); });
+      route.names.forEach((n, i) => {
+        params[n] = decodeURIComponentSafe(m[i + 1]!);
+      });
       matched = { route, params };
       break;
     }
     const started = performance.now();
     const log = (requestId: string, routeKey: string, status: number, integrationLatencyMs: number | null = null) =>
-      options.accessLog?.({ requestId, routeKey, status, responseLatencyMs: Math.round(performance.now() - started), integrationLatencyMs });
+      options.accessLog?.({
+        requestId,
+        routeKey,
+        status,
+        responseLatencyMs: Math.round(performance.now() - started),
+        integrationLatencyMs,
+      });
     // API Gateway's own answers are in its access log too, with routeKey "-" when no route matched.
     const refused = (status: number, text: string, routeKey: string) => {
       const requestId = randomUUID();
@@ -160,14 +194,24 @@ export function createHttpApi(options: HttpApiOptions) {
 }
 
 function decodeURIComponentSafe(s: string): string {
-  try { return decodeURIComponent(s); } catch { return s; }
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
 }
 
-const TEXT_TYPES = /^(text\/|application\/(json|xml|x-www-form-urlencoded|javascript|[a-z0-9.+-]*\+json|[a-z0-9.+-]*\+xml))/i;
+const TEXT_TYPES =
+  /^(text\/|application\/(json|xml|x-www-form-urlencoded|javascript|[a-z0-9.+-]*\+json|[a-z0-9.+-]*\+xml))/i;
 
 export function toEvent(
-  req: IncomingMessage, url: URL, body: Buffer, route: RouteDefinition, pathParameters: Record<string, string>,
-  accountId: string, apiId: string,
+  req: IncomingMessage,
+  url: URL,
+  body: Buffer,
+  route: RouteDefinition,
+  pathParameters: Record<string, string>,
+  accountId: string,
+  apiId: string,
 ): APIGatewayProxyEventV2 {
   // Null-prototype maps: a header or query parameter named `constructor` or `__proto__` is data like any other.
   const headers: Record<string, string> = Object.create(null) as Record<string, string>;
@@ -175,7 +219,10 @@ export function toEvent(
   for (let i = 0; i < req.rawHeaders.length; i += 2) {
     const name = req.rawHeaders[i]!.toLowerCase();
     const value = req.rawHeaders[i + 1]!;
-    if (name === "cookie") { cookies = [...(cookies ?? []), ...value.split(/;\s*/)]; continue; }
+    if (name === "cookie") {
+      cookies = [...(cookies ?? []), ...value.split(/;\s*/)];
+      continue;
+    }
     headers[name] = Object.hasOwn(headers, name) ? `${headers[name]},${value}` : value;
   }
   const query: Record<string, string> = Object.create(null) as Record<string, string>;
@@ -232,23 +279,40 @@ export class MalformedResultError extends Error {}
  * Payload 2.0 response mapping: a structured result, or anything else as a 200 JSON body (a string is the body
  * itself). A structured result API Gateway cannot use throws MalformedResultError (API Gateway answers 500).
  */
-export function fromResult(result: unknown): { status: number; headers: Record<string, string | string[]>; body?: string | Buffer } {
+export function fromResult(result: unknown): {
+  status: number;
+  headers: Record<string, string | string[]>;
+  body?: string | Buffer;
+} {
   if (result && typeof result === "object" && "statusCode" in result) {
-    const r = result as { statusCode: unknown; headers?: unknown; body?: unknown; isBase64Encoded?: unknown; cookies?: unknown };
+    const r = result as {
+      statusCode: unknown;
+      headers?: unknown;
+      body?: unknown;
+      isBase64Encoded?: unknown;
+      cookies?: unknown;
+    };
     const malformed = (why: string) => new MalformedResultError(`malformed Lambda proxy response: ${why}`);
-    if (!Number.isInteger(r.statusCode) || (r.statusCode as number) < 100 || (r.statusCode as number) > 599) throw malformed("statusCode");
-    if (r.headers !== undefined && (typeof r.headers !== "object" || r.headers === null || Array.isArray(r.headers))) throw malformed("headers");
+    if (!Number.isInteger(r.statusCode) || (r.statusCode as number) < 100 || (r.statusCode as number) > 599)
+      throw malformed("statusCode");
+    if (r.headers !== undefined && (typeof r.headers !== "object" || r.headers === null || Array.isArray(r.headers)))
+      throw malformed("headers");
     const headers: Record<string, string | string[]> = {};
     for (const [name, value] of Object.entries((r.headers ?? {}) as Record<string, unknown>)) {
       if (!["string", "number", "boolean"].includes(typeof value)) throw malformed(`header ${name}`);
       headers[name] = String(value);
     }
-    if (r.cookies !== undefined && (!Array.isArray(r.cookies) || r.cookies.some((c) => typeof c !== "string"))) throw malformed("cookies");
+    if (r.cookies !== undefined && (!Array.isArray(r.cookies) || r.cookies.some((c) => typeof c !== "string")))
+      throw malformed("cookies");
     if (Array.isArray(r.cookies) && r.cookies.length) headers["set-cookie"] = r.cookies as string[];
     if (r.body !== undefined && r.body !== null && typeof r.body !== "string") throw malformed("body");
     const text = typeof r.body === "string" ? r.body : undefined;
     const body = text === undefined ? undefined : r.isBase64Encoded === true ? Buffer.from(text, "base64") : text;
     return { status: r.statusCode as number, headers, ...(body !== undefined ? { body } : {}) };
   }
-  return { status: 200, headers: { "content-type": "application/json" }, body: typeof result === "string" ? result : JSON.stringify(result ?? null) };
+  return {
+    status: 200,
+    headers: { "content-type": "application/json" },
+    body: typeof result === "string" ? result : JSON.stringify(result ?? null),
+  };
 }

@@ -38,19 +38,24 @@ export function subFor(username: string, userPoolId: string): string {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }
 
-export function createLocalIdentity(opts: {
-  region?: string;
-  userPoolId?: string;
-  clientId?: string;
-  /** The pool's UsernameConfiguration.CaseSensitive (Cognito's default: true). */
-  caseSensitiveUsernames?: boolean;
-} = {}): LocalIdentity {
+export function createLocalIdentity(
+  opts: {
+    region?: string;
+    userPoolId?: string;
+    clientId?: string;
+    /** The pool's UsernameConfiguration.CaseSensitive (Cognito's default: true). */
+    caseSensitiveUsernames?: boolean;
+  } = {},
+): LocalIdentity {
   const region = opts.region ?? "us-east-1";
   const userPoolId = opts.userPoolId ?? `${region}_LocalPool1`;
   const clientId = opts.clientId ?? "stagepasslocalclient0000001";
   const issuer = `https://cognito-idp.${region}.amazonaws.com/${userPoolId}`;
   const { privateKey, publicKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
-  const kid = createHash("sha256").update(publicKey.export({ type: "spki", format: "der" })).digest("base64url").slice(0, 43);
+  const kid = createHash("sha256")
+    .update(publicKey.export({ type: "spki", format: "der" }))
+    .digest("base64url")
+    .slice(0, 43);
   const jwk = { ...(publicKey.export({ format: "jwk" }) as Record<string, unknown>), kid, alg: "RS256", use: "sig" };
 
   const signWith = (key: KeyObject, claims: Record<string, unknown>, header: Record<string, unknown>): string => {
@@ -109,21 +114,51 @@ export function createLocalIdentity(opts: {
  * The two Cognito user-pool operations stagepass calls (ListUsers filtered by sub, AdminListGroupsForUser), over
  * Cognito's JSON protocol, answered from the users who signed in. Returns false for a request that is not one of them.
  */
-export function answerCognito(identity: LocalIdentity, target: string, body: string, reply: (status: number, value: unknown) => void): boolean {
+export function answerCognito(
+  identity: LocalIdentity,
+  target: string,
+  body: string,
+  reply: (status: number, value: unknown) => void,
+): boolean {
   const op = target.replace("AWSCognitoIdentityProviderService.", "");
   if (op !== "ListUsers" && op !== "AdminListGroupsForUser") return false;
   let input: { UserPoolId?: string; Filter?: string; Username?: string };
-  try { input = JSON.parse(body || "{}"); } catch { reply(400, { __type: "InvalidParameterException", message: "bad JSON" }); return true; }
-  if (input.UserPoolId !== identity.userPoolId) { reply(400, { __type: "ResourceNotFoundException", message: "User pool does not exist." }); return true; }
+  try {
+    input = JSON.parse(body || "{}");
+  } catch {
+    reply(400, { __type: "InvalidParameterException", message: "bad JSON" });
+    return true;
+  }
+  if (input.UserPoolId !== identity.userPoolId) {
+    reply(400, { __type: "ResourceNotFoundException", message: "User pool does not exist." });
+    return true;
+  }
   if (op === "ListUsers") {
     const sub = /^sub = "([^"]*)"$/.exec(input.Filter ?? "")?.[1];
-    if (sub === undefined) { reply(400, { __type: "InvalidParameterException", message: "only a sub filter is supported locally" }); return true; }
+    if (sub === undefined) {
+      reply(400, { __type: "InvalidParameterException", message: "only a sub filter is supported locally" });
+      return true;
+    }
     const user = identity.users.get(sub);
-    reply(200, { Users: user ? [{ Username: user.username, Attributes: [{ Name: "sub", Value: sub }], Enabled: true, UserStatus: "CONFIRMED" }] : [] });
+    reply(200, {
+      Users: user
+        ? [
+            {
+              Username: user.username,
+              Attributes: [{ Name: "sub", Value: sub }],
+              Enabled: true,
+              UserStatus: "CONFIRMED",
+            },
+          ]
+        : [],
+    });
     return true;
   }
   const found = [...identity.users.values()].find((u) => u.username === input.Username);
-  if (!found) { reply(400, { __type: "UserNotFoundException", message: "User does not exist." }); return true; }
+  if (!found) {
+    reply(400, { __type: "UserNotFoundException", message: "User does not exist." });
+    return true;
+  }
   reply(200, { Groups: found.groups.map((GroupName) => ({ GroupName, UserPoolId: identity.userPoolId })) });
   return true;
 }

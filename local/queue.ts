@@ -63,12 +63,27 @@ const HISTORY = 500;
 /** SQS's longest visibility timeout. */
 const MAX_VISIBILITY_S = 43_200;
 
-export async function startQueueServer(opts: { region: string; accountId: string; delayScale?: number }): Promise<QueueServer> {
+export async function startQueueServer(opts: {
+  region: string;
+  accountId: string;
+  delayScale?: number;
+}): Promise<QueueServer> {
   const delayScale = opts.delayScale ?? 1;
-  const queues = new Map<string, LocalQueue & {
-    messages: Message[]; maxReceiveCount: number; dead: Message[]; inFlight: number; delivered: number; flight: Message[];
-    recent: Message[]; refusals: number; kick(): void; consumer?: { runtime: FunctionRuntime; batchSize: number };
-  }>();
+  const queues = new Map<
+    string,
+    LocalQueue & {
+      messages: Message[];
+      maxReceiveCount: number;
+      dead: Message[];
+      inFlight: number;
+      delivered: number;
+      flight: Message[];
+      recent: Message[];
+      refusals: number;
+      kick(): void;
+      consumer?: { runtime: FunctionRuntime; batchSize: number };
+    }
+  >();
   let closed = false;
   const timers = new Set<NodeJS.Timeout>();
 
@@ -78,47 +93,98 @@ export async function startQueueServer(opts: { region: string; accountId: string
     req.on("end", () => {
       const target = String(req.headers["x-amz-target"] ?? "");
       const reply = (status: number, body: unknown, type?: string) => {
-        res.writeHead(status, { "content-type": "application/x-amz-json-1.0", ...(type ? { "x-amzn-query-error": `${type};Sender` } : {}) });
+        res.writeHead(status, {
+          "content-type": "application/x-amz-json-1.0",
+          ...(type ? { "x-amzn-query-error": `${type};Sender` } : {}),
+        });
         res.end(JSON.stringify(body));
       };
-      let input: { QueueUrl?: string; MessageBody?: string; Entries?: Array<{ Id: string; MessageBody: string }>; ReceiptHandle?: string; VisibilityTimeout?: number };
-      try { input = JSON.parse(Buffer.concat(chunks).toString("utf8") || "{}"); } catch { return reply(400, { __type: "com.amazonaws.sqs#InvalidRequest", message: "bad JSON" }); }
-      const queueName = String(input.QueueUrl ?? "").split("/").pop() ?? "";
+      let input: {
+        QueueUrl?: string;
+        MessageBody?: string;
+        Entries?: Array<{ Id: string; MessageBody: string }>;
+        ReceiptHandle?: string;
+        VisibilityTimeout?: number;
+      };
+      try {
+        input = JSON.parse(Buffer.concat(chunks).toString("utf8") || "{}");
+      } catch {
+        return reply(400, { __type: "com.amazonaws.sqs#InvalidRequest", message: "bad JSON" });
+      }
+      const queueName =
+        String(input.QueueUrl ?? "")
+          .split("/")
+          .pop() ?? "";
       const queue = queues.get(queueName);
-      if (!queue) return reply(400, { __type: "com.amazonaws.sqs#QueueDoesNotExist", message: "The specified queue does not exist." }, "AWS.SimpleQueueService.NonExistentQueue");
+      if (!queue)
+        return reply(
+          400,
+          { __type: "com.amazonaws.sqs#QueueDoesNotExist", message: "The specified queue does not exist." },
+          "AWS.SimpleQueueService.NonExistentQueue",
+        );
       const md5 = (s: string) => createHash("md5").update(s).digest("hex");
       if ((target.endsWith(".SendMessage") || target.endsWith(".SendMessageBatch")) && queue.refusals > 0) {
         queue.refusals -= 1;
-        return reply(500, { __type: "com.amazonaws.sqs#InternalError", message: "We encountered an internal error. Please try again." });
+        return reply(500, {
+          __type: "com.amazonaws.sqs#InternalError",
+          message: "We encountered an internal error. Please try again.",
+        });
       }
       if (target.endsWith(".ChangeMessageVisibility")) {
         const seconds = input.VisibilityTimeout;
         if (!Number.isInteger(seconds) || seconds! < 0 || seconds! > MAX_VISIBILITY_S) {
-          return reply(400, { __type: "com.amazonaws.sqs#InvalidParameterValue", message: `VisibilityTimeout must be 0..${MAX_VISIBILITY_S}` }, "InvalidParameterValue");
+          return reply(
+            400,
+            {
+              __type: "com.amazonaws.sqs#InvalidParameterValue",
+              message: `VisibilityTimeout must be 0..${MAX_VISIBILITY_S}`,
+            },
+            "InvalidParameterValue",
+          );
         }
         const message = queue.flight.find((m) => `${m.messageId}#${m.receiveCount}` === input.ReceiptHandle);
-        if (!message) return reply(400, { __type: "com.amazonaws.sqs#MessageNotInflight", message: "The message referred to isn't in flight." }, "AWS.SimpleQueueService.MessageNotInflight");
+        if (!message)
+          return reply(
+            400,
+            { __type: "com.amazonaws.sqs#MessageNotInflight", message: "The message referred to isn't in flight." },
+            "AWS.SimpleQueueService.MessageNotInflight",
+          );
         message.visibleAtIfFailed = Date.now() + seconds! * 1000 * delayScale;
         return reply(200, {});
       }
       if (target.endsWith(".SendMessage")) {
         const body = String(input.MessageBody ?? "");
-        if (!body) return reply(400, { __type: "com.amazonaws.sqs#MissingParameter", message: "MessageBody is required" });
+        if (!body)
+          return reply(400, { __type: "com.amazonaws.sqs#MissingParameter", message: "MessageBody is required" });
         return reply(200, { MessageId: queue.send(body), MD5OfMessageBody: md5(body) });
       }
       if (target.endsWith(".SendMessageBatch")) {
         const entries = input.Entries ?? [];
-        if (entries.length < 1 || entries.length > 10) return reply(400, { __type: "com.amazonaws.sqs#TooManyEntriesInBatchRequest", message: "1..10 entries" });
-        return reply(200, { Successful: entries.map((e) => ({ Id: e.Id, MessageId: queue.send(e.MessageBody), MD5OfMessageBody: md5(e.MessageBody) })), Failed: [] });
+        if (entries.length < 1 || entries.length > 10)
+          return reply(400, { __type: "com.amazonaws.sqs#TooManyEntriesInBatchRequest", message: "1..10 entries" });
+        return reply(200, {
+          Successful: entries.map((e) => ({
+            Id: e.Id,
+            MessageId: queue.send(e.MessageBody),
+            MD5OfMessageBody: md5(e.MessageBody),
+          })),
+          Failed: [],
+        });
       }
-      return reply(400, { __type: "com.amazonaws.sqs#UnsupportedOperation", message: `${target} is not supported by the local queue` });
+      return reply(400, {
+        __type: "com.amazonaws.sqs#UnsupportedOperation",
+        message: `${target} is not supported by the local queue`,
+      });
     });
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const endpoint = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
 
   const schedule = (fn: () => void, ms: number) => {
-    const t = setTimeout(() => { timers.delete(t); fn(); }, ms);
+    const t = setTimeout(() => {
+      timers.delete(t);
+      fn();
+    }, ms);
     t.unref();
     timers.add(t);
   };
@@ -138,21 +204,43 @@ export async function startQueueServer(opts: { region: string; accountId: string
       delivered: 0,
       consumer: undefined as { runtime: FunctionRuntime; batchSize: number } | undefined,
       send(body: string) {
-        const message: Message = { messageId: randomUUID(), body, sentAt: Date.now(), receiveCount: 0, visibleAt: 0, state: "waiting" };
+        const message: Message = {
+          messageId: randomUUID(),
+          body,
+          sentAt: Date.now(),
+          receiveCount: 0,
+          visibleAt: 0,
+          state: "waiting",
+        };
         queue.messages.push(message);
         queue.recent.push(message);
         if (queue.recent.length > HISTORY) queue.recent.shift();
         schedule(() => queue.kick(), 0);
         return message.messageId;
       },
-      stats: () => ({ waiting: queue.messages.length, inFlight: queue.inFlight, delivered: queue.delivered, deadLetters: queue.dead.length }),
+      stats: () => ({
+        waiting: queue.messages.length,
+        inFlight: queue.inFlight,
+        delivered: queue.delivered,
+        deadLetters: queue.dead.length,
+      }),
       deadLetters: () => queue.dead.map(({ messageId, body }) => ({ messageId, body })),
-      history: () => queue.recent.slice().reverse().map((m) => ({
-        messageId: m.messageId, body: m.body, sentAt: m.sentAt, state: m.state, receiveCount: m.receiveCount,
-        ...(m.lastReceivedAt !== undefined ? { lastReceivedAt: m.lastReceivedAt } : {}),
-        ...(m.state === "waiting" ? { visibleAt: Math.max(m.visibleAt, m.sentAt) } : {}),
-      })),
-      refuseSends(count: number) { queue.refusals = count; },
+      history: () =>
+        queue.recent
+          .slice()
+          .reverse()
+          .map((m) => ({
+            messageId: m.messageId,
+            body: m.body,
+            sentAt: m.sentAt,
+            state: m.state,
+            receiveCount: m.receiveCount,
+            ...(m.lastReceivedAt !== undefined ? { lastReceivedAt: m.lastReceivedAt } : {}),
+            ...(m.state === "waiting" ? { visibleAt: Math.max(m.visibleAt, m.sentAt) } : {}),
+          })),
+      refuseSends(count: number) {
+        queue.refusals = count;
+      },
       async drained(timeoutMs = 60_000) {
         const until = Date.now() + timeoutMs;
         while (queue.messages.length > 0 || queue.inFlight > 0) {
@@ -184,7 +272,12 @@ export async function startQueueServer(opts: { region: string; accountId: string
             messageId: m.messageId,
             receiptHandle: `${m.messageId}#${m.receiveCount}`,
             body: m.body,
-            attributes: { ApproximateReceiveCount: String(m.receiveCount), SentTimestamp: String(m.sentAt), SenderId: "local", ApproximateFirstReceiveTimestamp: String(now) },
+            attributes: {
+              ApproximateReceiveCount: String(m.receiveCount),
+              SentTimestamp: String(m.sentAt),
+              SenderId: "local",
+              ApproximateFirstReceiveTimestamp: String(now),
+            },
             messageAttributes: {},
             md5OfBody: createHash("md5").update(m.body).digest("hex"),
             eventSource: "aws:sqs",
@@ -194,9 +287,18 @@ export async function startQueueServer(opts: { region: string; accountId: string
         };
         const settle = (failedIds: Set<string>) => {
           for (const m of visible) {
-            if (!failedIds.has(m.messageId)) { queue.delivered += 1; m.state = "delivered"; continue; }
-            if (m.receiveCount >= queue.maxReceiveCount) { queue.dead.push(m); m.state = "dead-lettered"; continue; }
-            m.visibleAt = m.visibleAtIfFailed ?? Date.now() + Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** (m.receiveCount - 1));
+            if (!failedIds.has(m.messageId)) {
+              queue.delivered += 1;
+              m.state = "delivered";
+              continue;
+            }
+            if (m.receiveCount >= queue.maxReceiveCount) {
+              queue.dead.push(m);
+              m.state = "dead-lettered";
+              continue;
+            }
+            m.visibleAt =
+              m.visibleAtIfFailed ?? Date.now() + Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** (m.receiveCount - 1));
             m.state = "waiting";
             queue.messages.push(m);
           }
@@ -206,7 +308,8 @@ export async function startQueueServer(opts: { region: string; accountId: string
         };
         queue.consumer.runtime.invoke(event).then(
           (result) => {
-            const failures = (result as { batchItemFailures?: Array<{ itemIdentifier: string }> } | null)?.batchItemFailures ?? [];
+            const failures =
+              (result as { batchItemFailures?: Array<{ itemIdentifier: string }> } | null)?.batchItemFailures ?? [];
             settle(new Set(failures.map((f) => f.itemIdentifier)));
           },
           () => settle(new Set(visible.map((m) => m.messageId))),

@@ -91,12 +91,17 @@ interface Sandbox {
 
 type WorkerMessage = { type?: "ready" | "init-error"; id?: string; result?: unknown; error?: string };
 
-export async function startFunction(built: BuiltFunction, env: Record<string, string>, options: RuntimeOptions = {}): Promise<LocalFunction> {
+export async function startFunction(
+  built: BuiltFunction,
+  env: Record<string, string>,
+  options: RuntimeOptions = {},
+): Promise<LocalFunction> {
   const name = built.definition.logicalId;
   const timeoutMs = built.definition.timeoutSeconds * 1000;
   const bound = options.reservedConcurrency ?? options.maxSandboxes ?? DEFAULT_MAX_SANDBOXES;
   const idleMs = options.idleMs ?? DEFAULT_SANDBOX_IDLE_MS;
-  if (!Number.isInteger(bound) || bound < 0) throw new Error(`${name}: the sandbox bound must be an integer ≥ 0, not ${bound}`);
+  if (!Number.isInteger(bound) || bound < 0)
+    throw new Error(`${name}: the sandbox bound must be an integer ≥ 0, not ${bound}`);
 
   const sandboxes = new Set<Sandbox>();
   /** Idle sandboxes, the most recently freed last: reused first, so that the others age and retire. */
@@ -179,7 +184,12 @@ export async function startFunction(built: BuiltFunction, env: Record<string, st
     const output = options.output;
     const worker = new Worker(workerUrl, {
       env,
-      workerData: { bundlePath: built.bundlePath, exportName: built.exportName, functionName: name, memorySize: built.definition.memorySize },
+      workerData: {
+        bundlePath: built.bundlePath,
+        exportName: built.exportName,
+        functionName: name,
+        memorySize: built.definition.memorySize,
+      },
       ...(output ? { stdout: true, stderr: true } : {}),
     });
     worker.unref();
@@ -189,9 +199,21 @@ export async function startFunction(built: BuiltFunction, env: Record<string, st
     }
     let markReady!: () => void;
     let failInit!: (error: Error) => void;
-    const ready = new Promise<void>((resolve, reject) => { markReady = resolve; failInit = reject; });
+    const ready = new Promise<void>((resolve, reject) => {
+      markReady = resolve;
+      failInit = reject;
+    });
     ready.catch(() => undefined);
-    const sandbox: Sandbox = { worker, state: "starting", eager, ready, markReady, failInit, current: undefined, idleTimer: undefined };
+    const sandbox: Sandbox = {
+      worker,
+      state: "starting",
+      eager,
+      ready,
+      markReady,
+      failInit,
+      current: undefined,
+      idleTimer: undefined,
+    };
     sandboxes.add(sandbox);
 
     // A sandbox that cannot initialise fails the start (the first one) or one waiting invocation, as Lambda
@@ -240,7 +262,8 @@ export async function startFunction(built: BuiltFunction, env: Record<string, st
     name,
     invoke(event, invokeOptions = {}) {
       if (closing) return Promise.reject(new FunctionError(`${name} is stopped`));
-      if (bound === 0) return Promise.reject(new FunctionThrottledError(`${name} is throttled: its reserved concurrency is 0`));
+      if (bound === 0)
+        return Promise.reject(new FunctionThrottledError(`${name} is throttled: its reserved concurrency is 0`));
       const { signal } = invokeOptions;
       return new Promise((resolve, reject) => {
         if (signal?.aborted) return reject(new InvocationAbortedError(`${name}: the caller gave up before invoking`));
@@ -249,9 +272,14 @@ export async function startFunction(built: BuiltFunction, env: Record<string, st
           invocation.onAbort = () => {
             const at = waiting.indexOf(invocation);
             if (at >= 0) waiting.splice(at, 1);
-            settle(invocation, new InvocationAbortedError(at >= 0
-              ? `${name}: the caller gave up while the invocation waited for a free sandbox`
-              : `${name}: the caller gave up before the function answered`));
+            settle(
+              invocation,
+              new InvocationAbortedError(
+                at >= 0
+                  ? `${name}: the caller gave up while the invocation waited for a free sandbox`
+                  : `${name}: the caller gave up before the function answered`,
+              ),
+            );
           };
           signal.addEventListener("abort", invocation.onAbort, { once: true });
         }
@@ -267,12 +295,14 @@ export async function startFunction(built: BuiltFunction, env: Record<string, st
       closing = true;
       const stopped = new FunctionError(`${name} is stopped`);
       for (const invocation of waiting.splice(0)) settle(invocation, stopped);
-      await Promise.all([...sandboxes].map((sandbox) => {
-        const call = sandbox.current;
-        const ended = discard(sandbox);
-        if (call) settle(call.invocation, stopped);
-        return ended;
-      }));
+      await Promise.all(
+        [...sandboxes].map((sandbox) => {
+          const call = sandbox.current;
+          const ended = discard(sandbox);
+          if (call) settle(call.invocation, stopped);
+          return ended;
+        }),
+      );
     },
   };
 }

@@ -4,7 +4,13 @@
 import { createHash, randomInt, randomUUID } from "node:crypto";
 import { createServer, type Server } from "node:http";
 
-interface Secret { arn: string; name: string; value: string | undefined; versionId: string; createdAt: number }
+interface Secret {
+  arn: string;
+  name: string;
+  value: string | undefined;
+  versionId: string;
+  createdAt: number;
+}
 
 export interface LocalSecrets {
   endpoint: string;
@@ -35,7 +41,11 @@ export async function startSecretsManager(opts: { region: string; accountId: str
       };
       const fail = (type: string, message: string) => reply(400, { __type: type, message, Message: message });
       let input: Record<string, string | undefined>;
-      try { input = JSON.parse(Buffer.concat(chunks).toString("utf8") || "{}"); } catch { return fail("InvalidRequestException", "bad JSON"); }
+      try {
+        input = JSON.parse(Buffer.concat(chunks).toString("utf8") || "{}");
+      } catch {
+        return fail("InvalidRequestException", "bad JSON");
+      }
       const op = String(req.headers["x-amz-target"] ?? "").replace("secretsmanager.", "");
       if (op === "CreateSecret") {
         if (!input.Name) return fail("InvalidParameterException", "Name is required");
@@ -47,13 +57,30 @@ export async function startSecretsManager(opts: { region: string; accountId: str
       if (!secret) return fail("ResourceNotFoundException", "Secrets Manager can't find the specified secret.");
       switch (op) {
         case "GetSecretValue":
-          if (secret.value === undefined) return fail("ResourceNotFoundException", "Secrets Manager can't find the specified secret value for staging label: AWSCURRENT");
-          return reply(200, { ARN: secret.arn, Name: secret.name, SecretString: secret.value, VersionId: secret.versionId, VersionStages: ["AWSCURRENT"], CreatedDate: secret.createdAt / 1000 });
+          if (secret.value === undefined)
+            return fail(
+              "ResourceNotFoundException",
+              "Secrets Manager can't find the specified secret value for staging label: AWSCURRENT",
+            );
+          return reply(200, {
+            ARN: secret.arn,
+            Name: secret.name,
+            SecretString: secret.value,
+            VersionId: secret.versionId,
+            VersionStages: ["AWSCURRENT"],
+            CreatedDate: secret.createdAt / 1000,
+          });
         case "PutSecretValue":
-          if (typeof input.SecretString !== "string") return fail("InvalidParameterException", "SecretString is required");
+          if (typeof input.SecretString !== "string")
+            return fail("InvalidParameterException", "SecretString is required");
           secret.value = input.SecretString;
           secret.versionId = randomUUID();
-          return reply(200, { ARN: secret.arn, Name: secret.name, VersionId: secret.versionId, VersionStages: ["AWSCURRENT"] });
+          return reply(200, {
+            ARN: secret.arn,
+            Name: secret.name,
+            VersionId: secret.versionId,
+            VersionStages: ["AWSCURRENT"],
+          });
         case "DescribeSecret":
           return reply(200, { ARN: secret.arn, Name: secret.name });
         default:
@@ -96,7 +123,8 @@ const PUNCTUATION = "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~";
  */
 export function generateSecretString(spec: GenerateSecretStringSpec): string {
   const length = spec.PasswordLength ?? 32;
-  if (!Number.isInteger(length) || length < 1 || length > 4096) throw new Error("GenerateSecretString.PasswordLength must be 1..4096");
+  if (!Number.isInteger(length) || length < 1 || length > 4096)
+    throw new Error("GenerateSecretString.PasswordLength must be 1..4096");
   const excluded = new Set(spec.ExcludeCharacters ?? "");
   const classes = [
     spec.ExcludeLowercase ? "" : "abcdefghijklmnopqrstuvwxyz",
@@ -104,7 +132,9 @@ export function generateSecretString(spec: GenerateSecretStringSpec): string {
     spec.ExcludeNumbers ? "" : "0123456789",
     spec.ExcludePunctuation ? "" : PUNCTUATION,
     spec.IncludeSpace ? " " : "",
-  ].map((c) => [...c].filter((ch) => !excluded.has(ch)).join("")).filter(Boolean);
+  ]
+    .map((c) => [...c].filter((ch) => !excluded.has(ch)).join(""))
+    .filter(Boolean);
   const all = classes.join("");
   if (!all) throw new Error("GenerateSecretString excludes every character");
   const pick = (from: string) => from[randomInt(from.length)]!;
@@ -113,7 +143,9 @@ export function generateSecretString(spec: GenerateSecretStringSpec): string {
     // One of each class, at distinct random places.
     const places = new Set<number>();
     while (places.size < classes.length) places.add(randomInt(length));
-    [...places].forEach((place, i) => { chars[place] = pick(classes[i]!); });
+    [...places].forEach((place, i) => {
+      chars[place] = pick(classes[i]!);
+    });
   }
   const value = chars.join("");
   if (spec.SecretStringTemplate !== undefined && spec.GenerateStringKey !== undefined) {

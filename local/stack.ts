@@ -19,10 +19,23 @@ import type { EventPattern } from "./event-pattern.ts";
 import { startIvsEmulator, type IvsEmulator } from "./ivs/index.ts";
 import { createConsoleServer } from "./console/server.ts";
 import { startQueueServer, type LocalQueue, type QueueServer } from "./queue.ts";
-import { generateSecretString, startSecretsManager, type GenerateSecretStringSpec, type LocalSecrets } from "./secrets.ts";
+import {
+  generateSecretString,
+  startSecretsManager,
+  type GenerateSecretStringSpec,
+  type LocalSecrets,
+} from "./secrets.ts";
 import { DEFAULT_MAX_SANDBOXES, startFunction, type LocalFunction, type RuntimeOptions } from "./runtime.ts";
 import {
-  functionsOf, httpApiCorsOf, loadTemplate, parameterDefaults, rateMs, resolveIntrinsics, tableOf, type ResolveContext, type Template,
+  functionsOf,
+  httpApiCorsOf,
+  loadTemplate,
+  parameterDefaults,
+  rateMs,
+  resolveIntrinsics,
+  tableOf,
+  type ResolveContext,
+  type Template,
 } from "./template.ts";
 
 export interface StackOptions {
@@ -133,7 +146,9 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const template = options.template ?? loadTemplate();
   const maxSandboxes = options.sandboxes?.max ?? sandboxBoundFrom(env.LOCAL_MAX_SANDBOXES);
   const cleanups: Array<() => Promise<void>> = [];
-  const closeAll = async () => { for (const c of cleanups.reverse()) await c().catch(() => undefined); };
+  const closeAll = async () => {
+    for (const c of cleanups.reverse()) await c().catch(() => undefined);
+  };
 
   const buildDir = join(buildRoot, `stack-${process.pid}-${Date.now().toString(36)}`);
   cleanups.push(() => rm(buildDir, { recursive: true, force: true }));
@@ -143,24 +158,31 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     const identity = createLocalIdentity({ region, caseSensitiveUsernames: usernames?.CaseSensitive !== false });
     let jwksRequests = 0;
     // The local user pool: its JWKS, and the two Cognito operations the moderation function calls.
-    const jwksServer = await listen(createServer((req, res) => {
-      if (req.url === `/${identity.userPoolId}/.well-known/jwks.json`) {
-        jwksRequests += 1;
-        return json(res, 200, identity.jwks);
-      }
-      const target = String(req.headers["x-amz-target"] ?? "");
-      if (req.method === "POST" && target) {
-        void readBody(req).then((body) => {
-          const answered = answerCognito(identity, target, body.toString("utf8"), (status, value) => {
-            res.writeHead(status, { "content-type": "application/x-amz-json-1.1" });
-            res.end(JSON.stringify(value));
+    const jwksServer = await listen(
+      createServer((req, res) => {
+        if (req.url === `/${identity.userPoolId}/.well-known/jwks.json`) {
+          jwksRequests += 1;
+          return json(res, 200, identity.jwks);
+        }
+        const target = String(req.headers["x-amz-target"] ?? "");
+        if (req.method === "POST" && target) {
+          void readBody(req).then((body) => {
+            const answered = answerCognito(identity, target, body.toString("utf8"), (status, value) => {
+              res.writeHead(status, { "content-type": "application/x-amz-json-1.1" });
+              res.end(JSON.stringify(value));
+            });
+            if (!answered)
+              json(res, 400, {
+                __type: "UnknownOperationException",
+                message: `${target} is not served by the local user pool`,
+              });
           });
-          if (!answered) json(res, 400, { __type: "UnknownOperationException", message: `${target} is not served by the local user pool` });
-        });
-        return;
-      }
-      json(res, 404, { message: "Not Found" });
-    }), 0);
+          return;
+        }
+        json(res, 404, { message: "Not Found" });
+      }),
+      0,
+    );
     cleanups.push(() => closeServer(jwksServer.server));
     const jwksUri = `${jwksServer.url}/${identity.userPoolId}/.well-known/jwks.json`;
 
@@ -170,7 +192,10 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     // Started together; whichever part started is stopped again if another fails (Java missing, a build error).
     const parts = await Promise.allSettled([
       startIvsEmulator({
-        port: 0, region, accountId, enforceRates: options.enforceIvsRates ?? false,
+        port: 0,
+        region,
+        accountId,
+        enforceRates: options.enforceIvsRates ?? false,
         ...(options.ivsMaxStages !== undefined ? { maxStages: options.ivsMaxStages } : {}),
       }),
       startDynamoDb({ region }),
@@ -186,7 +211,13 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     const failed = parts.find((p) => p.status === "rejected");
     if (failed) throw failed.reason;
     const value = <T>(part: PromiseSettledResult<T>): T => (part as PromiseFulfilledResult<T>).value;
-    const [ivs, dynamodb, queues, eventBus, built] = [value(ivsPart), value(dynamodbPart), value(queuesPart), value(busPart), value(builtPart)];
+    const [ivs, dynamodb, queues, eventBus, built] = [
+      value(ivsPart),
+      value(dynamodbPart),
+      value(queuesPart),
+      value(busPart),
+      value(builtPart),
+    ];
     // IVS sends its events to the account's default bus.
     ivs.setEventBusUrl(eventBus.eventsUrl);
 
@@ -210,7 +241,12 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     }
 
     // Parameters: the template's defaults; the offline stack runs with ADMIN_GROUP=admin, any creator, id tokens.
-    const parameters: Record<string, unknown> = { ...parameterDefaults(template), AdminGroup: "admin", RoomCreatorGroups: "", TokenUse: "id" };
+    const parameters: Record<string, unknown> = {
+      ...parameterDefaults(template),
+      AdminGroup: "admin",
+      RoomCreatorGroups: "",
+      TokenUse: "id",
+    };
     // A function variable set from the environment (TOKEN_MODE=self-signed npm start) also sets the parameter it
     // is declared from, so that the template's Conditions follow it, as they would in a deployment.
     for (const fn of functionsOf(template)) {
@@ -220,13 +256,22 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       }
     }
     if (options.logLevel) parameters.LogLevel = options.logLevel;
-    const corsOrigins = (env.CORS_ALLOWED_ORIGINS ?? "").split(",").map((s) => s.trim()).filter(Boolean);
+    const corsOrigins = (env.CORS_ALLOWED_ORIGINS ?? "")
+      .split(",")
+      .map((s) => s.trim())
+      .filter(Boolean);
     if (corsOrigins.length) parameters.CorsAllowedOrigins = corsOrigins;
     const ctx: ResolveContext = {
       parameters,
       resources,
       attributes,
-      pseudo: { "AWS::Region": region, "AWS::AccountId": accountId, "AWS::Partition": "aws", "AWS::StackName": "stagepass-local", "AWS::URLSuffix": "amazonaws.com" },
+      pseudo: {
+        "AWS::Region": region,
+        "AWS::AccountId": accountId,
+        "AWS::Partition": "aws",
+        "AWS::StackName": "stagepass-local",
+        "AWS::URLSuffix": "amazonaws.com",
+      },
       conditions: template.Conditions ?? {},
     };
 
@@ -241,9 +286,15 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     cleanups.push(() => secrets.close());
     for (const [logicalId, resource] of Object.entries(template.Resources)) {
       if (resource.Type !== "AWS::SecretsManager::Secret" || !holds(logicalId)) continue;
-      const generate = resolveIntrinsics(resource.Properties?.GenerateSecretString, ctx) as GenerateSecretStringSpec | undefined;
-      const value = generate ? generateSecretString(generate) : resolveIntrinsics(resource.Properties?.SecretString, ctx);
-      resources[logicalId] = secrets.create(`stagepass-local-${logicalId}`, typeof value === "string" ? value : undefined);
+      const generate = resolveIntrinsics(resource.Properties?.GenerateSecretString, ctx) as
+        GenerateSecretStringSpec | undefined;
+      const value = generate
+        ? generateSecretString(generate)
+        : resolveIntrinsics(resource.Properties?.SecretString, ctx);
+      resources[logicalId] = secrets.create(
+        `stagepass-local-${logicalId}`,
+        typeof value === "string" ? value : undefined,
+      );
     }
     const localClients = { region, credentials: { accessKeyId: "local", secretAccessKey: "local" } };
     for (const [logicalId, resource] of Object.entries(template.Resources)) {
@@ -274,32 +325,44 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER: jwksServer.url,
       JWKS_URI: jwksUri,
     };
-    await Promise.all(built.map(async (fn) => {
-      const declared = resolveIntrinsics(fn.definition.environment, ctx) as Record<string, unknown>;
-      const fnEnv: Record<string, string> = { ...endpoints, AWS_LAMBDA_FUNCTION_NAME: fn.definition.logicalId, AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(fn.definition.memorySize) };
-      for (const [name, value] of Object.entries(declared)) {
-        // As with `sam local --env-vars`: a declared variable can be overridden from the stack's environment.
-        fnEnv[name] = env[name] ?? String(value);
-      }
-      fnEnv.NODE_OPTIONS = "";
-      environments.set(fn.definition.logicalId, fnEnv);
-      const functionName = fn.definition.logicalId;
-      const output = (stream: "stdout" | "stderr", line: string) => {
-        const emf = parseEmf(line);
-        if (emf) metrics.add(emf);
-        const entry = { functionName, stream, line, emf };
-        if (options.functionOutput) options.functionOutput(entry);
-        else if (printed(entry, fnEnv.POWERTOOLS_LOG_LEVEL)) (stream === "stdout" ? process.stdout : process.stderr).write(`${line}\n`);
-      };
-      const runtimeOptions: RuntimeOptions = { maxSandboxes, output, ...(options.sandboxes?.idleMs !== undefined ? { idleMs: options.sandboxes.idleMs } : {}) };
-      const reserved = reservedConcurrencyOf(fn, ctx);
-      if (reserved !== undefined) runtimeOptions.reservedConcurrency = reserved;
-      const runtime = await startFunction(fn, fnEnv, runtimeOptions);
-      functions.set(fn.definition.logicalId, runtime);
-      cleanups.push(() => runtime.close());
-    }));
+    await Promise.all(
+      built.map(async (fn) => {
+        const declared = resolveIntrinsics(fn.definition.environment, ctx) as Record<string, unknown>;
+        const fnEnv: Record<string, string> = {
+          ...endpoints,
+          AWS_LAMBDA_FUNCTION_NAME: fn.definition.logicalId,
+          AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(fn.definition.memorySize),
+        };
+        for (const [name, value] of Object.entries(declared)) {
+          // As with `sam local --env-vars`: a declared variable can be overridden from the stack's environment.
+          fnEnv[name] = env[name] ?? String(value);
+        }
+        fnEnv.NODE_OPTIONS = "";
+        environments.set(fn.definition.logicalId, fnEnv);
+        const functionName = fn.definition.logicalId;
+        const output = (stream: "stdout" | "stderr", line: string) => {
+          const emf = parseEmf(line);
+          if (emf) metrics.add(emf);
+          const entry = { functionName, stream, line, emf };
+          if (options.functionOutput) options.functionOutput(entry);
+          else if (printed(entry, fnEnv.POWERTOOLS_LOG_LEVEL))
+            (stream === "stdout" ? process.stdout : process.stderr).write(`${line}\n`);
+        };
+        const runtimeOptions: RuntimeOptions = {
+          maxSandboxes,
+          output,
+          ...(options.sandboxes?.idleMs !== undefined ? { idleMs: options.sandboxes.idleMs } : {}),
+        };
+        const reserved = reservedConcurrencyOf(fn, ctx);
+        if (reserved !== undefined) runtimeOptions.reservedConcurrency = reserved;
+        const runtime = await startFunction(fn, fnEnv, runtimeOptions);
+        functions.set(fn.definition.logicalId, runtime);
+        cleanups.push(() => runtime.close());
+      }),
+    );
     for (const fn of built) {
-      for (const q of fn.definition.queues) queues.attach(q.queueLogicalId, functions.get(fn.definition.logicalId)!, q.batchSize);
+      for (const q of fn.definition.queues)
+        queues.attach(q.queueLogicalId, functions.get(fn.definition.logicalId)!, q.batchSize);
       for (const rule of fn.definition.eventRules ?? []) {
         eventBus.addRule({
           name: `${fn.definition.logicalId}.${rule.eventName}`,
@@ -322,25 +385,43 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         const schedule = String(resolveIntrinsics(source.schedule, ctx));
         const enabled = resolveIntrinsics(source.state, ctx) === "ENABLED";
         const runtime = functions.get(fn.definition.logicalId)!;
-        const run = () => runtime.invoke(source.input !== undefined ? JSON.parse(source.input) : {
-          version: "0", id: randomUUID(), "detail-type": "Scheduled Event", source: "aws.events", account: accountId,
-          time: new Date().toISOString(), region, resources: [`arn:aws:events:${region}:${accountId}:rule/stagepass-local-${name}`], detail: {},
-        });
+        const run = () =>
+          runtime.invoke(
+            source.input !== undefined
+              ? JSON.parse(source.input)
+              : {
+                  version: "0",
+                  id: randomUUID(),
+                  "detail-type": "Scheduled Event",
+                  source: "aws.events",
+                  account: accountId,
+                  time: new Date().toISOString(),
+                  region,
+                  resources: [`arn:aws:events:${region}:${accountId}:rule/stagepass-local-${name}`],
+                  detail: {},
+                },
+          );
         schedules.set(name, { schedule, enabled, run });
         const every = rateMs(schedule);
         if (!enabled || every === undefined) continue;
-        const timer = setInterval(() => void run().catch((error: unknown) => console.error(`schedule ${name}:`, error)), every);
+        const timer = setInterval(
+          () => void run().catch((error: unknown) => console.error(`schedule ${name}:`, error)),
+          every,
+        );
         timer.unref();
         cleanups.push(async () => clearInterval(timer));
       }
     }
 
     const routes: RouteBinding[] = built.flatMap((fn) =>
-      fn.definition.routes.map((r) => ({ ...r, runtime: functions.get(fn.definition.logicalId)! })));
+      fn.definition.routes.map((r) => ({ ...r, runtime: functions.get(fn.definition.logicalId)! })),
+    );
     const cors = httpApiCorsOf(template);
     const allowOrigins = resolveIntrinsics(cors?.allowOrigins, ctx) as string[];
     const api = createHttpApi({
-      routes, cors: resolvedCors(cors, allowOrigins), accountId,
+      routes,
+      cors: resolvedCors(cors, allowOrigins),
+      accountId,
       ...(options.accessLog ? { accessLog: options.accessLog } : {}),
       ...(options.integrationTimeoutMs !== undefined ? { integrationTimeoutMs: options.integrationTimeoutMs } : {}),
     });
@@ -375,20 +456,24 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     // The web console (offline only): `/` and `/_console/`, which no route of the template uses.
     const webConsole = createConsoleServer({ ivsEndpoint: ivs.url });
     const server = createServer((req, res) => {
-      readBody(req).then(
-        (body) => {
-          const path = (req.url ?? "/").split("?")[0]!;
-          if (path === "/dev/login" || path === "/dev/info" || path === "/dev/metrics") return devRoute(req, res, body, identity, info, api, metrics);
-          // Offline only, and only while webhooks are on (else API Gateway's 404, as for any unknown route).
-          if (path === "/dev/webhooks" && webhookQueue && req.method === "GET") return json(res, 200, webhookDeliveries(webhookQueue, info));
-          if (webConsole.handles(req.method ?? "GET", path)) return webConsole.serve(req, res, body);
-          return api(req, res, body);
-        },
-        () => json(res, 400, { message: "Bad Request" }),
-      ).catch((error: unknown) => {
-        console.error(error);
-        if (!res.headersSent) json(res, 500, { message: "Internal Server Error" });
-      });
+      readBody(req)
+        .then(
+          (body) => {
+            const path = (req.url ?? "/").split("?")[0]!;
+            if (path === "/dev/login" || path === "/dev/info" || path === "/dev/metrics")
+              return devRoute(req, res, body, identity, info, api, metrics);
+            // Offline only, and only while webhooks are on (else API Gateway's 404, as for any unknown route).
+            if (path === "/dev/webhooks" && webhookQueue && req.method === "GET")
+              return json(res, 200, webhookDeliveries(webhookQueue, info));
+            if (webConsole.handles(req.method ?? "GET", path)) return webConsole.serve(req, res, body);
+            return api(req, res, body);
+          },
+          () => json(res, 400, { message: "Bad Request" }),
+        )
+        .catch((error: unknown) => {
+          console.error(error);
+          if (!res.headersSent) json(res, 500, { message: "Internal Server Error" });
+        });
     });
     server.keepAliveTimeout = 5_000;
     const listening = await listen(server, options.port ?? 3000);
@@ -404,7 +489,19 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       },
     };
     return {
-      url: listening.url, info, identity, ivs, dynamodb, queues, eventBus, secrets, schedules: localSchedules, functions, built, environments, metrics,
+      url: listening.url,
+      info,
+      identity,
+      ivs,
+      dynamodb,
+      queues,
+      eventBus,
+      secrets,
+      schedules: localSchedules,
+      functions,
+      built,
+      environments,
+      metrics,
       jwksRequests: () => jwksRequests,
       close: closeAll,
     };
@@ -427,7 +524,8 @@ export function printed(output: Pick<FunctionOutput, "emf">, logLevel: string | 
 function sandboxBoundFrom(value: string | undefined): number {
   if (value === undefined || value === "") return DEFAULT_MAX_SANDBOXES;
   const bound = Number(value);
-  if (!Number.isInteger(bound) || bound < 1) throw new Error(`LOCAL_MAX_SANDBOXES must be a positive integer, not ${JSON.stringify(value)}`);
+  if (!Number.isInteger(bound) || bound < 1)
+    throw new Error(`LOCAL_MAX_SANDBOXES must be a positive integer, not ${JSON.stringify(value)}`);
   return bound;
 }
 
@@ -438,13 +536,20 @@ function reservedConcurrencyOf(fn: BuiltFunction, ctx: ResolveContext): number |
   if (value.value === undefined) return undefined;
   const reserved = Number(value.value);
   if (!Number.isInteger(reserved) || reserved < 0) {
-    throw new Error(`${fn.definition.logicalId}: ReservedConcurrentExecutions must be an integer ≥ 0, not ${JSON.stringify(value.value)}`);
+    throw new Error(
+      `${fn.definition.logicalId}: ReservedConcurrentExecutions must be an integer ≥ 0, not ${JSON.stringify(value.value)}`,
+    );
   }
   return reserved;
 }
 
 function devRoute(
-  req: IncomingMessage, res: ServerResponse, body: Buffer, identity: LocalIdentity, info: DevInfo, api: ReturnType<typeof createHttpApi>,
+  req: IncomingMessage,
+  res: ServerResponse,
+  body: Buffer,
+  identity: LocalIdentity,
+  info: DevInfo,
+  api: ReturnType<typeof createHttpApi>,
   metrics: MetricCounter,
 ) {
   const path = (req.url ?? "/").split("?")[0];
@@ -464,24 +569,45 @@ function devRoute(
   }
   if (req.method !== "POST") return json(res, 405, { message: "Method Not Allowed" }, cors);
   let input: unknown;
-  try { input = JSON.parse(body.toString("utf8")); } catch { return json(res, 400, { message: "the body must be JSON: {\"username\": \"alice\"}" }, cors); }
+  try {
+    input = JSON.parse(body.toString("utf8"));
+  } catch {
+    return json(res, 400, { message: 'the body must be JSON: {"username": "alice"}' }, cors);
+  }
   const problems: string[] = [];
-  const o = (typeof input === "object" && input !== null && !Array.isArray(input) ? input : {}) as Record<string, unknown>;
-  if (typeof o.username !== "string" || !USERNAME_PATTERN.test(o.username)) problems.push("username must match ^[a-zA-Z0-9._-]{1,64}$");
-  if (o.groups !== undefined && (!Array.isArray(o.groups) || o.groups.some((g) => typeof g !== "string" || g.length < 1 || g.length > 128) || o.groups.length > 100)) {
+  const o = (typeof input === "object" && input !== null && !Array.isArray(input) ? input : {}) as Record<
+    string,
+    unknown
+  >;
+  if (typeof o.username !== "string" || !USERNAME_PATTERN.test(o.username))
+    problems.push("username must match ^[a-zA-Z0-9._-]{1,64}$");
+  if (
+    o.groups !== undefined &&
+    (!Array.isArray(o.groups) ||
+      o.groups.some((g) => typeof g !== "string" || g.length < 1 || g.length > 128) ||
+      o.groups.length > 100)
+  ) {
     problems.push("groups must be an array of 1..128-character strings");
   }
-  if (o.preferredUsername !== undefined && (typeof o.preferredUsername !== "string" || o.preferredUsername.length < 1 || o.preferredUsername.length > 128)) {
+  if (
+    o.preferredUsername !== undefined &&
+    (typeof o.preferredUsername !== "string" || o.preferredUsername.length < 1 || o.preferredUsername.length > 128)
+  ) {
     problems.push("preferredUsername must be a 1..128-character string");
   }
   const unknown = Object.keys(o).filter((k) => !["username", "groups", "preferredUsername"].includes(k));
   if (unknown.length) problems.push(`unknown fields: ${unknown.join(", ")}`);
   if (problems.length) return json(res, 400, { message: problems.join("; ") }, cors);
-  return json(res, 200, identity.login({
-    username: o.username as string,
-    ...(o.groups ? { groups: o.groups as string[] } : {}),
-    ...(o.preferredUsername ? { preferredUsername: o.preferredUsername as string } : {}),
-  }), cors);
+  return json(
+    res,
+    200,
+    identity.login({
+      username: o.username as string,
+      ...(o.groups ? { groups: o.groups as string[] } : {}),
+      ...(o.preferredUsername ? { preferredUsername: o.preferredUsername as string } : {}),
+    }),
+    cors,
+  );
 }
 
 /**
@@ -492,11 +618,29 @@ export function webhookDeliveries(queue: LocalQueue, info: DevInfo) {
   const iso = (ms: number | undefined) => (ms === undefined ? undefined : new Date(ms).toISOString());
   const deliveries = queue.history().map((m) => {
     let event: { id?: string; type?: string; timestamp?: string; data?: unknown } = {};
-    try { event = JSON.parse(m.body) as typeof event; } catch { /* shown without its event */ }
-    const status = m.state === "waiting" ? (m.receiveCount === 0 ? "queued" : "retrying") : m.state === "in-flight" ? "sending" : m.state;
+    try {
+      event = JSON.parse(m.body) as typeof event;
+    } catch {
+      /* shown without its event */
+    }
+    const status =
+      m.state === "waiting"
+        ? m.receiveCount === 0
+          ? "queued"
+          : "retrying"
+        : m.state === "in-flight"
+          ? "sending"
+          : m.state;
     return {
-      id: event.id, type: event.type, timestamp: event.timestamp, status, attempts: m.receiveCount,
-      queuedAt: iso(m.sentAt), lastAttemptAt: iso(m.lastReceivedAt), nextAttemptAt: iso(m.visibleAt), data: event.data,
+      id: event.id,
+      type: event.type,
+      timestamp: event.timestamp,
+      status,
+      attempts: m.receiveCount,
+      queuedAt: iso(m.sentAt),
+      lastAttemptAt: iso(m.lastReceivedAt),
+      nextAttemptAt: iso(m.visibleAt),
+      data: event.data,
     };
   });
   return { url: info.webhookUrl, deliveries };
@@ -506,7 +650,8 @@ export function webhookDeliveries(queue: LocalQueue, info: DevInfo) {
 function delayScaleFrom(value: string | undefined): number {
   if (value === undefined || value === "") return 1;
   const scale = Number(value);
-  if (!Number.isFinite(scale) || scale <= 0) throw new Error(`QUEUE_DELAY_SCALE must be a positive number, not ${JSON.stringify(value)}`);
+  if (!Number.isFinite(scale) || scale <= 0)
+    throw new Error(`QUEUE_DELAY_SCALE must be a positive number, not ${JSON.stringify(value)}`);
   return scale;
 }
 

@@ -31,10 +31,23 @@ const intrinsic = (tag: string, fn: string, kind: "scalar" | "seq" | "map"): Sca
 };
 
 const FUNCTIONS: Array<[string, string]> = [
-  ["Ref", "Ref"], ["Sub", "Fn::Sub"], ["GetAtt", "Fn::GetAtt"], ["If", "Fn::If"], ["Equals", "Fn::Equals"],
-  ["Join", "Fn::Join"], ["Select", "Fn::Select"], ["Split", "Fn::Split"], ["Not", "Fn::Not"], ["And", "Fn::And"],
-  ["Or", "Fn::Or"], ["FindInMap", "Fn::FindInMap"], ["Base64", "Fn::Base64"], ["Condition", "Condition"],
-  ["ImportValue", "Fn::ImportValue"], ["GetAZs", "Fn::GetAZs"], ["Cidr", "Fn::Cidr"],
+  ["Ref", "Ref"],
+  ["Sub", "Fn::Sub"],
+  ["GetAtt", "Fn::GetAtt"],
+  ["If", "Fn::If"],
+  ["Equals", "Fn::Equals"],
+  ["Join", "Fn::Join"],
+  ["Select", "Fn::Select"],
+  ["Split", "Fn::Split"],
+  ["Not", "Fn::Not"],
+  ["And", "Fn::And"],
+  ["Or", "Fn::Or"],
+  ["FindInMap", "Fn::FindInMap"],
+  ["Base64", "Fn::Base64"],
+  ["Condition", "Condition"],
+  ["ImportValue", "Fn::ImportValue"],
+  ["GetAZs", "Fn::GetAZs"],
+  ["Cidr", "Fn::Cidr"],
 ];
 
 /** CloudFormation's short-form tags, each in scalar, sequence and mapping form. */
@@ -48,7 +61,10 @@ export interface Template {
   Parameters?: Record<string, { Type: string; Default?: unknown; AllowedValues?: unknown[] }>;
   Conditions?: Record<string, Json>;
   Globals?: { Function?: Record<string, Json> };
-  Resources: Record<string, { Type: string; Condition?: string; Properties?: Record<string, Json>; Metadata?: Record<string, Json> }>;
+  Resources: Record<
+    string,
+    { Type: string; Condition?: string; Properties?: Record<string, Json>; Metadata?: Record<string, Json> }
+  >;
   Outputs?: Record<string, Json>;
 }
 
@@ -205,14 +221,34 @@ export interface ScheduleSource {
 }
 
 /** Schedule properties the offline stack honours or may ignore (they only matter in AWS). */
-const SCHEDULE_PROPERTIES = ["Schedule", "State", "Enabled", "Input", "Name", "Description", "RetryPolicy", "DeadLetterConfig"];
+const SCHEDULE_PROPERTIES = [
+  "Schedule",
+  "State",
+  "Enabled",
+  "Input",
+  "Name",
+  "Description",
+  "RetryPolicy",
+  "DeadLetterConfig",
+];
 
 /** EventBridgeRule properties the offline event bus honours or may ignore (they only matter in AWS). */
-const EVENT_RULE_PROPERTIES = ["Pattern", "EventBusName", "Input", "InputPath", "State", "Enabled", "RuleName", "Target", "RetryPolicy", "DeadLetterConfig"];
+const EVENT_RULE_PROPERTIES = [
+  "Pattern",
+  "EventBusName",
+  "Input",
+  "InputPath",
+  "State",
+  "Enabled",
+  "RuleName",
+  "Target",
+  "RetryPolicy",
+  "DeadLetterConfig",
+];
 
 export function functionsOf(template: Template): FunctionDefinition[] {
   const globals = template.Globals?.Function ?? {};
-  const globalEnv = ((globals.Environment as { Variables?: Record<string, Json> } | undefined)?.Variables) ?? {};
+  const globalEnv = (globals.Environment as { Variables?: Record<string, Json> } | undefined)?.Variables ?? {};
   return Object.entries(template.Resources)
     .filter(([, r]) => r.Type === "AWS::Serverless::Function")
     .map(([logicalId, resource]) => {
@@ -220,8 +256,9 @@ export function functionsOf(template: Template): FunctionDefinition[] {
       const metadata = resource.Metadata ?? {};
       const buildProperties = (metadata.BuildProperties as Record<string, Json> | undefined) ?? {};
       const entryPoints = (buildProperties.EntryPoints as string[] | undefined) ?? [];
-      const env = ((props.Environment as { Variables?: Record<string, Json> } | undefined)?.Variables) ?? {};
-      const events = (props.Events as Record<string, { Type: string; Properties: Record<string, Json> }> | undefined) ?? {};
+      const env = (props.Environment as { Variables?: Record<string, Json> } | undefined)?.Variables ?? {};
+      const events =
+        (props.Events as Record<string, { Type: string; Properties: Record<string, Json> }> | undefined) ?? {};
       const routes: RouteDefinition[] = [];
       const queues: FunctionDefinition["queues"] = [];
       const eventRules: EventRuleSource[] = [];
@@ -242,7 +279,8 @@ export function functionsOf(template: Template): FunctionDefinition[] {
           schedules.push(scheduleOf(`${logicalId}.${eventName}`, eventName, event.Properties ?? {}));
         }
       }
-      const invokeConfig = (props.EventInvokeConfig ?? globals.EventInvokeConfig) as { MaximumRetryAttempts?: Json } | undefined;
+      const invokeConfig = (props.EventInvokeConfig ?? globals.EventInvokeConfig) as
+        { MaximumRetryAttempts?: Json } | undefined;
       const reserved = props.ReservedConcurrentExecutions ?? globals.ReservedConcurrentExecutions;
       const entryPoint = entryPoints[0];
       if (!entryPoint) throw new Error(`${logicalId}: Metadata.BuildProperties.EntryPoints is missing`);
@@ -266,10 +304,13 @@ export function functionsOf(template: Template): FunctionDefinition[] {
 
 function eventRuleOf(where: string, eventName: string, props: Record<string, Json>): EventRuleSource {
   const unsupported = Object.keys(props).filter((k) => !EVENT_RULE_PROPERTIES.includes(k));
-  if (unsupported.length > 0) throw new Error(`${where}: EventBridgeRule ${unsupported.join(", ")} is not supported by the offline stack`);
+  if (unsupported.length > 0)
+    throw new Error(`${where}: EventBridgeRule ${unsupported.join(", ")} is not supported by the offline stack`);
   if (props.Pattern === undefined) throw new Error(`${where}: EventBridgeRule needs a Pattern`);
-  if (props.Input !== undefined && typeof props.Input !== "string") throw new Error(`${where}: Input must be a JSON string`);
-  if (props.InputPath !== undefined && typeof props.InputPath !== "string") throw new Error(`${where}: InputPath must be a string`);
+  if (props.Input !== undefined && typeof props.Input !== "string")
+    throw new Error(`${where}: Input must be a JSON string`);
+  if (props.InputPath !== undefined && typeof props.InputPath !== "string")
+    throw new Error(`${where}: InputPath must be a string`);
   const rule: EventRuleSource = {
     eventName,
     pattern: props.Pattern,
@@ -283,9 +324,11 @@ function eventRuleOf(where: string, eventName: string, props: Record<string, Jso
 
 function scheduleOf(where: string, eventName: string, props: Record<string, Json>): ScheduleSource {
   const unsupported = Object.keys(props).filter((k) => !SCHEDULE_PROPERTIES.includes(k));
-  if (unsupported.length > 0) throw new Error(`${where}: Schedule ${unsupported.join(", ")} is not supported by the offline stack`);
+  if (unsupported.length > 0)
+    throw new Error(`${where}: Schedule ${unsupported.join(", ")} is not supported by the offline stack`);
   if (props.Schedule === undefined) throw new Error(`${where}: a Schedule event needs a Schedule expression`);
-  if (props.Input !== undefined && typeof props.Input !== "string") throw new Error(`${where}: Input must be a JSON string`);
+  if (props.Input !== undefined && typeof props.Input !== "string")
+    throw new Error(`${where}: Input must be a JSON string`);
   const state = props.State ?? (props.Enabled === false ? "DISABLED" : "ENABLED");
   return { eventName, schedule: props.Schedule, state, ...(props.Input !== undefined ? { input: props.Input } : {}) };
 }
@@ -335,7 +378,15 @@ export function parameterDefaults(template: Template): Record<string, unknown> {
     Object.entries(template.Parameters ?? {}).map(([name, p]) => {
       const value = p.Default ?? "";
       // CloudFormation trims each member of a CommaDelimitedList.
-      return [name, p.Type === "CommaDelimitedList" ? String(value).split(",").map((s) => s.trim()).filter(Boolean) : value];
+      return [
+        name,
+        p.Type === "CommaDelimitedList"
+          ? String(value)
+              .split(",")
+              .map((s) => s.trim())
+              .filter(Boolean)
+          : value,
+      ];
     }),
   );
 }

@@ -76,8 +76,14 @@ try {
   await page.getByLabel("Switch user").selectOption("alice");
   await page.getByText("you: host").waitFor();
   await goOnStage(true);
-  await page.locator("#participants tr", { hasText: "mallory" }).getByRole("button", { name: /^Ban the user/ }).click();
-  await page.locator("#moderation").getByLabel(/^Reason/).fill("spam in chat");
+  await page
+    .locator("#participants tr", { hasText: "mallory" })
+    .getByRole("button", { name: /^Ban the user/ })
+    .click();
+  await page
+    .locator("#moderation")
+    .getByLabel(/^Reason/)
+    .fill("spam in chat");
   await page.locator("#moderation").getByRole("button", { name: "Kick", exact: true }).click();
   await page.locator("#moderation .reply").waitFor();
   await page.locator('#participants tr[data-state="disconnected"]', { hasText: "mallory" }).waitFor();

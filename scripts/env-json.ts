@@ -11,7 +11,12 @@
 import { writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import {
-  functionsOf, loadTemplate, parameterDefaults, resolveIntrinsics, type FunctionDefinition, type Template,
+  functionsOf,
+  loadTemplate,
+  parameterDefaults,
+  resolveIntrinsics,
+  type FunctionDefinition,
+  type Template,
 } from "../local/template.ts";
 import type { DevInfo as StackDevInfo } from "../local/stack.ts";
 
@@ -33,7 +38,8 @@ const FROM_INFO: Record<string, (info: DevInfo, host: string) => string | undefi
   AWS_ENDPOINT_URL_IVS_REALTIME: (i, h) => onHost(i.ivsEndpoint, h),
   AWS_ENDPOINT_URL_SQS: (i, h) => (i.queueEndpoint ? onHost(i.queueEndpoint, h) : undefined),
   DISCONNECT_QUEUE_URL: (i, h) => (i.disconnectQueueUrl ? onHost(i.disconnectQueueUrl, h) : undefined),
-  AWS_ENDPOINT_URL_SECRETS_MANAGER: (i, h) => (i.secretsManagerEndpoint ? onHost(i.secretsManagerEndpoint, h) : undefined),
+  AWS_ENDPOINT_URL_SECRETS_MANAGER: (i, h) =>
+    i.secretsManagerEndpoint ? onHost(i.secretsManagerEndpoint, h) : undefined,
   SIGNING_KEY_SECRET_ID: (i) => i.signingKeySecretId,
   WEBHOOK_URL: (i, h) => (i.webhookUrl ? onHost(i.webhookUrl, h) : undefined),
   WEBHOOK_SECRET_ID: (i) => i.webhookSecretId,
@@ -64,7 +70,11 @@ export function envJsonFor(template: Template, info: DevInfo, host = "host.docke
  * resource Ref to the resource's logical id, AWS::NoValue (and anything unresolvable) to "". Undeclared names in
  * env.json are ignored, as SAM ignores them.
  */
-export function samLocalEnvironment(fn: FunctionDefinition, template: Template, envJson: EnvJson): Record<string, string> {
+export function samLocalEnvironment(
+  fn: FunctionDefinition,
+  template: Template,
+  envJson: EnvJson,
+): Record<string, string> {
   const overrides = { ...(envJson.Parameters ?? {}), ...(envJson[fn.logicalId] ?? {}) };
   const resources = Object.fromEntries(Object.keys(template.Resources).map((id) => [id, id]));
   const env: Record<string, string> = {
@@ -84,7 +94,9 @@ export function samLocalEnvironment(fn: FunctionDefinition, template: Template, 
     else {
       try {
         value = resolveIntrinsics(declared, {
-          parameters: parameterDefaults(template), resources, pseudo: { "AWS::Region": "us-east-1", "AWS::AccountId": "123456789012" },
+          parameters: parameterDefaults(template),
+          resources,
+          pseudo: { "AWS::Region": "us-east-1", "AWS::AccountId": "123456789012" },
           conditions: template.Conditions ?? {},
         });
       } catch {
@@ -119,7 +131,9 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   try {
     await writeEnvJson({ api, host, out });
   } catch (error) {
-    console.error(`cannot read ${api}/dev/info (${(error as Error).message}): start the offline stack with npm start first`);
+    console.error(
+      `cannot read ${api}/dev/info (${(error as Error).message}): start the offline stack with npm start first`,
+    );
     process.exit(1);
   }
   console.log(`wrote ${out} for the offline stack at ${api} (services reached as ${host})`);

@@ -36,7 +36,8 @@ export function fillEvent<T>(event: T, values: Partial<EventValues>): T {
       });
     }
     if (Array.isArray(value)) return value.map(fill);
-    if (value && typeof value === "object") return Object.fromEntries(Object.entries(value).map(([k, v]) => [fill(k), fill(v)]));
+    if (value && typeof value === "object")
+      return Object.fromEntries(Object.entries(value).map(([k, v]) => [fill(k), fill(v)]));
     return value;
   };
   return fill(event) as T;
@@ -55,16 +56,23 @@ export async function valuesFromOfflineStack(api: string, needed: string[]): Pro
     return json;
   };
   const values: Partial<EventValues> = {};
-  if (needed.includes("idToken") || needed.includes("roomId")) values.idToken = (await call("POST", "/dev/login", { username: "alice" })).idToken!;
-  if (needed.includes("adminIdToken")) values.adminIdToken = (await call("POST", "/dev/login", { username: "root", groups: ["admin"] })).idToken!;
-  if (needed.includes("roomId")) values.roomId = (await call("POST", "/rooms", { name: "sam-local", title: "For sam local invoke" }, values.idToken)).roomId!;
+  if (needed.includes("idToken") || needed.includes("roomId"))
+    values.idToken = (await call("POST", "/dev/login", { username: "alice" })).idToken!;
+  if (needed.includes("adminIdToken"))
+    values.adminIdToken = (await call("POST", "/dev/login", { username: "root", groups: ["admin"] })).idToken!;
+  if (needed.includes("roomId"))
+    values.roomId = (
+      await call("POST", "/rooms", { name: "sam-local", title: "For sam local invoke" }, values.idToken)
+    ).roomId!;
   return values;
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const file = process.argv[2];
   if (!file) {
-    console.error("usage: npx tsx scripts/fill-event.ts events/<file>.json   (API, ID_TOKEN, ADMIN_ID_TOKEN, ROOM_ID, RESPONSE_URL from the environment)");
+    console.error(
+      "usage: npx tsx scripts/fill-event.ts events/<file>.json   (API, ID_TOKEN, ADMIN_ID_TOKEN, ROOM_ID, RESPONSE_URL from the environment)",
+    );
     process.exit(2);
   }
   const event = JSON.parse(readFileSync(file, "utf8")) as unknown;
@@ -76,6 +84,8 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     ...(process.env.RESPONSE_URL ? { responseUrl: process.env.RESPONSE_URL } : {}),
   };
   const missing = needed.filter((n) => !(n in given));
-  const fetched = missing.length ? await valuesFromOfflineStack(process.env.API ?? "http://127.0.0.1:3000", missing) : {};
+  const fetched = missing.length
+    ? await valuesFromOfflineStack(process.env.API ?? "http://127.0.0.1:3000", missing)
+    : {};
   process.stdout.write(`${JSON.stringify(fillEvent(event, { ...fetched, ...given }), null, 2)}\n`);
 }

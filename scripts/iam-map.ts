@@ -52,8 +52,9 @@ export const COMMAND_IAM: Record<string, CommandIam> = {
   [`${DDB}:TransactGetItems`]: { actions: ["dynamodb:GetItem"], on: ["table"] },
   [`${DDB}:TransactWriteItems`]: { transactItems: true, on: ["table"] },
   [`${DDB}:DescribeEndpoints`]: {
-    never: "endpoint discovery: the DynamoDB client holds this command but sends it only when endpoint discovery is "
-      + "enabled (AWS_ENABLE_ENDPOINT_DISCOVERY / endpointDiscoveryEnabled), which nothing here sets",
+    never:
+      "endpoint discovery: the DynamoDB client holds this command but sends it only when endpoint discovery is " +
+      "enabled (AWS_ENABLE_ENDPOINT_DISCOVERY / endpointDiscoveryEnabled), which nothing here sets",
   },
 
   // IVS Real-Time. Tagging on create is authorised as ivs:TagResource as well, and CreateStage always passes tags.
@@ -114,5 +115,6 @@ export const LOG_ACTIONS = ["logs:CreateLogStream", "logs:PutLogEvents"];
  * consulted only when no credentials are in the environment, and Lambda always puts the role's there.
  */
 export const INTERNAL_PACKAGES: Record<string, string> = {
-  "@aws-sdk/nested-clients": "credential providers' clients (STS, SSO, sign-in), never reached: Lambda puts the role's credentials in the environment",
+  "@aws-sdk/nested-clients":
+    "credential providers' clients (STS, SSO, sign-in), never reached: Lambda puts the role's credentials in the environment",
 };

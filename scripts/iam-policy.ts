@@ -6,7 +6,12 @@
 import { fileURLToPath } from "node:url";
 import { functionsOf, loadTemplate, type FunctionDefinition, type Template } from "../local/template.ts";
 import {
-  COMMAND_IAM, INTERNAL_PACKAGES, LOG_ACTIONS, SQS_DEAD_LETTER_ACTIONS, SQS_EVENT_SOURCE_ACTIONS, TRANSACT_ITEM_ACTIONS,
+  COMMAND_IAM,
+  INTERNAL_PACKAGES,
+  LOG_ACTIONS,
+  SQS_DEAD_LETTER_ACTIONS,
+  SQS_EVENT_SOURCE_ACTIONS,
+  TRANSACT_ITEM_ACTIONS,
   type ResourceKind,
 } from "./iam-map.ts";
 import { analyseFunction, type SdkCalls } from "./sdk-calls.ts";
@@ -27,7 +32,11 @@ const IVS_STAGES = { "Fn::Sub": "arn:${AWS::Partition}:ivs:${AWS::Region}:${AWS:
 const IVS_PUBLIC_KEYS = { "Fn::Sub": "arn:${AWS::Partition}:ivs:${AWS::Region}:${AWS::AccountId}:public-key/*" };
 /** The pool USER_POOL_ID names: the stack's own, or the one given as a parameter. */
 const USER_POOL = {
-  "Fn::If": ["CreateUserPool", { "Fn::GetAtt": ["UserPool", "Arn"] }, { "Fn::Sub": "arn:${AWS::Partition}:cognito-idp:${AWS::Region}:${AWS::AccountId}:userpool/${UserPoolId}" }],
+  "Fn::If": [
+    "CreateUserPool",
+    { "Fn::GetAtt": ["UserPool", "Arn"] },
+    { "Fn::Sub": "arn:${AWS::Partition}:cognito-idp:${AWS::Region}:${AWS::AccountId}:userpool/${UserPoolId}" },
+  ],
 };
 
 function refTarget(value: Json, what: string, logicalId: string, template: Template, type: string): string {
@@ -41,7 +50,14 @@ function refTarget(value: Json, what: string, logicalId: string, template: Templ
 function resourcesFor(kind: ResourceKind, fn: FunctionDefinition, template: Template, calls: SdkCalls): Json[] {
   switch (kind) {
     case "table":
-      return [{ "Fn::GetAtt": [refTarget(fn.environment.TABLE_NAME, "TABLE_NAME", fn.logicalId, template, "AWS::DynamoDB::Table"), "Arn"] }];
+      return [
+        {
+          "Fn::GetAtt": [
+            refTarget(fn.environment.TABLE_NAME, "TABLE_NAME", fn.logicalId, template, "AWS::DynamoDB::Table"),
+            "Arn",
+          ],
+        },
+      ];
     case "table-indexes": {
       const table = refTarget(fn.environment.TABLE_NAME, "TABLE_NAME", fn.logicalId, template, "AWS::DynamoDB::Table");
       const props = template.Resources[table]!.Properties ?? {};
@@ -50,7 +66,8 @@ function resourcesFor(kind: ResourceKind, fn: FunctionDefinition, template: Temp
         ...((props.LocalSecondaryIndexes as Array<{ IndexName: string }> | undefined) ?? []),
       ].map((i) => i.IndexName);
       for (const name of calls.indexNames) {
-        if (!declared.includes(name)) throw new Error(`${fn.logicalId}: the code queries index ${name}, which table ${table} does not have`);
+        if (!declared.includes(name))
+          throw new Error(`${fn.logicalId}: the code queries index ${name}, which table ${table} does not have`);
       }
       return calls.indexNames.map((name) => ({ "Fn::Sub": `\${${table}.Arn}/index/${name}` }));
     }
@@ -61,7 +78,8 @@ function resourcesFor(kind: ResourceKind, fn: FunctionDefinition, template: Temp
     case "queues":
       return namedBy(fn, /_QUEUE_URL$/, template, "AWS::SQS::Queue").map((queue) => ({ "Fn::GetAtt": [queue, "Arn"] }));
     case "event-source-queues":
-      if (fn.queues.length === 0) throw new Error(`${fn.logicalId}: its code changes message visibility, but it has no SQS event source`);
+      if (fn.queues.length === 0)
+        throw new Error(`${fn.logicalId}: its code changes message visibility, but it has no SQS event source`);
       return fn.queues.map((q) => ({ "Fn::GetAtt": [q.queueLogicalId, "Arn"] }));
     case "secrets":
       // Ref of a secret is its ARN.
@@ -87,7 +105,10 @@ function namedBy(fn: FunctionDefinition, name: RegExp, template: Template, type:
       found.add(refTarget(branch, variable, fn.logicalId, template, type));
     }
   }
-  if (found.size === 0) throw new Error(`${fn.logicalId}: its code needs a ${type}, but no ${name.source.replace("$", "")} variable names one`);
+  if (found.size === 0)
+    throw new Error(
+      `${fn.logicalId}: its code needs a ${type}, but no ${name.source.replace("$", "")} variable names one`,
+    );
   return [...found].sort();
 }
 
@@ -97,12 +118,17 @@ export function neededGrants(fn: FunctionDefinition, template: Template, calls: 
   for (const command of calls.commands) {
     const key = `${command.pkg}:${command.operation}`;
     const rule = COMMAND_IAM[key];
-    if (!rule) throw new Error(`${fn.logicalId}: its bundle can send ${key}, which scripts/iam-map.ts does not map to IAM actions`);
+    if (!rule)
+      throw new Error(
+        `${fn.logicalId}: its bundle can send ${key}, which scripts/iam-map.ts does not map to IAM actions`,
+      );
     if ("never" in rule) continue;
     let actions: string[];
     if ("transactItems" in rule) {
       if (calls.transactItemKinds.length === 0) {
-        throw new Error(`${fn.logicalId}: TransactWriteItems is in the bundle but no transaction item was found in the code`);
+        throw new Error(
+          `${fn.logicalId}: TransactWriteItems is in the bundle but no transaction item was found in the code`,
+        );
       }
       actions = calls.transactItemKinds.map((kind) => TRANSACT_ITEM_ACTIONS[kind]!);
     } else {
@@ -115,26 +141,45 @@ export function neededGrants(fn: FunctionDefinition, template: Template, calls: 
     }
   }
   for (const internal of calls.internal) {
-    if (!INTERNAL_PACKAGES[internal.pkg]) throw new Error(`${fn.logicalId}: unexplained SDK-internal command ${internal.pkg}:${internal.operation}`);
+    if (!INTERNAL_PACKAGES[internal.pkg])
+      throw new Error(`${fn.logicalId}: unexplained SDK-internal command ${internal.pkg}:${internal.operation}`);
   }
   for (const q of fn.queues) {
     for (const action of SQS_EVENT_SOURCE_ACTIONS) {
-      grants.push({ action, resource: { "Fn::GetAtt": [q.queueLogicalId, "Arn"] }, because: `SQS event source ${q.queueLogicalId}` });
+      grants.push({
+        action,
+        resource: { "Fn::GetAtt": [q.queueLogicalId, "Arn"] },
+        because: `SQS event source ${q.queueLogicalId}`,
+      });
     }
   }
-  const deadLetters = template.Resources[fn.logicalId]?.Properties?.DeadLetterQueue as { Type?: string; TargetArn?: Json } | undefined;
+  const deadLetters = template.Resources[fn.logicalId]?.Properties?.DeadLetterQueue as
+    { Type?: string; TargetArn?: Json } | undefined;
   if (deadLetters) {
     const target = (deadLetters.TargetArn as { "Fn::GetAtt"?: [string, string] } | undefined)?.["Fn::GetAtt"];
-    if (deadLetters.Type !== "SQS" || !target || target[1] !== "Arn" || template.Resources[target[0]]?.Type !== "AWS::SQS::Queue") {
-      throw new Error(`${fn.logicalId}: DeadLetterQueue must be { Type: SQS, TargetArn: !GetAtt <an AWS::SQS::Queue>.Arn }`);
+    if (
+      deadLetters.Type !== "SQS" ||
+      !target ||
+      target[1] !== "Arn" ||
+      template.Resources[target[0]]?.Type !== "AWS::SQS::Queue"
+    ) {
+      throw new Error(
+        `${fn.logicalId}: DeadLetterQueue must be { Type: SQS, TargetArn: !GetAtt <an AWS::SQS::Queue>.Arn }`,
+      );
     }
     for (const action of SQS_DEAD_LETTER_ACTIONS) {
-      grants.push({ action, resource: { "Fn::GetAtt": [target[0], "Arn"] }, because: `dead-letter queue ${target[0]}` });
+      grants.push({
+        action,
+        resource: { "Fn::GetAtt": [target[0], "Arn"] },
+        because: `dead-letter queue ${target[0]}`,
+      });
     }
   }
-  const logGroup = ((template.Resources[fn.logicalId]?.Properties?.LoggingConfig as { LogGroup?: Json } | undefined)?.LogGroup);
+  const logGroup = (template.Resources[fn.logicalId]?.Properties?.LoggingConfig as { LogGroup?: Json } | undefined)
+    ?.LogGroup;
   const group = refTarget(logGroup, "LoggingConfig.LogGroup", fn.logicalId, template, "AWS::Logs::LogGroup");
-  for (const action of LOG_ACTIONS) grants.push({ action, resource: { "Fn::GetAtt": [group, "Arn"] }, because: `log group ${group}` });
+  for (const action of LOG_ACTIONS)
+    grants.push({ action, resource: { "Fn::GetAtt": [group, "Arn"] }, because: `log group ${group}` });
   return dedupe(grants);
 }
 
@@ -182,7 +227,8 @@ export function roleStatements(roleLogicalId: string, template: Template): State
     if (!["AWS::IAM::Policy", "AWS::IAM::ManagedPolicy", "AWS::IAM::RolePolicy"].includes(r.Type)) continue;
     const props = r.Properties ?? {};
     const roles = [...((props.Roles as Json[] | undefined) ?? []), ...(props.RoleName ? [props.RoleName] : [])];
-    if (roles.some((x) => JSON.stringify(x) === JSON.stringify({ Ref: roleLogicalId }))) fromDocument(props.PolicyDocument);
+    if (roles.some((x) => JSON.stringify(x) === JSON.stringify({ Ref: roleLogicalId })))
+      fromDocument(props.PolicyDocument);
   }
   return statements;
 }
@@ -200,7 +246,10 @@ export function grantedGrants(statements: Statement[]): Array<{ action: string; 
 }
 
 /** The function's needs, from a fresh analysis of its bundle. */
-export async function needsOf(fn: FunctionDefinition, template: Template): Promise<{ calls: SdkCalls; grants: Grant[] }> {
+export async function needsOf(
+  fn: FunctionDefinition,
+  template: Template,
+): Promise<{ calls: SdkCalls; grants: Grant[] }> {
   const calls = await analyseFunction(fn);
   return { calls, grants: neededGrants(fn, template, calls) };
 }
@@ -222,8 +271,12 @@ export function statementsYaml(grants: Grant[]): string {
     const key = yamlResource(g.resource);
     byResource.set(key, [...(byResource.get(key) ?? []), g.action]);
   }
-  return [...byResource.entries()].map(([resource, actions]) =>
-    `- Effect: Allow\n  Action: [${[...new Set(actions)].sort().join(", ")}]\n  Resource: ${resource}`).join("\n");
+  return [...byResource.entries()]
+    .map(
+      ([resource, actions]) =>
+        `- Effect: Allow\n  Action: [${[...new Set(actions)].sort().join(", ")}]\n  Resource: ${resource}`,
+    )
+    .join("\n");
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {

@@ -38,15 +38,25 @@ try {
     for (const arn of out.retired) console.log(`deleted old public key ${arn}`);
   } else if (command === "retire") {
     const retired = await retireExpiredKeys(deps);
-    console.log(retired.length ? retired.map((a) => `deleted old public key ${a}`).join("\n") : "nothing to retire yet");
+    console.log(
+      retired.length ? retired.map((a) => `deleted old public key ${a}`).join("\n") : "nothing to retire yet",
+    );
   } else if (command === "delete-all") {
     for (const arn of await deleteAllSigningKeys(deps)) console.log(`deleted public key ${arn}`);
   } else {
     const secret = await readSigningKeySecret(deps.secrets, secretId);
-    console.log(JSON.stringify({
-      current: secret.current ? { publicKeyArn: secret.current.publicKeyArn, createdAt: secret.current.createdAt } : null,
-      previous: secret.previous,
-    }, null, 2));
+    console.log(
+      JSON.stringify(
+        {
+          current: secret.current
+            ? { publicKeyArn: secret.current.publicKeyArn, createdAt: secret.current.createdAt }
+            : null,
+          previous: secret.previous,
+        },
+        null,
+        2,
+      ),
+    );
   }
 } catch (error) {
   console.error(`keys ${command} failed: ${(error as Error).message}`);

@@ -21,7 +21,10 @@ const WORKFLOW = ["entry_points", "use_npm_ci"];
 export const SAM_ESBUILD_PROPERTIES = [...BOOLEAN, ...SINGLE, ...MULTI, ...WORKFLOW].map(toPascal);
 
 function toPascal(snake: string): string {
-  return snake.split("_").map((w) => w[0]!.toUpperCase() + w.slice(1)).join("");
+  return snake
+    .split("_")
+    .map((w) => w[0]!.toUpperCase() + w.slice(1))
+    .join("");
 }
 
 /** SAM CLI's normalisation: `MainFields` → `main_fields`. */
@@ -34,7 +37,8 @@ function pythonStr(value: unknown): string {
   if (value === true) return "True";
   if (value === false) return "False";
   if (value === null || value === undefined) return "None";
-  if (Array.isArray(value)) return `[${value.map((v) => (typeof v === "string" ? `'${v}'` : pythonStr(v))).join(", ")}]`;
+  if (Array.isArray(value))
+    return `[${value.map((v) => (typeof v === "string" ? `'${v}'` : pythonStr(v))).join(", ")}]`;
   return String(value);
 }
 
@@ -52,7 +56,8 @@ export function samEsbuildArgs(buildProperties: Record<string, unknown>, artifac
   for (const p of MULTI) {
     if (!(p in config)) continue;
     const values = config[p];
-    if (!Array.isArray(values)) throw new Error(`${p} must be a list (sam build fails with "Invalid type for property ${p}")`);
+    if (!Array.isArray(values))
+      throw new Error(`${p} must be a list (sam build fails with "Invalid type for property ${p}")`);
     for (const v of values) args.push(`--${p.replace(/_/g, "-")}:${String(v)}`);
   }
   return args;

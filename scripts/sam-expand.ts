@@ -21,9 +21,25 @@ type Props = Record<string, Json>;
 
 /** SAM function properties that are CloudFormation's AWS::Lambda::Function properties under the same name. */
 const LAMBDA_PASS_THROUGH = [
-  "Architectures", "Description", "Environment", "EphemeralStorage", "FileSystemConfigs", "FunctionName", "Handler",
-  "KmsKeyArn", "Layers", "LoggingConfig", "MemorySize", "RecursiveLoop", "ReservedConcurrentExecutions", "Role",
-  "Runtime", "RuntimeManagementConfig", "SnapStart", "Timeout", "VpcConfig",
+  "Architectures",
+  "Description",
+  "Environment",
+  "EphemeralStorage",
+  "FileSystemConfigs",
+  "FunctionName",
+  "Handler",
+  "KmsKeyArn",
+  "Layers",
+  "LoggingConfig",
+  "MemorySize",
+  "RecursiveLoop",
+  "ReservedConcurrentExecutions",
+  "Role",
+  "Runtime",
+  "RuntimeManagementConfig",
+  "SnapStart",
+  "Timeout",
+  "VpcConfig",
 ];
 /** SAM-only properties this expansion understands (they produce no Lambda property of the same name). */
 const SAM_HANDLED = ["CodeUri", "Events", "DeadLetterQueue", "EventInvokeConfig"];
@@ -33,9 +49,15 @@ const EVENTBRIDGE_RULE_EVENT = ["Pattern", "DeadLetterConfig", "RetryPolicy", "S
 const HTTP_API_EVENT = ["ApiId", "Method", "Path", "PayloadFormatVersion", "TimeoutInMillis"];
 const SCHEDULE_EVENT = ["Schedule", "State", "Enabled", "Input", "Description", "Name"];
 const SQS_EVENT_TO_ESM: Record<string, string> = {
-  Queue: "EventSourceArn", BatchSize: "BatchSize", Enabled: "Enabled", FilterCriteria: "FilterCriteria",
-  FunctionResponseTypes: "FunctionResponseTypes", MaximumBatchingWindowInSeconds: "MaximumBatchingWindowInSeconds",
-  ScalingConfig: "ScalingConfig", MetricsConfig: "MetricsConfig", KmsKeyArn: "KmsKeyArn",
+  Queue: "EventSourceArn",
+  BatchSize: "BatchSize",
+  Enabled: "Enabled",
+  FilterCriteria: "FilterCriteria",
+  FunctionResponseTypes: "FunctionResponseTypes",
+  MaximumBatchingWindowInSeconds: "MaximumBatchingWindowInSeconds",
+  ScalingConfig: "ScalingConfig",
+  MetricsConfig: "MetricsConfig",
+  KmsKeyArn: "KmsKeyArn",
 };
 
 function mergeGlobals(globals: Props, own: Props): Props {
@@ -69,7 +91,8 @@ export function expandSam(template: Template): Template & Record<string, Json> {
     if (r.Type === "AWS::Serverless::HttpApi") {
       const p = r.Properties ?? {};
       const unknown = Object.keys(p).filter((k) => k !== "CorsConfiguration" && k !== "AccessLogSettings");
-      if (unknown.length) throw new Error(`${id}: the expansion does not handle HttpApi properties ${unknown.join(", ")}`);
+      if (unknown.length)
+        throw new Error(`${id}: the expansion does not handle HttpApi properties ${unknown.join(", ")}`);
       out[id] = {
         Type: "AWS::ApiGatewayV2::Api",
         Properties: {
@@ -80,7 +103,12 @@ export function expandSam(template: Template): Template & Record<string, Json> {
       };
       out[`${id}ApiGatewayDefaultStage`] = {
         Type: "AWS::ApiGatewayV2::Stage",
-        Properties: { ApiId: { Ref: id }, StageName: "$default", AutoDeploy: true, ...(p.AccessLogSettings ? { AccessLogSettings: p.AccessLogSettings } : {}) },
+        Properties: {
+          ApiId: { Ref: id },
+          StageName: "$default",
+          AutoDeploy: true,
+          ...(p.AccessLogSettings ? { AccessLogSettings: p.AccessLogSettings } : {}),
+        },
       };
       apis.add(id);
     } else if (!r.Type.startsWith("AWS::Serverless::")) {
@@ -90,12 +118,14 @@ export function expandSam(template: Template): Template & Record<string, Json> {
 
   for (const [id, r] of Object.entries(template.Resources)) {
     if (r.Type !== "AWS::Serverless::Function") {
-      if (r.Type.startsWith("AWS::Serverless::") && r.Type !== "AWS::Serverless::HttpApi") throw new Error(`${id}: ${r.Type} is not handled`);
+      if (r.Type.startsWith("AWS::Serverless::") && r.Type !== "AWS::Serverless::HttpApi")
+        throw new Error(`${id}: ${r.Type} is not handled`);
       continue;
     }
     const p = mergeGlobals(globals, r.Properties ?? {});
     const unknown = Object.keys(p).filter((k) => !LAMBDA_PASS_THROUGH.includes(k) && !SAM_HANDLED.includes(k));
-    if (unknown.length) throw new Error(`${id}: the expansion does not handle function properties ${unknown.join(", ")}`);
+    if (unknown.length)
+      throw new Error(`${id}: the expansion does not handle function properties ${unknown.join(", ")}`);
     if (!p.Role) throw new Error(`${id}: without Role SAM would generate one; this expansion expects a Role`);
     const lambda: Props = { Code: { S3Bucket: "sam-cli-managed-artifacts", S3Key: `${id}.zip` } };
     for (const k of LAMBDA_PASS_THROUGH) if (k in p) lambda[k] = p[k];
@@ -106,21 +136,28 @@ export function expandSam(template: Template): Template & Record<string, Json> {
     }
     out[id] = { Type: "AWS::Lambda::Function", ...(r.Condition ? { Condition: r.Condition } : {}), Properties: lambda };
     if (p.EventInvokeConfig) {
-      const bad = Object.keys(p.EventInvokeConfig as Props).filter((k) => !["MaximumEventAgeInSeconds", "MaximumRetryAttempts"].includes(k));
-      if (bad.length) throw new Error(`${id}: the expansion does not handle EventInvokeConfig properties ${bad.join(", ")}`);
+      const bad = Object.keys(p.EventInvokeConfig as Props).filter(
+        (k) => !["MaximumEventAgeInSeconds", "MaximumRetryAttempts"].includes(k),
+      );
+      if (bad.length)
+        throw new Error(`${id}: the expansion does not handle EventInvokeConfig properties ${bad.join(", ")}`);
       out[`${id}EventInvokeConfig`] = {
         Type: "AWS::Lambda::EventInvokeConfig",
         Properties: { FunctionName: { Ref: id }, Qualifier: "$LATEST", ...(p.EventInvokeConfig as Props) },
       };
     }
 
-    for (const [eventId, event] of Object.entries((p.Events ?? {}) as Record<string, { Type: string; Properties: Props }>)) {
+    for (const [eventId, event] of Object.entries(
+      (p.Events ?? {}) as Record<string, { Type: string; Properties: Props }>,
+    )) {
       const ep = event.Properties ?? {};
       if (event.Type === "HttpApi") {
         const bad = Object.keys(ep).filter((k) => !HTTP_API_EVENT.includes(k));
-        if (bad.length) throw new Error(`${id}.${eventId}: the expansion does not handle HttpApi event properties ${bad.join(", ")}`);
+        if (bad.length)
+          throw new Error(`${id}.${eventId}: the expansion does not handle HttpApi event properties ${bad.join(", ")}`);
         const api = (ep.ApiId as { Ref?: string } | undefined)?.Ref;
-        if (!api || !apis.has(api)) throw new Error(`${id}.${eventId}: ApiId must be a Ref to an AWS::Serverless::HttpApi of this template`);
+        if (!api || !apis.has(api))
+          throw new Error(`${id}.${eventId}: ApiId must be a Ref to an AWS::Serverless::HttpApi of this template`);
         const method = String(ep.Method).toUpperCase();
         const path = String(ep.Path);
         out[`${id}${eventId}Permission`] = {
@@ -129,20 +166,31 @@ export function expandSam(template: Template): Template & Record<string, Json> {
             Action: "lambda:InvokeFunction",
             FunctionName: { Ref: id },
             Principal: "apigateway.amazonaws.com",
-            SourceArn: { "Fn::Sub": [`arn:\${AWS::Partition}:execute-api:\${AWS::Region}:\${AWS::AccountId}:\${__ApiId__}/*/${method}${pathForArn(path)}`, { __ApiId__: { Ref: api } }] },
+            SourceArn: {
+              "Fn::Sub": [
+                `arn:\${AWS::Partition}:execute-api:\${AWS::Region}:\${AWS::AccountId}:\${__ApiId__}/*/${method}${pathForArn(path)}`,
+                { __ApiId__: { Ref: api } },
+              ],
+            },
           },
         };
         out[`${id}${eventId}Integration`] = {
           Type: "AWS::ApiGatewayV2::Integration",
           Properties: {
-            ApiId: { Ref: api }, IntegrationType: "AWS_PROXY", IntegrationUri: { "Fn::GetAtt": [id, "Arn"] },
+            ApiId: { Ref: api },
+            IntegrationType: "AWS_PROXY",
+            IntegrationUri: { "Fn::GetAtt": [id, "Arn"] },
             PayloadFormatVersion: String(ep.PayloadFormatVersion ?? "2.0"),
             ...(ep.TimeoutInMillis !== undefined ? { TimeoutInMillis: ep.TimeoutInMillis } : {}),
           },
         };
         out[`${id}${eventId}Route`] = {
           Type: "AWS::ApiGatewayV2::Route",
-          Properties: { ApiId: { Ref: api }, RouteKey: `${method} ${path}`, Target: { "Fn::Sub": `integrations/\${${id}${eventId}Integration}` } },
+          Properties: {
+            ApiId: { Ref: api },
+            RouteKey: `${method} ${path}`,
+            Target: { "Fn::Sub": `integrations/\${${id}${eventId}Integration}` },
+          },
         };
       } else if (event.Type === "SQS") {
         const esm: Props = { FunctionName: { Ref: id } };
@@ -154,7 +202,10 @@ export function expandSam(template: Template): Template & Record<string, Json> {
         out[`${id}${eventId}`] = { Type: "AWS::Lambda::EventSourceMapping", Properties: esm };
       } else if (event.Type === "Schedule") {
         const bad = Object.keys(ep).filter((k) => !SCHEDULE_EVENT.includes(k));
-        if (bad.length) throw new Error(`${id}.${eventId}: the expansion does not handle Schedule event properties ${bad.join(", ")}`);
+        if (bad.length)
+          throw new Error(
+            `${id}.${eventId}: the expansion does not handle Schedule event properties ${bad.join(", ")}`,
+          );
         out[`${id}${eventId}`] = {
           Type: "AWS::Events::Rule",
           Properties: {
@@ -162,36 +213,51 @@ export function expandSam(template: Template): Template & Record<string, Json> {
             State: ep.State ?? (ep.Enabled === false ? "DISABLED" : "ENABLED"),
             ...(ep.Description !== undefined ? { Description: ep.Description } : {}),
             ...(ep.Name !== undefined ? { Name: ep.Name } : {}),
-            Targets: [{ Arn: { "Fn::GetAtt": [id, "Arn"] }, Id: `${id}${eventId}LambdaTarget`, ...(ep.Input !== undefined ? { Input: ep.Input } : {}) }],
+            Targets: [
+              {
+                Arn: { "Fn::GetAtt": [id, "Arn"] },
+                Id: `${id}${eventId}LambdaTarget`,
+                ...(ep.Input !== undefined ? { Input: ep.Input } : {}),
+              },
+            ],
           },
         };
         out[`${id}${eventId}Permission`] = {
           Type: "AWS::Lambda::Permission",
           Properties: {
-            Action: "lambda:InvokeFunction", FunctionName: { Ref: id }, Principal: "events.amazonaws.com",
+            Action: "lambda:InvokeFunction",
+            FunctionName: { Ref: id },
+            Principal: "events.amazonaws.com",
             SourceArn: { "Fn::GetAtt": [`${id}${eventId}`, "Arn"] },
           },
         };
       } else if (event.Type === "EventBridgeRule") {
         const bad = Object.keys(ep).filter((k) => !EVENTBRIDGE_RULE_EVENT.includes(k));
-        if (bad.length) throw new Error(`${id}.${eventId}: the expansion does not handle EventBridgeRule event properties ${bad.join(", ")}`);
+        if (bad.length)
+          throw new Error(
+            `${id}.${eventId}: the expansion does not handle EventBridgeRule event properties ${bad.join(", ")}`,
+          );
         out[`${id}${eventId}`] = {
           Type: "AWS::Events::Rule",
           Properties: {
             EventPattern: ep.Pattern,
             State: ep.State ?? "ENABLED",
-            Targets: [{
-              Arn: { "Fn::GetAtt": [id, "Arn"] },
-              Id: `${id}${eventId}LambdaTarget`,
-              ...(ep.DeadLetterConfig ? { DeadLetterConfig: ep.DeadLetterConfig } : {}),
-              ...(ep.RetryPolicy ? { RetryPolicy: ep.RetryPolicy } : {}),
-            }],
+            Targets: [
+              {
+                Arn: { "Fn::GetAtt": [id, "Arn"] },
+                Id: `${id}${eventId}LambdaTarget`,
+                ...(ep.DeadLetterConfig ? { DeadLetterConfig: ep.DeadLetterConfig } : {}),
+                ...(ep.RetryPolicy ? { RetryPolicy: ep.RetryPolicy } : {}),
+              },
+            ],
           },
         };
         out[`${id}${eventId}Permission`] = {
           Type: "AWS::Lambda::Permission",
           Properties: {
-            Action: "lambda:InvokeFunction", FunctionName: { Ref: id }, Principal: "events.amazonaws.com",
+            Action: "lambda:InvokeFunction",
+            FunctionName: { Ref: id },
+            Principal: "events.amazonaws.com",
             SourceArn: { "Fn::GetAtt": [`${id}${eventId}`, "Arn"] },
           },
         };

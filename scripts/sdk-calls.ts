@@ -55,7 +55,10 @@ const sdkSideEffectFree: Plugin = {
     b.onResolve({ filter: /.*/ }, async (args) => {
       if ((args.pluginData as { inner?: boolean } | undefined)?.inner) return undefined;
       const resolved = await b.resolve(args.path, {
-        kind: args.kind, resolveDir: args.resolveDir, importer: args.importer, pluginData: { inner: true },
+        kind: args.kind,
+        resolveDir: args.resolveDir,
+        importer: args.importer,
+        pluginData: { inner: true },
       });
       if (resolved.errors.length > 0 || !SDK_MODULE.test(resolved.path)) return undefined;
       return { path: resolved.path, namespace: resolved.namespace, external: resolved.external, sideEffects: false };
@@ -67,7 +70,9 @@ const sdkSideEffectFree: Plugin = {
 export function liveModules(metafile: Metafile): string[] {
   const main = Object.entries(metafile.outputs).find(([file, out]) => !file.endsWith(".map") && out.entryPoint);
   if (!main) throw new Error("the metafile has no entry-point output");
-  return Object.entries(main[1].inputs).filter(([, v]) => v.bytesInOutput > 0).map(([path]) => path);
+  return Object.entries(main[1].inputs)
+    .filter(([, v]) => v.bytesInOutput > 0)
+    .map(([path]) => path);
 }
 
 /**
@@ -99,8 +104,14 @@ export async function analyseFunction(fn: FunctionDefinition): Promise<SdkCalls>
   const modules = liveModules(result.metafile);
   const all = commandsIn(modules);
   // A commands/ folder in any other package is unknown to this analysis: say so rather than guess.
-  const unknown = all.filter((c) => !c.pkg.startsWith("@aws-sdk/client-") && c.pkg !== "@aws-sdk/nested-clients" && c.pkg !== "@aws-sdk/lib-dynamodb");
-  if (unknown.length) throw new Error(`${fn.logicalId}: commands from packages this analysis does not know: ${unknown.map((c) => `${c.pkg}:${c.operation}`).join(", ")}`);
+  const unknown = all.filter(
+    (c) =>
+      !c.pkg.startsWith("@aws-sdk/client-") && c.pkg !== "@aws-sdk/nested-clients" && c.pkg !== "@aws-sdk/lib-dynamodb",
+  );
+  if (unknown.length)
+    throw new Error(
+      `${fn.logicalId}: commands from packages this analysis does not know: ${unknown.map((c) => `${c.pkg}:${c.operation}`).join(", ")}`,
+    );
   const output = result.outputFiles.find((f) => /\.m?js$/.test(f.path));
   if (!output) throw new Error(`${fn.logicalId}: the analysis build wrote no JavaScript`);
   const project = projectSections(output.text);
@@ -132,7 +143,9 @@ export function projectSections(bundle: string): Array<{ path: string; code: str
     }
     current?.code.push(line);
   }
-  return sections.filter((s) => !s.path.startsWith("node_modules/")).map((s) => ({ path: s.path, code: s.code.join("\n") }));
+  return sections
+    .filter((s) => !s.path.startsWith("node_modules/"))
+    .map((s) => ({ path: s.path, code: s.code.join("\n") }));
 }
 
 const TRANSACT_KINDS = new Set(["ConditionCheck", "Put", "Update", "Delete"]);
@@ -141,7 +154,10 @@ const TRANSACT_KINDS = new Set(["ConditionCheck", "Put", "Update", "Delete"]);
  * A TransactWriteItems item is an object `{ <Kind>: { TableName, ... } }`; BatchWriteItem's are `PutRequest` /
  * `DeleteRequest` and single-item commands take `{ TableName, ... }` directly, so neither is mistaken for one.
  */
-export function dynamoFacts(sections: Array<{ path: string; code: string }>): { transactItemKinds: string[]; indexNames: string[] } {
+export function dynamoFacts(sections: Array<{ path: string; code: string }>): {
+  transactItemKinds: string[];
+  indexNames: string[];
+} {
   const kinds = new Set<string>();
   const indexes = new Set<string>();
   for (const section of sections) {
@@ -149,13 +165,18 @@ export function dynamoFacts(sections: Array<{ path: string; code: string }>): { 
     const visit = (node: ts.Node) => {
       if (ts.isPropertyAssignment(node) && ts.isIdentifier(node.name)) {
         const key = node.name.text;
-        if (TRANSACT_KINDS.has(key) && ts.isObjectLiteralExpression(node.initializer)
-          && node.initializer.properties.some((p) => p.name && ts.isIdentifier(p.name) && p.name.text === "TableName")) {
+        if (
+          TRANSACT_KINDS.has(key) &&
+          ts.isObjectLiteralExpression(node.initializer) &&
+          node.initializer.properties.some((p) => p.name && ts.isIdentifier(p.name) && p.name.text === "TableName")
+        ) {
           kinds.add(key);
         }
         if (key === "IndexName") {
           if (!ts.isStringLiteral(node.initializer)) {
-            throw new Error(`${section.path}: IndexName is not a string literal; the IAM analysis cannot tell which index is queried`);
+            throw new Error(
+              `${section.path}: IndexName is not a string literal; the IAM analysis cannot tell which index is queried`,
+            );
           }
           indexes.add(node.initializer.text);
         }

@@ -25,14 +25,18 @@ export interface Config {
 export class ConfigError extends Error {}
 
 const list = (value: string | undefined): string[] =>
-  (value ?? "").split(",").map((s) => s.trim()).filter(Boolean);
+  (value ?? "")
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const missing = (name: string): never => {
     throw new ConfigError(`environment variable ${name} is required`);
   };
   const tokenUse = env.TOKEN_USE || "id";
-  if (tokenUse !== "id" && tokenUse !== "access") throw new ConfigError(`TOKEN_USE must be id or access, not ${tokenUse}`);
+  if (tokenUse !== "id" && tokenUse !== "access")
+    throw new ConfigError(`TOKEN_USE must be id or access, not ${tokenUse}`);
   const tokenMode = env.TOKEN_MODE || "api";
   if (tokenMode !== "api" && tokenMode !== "self-signed") {
     throw new ConfigError(`TOKEN_MODE must be api or self-signed, not ${tokenMode}`);
@@ -77,8 +81,18 @@ export function loadWebhookConfig(env: NodeJS.ProcessEnv = process.env): Webhook
   const url = env.WEBHOOK_URL || undefined;
   if (url !== undefined) {
     let parsed: URL;
-    try { parsed = new URL(url); } catch { throw new ConfigError("WEBHOOK_URL must be an absolute URL"); }
-    if (parsed.protocol !== "https:" && parsed.protocol !== "http:") throw new ConfigError("WEBHOOK_URL must be an http(s) URL");
+    try {
+      parsed = new URL(url);
+    } catch {
+      throw new ConfigError("WEBHOOK_URL must be an absolute URL");
+    }
+    if (parsed.protocol !== "https:" && parsed.protocol !== "http:")
+      throw new ConfigError("WEBHOOK_URL must be an http(s) URL");
   }
-  return { tableName: required("TABLE_NAME"), url, secretId: required("WEBHOOK_SECRET_ID"), queueUrl: required("WEBHOOK_QUEUE_URL") };
+  return {
+    tableName: required("TABLE_NAME"),
+    url,
+    secretId: required("WEBHOOK_SECRET_ID"),
+    queueUrl: required("WEBHOOK_QUEUE_URL"),
+  };
 }

@@ -16,7 +16,10 @@ export abstract class ProblemError extends Error {
   /** Extra response headers (e.g. Retry-After). */
   readonly headers: Record<string, string> = {};
 
-  constructor(readonly detail: string, options?: { cause?: unknown }) {
+  constructor(
+    readonly detail: string,
+    options?: { cause?: unknown },
+  ) {
     super(detail, options);
     this.name = new.target.name;
   }
@@ -26,7 +29,10 @@ export class ValidationError extends ProblemError {
   readonly status = 400;
   readonly code = "validation_failed";
   readonly title = "Request is invalid";
-  constructor(readonly errors: FieldError[], detail = errors.map((e) => `${e.path}: ${e.message}`).join("; ")) {
+  constructor(
+    readonly errors: FieldError[],
+    detail = errors.map((e) => `${e.path}: ${e.message}`).join("; "),
+  ) {
     super(detail);
     this.extensions.errors = errors;
   }
@@ -75,7 +81,10 @@ export class StageFullError extends ProblemError {
   readonly status = 409;
   readonly code = "stage_full";
   readonly title = "Stage full";
-  constructor(detail: string, readonly retryAfterSeconds: number) {
+  constructor(
+    detail: string,
+    readonly retryAfterSeconds: number,
+  ) {
     super(detail);
     this.headers["retry-after"] = String(Math.max(1, Math.ceil(retryAfterSeconds)));
   }
@@ -86,10 +95,27 @@ export class RoomFullError extends ProblemError {
   readonly status = 409;
   readonly code = "room_full";
   readonly title = "Room full";
-  constructor(detail: string, readonly retryAfterSeconds: number) {
+  constructor(
+    detail: string,
+    readonly retryAfterSeconds: number,
+  ) {
     super(detail);
     this.headers["retry-after"] = String(Math.max(1, Math.ceil(retryAfterSeconds)));
   }
+}
+
+/** Token exchange asked of a deployment whose tokens come from CreateParticipantToken (TOKEN_MODE=api). */
+export class ExchangeUnsupportedError extends ProblemError {
+  readonly status = 409;
+  readonly code = "exchange_unsupported";
+  readonly title = "Token exchange unsupported";
+}
+
+/** Token exchange asked for a participant that a moderator (a kick, a ban, a role change) disconnected. */
+export class ParticipantDisconnectedError extends ProblemError {
+  readonly status = 409;
+  readonly code = "participant_disconnected";
+  readonly title = "Participant disconnected";
 }
 
 export class QuotaExceededError extends ProblemError {
@@ -120,7 +146,11 @@ export class RateLimitedError extends ProblemError {
   readonly status = 429;
   readonly code = "rate_limited";
   readonly title = "Too many requests";
-  constructor(detail: string, readonly retryAfterSeconds: number, options?: { cause?: unknown }) {
+  constructor(
+    detail: string,
+    readonly retryAfterSeconds: number,
+    options?: { cause?: unknown },
+  ) {
     super(detail, options);
     this.headers["retry-after"] = String(Math.max(1, Math.ceil(retryAfterSeconds)));
   }
@@ -130,7 +160,11 @@ export class UpstreamUnavailableError extends ProblemError {
   readonly status = 503;
   readonly code = "upstream_unavailable";
   readonly title = "Upstream service unavailable";
-  constructor(detail: string, readonly retryAfterSeconds = 2, options?: { cause?: unknown }) {
+  constructor(
+    detail: string,
+    readonly retryAfterSeconds = 2,
+    options?: { cause?: unknown },
+  ) {
     super(detail, options);
     this.headers["retry-after"] = String(Math.max(1, Math.ceil(retryAfterSeconds)));
   }

@@ -21,6 +21,8 @@ export const NAMESPACE = "stagepass";
 export const MetricName = {
   /** A participant token handed out; dimension `mode`. */
   TokensIssued: "TokensIssued",
+  /** A token exchanged for a participant the caller holds (self-signed mode: promotion, renewal). */
+  TokensExchanged: "TokensExchanged",
   /** A request answered with a problem document (4xx or 5xx); dimensions `function_name`, `code`. */
   Refusals: "Refusals",
   /** An IVS call answered "throttled" (429); dimension `operation`, and summed without it. */
@@ -62,6 +64,7 @@ const BY_OPERATION = [["service", "operation"], ["service"]];
 /** The dimension sets each metric is published with (what an alarm or a dashboard may ask CloudWatch for). */
 export const PUBLISHED_DIMENSIONS: Readonly<Record<MetricName, readonly (readonly string[])[]>> = {
   TokensIssued: [["service", "mode"]],
+  TokensExchanged: [["service"]],
   Refusals: [["service", "function_name", "code"]],
   IvsThrottles: BY_OPERATION,
   IvsRetries: BY_OPERATION,
@@ -104,7 +107,14 @@ interface OpenGroup extends MetricGroup {
 export class MetricsRecorder {
   #groups = new Map<string, OpenGroup>();
 
-  add(name: MetricName, unit: MetricUnit, value: number, key: string, dimensions: Record<string, string>, rollup = false): void {
+  add(
+    name: MetricName,
+    unit: MetricUnit,
+    value: number,
+    key: string,
+    dimensions: Record<string, string>,
+    rollup = false,
+  ): void {
     if (!Number.isFinite(value)) return;
     let group = this.#groups.get(key);
     if (!group) this.#groups.set(key, (group = { key, dimensions, rollup, metrics: new Map() }));
@@ -150,7 +160,8 @@ export function powertoolsPublisher(options: { create?: () => Metrics } = {}): M
           // An empty dimension set: the default dimensions (service) alone.
           if (group.rollup) metrics.addDimensions({});
           for (const [name, metric] of group.metrics) {
-            for (const value of metric.values.slice(offset, offset + MAX_VALUES)) metrics.addMetric(name, metric.unit, value);
+            for (const value of metric.values.slice(offset, offset + MAX_VALUES))
+              metrics.addMetric(name, metric.unit, value);
           }
           metrics.publishStoredMetrics();
         }
@@ -185,11 +196,21 @@ export function emfWriter(options: EmfWriterOptions = {}): MetricsPublisher {
     const id = `${group.key ?? JSON.stringify([group.dimensions, group.rollup])}\u0000${names.join("\u0000")}`;
     let layout = layouts.get(id);
     if (!layout) {
-      const [document] = emfDocuments({ ...group, metrics: new Map(names.map((n) => [n, { unit: group.metrics.get(n)!.unit, values: [0] }])) }, service, 0);
-      const { _aws: { Timestamp: _t, ...directives }, ...rest } = document as { _aws: Record<string, unknown> } & Record<string, unknown>;
+      const [document] = emfDocuments(
+        { ...group, metrics: new Map(names.map((n) => [n, { unit: group.metrics.get(n)!.unit, values: [0] }])) },
+        service,
+        0,
+      );
+      const {
+        _aws: { Timestamp: _t, ...directives },
+        ...rest
+      } = document as { _aws: Record<string, unknown> } & Record<string, unknown>;
       for (const name of names) delete rest[name];
       const tail = JSON.stringify(rest);
-      layout = { middle: `,${JSON.stringify(directives).slice(1, -1)}},${tail.slice(1, -1)}`, names: names.map((n) => `,${JSON.stringify(n)}:`) };
+      layout = {
+        middle: `,${JSON.stringify(directives).slice(1, -1)}},${tail.slice(1, -1)}`,
+        names: names.map((n) => `,${JSON.stringify(n)}:`),
+      };
       layouts.set(id, layout);
     }
     return layout;
@@ -235,11 +256,13 @@ export function emfDocuments(group: MetricGroup, service: string, timestamp: num
     const document: Record<string, unknown> = {
       _aws: {
         Timestamp: timestamp,
-        CloudWatchMetrics: [{
-          Namespace: NAMESPACE,
-          Dimensions: group.rollup ? [dimensionNames, ["service"]] : [dimensionNames],
-          Metrics: metrics.map(([name, m]) => ({ Name: name, Unit: m.unit })),
-        }],
+        CloudWatchMetrics: [
+          {
+            Namespace: NAMESPACE,
+            Dimensions: group.rollup ? [dimensionNames, ["service"]] : [dimensionNames],
+            Metrics: metrics.map(([name, m]) => ({ Name: name, Unit: m.unit })),
+          },
+        ],
       },
       service,
       ...group.dimensions,
@@ -311,13 +334,15 @@ const ms = (value: number) => Math.round(value * 100) / 100;
 
 export const countTokenIssued = (mode: TokenMode): void =>
   recorder.add(MetricName.TokensIssued, "Count", 1, `mode\u0000${mode}`, { mode });
+export const countTokenExchanged = (): void => recorder.add(MetricName.TokensExchanged, "Count", 1, "", {});
 
 export const countRefusal = (functionName: string | undefined, code: string): void => {
   const name = functionName || "unknown";
   recorder.add(MetricName.Refusals, "Count", 1, `refusal\u0000${name}\u0000${code}`, { function_name: name, code });
 };
 
-export const countIvsThrottle = (operation: string): void => byOperation(MetricName.IvsThrottles, "Count", operation, 1);
+export const countIvsThrottle = (operation: string): void =>
+  byOperation(MetricName.IvsThrottles, "Count", operation, 1);
 export const countIvsRetry = (operation: string): void => byOperation(MetricName.IvsRetries, "Count", operation, 1);
 export const recordIvsLatency = (operation: string, milliseconds: number): void =>
   byOperation(MetricName.IvsLatency, "Milliseconds", operation, ms(milliseconds));
@@ -325,17 +350,30 @@ export const recordDynamoDbLatency = (operation: string, milliseconds: number): 
   byOperation(MetricName.DynamoDbLatency, "Milliseconds", operation, ms(milliseconds));
 
 export const countKick = (): void => recorder.add(MetricName.Kicks, "Count", 1, "", {});
-export const countDisconnectsQueued = (count: number): void => recorder.add(MetricName.DisconnectsQueued, "Count", count, "", {});
+export const countDisconnectsQueued = (count: number): void =>
+  recorder.add(MetricName.DisconnectsQueued, "Count", count, "", {});
 export const countQueuedDisconnect = (outcome: "completed" | "failed"): void =>
-  recorder.add(outcome === "completed" ? MetricName.QueuedDisconnectsCompleted : MetricName.QueuedDisconnectsFailed, "Count", 1, "", {});
+  recorder.add(
+    outcome === "completed" ? MetricName.QueuedDisconnectsCompleted : MetricName.QueuedDisconnectsFailed,
+    "Count",
+    1,
+    "",
+    {},
+  );
 
 export const countWebhookDelivery = (outcome: "delivered" | "failed"): void =>
   recorder.add(outcome === "delivered" ? MetricName.WebhookDeliveries : MetricName.WebhookFailures, "Count", 1, "", {});
 /** The webhook sink's counts (shared/webhooks/sink.ts): events the queue refused, kept in the outbox, or lost. */
-export const count = (name: typeof MetricName.WebhookEnqueueFailed | typeof MetricName.WebhookEventsKept | typeof MetricName.WebhookEventsLost, value: number): void =>
-  recorder.add(name, "Count", value, "", {});
+export const count = (
+  name:
+    typeof MetricName.WebhookEnqueueFailed | typeof MetricName.WebhookEventsKept | typeof MetricName.WebhookEventsLost,
+  value: number,
+): void => recorder.add(name, "Count", value, "", {});
 
 export const countIvsEvent = (outcome: "processed" | { ignored: "malformed" | "unknown_stage" }): void => {
   if (outcome === "processed") recorder.add(MetricName.IvsEventsProcessed, "Count", 1, "", {});
-  else recorder.add(MetricName.IvsEventsIgnored, "Count", 1, `ignored\u0000${outcome.ignored}`, { reason: outcome.ignored });
+  else
+    recorder.add(MetricName.IvsEventsIgnored, "Count", 1, `ignored\u0000${outcome.ignored}`, {
+      reason: outcome.ignored,
+    });
 };

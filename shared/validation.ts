@@ -11,12 +11,17 @@ const describe = (value: unknown): string =>
 export const isPlainObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === "object" && value !== null && !Array.isArray(value);
 
-export function string(opts: { min?: number; max?: number; pattern?: RegExp; patternHint?: string } = {}): Validator<string> {
+export function string(
+  opts: { min?: number; max?: number; pattern?: RegExp; patternHint?: string } = {},
+): Validator<string> {
   return (value, path, errors) => {
-    if (typeof value !== "string") return void errors.push({ path, message: `must be a string, not ${describe(value)}` });
+    if (typeof value !== "string")
+      return void errors.push({ path, message: `must be a string, not ${describe(value)}` });
     const length = [...value].length;
-    if (opts.min !== undefined && length < opts.min) return void errors.push({ path, message: `must be at least ${opts.min} characters` });
-    if (opts.max !== undefined && length > opts.max) return void errors.push({ path, message: `must be at most ${opts.max} characters` });
+    if (opts.min !== undefined && length < opts.min)
+      return void errors.push({ path, message: `must be at least ${opts.min} characters` });
+    if (opts.max !== undefined && length > opts.max)
+      return void errors.push({ path, message: `must be at most ${opts.max} characters` });
     if (opts.pattern && !opts.pattern.test(value)) {
       return void errors.push({ path, message: `must match ${opts.patternHint ?? opts.pattern.source}` });
     }
@@ -38,7 +43,9 @@ export function integer(opts: { min: number; max: number }): Validator<number> {
 
 export function boolean(): Validator<boolean> {
   return (value, path, errors) =>
-    typeof value === "boolean" ? value : void errors.push({ path, message: `must be a boolean, not ${describe(value)}` });
+    typeof value === "boolean"
+      ? value
+      : void errors.push({ path, message: `must be a boolean, not ${describe(value)}` });
 }
 
 export function oneOf<const T extends string>(values: readonly T[]): Validator<T> {
@@ -48,25 +55,36 @@ export function oneOf<const T extends string>(values: readonly T[]): Validator<T
       : void errors.push({ path, message: `must be one of ${values.join(", ")}` });
 }
 
-export function array<T>(item: Validator<T>, opts: { min?: number; max?: number; unique?: boolean } = {}): Validator<T[]> {
+export function array<T>(
+  item: Validator<T>,
+  opts: { min?: number; max?: number; unique?: boolean } = {},
+): Validator<T[]> {
   return (value, path, errors) => {
     if (!Array.isArray(value)) return void errors.push({ path, message: `must be an array, not ${describe(value)}` });
-    if (opts.min !== undefined && value.length < opts.min) return void errors.push({ path, message: `must hold at least ${opts.min} items` });
-    if (opts.max !== undefined && value.length > opts.max) return void errors.push({ path, message: `must hold at most ${opts.max} items` });
+    if (opts.min !== undefined && value.length < opts.min)
+      return void errors.push({ path, message: `must hold at least ${opts.min} items` });
+    if (opts.max !== undefined && value.length > opts.max)
+      return void errors.push({ path, message: `must hold at most ${opts.max} items` });
     const before = errors.length;
     const out = value.map((v, i) => item(v, `${path}/${i}`, errors));
     if (errors.length > before) return undefined;
-    if (opts.unique && new Set(out).size !== out.length) return void errors.push({ path, message: "must not repeat items" });
+    if (opts.unique && new Set(out).size !== out.length)
+      return void errors.push({ path, message: "must not repeat items" });
     return out as T[];
   };
 }
 
 /** A JSON object used as a map (string keys → values). */
-export function record<T>(key: Validator<string>, valueValidator: Validator<T>, opts: { max?: number } = {}): Validator<Record<string, T>> {
+export function record<T>(
+  key: Validator<string>,
+  valueValidator: Validator<T>,
+  opts: { max?: number } = {},
+): Validator<Record<string, T>> {
   return (value, path, errors) => {
     if (!isPlainObject(value)) return void errors.push({ path, message: `must be an object, not ${describe(value)}` });
     const entries = Object.entries(value);
-    if (opts.max !== undefined && entries.length > opts.max) return void errors.push({ path, message: `must hold at most ${opts.max} entries` });
+    if (opts.max !== undefined && entries.length > opts.max)
+      return void errors.push({ path, message: `must hold at most ${opts.max} entries` });
     const before = errors.length;
     const out = entries.map(([k, v]) => {
       const p = `${path}/${escapePointer(k)}`;
@@ -83,7 +101,8 @@ type Out<S extends Shape> = { [K in keyof S]?: S[K] extends Validator<infer T> ?
 /** An object with known, all optional, keys; unknown keys are errors. Required keys are checked by the caller. */
 export function object<S extends Shape>(shape: S): Validator<Out<S>> {
   return (value, path, errors) => {
-    if (!isPlainObject(value)) return void errors.push({ path: path || "/", message: `must be a JSON object, not ${describe(value)}` });
+    if (!isPlainObject(value))
+      return void errors.push({ path: path || "/", message: `must be a JSON object, not ${describe(value)}` });
     const before = errors.length;
     const out: [string, unknown][] = [];
     for (const [k, v] of Object.entries(value)) {

@@ -6,9 +6,10 @@ import type { ChildBundle, InvocationSummary } from "./protocol.ts";
 export type Handler = (event: unknown, context: unknown) => Promise<any>;
 
 export async function loadHandler(bundle: ChildBundle): Promise<Handler> {
-  const mod = bundle.format === "esm"
-    ? await import(pathToFileURL(bundle.path).href)
-    : createRequire(import.meta.url)(bundle.path);
+  const mod =
+    bundle.format === "esm"
+      ? await import(pathToFileURL(bundle.path).href)
+      : createRequire(import.meta.url)(bundle.path);
   const handler = mod[bundle.exportName];
   if (typeof handler !== "function") throw new Error(`${bundle.path} exports no function ${bundle.exportName}`);
   return handler as Handler;
@@ -38,11 +39,17 @@ export function summarise(result: any): InvocationSummary {
     const status = Number(result.statusCode);
     if (status >= 200 && status < 300) return { status };
     let detail = "";
-    try { detail = String(JSON.parse(String(result.body)).type ?? ""); } catch { detail = String(result.body ?? "").slice(0, 120); }
+    try {
+      detail = String(JSON.parse(String(result.body)).type ?? "");
+    } catch {
+      detail = String(result.body ?? "").slice(0, 120);
+    }
     return { status, detail };
   }
   if (result && typeof result === "object" && Array.isArray(result.batchItemFailures)) {
-    return result.batchItemFailures.length === 0 ? { status: 200 } : { status: 500, detail: `${result.batchItemFailures.length} batch item failures` };
+    return result.batchItemFailures.length === 0
+      ? { status: 200 }
+      : { status: 500, detail: `${result.batchItemFailures.length} batch item failures` };
   }
   // An asynchronous invocation (an EventBridge event) succeeds by resolving; what it returns goes nowhere.
   if (result === undefined) return { status: 200 };

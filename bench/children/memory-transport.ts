@@ -13,10 +13,19 @@ import type * as Net from "node:net";
 import { duplexPair, type Duplex } from "node:stream";
 import type { AwsStub } from "../stub.ts";
 
-const socketLike = (d: Duplex) => Object.assign(d, {
-  setKeepAlive: () => d, setNoDelay: () => d, setTimeout: () => d, ref: () => d, unref: () => d,
-  remoteAddress: "127.0.0.1", remotePort: 0, localAddress: "127.0.0.1", localPort: 0, remoteFamily: "IPv4",
-});
+const socketLike = (d: Duplex) =>
+  Object.assign(d, {
+    setKeepAlive: () => d,
+    setNoDelay: () => d,
+    setTimeout: () => d,
+    ref: () => d,
+    unref: () => d,
+    remoteAddress: "127.0.0.1",
+    remotePort: 0,
+    localAddress: "127.0.0.1",
+    localPort: 0,
+    remoteFamily: "IPv4",
+  });
 
 /**
  * Routes connections to the stub's DynamoDB, IVS and SQS ports in memory. The JWKS port stays on TCP: undici
@@ -45,7 +54,10 @@ export function routeStubInMemory(stub: AwsStub): () => void {
   const originalConnect = net.connect;
   const connect = function (this: unknown, ...args: unknown[]) {
     const options = args[0] as { host?: string; port?: number } | number;
-    const service = typeof options === "object" ? serviceAt(options.host, options.port) : serviceAt(args[1] as string | undefined, options);
+    const service =
+      typeof options === "object"
+        ? serviceAt(options.host, options.port)
+        : serviceAt(args[1] as string | undefined, options);
     return service ? open(service) : (originalConnect as any).apply(this, args);
   } as typeof originalConnect;
   net.connect = connect;

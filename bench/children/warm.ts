@@ -35,14 +35,26 @@ const countRead = (key: string | symbol) => {
   if (phase === "measured" && typeof key === "string") measuredReads.set(key, (measuredReads.get(key) ?? 0) + 1);
 };
 process.env = new Proxy(realEnv, {
-  get(target, key) { countRead(key); return Reflect.get(target, key); },
-  has(target, key) { countRead(key); return Reflect.has(target, key); },
+  get(target, key) {
+    countRead(key);
+    return Reflect.get(target, key);
+  },
+  has(target, key) {
+    countRead(key);
+    return Reflect.has(target, key);
+  },
 });
 
 const distribution = (samplesNs: bigint[]): Distribution => {
   const us = samplesNs.map((s) => Number(s) / 1000).sort((a, b) => a - b);
   const at = (q: number) => us[Math.min(us.length - 1, Math.max(0, Math.ceil(q * us.length) - 1))]!;
-  return { n: us.length, medianUs: at(0.5), p99Us: at(0.99), meanUs: us.reduce((a, b) => a + b, 0) / us.length, minUs: us[0]! };
+  return {
+    n: us.length,
+    medianUs: at(0.5),
+    p99Us: at(0.99),
+    meanUs: us.reduce((a, b) => a + b, 0) / us.length,
+    minUs: us[0]!,
+  };
 };
 
 async function timeEach(count: number, fn: () => unknown): Promise<bigint[]> {
@@ -124,39 +136,71 @@ const libSamples = await timeEach(reference, () => verifier.verify(input.jwt));
 const target = new URL(realEnv.AWS_ENDPOINT_URL_DYNAMODB!);
 const web = target.protocol === "https:" ? https : http;
 const agent = new web.Agent({ keepAlive: true, maxSockets: 1 });
-const roundTrip = () => new Promise<void>((resolve, reject) => {
-  const req = web.request({
-    agent, host: target.hostname, port: target.port, method: "POST", path: "/",
-    headers: { "content-type": "application/x-amz-json-1.0", "x-amz-target": "DynamoDB_20120810.BatchGetItem", "content-length": Buffer.byteLength(input.batchGetBody) },
-  }, (res) => {
-    res.on("data", () => undefined);
-    res.on("end", () => resolve());
+const roundTrip = () =>
+  new Promise<void>((resolve, reject) => {
+    const req = web.request(
+      {
+        agent,
+        host: target.hostname,
+        port: target.port,
+        method: "POST",
+        path: "/",
+        headers: {
+          "content-type": "application/x-amz-json-1.0",
+          "x-amz-target": "DynamoDB_20120810.BatchGetItem",
+          "content-length": Buffer.byteLength(input.batchGetBody),
+        },
+      },
+      (res) => {
+        res.on("data", () => undefined);
+        res.on("end", () => resolve());
+      },
+    );
+    req.on("error", reject);
+    req.end(input.batchGetBody);
   });
-  req.on("error", reject);
-  req.end(input.batchGetBody);
-});
 await timeEach(200, roundTrip);
 const rttSamples = await timeEach(reference, roundTrip);
 agent.destroy();
 
 // The SDK calls the token path makes, configured as shared/aws builds them.
-const doc = DynamoDBDocumentClient.from(new DynamoDBClient({ maxAttempts: 3, requestHandler: { connectionTimeout: 1_000, requestTimeout: 2_500 } }), { marshallOptions: { removeUndefinedValues: true } });
-const keys = ["ROOM", `MEMBER#${input.userId}`, `BAN#${input.userId}`, `RATE#${input.userId}#1`].map((sk) => ({ pk: `ROOM#${input.roomId}`, sk }));
-const batchGet = () => doc.send(new BatchGetCommand({ RequestItems: { [input.tableName]: { Keys: keys, ConsistentRead: true } } }));
+const doc = DynamoDBDocumentClient.from(
+  new DynamoDBClient({ maxAttempts: 3, requestHandler: { connectionTimeout: 1_000, requestTimeout: 2_500 } }),
+  { marshallOptions: { removeUndefinedValues: true } },
+);
+const keys = ["ROOM", `MEMBER#${input.userId}`, `BAN#${input.userId}`, `RATE#${input.userId}#1`].map((sk) => ({
+  pk: `ROOM#${input.roomId}`,
+  sk,
+}));
+const batchGet = () =>
+  doc.send(new BatchGetCommand({ RequestItems: { [input.tableName]: { Keys: keys, ConsistentRead: true } } }));
 await timeEach(200, batchGet);
 const sdkBatchGetSamples = await timeEach(reference, batchGet);
-const ivs = new IVSRealTimeClient({ maxAttempts: 1, requestHandler: { connectionTimeout: 1_000, requestTimeout: 3_000 } });
-const createToken = () => ivs.send(new CreateParticipantTokenCommand({
-  stageArn: input.stageArn, userId: input.userId, capabilities: ["SUBSCRIBE"], duration: 60, attributes: { role: "viewer", displayName: "Bench" },
-}));
+const ivs = new IVSRealTimeClient({
+  maxAttempts: 1,
+  requestHandler: { connectionTimeout: 1_000, requestTimeout: 3_000 },
+});
+const createToken = () =>
+  ivs.send(
+    new CreateParticipantTokenCommand({
+      stageArn: input.stageArn,
+      userId: input.userId,
+      capabilities: ["SUBSCRIBE"],
+      duration: 60,
+      attributes: { role: "viewer", displayName: "Bench" },
+    }),
+  );
 await timeEach(200, createToken);
 const sdkTokenSamples = await timeEach(reference, createToken);
 const logger = new Logger({ serviceName: "stagepass-bench" });
-const logLine = () => logger.info("request", { routeKey: "POST /rooms/{roomId}/token", status: 200, ms: 1, requestId: "bench-request" });
+const logLine = () =>
+  logger.info("request", { routeKey: "POST /rooms/{roomId}/token", status: 200, ms: 1, requestId: "bench-request" });
 await timeEach(200, logLine);
 const logSamples = await timeEach(reference, logLine);
 
-const perRequest = Object.fromEntries([...measuredReads].sort((a, b) => b[1] - a[1]).map(([k, v]) => [k, Number((v / input.requests).toFixed(3))]));
+const perRequest = Object.fromEntries(
+  [...measuredReads].sort((a, b) => b[1] - a[1]).map(([k, v]) => [k, Number((v / input.requests).toFixed(3))]),
+);
 const result: WarmResult = {
   transport: input.transport,
   initMs,
@@ -171,7 +215,9 @@ const result: WarmResult = {
   sdkCreateParticipantToken: distribution(sdkTokenSamples),
   powertoolsLogLine: distribution(logSamples),
   envReadsPerRequest: perRequest,
-  sentinelReads: Object.fromEntries(input.sentinelEnv.filter((k) => measuredReads.has(k)).map((k) => [k, measuredReads.get(k)!])),
+  sentinelReads: Object.fromEntries(
+    input.sentinelEnv.filter((k) => measuredReads.has(k)).map((k) => [k, measuredReads.get(k)!]),
+  ),
   ...(stubCounts ? { stub: stubCounts } : {}),
 };
 writeFileSync(process.argv[3]!, JSON.stringify(result));

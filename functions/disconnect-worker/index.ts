@@ -10,7 +10,8 @@ const ivs = createIvsClient();
 /** Spacing between calls, to stay under IVS's 5 DisconnectParticipant calls per second. */
 const SPACING_MS = 220;
 
-export const handler = (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => withMetrics(context, () => disconnect(event));
+export const handler = (event: SQSEvent, context: Context): Promise<SQSBatchResponse> =>
+  withMetrics(context, () => disconnect(event));
 
 async function disconnect(event: SQSEvent): Promise<SQSBatchResponse> {
   const batchItemFailures: SQSBatchResponse["batchItemFailures"] = [];
@@ -27,7 +28,10 @@ async function disconnect(event: SQSEvent): Promise<SQSBatchResponse> {
       await disconnectParticipant(ivs, job.stageArn, job.participantId, job.reason, Date.now() + 5_000);
       countQueuedDisconnect("completed");
     } catch (error) {
-      logger.warn("disconnect failed; SQS will retry", { participantId: job.participantId, error: (error as Error).message });
+      logger.warn("disconnect failed; SQS will retry", {
+        participantId: job.participantId,
+        error: (error as Error).message,
+      });
       batchItemFailures.push({ itemIdentifier: record.messageId });
       countQueuedDisconnect("failed");
     }

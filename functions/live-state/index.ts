@@ -29,14 +29,22 @@ async function apply(event: unknown): Promise<void> {
   if (parsed.kind === "ignored") {
     ignored.malformed += 1;
     countIvsEvent({ ignored: "malformed" });
-    logger.info("event ignored", { reason: parsed.reason, ...(parsed.roomId ? { roomId: parsed.roomId } : {}), ignored });
+    logger.info("event ignored", {
+      reason: parsed.reason,
+      ...(parsed.roomId ? { roomId: parsed.roomId } : {}),
+      ignored,
+    });
     return;
   }
   const owned = await applyEvent(deps, parsed.roomId, parsed.event);
   if (!owned) {
     ignored.unknownStage += 1;
     countIvsEvent({ ignored: "unknown_stage" });
-    logger.info("event for a stage no room owns ignored", { stageArn: parsed.stageArn, eventId: parsed.eventId, ignored });
+    logger.info("event for a stage no room owns ignored", {
+      stageArn: parsed.stageArn,
+      eventId: parsed.eventId,
+      ignored,
+    });
     return;
   }
   countIvsEvent("processed");

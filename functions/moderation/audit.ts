@@ -19,9 +19,13 @@ export async function listAuditRoute(deps: DepsWithQueue, request: Authenticated
     requireModerator(await accessRoom(deps.db, roomId, request.caller, now));
   } else {
     const deletedAt = await roomDeletedAt(deps.db, roomId);
-    if (deletedAt === undefined || now - deletedAt > AUDIT_RETENTION_AFTER_DELETE_MS) throw new NotFoundError(`room ${roomId} does not exist`);
+    if (deletedAt === undefined || now - deletedAt > AUDIT_RETENTION_AFTER_DELETE_MS)
+      throw new NotFoundError(`room ${roomId} does not exist`);
     if (!request.caller.isAdmin) throw new ForbiddenError("only admins may read the audit trail of a deleted room");
   }
   const page = await listAudit(deps.db, roomId, limit, after);
-  return { status: 200, body: { entries: page.entries, ...(page.next ? { nextToken: encodeCursor({ sk: page.next }) } : {}) } };
+  return {
+    status: 200,
+    body: { entries: page.entries, ...(page.next ? { nextToken: encodeCursor({ sk: page.next }) } : {}) },
+  };
 }

@@ -13,7 +13,18 @@ export async function listBans(deps: DepsWithQueue, request: AuthenticatedReques
   const now = deps.now();
   requireModerator(await accessRoom(deps.db, roomId, request.caller, now));
   const bans = await listActiveBans(deps.db, roomId, now);
-  return { status: 200, body: { bans: bans.map(({ userId, until, reason, bannedBy, createdAt }) => ({ userId, until, reason, bannedBy, createdAt })) } };
+  return {
+    status: 200,
+    body: {
+      bans: bans.map(({ userId, until, reason, bannedBy, createdAt }) => ({
+        userId,
+        until,
+        reason,
+        bannedBy,
+        createdAt,
+      })),
+    },
+  };
 }
 
 export async function deleteBan(deps: DepsWithQueue, request: AuthenticatedRequest): Promise<HttpResponse> {
@@ -21,8 +32,15 @@ export async function deleteBan(deps: DepsWithQueue, request: AuthenticatedReque
   const userId = pathParameter(request, "userId");
   const now = deps.now();
   requireModerator(await accessRoom(deps.db, roomId, request.caller, now));
-  if (!(await deleteActiveBan(deps.db, roomId, userId, now))) throw new NotFoundError(`user ${userId} has no active ban in room ${roomId}`);
-  await appendAudit(deps.db, roomId, { at: new Date(now).toISOString(), actor: request.caller.userId, action: "user.unbanned", target: userId, detail: {} });
+  if (!(await deleteActiveBan(deps.db, roomId, userId, now)))
+    throw new NotFoundError(`user ${userId} has no active ban in room ${roomId}`);
+  await appendAudit(deps.db, roomId, {
+    at: new Date(now).toISOString(),
+    actor: request.caller.userId,
+    action: "user.unbanned",
+    target: userId,
+    detail: {},
+  });
   await publish(deps, webhookEvent("user.unbanned", { roomId, userId, actorId: request.caller.userId }, now));
   return { status: 204 };
 }

@@ -9,7 +9,7 @@ import { checkKick, knownAdmin, mustAskUserPool } from "#shared/moderation/rules
 import { accessRoom, requireModerator } from "#shared/rooms/access.ts";
 import { appendAudit } from "#shared/store/audit.ts";
 import { putBan, type Ban } from "#shared/store/bans.ts";
-import { findParticipantOwner, listUserParticipants } from "#shared/store/participants.ts";
+import { findParticipantOwner, listUserParticipants, markDisconnected } from "#shared/store/participants.ts";
 import { ID_PATTERN, integer, object, pathParameter, string, validate } from "#shared/validation.ts";
 import { publish, webhookEvent } from "#shared/webhooks/events.ts";
 import type { ModerationDeps } from "./deps.ts";
@@ -34,7 +34,8 @@ export async function kick(deps: ModerationDeps, request: AuthenticatedRequest):
   const room = access.room;
 
   const targetUser = input.userId ?? (await findParticipantOwner(deps.db, roomId, input.participantId!, now));
-  if (targetUser === undefined) throw new NotFoundError(`participant ${input.participantId} was not issued for room ${roomId}`);
+  if (targetUser === undefined)
+    throw new NotFoundError(`participant ${input.participantId} was not issued for room ${roomId}`);
 
   // The rule (shared/moderation/rules.ts) decides from the room and the target's participant records; only when they
   // cannot say whether the target is an admin is the user pool asked, and then the rule decides again.
@@ -50,20 +51,41 @@ export async function kick(deps: ModerationDeps, request: AuthenticatedRequest):
   let ban: Ban | null = null;
   if (banMinutes > 0) {
     const untilMs = now + banMinutes * 60_000;
-    ban = { userId: targetUser, until: new Date(untilMs).toISOString(), untilMs, reason: input.reason ?? null, bannedBy: caller.userId, createdAt: new Date(now).toISOString() };
+    ban = {
+      userId: targetUser,
+      until: new Date(untilMs).toISOString(),
+      untilMs,
+      reason: input.reason ?? null,
+      bannedBy: caller.userId,
+      createdAt: new Date(now).toISOString(),
+    };
     await putBan(deps.db, roomId, ban);
-    await appendAudit(deps.db, roomId, { at: ban.createdAt, actor: caller.userId, action: "user.banned", target: targetUser, detail: { until: ban.until, reason: ban.reason } });
-    await publish(deps, webhookEvent("user.banned", { roomId, userId: targetUser, until: ban.until, actorId: caller.userId }, now));
+    await appendAudit(deps.db, roomId, {
+      at: ban.createdAt,
+      actor: caller.userId,
+      action: "user.banned",
+      target: targetUser,
+      detail: { until: ban.until, reason: ban.reason },
+    });
+    await publish(
+      deps,
+      webhookEvent("user.banned", { roomId, userId: targetUser, until: ban.until, actorId: caller.userId }, now),
+    );
   }
 
   // A ban, or a kick by user id, reaches every participant of the user that may still join or be connected.
-  const participantIds = input.participantId !== undefined && banMinutes === 0
-    ? [input.participantId]
-    : banMinutes > 0
-      // Read again after the ban: a token recorded before the ban was written is found now.
-      ? (await listUserParticipants(deps.db, roomId, targetUser, deps.now())).map((p) => p.participantId)
-      : participants.map((p) => p.participantId);
-  if (input.participantId !== undefined && !participantIds.includes(input.participantId)) participantIds.push(input.participantId);
+  const participantIds =
+    input.participantId !== undefined && banMinutes === 0
+      ? [input.participantId]
+      : banMinutes > 0
+        ? // Read again after the ban: a token recorded before the ban was written is found now.
+          (await listUserParticipants(deps.db, roomId, targetUser, deps.now())).map((p) => p.participantId)
+        : participants.map((p) => p.participantId);
+  if (input.participantId !== undefined && !participantIds.includes(input.participantId))
+    participantIds.push(input.participantId);
+
+  // Before IVS is asked: from now on their tokens cannot be exchanged (409 participant_disconnected).
+  await markDisconnected(deps.db, roomId, participantIds, deps.now());
 
   const result = await disconnectAll(
     { ivs: deps.ivs, sqs: deps.sqs, queueUrl: deps.config.disconnectQueueUrl },
@@ -71,11 +93,20 @@ export async function kick(deps: ModerationDeps, request: AuthenticatedRequest):
     request.deadline,
   );
   await appendAudit(deps.db, roomId, {
-    at: new Date(deps.now()).toISOString(), actor: caller.userId, action: "participant.kicked",
+    at: new Date(deps.now()).toISOString(),
+    actor: caller.userId,
+    action: "participant.kicked",
     target: input.participantId ?? targetUser,
     detail: { userId: targetUser, participants: participantIds, reason: input.reason ?? null, banMinutes },
   });
-  await publish(deps, webhookEvent("participant.kicked", { roomId, userId: targetUser, participantIds, banMinutes, actorId: caller.userId }, deps.now()));
+  await publish(
+    deps,
+    webhookEvent(
+      "participant.kicked",
+      { roomId, userId: targetUser, participantIds, banMinutes, actorId: caller.userId },
+      deps.now(),
+    ),
+  );
   countKick();
   return {
     status: 200,

@@ -11,9 +11,13 @@ export async function listAdminStages(deps: Deps, request: AuthenticatedRequest)
   if (!request.caller.isAdmin) throw new ForbiddenError("only admins may list the account's stages");
   const limit = limitParam(request.query, 50);
   const ivsToken = decodeCursor(request.query.nextToken, (v) =>
-    typeof v.ivs === "string" && v.ivs.length > 0 && v.ivs.length <= 1024 ? v.ivs : undefined);
+    typeof v.ivs === "string" && v.ivs.length > 0 && v.ivs.length <= 1024 ? v.ivs : undefined,
+  );
   const page = await listStages(deps.ivs, limit, ivsToken, request.deadline);
-  const rooms = await getRooms(deps.db, page.stages.map((s) => stageIdOf(s.stageArn)));
+  const rooms = await getRooms(
+    deps.db,
+    page.stages.map((s) => stageIdOf(s.stageArn)),
+  );
   const owned = new Set(rooms.map((r) => r.roomId));
   const stages = page.stages.map((s) => ({
     stageArn: s.stageArn,
@@ -22,5 +26,8 @@ export async function listAdminStages(deps: Deps, request: AuthenticatedRequest)
     tags: s.tags,
     roomId: owned.has(stageIdOf(s.stageArn)) ? stageIdOf(s.stageArn) : null,
   }));
-  return { status: 200, body: { stages, ...(page.nextToken ? { nextToken: encodeCursor({ ivs: page.nextToken }) } : {}) } };
+  return {
+    status: 200,
+    body: { stages, ...(page.nextToken ? { nextToken: encodeCursor({ ivs: page.nextToken }) } : {}) },
+  };
 }

@@ -8,7 +8,11 @@ import { defaultPolicy } from "#shared/rooms/policy.ts";
 import { stageIdOf, type RoomRecord } from "#shared/rooms/room.ts";
 import { appendAudit } from "#shared/store/audit.ts";
 import {
-  deleteIdempotencyRecord, findIdempotencyRecord, idempotencyRecordPut, requestHash, type IdempotencyRecord,
+  deleteIdempotencyRecord,
+  findIdempotencyRecord,
+  idempotencyRecordPut,
+  requestHash,
+  type IdempotencyRecord,
 } from "#shared/store/idempotency.ts";
 import { deleteRoomItems, getRoom, putNewRoom } from "#shared/store/rooms.ts";
 import { validate } from "#shared/validation.ts";
@@ -23,7 +27,10 @@ const CLEANUP_RESERVE_MS = 2_500;
 const CLEANUP_BUDGET_MS = 5_000;
 
 type CreateRoomInput = ReturnType<typeof createRoomInput> & object;
-interface KeyClaim { key: string; hash: string }
+interface KeyClaim {
+  key: string;
+  hash: string;
+}
 
 export async function createRoom(deps: Deps, request: AuthenticatedRequest): Promise<HttpResponse> {
   const { caller } = request;
@@ -34,9 +41,11 @@ export async function createRoom(deps: Deps, request: AuthenticatedRequest): Pro
     throw new ForbiddenError("only members of the room-creator groups may create rooms");
   }
   const key = request.headers["idempotency-key"];
-  if (key === undefined) return created(await createRoomOnce(deps, request, input, undefined) as RoomRecord);
+  if (key === undefined) return created((await createRoomOnce(deps, request, input, undefined)) as RoomRecord);
   if (!IDEMPOTENCY_KEY.test(key)) {
-    throw new ValidationError([{ path: "/headers/idempotency-key", message: "must be 1..128 printable ASCII characters" }]);
+    throw new ValidationError([
+      { path: "/headers/idempotency-key", message: "must be 1..128 printable ASCII characters" },
+    ]);
   }
 
   // A key already used within 24 h answers with its room; otherwise the room and the record are written together.
@@ -52,7 +61,8 @@ export async function createRoom(deps: Deps, request: AuthenticatedRequest): Pro
 }
 
 async function replay(deps: Deps, record: IdempotencyRecord, hash: string): Promise<HttpResponse> {
-  if (record.requestHash !== hash) throw new IdempotencyMismatchError("this Idempotency-Key was used with a different body");
+  if (record.requestHash !== hash)
+    throw new IdempotencyMismatchError("this Idempotency-Key was used with a different body");
   const room = await getRoom(deps.db, record.roomId);
   if (!room) throw new ConflictError("the room created with this Idempotency-Key has since been deleted");
   return created(room);
@@ -60,7 +70,10 @@ async function replay(deps: Deps, record: IdempotencyRecord, hash: string): Prom
 
 /** Creates the stage, then saves the room; if the room cannot be saved, the stage is deleted again. */
 async function createRoomOnce(
-  deps: Deps, request: AuthenticatedRequest, input: CreateRoomInput, claim: KeyClaim | undefined,
+  deps: Deps,
+  request: AuthenticatedRequest,
+  input: CreateRoomInput,
+  claim: KeyClaim | undefined,
 ): Promise<RoomRecord | "taken"> {
   const { caller } = request;
   const tags = input.tags ?? {};
@@ -84,7 +97,15 @@ async function createRoomOnce(
   try {
     outcome = await putNewRoom(deps.db, room, {
       deadline: request.deadline - CLEANUP_RESERVE_MS,
-      ...(claim ? { alongside: idempotencyRecordPut(deps.db, caller.userId, claim.key, { requestHash: claim.hash, roomId: room.roomId, createdAtMs: nowMs }) } : {}),
+      ...(claim
+        ? {
+            alongside: idempotencyRecordPut(deps.db, caller.userId, claim.key, {
+              requestHash: claim.hash,
+              roomId: room.roomId,
+              createdAtMs: nowMs,
+            }),
+          }
+        : {}),
     });
   } catch (error) {
     // Another room holds this id: the stage is that room's, and nothing of ours was written.
@@ -94,7 +115,9 @@ async function createRoomOnce(
     await discardStage(deps, stage.stageArn);
     await deleteRoomItems(deps.db, room.roomId)
       .then(() => (claim ? deleteIdempotencyRecord(deps.db, caller.userId, claim.key, room.roomId) : undefined))
-      .catch((cleanupError: unknown) => logger.warn("could not check for a half-written room", { roomId: room.roomId, error: cleanupError as Error }));
+      .catch((cleanupError: unknown) =>
+        logger.warn("could not check for a half-written room", { roomId: room.roomId, error: cleanupError as Error }),
+      );
     throw error;
   }
   if (outcome === "taken") {
@@ -102,15 +125,23 @@ async function createRoomOnce(
     return "taken";
   }
   await appendAudit(deps.db, room.roomId, {
-    at: now, actor: caller.userId, action: "room.created", target: room.roomId, detail: { name: room.name },
+    at: now,
+    actor: caller.userId,
+    action: "room.created",
+    target: room.roomId,
+    detail: { name: room.name },
   }).catch((error: unknown) => logger.warn("audit entry not written", { error: error as Error }));
-  await publish(deps, webhookEvent("room.created", { roomId: room.roomId, ownerId: room.ownerId, actorId: caller.userId }, nowMs));
+  await publish(
+    deps,
+    webhookEvent("room.created", { roomId: room.roomId, ownerId: room.ownerId, actorId: caller.userId }, nowMs),
+  );
   return room;
 }
 
 async function discardStage(deps: Deps, stageArn: string): Promise<void> {
   await deleteStage(deps.ivs, stageArn, Date.now() + CLEANUP_BUDGET_MS).catch((error: unknown) =>
-    logger.error("orphan stage left behind", { stageArn, error: error as Error }));
+    logger.error("orphan stage left behind", { stageArn, error: error as Error }),
+  );
 }
 
 function created(room: RoomRecord): HttpResponse {

@@ -13,11 +13,18 @@ import { publish, webhookEvent } from "#shared/webhooks/events.ts";
 export async function deleteRoom(deps: Deps, request: AuthenticatedRequest): Promise<HttpResponse> {
   const roomId = pathParameter(request, "roomId");
   const access = await accessRoom(deps.db, roomId, request.caller, deps.now());
-  if (!isOwnerOrAdmin(access, request.caller)) throw new ForbiddenError("only the room's owner or an admin may delete it");
+  if (!isOwnerOrAdmin(access, request.caller))
+    throw new ForbiddenError("only the room's owner or an admin may delete it");
   await deleteStage(deps.ivs, access.room.stageArn, request.deadline);
   const now = deps.now();
   // The audit first: if a later step fails, a retry finds the room again and finishes the job.
-  await appendAudit(deps.db, roomId, { at: new Date(now).toISOString(), actor: request.caller.userId, action: "room.deleted", target: roomId, detail: {} });
+  await appendAudit(deps.db, roomId, {
+    at: new Date(now).toISOString(),
+    actor: request.caller.userId,
+    action: "room.deleted",
+    target: roomId,
+    detail: {},
+  });
   await markAuditOfDeletedRoom(deps.db, roomId, request.caller.userId, now);
   await deleteRoomItems(deps.db, roomId);
   await publish(deps, webhookEvent("room.deleted", { roomId, actorId: request.caller.userId }, now));

@@ -7,4 +7,7 @@ import { routes } from "./routes.ts";
 
 const { deps, authenticator } = await initContainer();
 
-export const handler = createHttpHandler(routes({ ...deps, live: createLiveReader(liveDeps(deps.db, deps.ivs)) }), authenticator);
+export const handler = createHttpHandler(
+  routes({ ...deps, live: createLiveReader(liveDeps(deps.db, deps.ivs)) }),
+  authenticator,
+);

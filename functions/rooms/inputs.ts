@@ -11,8 +11,10 @@ export const MAX_TAGS = 50;
 const tagKey: Validator<string> = (value, path, errors) => {
   const key = string({ min: 1, max: 128 })(value, path, errors);
   if (key === undefined) return undefined;
-  if (key.startsWith("aws:")) return void errors.push({ path, message: "tag keys starting with aws: are reserved by AWS" });
-  if (key.startsWith(RESERVED_TAG_PREFIX)) return void errors.push({ path, message: `tag keys under ${RESERVED_TAG_PREFIX} belong to stagepass` });
+  if (key.startsWith("aws:"))
+    return void errors.push({ path, message: "tag keys starting with aws: are reserved by AWS" });
+  if (key.startsWith(RESERVED_TAG_PREFIX))
+    return void errors.push({ path, message: `tag keys under ${RESERVED_TAG_PREFIX} belong to stagepass` });
   if (key.includes(",")) return void errors.push({ path, message: "tag keys cannot contain a comma" });
   return key;
 };
@@ -40,7 +42,8 @@ export function requireBody(body: unknown): unknown {
 
 export function tagKeysFromQuery(raw: string | undefined): string[] {
   const errors: FieldError[] = [];
-  if (raw === undefined || raw === "") throw new ValidationError([{ path: "/query/keys", message: "name at least one tag key" }]);
+  if (raw === undefined || raw === "")
+    throw new ValidationError([{ path: "/query/keys", message: "name at least one tag key" }]);
   const keys = raw.split(",");
   keys.forEach((k, i) => tagKey(k, `/query/keys/${i}`, errors));
   if (keys.length > MAX_TAGS) errors.push({ path: "/query/keys", message: `at most ${MAX_TAGS} keys` });

@@ -18,7 +18,9 @@ const MIN_BATCH = 25;
 export async function listRooms(deps: Deps, request: AuthenticatedRequest): Promise<HttpResponse> {
   const { caller } = request;
   const limit = limitParam(request.query, 50);
-  const after = decodeCursor(request.query.nextToken, (v) => (typeof v.after === "string" && ID_PATTERN.test(v.after) ? v.after : undefined));
+  const after = decodeCursor(request.query.nextToken, (v) =>
+    typeof v.after === "string" && ID_PATTERN.test(v.after) ? v.after : undefined,
+  );
   const indexKeys = listingKeys(caller, caller.groups.slice(0, MAX_LISTING_GROUPS));
 
   // Each key's ids come sorted, and the `batch` smallest ids of their union are among each key's `batch` smallest: a
@@ -43,10 +45,17 @@ export async function listRooms(deps: Deps, request: AuthenticatedRequest): Prom
       const entry = found.get(id);
       if (entry?.room) {
         const decision = resolveRole({
-          userId: caller.userId, groups: caller.groups, isAdmin: caller.isAdmin, ownerId: entry.room.ownerId,
-          policy: entry.room.policy, memberRole: entry.memberRole, bannedUntil: entry.banUntilMs, now,
+          userId: caller.userId,
+          groups: caller.groups,
+          isAdmin: caller.isAdmin,
+          ownerId: entry.room.ownerId,
+          policy: entry.room.policy,
+          memberRole: entry.memberRole,
+          bannedUntil: entry.banUntilMs,
+          now,
         });
-        if (decision.kind === "role") rooms.push(roomView(entry.room, decision.role, entry.room.policy.roles[decision.role]!.moderator));
+        if (decision.kind === "role")
+          rooms.push(roomView(entry.room, decision.role, entry.room.policy.roles[decision.role]!.moderator));
       }
       if (rooms.length === limit) {
         // The page is full: more follow if this round read past the id it stopped at.

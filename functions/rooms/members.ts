@@ -10,7 +10,7 @@ import { accessRoom, requireModerator, type RoomAccess } from "#shared/rooms/acc
 import { ROLE_NAME } from "#shared/rooms/policy.ts";
 import { appendAudit } from "#shared/store/audit.ts";
 import { deleteMember, getMember, listMembers, putMember, type Member } from "#shared/store/members.ts";
-import { listUserParticipants } from "#shared/store/participants.ts";
+import { listUserParticipants, markDisconnected } from "#shared/store/participants.ts";
 import { object, pathParameter, string, validate } from "#shared/validation.ts";
 import { publish, webhookEvent } from "#shared/webhooks/events.ts";
 import { requireBody } from "./inputs.ts";
@@ -34,10 +34,25 @@ export async function putMemberRoute(deps: DepsWithQueue, request: Authenticated
   const granted = roleToGrant(access.room.policy, input.role);
   const existing = await getMember(deps.db, roomId, userId);
   checkMembershipChange(request.caller, access.room, existing, granted);
-  const member: Member = { userId, role: input.role, addedBy: request.caller.userId, addedAt: new Date(deps.now()).toISOString() };
+  const member: Member = {
+    userId,
+    role: input.role,
+    addedBy: request.caller.userId,
+    addedAt: new Date(deps.now()).toISOString(),
+  };
   await putMember(deps.db, roomId, member);
-  await audit(deps, roomId, request.caller, "member.set", userId, { role: input.role, previousRole: existing?.role ?? null });
-  await publish(deps, webhookEvent("member.set", { roomId, userId, role: input.role, previousRole: existing?.role ?? null, actorId: request.caller.userId }, Date.parse(member.addedAt)));
+  await audit(deps, roomId, request.caller, "member.set", userId, {
+    role: input.role,
+    previousRole: existing?.role ?? null,
+  });
+  await publish(
+    deps,
+    webhookEvent(
+      "member.set",
+      { roomId, userId, role: input.role, previousRole: existing?.role ?? null, actorId: request.caller.userId },
+      Date.parse(member.addedAt),
+    ),
+  );
   await enforceCapabilities(deps, access, userId, request.deadline);
   return { status: 200, body: member };
 }
@@ -52,7 +67,14 @@ export async function deleteMemberRoute(deps: DepsWithQueue, request: Authentica
   checkMembershipChange(request.caller, access.room, existing, undefined);
   await deleteMember(deps.db, roomId, userId);
   await audit(deps, roomId, request.caller, "member.removed", userId, { previousRole: existing.role });
-  await publish(deps, webhookEvent("member.removed", { roomId, userId, previousRole: existing.role, actorId: request.caller.userId }, deps.now()));
+  await publish(
+    deps,
+    webhookEvent(
+      "member.removed",
+      { roomId, userId, previousRole: existing.role, actorId: request.caller.userId },
+      deps.now(),
+    ),
+  );
   await enforceCapabilities(deps, access, userId, request.deadline);
   return { status: 204 };
 }
@@ -67,14 +89,39 @@ async function enforceCapabilities(deps: DepsWithQueue, access: RoomAccess, user
   ]);
   const stale = participantsBeyondRole(room, { userId, memberRole: member?.role }, participants, now);
   if (stale.length === 0) return undefined;
+  // A demoted participant cannot exchange its way back: the client is not trusted to exchange down.
+  await markDisconnected(
+    deps.db,
+    access.room.roomId,
+    stale.map((p) => p.participantId),
+    deps.now(),
+  );
   return disconnectAll(
     { ivs: deps.ivs, sqs: deps.sqs, queueUrl: deps.config.disconnectQueueUrl },
-    stale.map((p) => ({ roomId: room.roomId, stageArn: room.stageArn, participantId: p.participantId, reason: "role changed" })),
+    stale.map((p) => ({
+      roomId: room.roomId,
+      stageArn: room.stageArn,
+      participantId: p.participantId,
+      reason: "role changed",
+    })),
     deadline,
   );
 }
 
-async function audit(deps: DepsWithQueue, roomId: string, caller: Caller, action: "member.set" | "member.removed", target: string, detail: Record<string, unknown>) {
+async function audit(
+  deps: DepsWithQueue,
+  roomId: string,
+  caller: Caller,
+  action: "member.set" | "member.removed",
+  target: string,
+  detail: Record<string, unknown>,
+) {
   // Not swallowed: a failed audit write fails the request, and the retry (PUT/DELETE are idempotent) writes it.
-  await appendAudit(deps.db, roomId, { at: new Date(deps.now()).toISOString(), actor: caller.userId, action, target, detail });
+  await appendAudit(deps.db, roomId, {
+    at: new Date(deps.now()).toISOString(),
+    actor: caller.userId,
+    action,
+    target,
+    detail,
+  });
 }

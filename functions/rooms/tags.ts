@@ -27,7 +27,12 @@ export async function putTags(deps: Deps, request: AuthenticatedRequest): Promis
   const current = await listTags(deps.ivs, access.room.stageArn, request.deadline);
   const merged = { ...current, ...tags };
   if (Object.keys(merged).length > MAX_TAGS) {
-    throw new ValidationError([{ path: "/tags", message: `the stage would have ${Object.keys(merged).length} tags; at most ${MAX_TAGS} are allowed` }]);
+    throw new ValidationError([
+      {
+        path: "/tags",
+        message: `the stage would have ${Object.keys(merged).length} tags; at most ${MAX_TAGS} are allowed`,
+      },
+    ]);
   }
   if (Object.keys(tags).length > 0) await tagStage(deps.ivs, access.room.stageArn, tags, request.deadline);
   await recordTags(deps, request, access.room, merged, { set: Object.keys(tags) });
@@ -47,10 +52,27 @@ export async function deleteTags(deps: Deps, request: AuthenticatedRequest): Pro
 
 /** Keeps the room's copy of its tags (shown to moderators) in step, and audits the change. */
 async function recordTags(
-  deps: Deps, request: AuthenticatedRequest, room: Parameters<typeof replaceRoom>[1], tags: Record<string, string>, detail: Record<string, unknown>,
+  deps: Deps,
+  request: AuthenticatedRequest,
+  room: Parameters<typeof replaceRoom>[1],
+  tags: Record<string, string>,
+  detail: Record<string, unknown>,
 ) {
   const now = new Date(deps.now()).toISOString();
   await replaceRoom(deps.db, room, { ...room, tags, updatedAt: now, version: room.version + 1 });
-  await appendAudit(deps.db, room.roomId, { at: now, actor: request.caller.userId, action: "tags.changed", target: room.roomId, detail });
-  await publish(deps, webhookEvent("room.updated", { roomId: room.roomId, fields: ["tags"], version: room.version + 1, actorId: request.caller.userId }, Date.parse(now)));
+  await appendAudit(deps.db, room.roomId, {
+    at: now,
+    actor: request.caller.userId,
+    action: "tags.changed",
+    target: room.roomId,
+    detail,
+  });
+  await publish(
+    deps,
+    webhookEvent(
+      "room.updated",
+      { roomId: room.roomId, fields: ["tags"], version: room.version + 1, actorId: request.caller.userId },
+      Date.parse(now),
+    ),
+  );
 }

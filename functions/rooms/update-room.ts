@@ -27,19 +27,38 @@ export async function updateRoom(deps: RoomsDeps, request: AuthenticatedRequest)
     version: before.version + 1,
   };
   // A stage gone from IVS answers 404 (StageNotFoundError), and the room is left as it was.
-  if (input.name !== undefined && input.name !== before.name) await updateStageName(deps.ivs, before.stageArn, input.name, request.deadline);
+  if (input.name !== undefined && input.name !== before.name)
+    await updateStageName(deps.ivs, before.stageArn, input.name, request.deadline);
   await replaceRoom(deps.db, before, after);
   await appendAudit(deps.db, roomId, {
-    at: after.updatedAt, actor: request.caller.userId, action: "room.updated", target: roomId,
+    at: after.updatedAt,
+    actor: request.caller.userId,
+    action: "room.updated",
+    target: roomId,
     detail: { fields: Object.keys(input) },
   });
-  await publish(deps, webhookEvent("room.updated", { roomId, fields: Object.keys(input), version: after.version, actorId: request.caller.userId }, Date.parse(after.updatedAt)));
+  await publish(
+    deps,
+    webhookEvent(
+      "room.updated",
+      { roomId, fields: Object.keys(input), version: after.version, actorId: request.caller.userId },
+      Date.parse(after.updatedAt),
+    ),
+  );
   const live = liveView((await deps.live.current(after, request.deadline)).state);
   // The caller's role under the new policy (a custom role of theirs may be gone, or no longer a moderator).
   const decision = resolveRole({
-    userId: request.caller.userId, groups: request.caller.groups, isAdmin: request.caller.isAdmin, ownerId: after.ownerId,
-    policy: after.policy, memberRole: access.inputs.memberRole, now: deps.now(),
+    userId: request.caller.userId,
+    groups: request.caller.groups,
+    isAdmin: request.caller.isAdmin,
+    ownerId: after.ownerId,
+    policy: after.policy,
+    memberRole: access.inputs.memberRole,
+    now: deps.now(),
   });
   const role = decision.kind === "role" ? decision.role : access.role;
-  return { status: 200, body: roomView(after, role, decision.kind === "role" && after.policy.roles[role]!.moderator, live) };
+  return {
+    status: 200,
+    body: roomView(after, role, decision.kind === "role" && after.policy.roles[role]!.moderator, live),
+  };
 }

@@ -23,7 +23,9 @@ export function roomView(room: RoomRecord, yourRole: string, isModerator: boolea
     ownerId: room.ownerId,
     createdAt: room.createdAt,
     updatedAt: room.updatedAt,
-    ...(live ? { activeSessionId: live.activeSessionId, live: live.activeSessionId !== null, counts: live.counts } : {}),
+    ...(live
+      ? { activeSessionId: live.activeSessionId, live: live.activeSessionId !== null, counts: live.counts }
+      : {}),
     yourRole,
     ...(isModerator ? { policy: room.policy, tags: room.tags } : {}),
   };

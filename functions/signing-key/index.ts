@@ -23,7 +23,9 @@ export async function handler(event: CloudFormationCustomResourceEvent, context:
       const existing = await readSigningKeySecret(secrets, secretId).catch(() => ({ current: undefined }));
       data = { PublicKeyArn: existing.current?.publicKeyArn ?? (await rotateSigningKey(deps)).publicKeyArn };
     } else if (event.RequestType === "Delete") {
-      await deleteAllSigningKeys(deps).catch((error: unknown) => logger.warn("public keys not deleted", { error: error as Error }));
+      await deleteAllSigningKeys(deps).catch((error: unknown) =>
+        logger.warn("public keys not deleted", { error: error as Error }),
+      );
     } else {
       const current = await readSigningKeySecret(secrets, secretId);
       data = { PublicKeyArn: current.current?.publicKeyArn ?? "" };
@@ -36,17 +38,28 @@ export async function handler(event: CloudFormationCustomResourceEvent, context:
   await respond(event, context, status, reason, data);
 }
 
-async function respond(event: CloudFormationCustomResourceEvent, context: Context, status: string, reason: string, data: Record<string, string>) {
+async function respond(
+  event: CloudFormationCustomResourceEvent,
+  context: Context,
+  status: string,
+  reason: string,
+  data: Record<string, string>,
+) {
   const body = JSON.stringify({
     Status: status,
     Reason: reason || `see ${context.logStreamName}`,
-    PhysicalResourceId: "PhysicalResourceId" in event ? event.PhysicalResourceId : `signing-key-${event.LogicalResourceId}`,
+    PhysicalResourceId:
+      "PhysicalResourceId" in event ? event.PhysicalResourceId : `signing-key-${event.LogicalResourceId}`,
     StackId: event.StackId,
     RequestId: event.RequestId,
     LogicalResourceId: event.LogicalResourceId,
     Data: data,
   });
   // The response URL is a presigned S3 URL: a PUT with no content type (a byte body gets none from fetch).
-  const response = await fetch(event.ResponseURL, { method: "PUT", body: Buffer.from(body), signal: AbortSignal.timeout(10_000) });
+  const response = await fetch(event.ResponseURL, {
+    method: "PUT",
+    body: Buffer.from(body),
+    signal: AbortSignal.timeout(10_000),
+  });
   if (!response.ok) throw new Error(`CloudFormation's response URL answered ${response.status}`);
 }

@@ -35,11 +35,6 @@ const dynamodb = createLiteClient(DYNAMODB, { maxAttempts: 3, timeoutMs: 2_500, 
 // During init, side by side: the JWKS fetch and the connections (TCP and TLS) to DynamoDB and IVS, so that a
 // container's first request makes none of them.
 const [issuer] = await Promise.all([createIssuer(config), authenticator.ready, dynamodb.preconnect()]);
-const deps = {
-  config,
-  table: liteTable(dynamodb, config.tableName),
-  issuer,
-  now: Date.now,
-};
+const deps = { config, table: liteTable(dynamodb, config.tableName), issuer, now: Date.now };
 
 export const handler = createHttpHandler(routes(deps), authenticator);

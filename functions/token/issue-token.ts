@@ -25,7 +25,8 @@ export interface TokenDeps {
 }
 
 const secondsToNextMinute = (now: number) => Math.max(1, Math.ceil((60_000 - (now % 60_000)) / 1000));
-const overLimit = (limit: number, now: number) => new RateLimitedError(`at most ${limit} tokens per minute per room`, secondsToNextMinute(now));
+export const overLimit = (limit: number, now: number) =>
+  new RateLimitedError(`at most ${limit} tokens per minute per room`, secondsToNextMinute(now));
 
 export async function issueToken(deps: TokenDeps, request: AuthenticatedRequest): Promise<HttpResponse> {
   const roomId = pathParameter(request, "roomId");
@@ -38,12 +39,21 @@ export async function issueToken(deps: TokenDeps, request: AuthenticatedRequest)
   const limit = caller.isAdmin ? undefined : deps.config.tokenRatePerMinute;
   // A caller already at the limit is refused from the read, without a write.
   if (limit !== undefined && inputs.tokensThisMinute >= limit) throw overLimit(limit, now);
-  const planned = planToken(input, { name: access.role, definition: access.roleDefinition }, access.room.policy, caller);
+  const planned = planToken(
+    input,
+    { name: access.role, definition: access.roleDefinition },
+    access.room.policy,
+    caller,
+  );
   // Capacity, from the live counts that came with the read: a full room or stage is refused (or PUBLISH dropped)
   // before anything is charged or IVS is asked.
   const capacity = applyCapacity({
-    policy: access.room.policy, capabilities: planned.capabilities, explicit: input.capabilities !== undefined,
-    isModerator: access.isModerator, counts: inputs.liveCounts, now,
+    policy: access.room.policy,
+    capabilities: planned.capabilities,
+    explicit: input.capabilities !== undefined,
+    isModerator: access.isModerator,
+    counts: inputs.liveCounts,
+    now,
   });
   const plan = { ...planned, capabilities: capacity.capabilities };
 
@@ -57,21 +67,27 @@ export async function issueToken(deps: TokenDeps, request: AuthenticatedRequest)
     }
     const issued = await admission.issue({ room: access.room, userId: caller.userId, ...plan }, request.deadline);
 
-    const outcome = await recordIssuedParticipant(deps.table, roomId, {
-      participantId: issued.participantId,
-      userId: caller.userId,
-      role: access.role,
-      capabilities: plan.capabilities,
-      via: access.via,
-      displayName: plan.attributes.displayName ?? caller.displayName,
-      tokenExpiresAt: issued.expirationTime,
-      tokenExpiresMs: Date.parse(issued.expirationTime),
-      createdAt: new Date(now).toISOString(),
-    }, { now: deps.now() });
+    const outcome = await recordIssuedParticipant(
+      deps.table,
+      roomId,
+      {
+        participantId: issued.participantId,
+        userId: caller.userId,
+        role: access.role,
+        capabilities: plan.capabilities,
+        via: access.via,
+        displayName: plan.attributes.displayName ?? caller.displayName,
+        tokenExpiresAt: issued.expirationTime,
+        tokenExpiresMs: Date.parse(issued.expirationTime),
+        createdAt: new Date(now).toISOString(),
+      },
+      { now: deps.now() },
+    );
     // The token is only handed out once recorded; otherwise it is dropped unseen.
     if (outcome.kind === "banned") {
       // A ban written while the token was being issued: the transaction refused it.
-      const untilMs = outcome.untilMs ?? (await readRoomAccess(deps.table, roomId, caller.userId, deps.now())).ban?.untilMs;
+      const untilMs =
+        outcome.untilMs ?? (await readRoomAccess(deps.table, roomId, caller.userId, deps.now())).ban?.untilMs;
       throw new BannedError(new Date(untilMs ?? deps.now()).toISOString());
     }
     if (outcome.kind === "room_gone") throw new NotFoundError(`room ${roomId} does not exist`);
@@ -102,7 +118,7 @@ export async function issueToken(deps: TokenDeps, request: AuthenticatedRequest)
 }
 
 /** A request that got no token does not count against its caller; if even the refund fails, the charge stays. */
-async function giveBack(table: Table, charge: TokenCharge): Promise<void> {
+export async function giveBack(table: Table, charge: TokenCharge): Promise<void> {
   try {
     await refundToken(table, charge);
   } catch (error) {

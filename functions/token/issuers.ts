@@ -29,6 +29,12 @@ export interface TokenIssuer {
    * the request cannot be served now.
    */
   admit(): Admission;
+  /**
+   * A new token for an existing participant (token exchange): same participant id and stage claims. Only tokens
+   * signed with a key pair can be exchanged in IVS, so only the self-signed issuer has it (and, calling IVS not at
+   * all, needs no admission).
+   */
+  reissue?(request: TokenRequest & { participantId: string }, deadline: number): Promise<IssuedToken>;
 }
 
 export interface Admission {
@@ -41,25 +47,42 @@ export interface Admission {
  * Sends one CreateParticipantToken within the attempt's time limit; `expirationTime` as IVS's ISO string (lite
  * client) or a Date (the SDK).
  */
-export type CreateParticipantTokenSender = (input: CreateParticipantTokenInput, attempt: Attempt) =>
-  Promise<{ participantToken?: { participantId?: string; token?: string; expirationTime?: string | Date } }>;
+export type CreateParticipantTokenSender = (
+  input: CreateParticipantTokenInput,
+  attempt: Attempt,
+) => Promise<{ participantToken?: { participantId?: string; token?: string; expirationTime?: string | Date } }>;
 
 /** `budget`: the container's for CreateParticipantToken (one issuer per container). */
 export function ivsTokenIssuer(send: CreateParticipantTokenSender, budget = new CallBudget()): TokenIssuer {
   async function issue(request: TokenRequest, deadline: number, permit: CallPermit): Promise<IssuedToken> {
     try {
-      const out = await call("CreateParticipantToken", deadline, (attempt) => send({
-        stageArn: request.room.stageArn,
-        userId: request.userId,
-        capabilities: request.capabilities,
-        duration: request.durationMinutes,
-        attributes: request.attributes,
-      }, attempt), permit);
+      const out = await call(
+        "CreateParticipantToken",
+        deadline,
+        (attempt) =>
+          send(
+            {
+              stageArn: request.room.stageArn,
+              userId: request.userId,
+              capabilities: request.capabilities,
+              duration: request.durationMinutes,
+              attributes: request.attributes,
+            },
+            attempt,
+          ),
+        permit,
+      );
       const t = out.participantToken;
-      if (!t?.participantId || !t.token || !t.expirationTime) throw new Error("IVS answered CreateParticipantToken without a token");
-      return { participantId: t.participantId, token: t.token, expirationTime: new Date(t.expirationTime).toISOString() };
+      if (!t?.participantId || !t.token || !t.expirationTime)
+        throw new Error("IVS answered CreateParticipantToken without a token");
+      return {
+        participantId: t.participantId,
+        token: t.token,
+        expirationTime: new Date(t.expirationTime).toISOString(),
+      };
     } catch (error) {
-      if (nameOf(error) === "ResourceNotFoundException") throw new NotFoundError(`the stage of room ${request.room.roomId} no longer exists`);
+      if (nameOf(error) === "ResourceNotFoundException")
+        throw new NotFoundError(`the stage of room ${request.room.roomId} no longer exists`);
       throw error;
     }
   }

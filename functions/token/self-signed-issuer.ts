@@ -19,31 +19,41 @@ export async function selfSignedTokenIssuer(secretId: string): Promise<TokenIssu
   let failedAt = 0;
   let loading: Promise<void> | undefined;
   const load = () => {
-    loading ??= loadSigningKey((id) => getSecretValue(secrets, id), secretId).then(
-      (next) => {
-        if (key && next.publicKeyArn !== key.publicKeyArn) logger.info("signing key rotated", { publicKeyArn: next.publicKeyArn });
-        key = next;
-        loadedAt = Date.now();
-      },
-      (error: unknown) => {
-        failedAt = Date.now();
-        logger.warn("signing key could not be read", { error: (error as Error).message });
-      },
-    ).finally(() => { loading = undefined; });
+    loading ??= loadSigningKey((id) => getSecretValue(secrets, id), secretId)
+      .then(
+        (next) => {
+          if (key && next.publicKeyArn !== key.publicKeyArn)
+            logger.info("signing key rotated", { publicKeyArn: next.publicKeyArn });
+          key = next;
+          loadedAt = Date.now();
+        },
+        (error: unknown) => {
+          failedAt = Date.now();
+          logger.warn("signing key could not be read", { error: (error as Error).message });
+        },
+      )
+      .finally(() => {
+        loading = undefined;
+      });
     return loading;
   };
   await load();
-  async function issue(request: TokenRequest) {
+  async function issue(request: TokenRequest & { participantId?: string }) {
     const now = Date.now();
     if (!key) {
       if (now - failedAt >= RETRY_AFTER_FAILURE_MS) await load();
-      if (!key) throw new UpstreamUnavailableError("the token signing key is not available", Math.ceil(RETRY_AFTER_FAILURE_MS / 1000));
+      if (!key)
+        throw new UpstreamUnavailableError(
+          "the token signing key is not available",
+          Math.ceil(RETRY_AFTER_FAILURE_MS / 1000),
+        );
     } else if (now - loadedAt >= KEY_REFRESH_MS && now - failedAt >= RETRY_AFTER_FAILURE_MS) {
       void load();
     }
     return signParticipantToken(key, request, now);
   }
-  // No IVS call, so nothing to pace: every request is admitted.
+  // No IVS call, so nothing to pace: every request is admitted. A token exchange signs for the same participant
+  // id; its stage claims (resource, topic, endpoints) come from the room as for the first token, so they are the same.
   const admission = { issue, release() {} };
-  return { admit: () => admission };
+  return { admit: () => admission, reissue: issue };
 }

@@ -15,7 +15,10 @@ import { sweepOutbox } from "#shared/webhooks/sweep.ts";
 
 const config = loadWebhookConfig();
 const sqs = createSqsClient();
-const secrets = new SecretsManagerClient({ maxAttempts: 3, requestHandler: { connectionTimeout: 1_000, requestTimeout: 2_500 } });
+const secrets = new SecretsManagerClient({
+  maxAttempts: 3,
+  requestHandler: { connectionTimeout: 1_000, requestTimeout: 2_500 },
+});
 const db = { doc: createDocumentClient(), table: config.tableName };
 
 /** How often a warm container re-reads the secret: a rotation reaches every delivery within this. */
@@ -32,7 +35,9 @@ async function signingKeys(): Promise<string[]> {
   } catch (error) {
     // Keys read before still sign (a rotation waits); with none, this attempt fails and is retried.
     if (!keys) throw error;
-    logger.warn("could not re-read the webhook secret; signing with the keys read before", { error: (error as Error).message });
+    logger.warn("could not re-read the webhook secret; signing with the keys read before", {
+      error: (error as Error).message,
+    });
   }
   return keys.value;
 }
@@ -41,7 +46,13 @@ const ports: DeliveryPorts = {
   url: config.url,
   keys: signingKeys,
   async post(url, body, headers, timeoutMs) {
-    const response = await fetch(url, { method: "POST", body, headers, redirect: "manual", signal: AbortSignal.timeout(timeoutMs) });
+    const response = await fetch(url, {
+      method: "POST",
+      body,
+      headers,
+      redirect: "manual",
+      signal: AbortSignal.timeout(timeoutMs),
+    });
     // The answer's body is not needed: only its status.
     await response.body?.cancel().catch(() => undefined);
     return { status: response.status, retryAfter: response.headers.get("retry-after") };
@@ -57,14 +68,24 @@ const ports: DeliveryPorts = {
 
 type ScheduledEvent = { source?: string; "detail-type"?: string };
 
-export const handler = (event: SQSEvent | ScheduledEvent, context: Context): Promise<SQSBatchResponse | { queued: number; left: number }> =>
-  withMetrics(context, () => deliverOrSweep(event));
+export const handler = (
+  event: SQSEvent | ScheduledEvent,
+  context: Context,
+): Promise<SQSBatchResponse | { queued: number; left: number }> => withMetrics(context, () => deliverOrSweep(event));
 
-async function deliverOrSweep(event: SQSEvent | ScheduledEvent): Promise<SQSBatchResponse | { queued: number; left: number }> {
+async function deliverOrSweep(
+  event: SQSEvent | ScheduledEvent,
+): Promise<SQSBatchResponse | { queued: number; left: number }> {
   if ("Records" in event && Array.isArray(event.Records)) {
-    const failed = await deliverBatch(ports, event.Records.map((r) => ({
-      messageId: r.messageId, receiptHandle: r.receiptHandle, body: r.body, receiveCount: Number(r.attributes?.ApproximateReceiveCount ?? 1),
-    })));
+    const failed = await deliverBatch(
+      ports,
+      event.Records.map((r) => ({
+        messageId: r.messageId,
+        receiptHandle: r.receiptHandle,
+        body: r.body,
+        receiveCount: Number(r.attributes?.ApproximateReceiveCount ?? 1),
+      })),
+    );
     return { batchItemFailures: failed.map((itemIdentifier) => ({ itemIdentifier })) };
   }
   // The schedule: nothing to sweep while webhooks are off (no event is produced then).

@@ -13,7 +13,8 @@ export const EMULATOR_PROXY_PREFIX = "/_console/ivs/";
 
 // The page loads nothing from elsewhere and runs no inline script.
 const PAGE_HEADERS = {
-  "content-security-policy": "default-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+  "content-security-policy":
+    "default-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
   "x-content-type-options": "nosniff",
   "referrer-policy": "no-referrer",
   "cache-control": "no-cache",
@@ -48,14 +49,19 @@ export function createConsoleServer(options: ConsoleOptions): ConsoleServer {
     async serve(req, res, body) {
       const method = (req.method ?? "GET").toUpperCase();
       const path = (req.url ?? "/").split("?")[0]!;
-      if (path.startsWith(EMULATOR_PROXY_PREFIX)) return proxyToEmulator(options.ivsEndpoint, method, path, req, res, body);
+      if (path.startsWith(EMULATOR_PROXY_PREFIX))
+        return proxyToEmulator(options.ivsEndpoint, method, path, req, res, body);
       if (method !== "GET" && method !== "HEAD") return text(res, 405, "Method Not Allowed");
       try {
         switch (path) {
-          case "/": return send(res, 200, "text/html; charset=utf-8", await readFile(`${pageDir}index.html`));
-          case "/_console/console.css": return send(res, 200, "text/css; charset=utf-8", await readFile(`${pageDir}console.css`));
-          case "/_console/console.js": return send(res, 200, "text/javascript; charset=utf-8", await bundle());
-          default: return text(res, 404, "Not Found");
+          case "/":
+            return send(res, 200, "text/html; charset=utf-8", await readFile(`${pageDir}index.html`));
+          case "/_console/console.css":
+            return send(res, 200, "text/css; charset=utf-8", await readFile(`${pageDir}console.css`));
+          case "/_console/console.js":
+            return send(res, 200, "text/javascript; charset=utf-8", await bundle());
+          default:
+            return text(res, 404, "Not Found");
         }
       } catch (error) {
         // A page that does not build says why in the terminal and in the browser.
@@ -80,7 +86,14 @@ async function bundlePage(): Promise<string> {
   return result.outputFiles[0]!.text;
 }
 
-async function proxyToEmulator(ivsEndpoint: string, method: string, path: string, req: IncomingMessage, res: ServerResponse, body: Buffer) {
+async function proxyToEmulator(
+  ivsEndpoint: string,
+  method: string,
+  path: string,
+  req: IncomingMessage,
+  res: ServerResponse,
+  body: Buffer,
+) {
   if (method !== "GET" && method !== "POST") return text(res, 405, "Method Not Allowed");
   // Resolved first, so that no `..` (plain or percent-encoded) leads out of the emulator-only routes.
   const target = new URL(`${ivsEndpoint}/_emulator/${path.slice(EMULATOR_PROXY_PREFIX.length)}`);
@@ -92,14 +105,28 @@ async function proxyToEmulator(ivsEndpoint: string, method: string, path: string
       ...(method === "POST" ? { body } : {}),
       signal: AbortSignal.timeout(10_000),
     });
-    return send(res, answer.status, answer.headers.get("content-type") ?? "application/json", Buffer.from(await answer.arrayBuffer()));
+    return send(
+      res,
+      answer.status,
+      answer.headers.get("content-type") ?? "application/json",
+      Buffer.from(await answer.arrayBuffer()),
+    );
   } catch (error) {
-    return send(res, 502, "application/json", JSON.stringify({ message: `The IVS emulator did not answer: ${(error as Error).message}` }));
+    return send(
+      res,
+      502,
+      "application/json",
+      JSON.stringify({ message: `The IVS emulator did not answer: ${(error as Error).message}` }),
+    );
   }
 }
 
 function send(res: ServerResponse, status: number, contentType: string, payload: string | Buffer) {
-  res.writeHead(status, { ...PAGE_HEADERS, "content-type": contentType, "content-length": String(Buffer.byteLength(payload)) });
+  res.writeHead(status, {
+    ...PAGE_HEADERS,
+    "content-type": contentType,
+    "content-length": String(Buffer.byteLength(payload)),
+  });
   res.end(payload);
 }
 

@@ -25,7 +25,10 @@ export function parseFaultRule(body: unknown): FaultRule | string {
   if (status !== undefined && !(FAULT_STATUSES as readonly unknown[]).includes(status)) {
     return `status must be one of ${FAULT_STATUSES.join(", ")}.`;
   }
-  if (count !== undefined && !(Number.isSafeInteger(count) && (count as number) >= 1 && (count as number) <= MAX_FAULT_COUNT)) {
+  if (
+    count !== undefined &&
+    !(Number.isSafeInteger(count) && (count as number) >= 1 && (count as number) <= MAX_FAULT_COUNT)
+  ) {
     return `count must be an integer from 1 to ${MAX_FAULT_COUNT}.`;
   }
   if (

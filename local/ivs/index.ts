@@ -66,7 +66,13 @@ export async function startIvsEmulator(opts: IvsEmulatorOptions = {}): Promise<I
 
   const signingKey = generateSigningKey();
   const events = new EventOutbox({ region, accountId, busUrl: opts.eventBusUrl });
-  const state = new IvsState({ region, accountId, maxStages, signingKey, onStageUpdate: (update) => events.emit(update) });
+  const state = new IvsState({
+    region,
+    accountId,
+    maxStages,
+    signingKey,
+    onStageUpdate: (update) => events.emit(update),
+  });
   const emulator = new EmulatorServer({ state, signingKey, enforceRates: opts.enforceRates ?? false, events });
   const { server } = emulator;
 

@@ -1,8 +1,9 @@
 /**
- * Emulator-only routes for live stages (never part of AWS): the simulated client's leave / publish / unpublish,
- * and the controls of the events sent to EventBridge.
+ * Emulator-only routes for live stages (never part of AWS): the simulated client's leave / publish / unpublish /
+ * exchange, and the controls of the events sent to EventBridge.
  *
  *   POST   /_emulator/leave | publish | unpublish   {"participantId", "stageArn"?}
+ *   POST   /_emulator/exchange                      {"participantId", "token", "stageArn"?}  (the SDK's exchangeToken)
  *   GET    /_emulator/events                        what was sent, dropped, held; pending controls
  *   POST   /_emulator/events                        {"drop": n} | {"duplicate": n} | {"reorder": n}
  *   POST   /_emulator/events/flush                  release held (reordered) events now
@@ -10,7 +11,7 @@
  */
 import type { EventOutbox } from "./events.ts";
 import { parseDeliveryControl } from "./events.ts";
-import type { ClientActionResult, IvsState } from "./state.ts";
+import type { ClientActionResult, ExchangeResult, IvsState } from "./state.ts";
 
 export interface LiveRouteContext {
   state: IvsState;
@@ -29,8 +30,15 @@ function clientAnswer(result: ClientActionResult): RouteAnswer {
   return { status: result.status, body };
 }
 
+function exchangeAnswer(result: ExchangeResult): RouteAnswer {
+  if (result.ok) return { status: 200, body: result.participant };
+  return { status: result.status, body: { message: result.message, reason: result.reason } };
+}
+
 const field = (body: unknown, name: string): unknown =>
-  typeof body === "object" && body !== null && !Array.isArray(body) ? (body as Record<string, unknown>)[name] : undefined;
+  typeof body === "object" && body !== null && !Array.isArray(body)
+    ? (body as Record<string, unknown>)[name]
+    : undefined;
 
 /** The answer for a live-stage route, or undefined when the request is not one of them. */
 export function handleLiveRoute(
@@ -49,6 +57,12 @@ export function handleLiveRoute(
       if (rawPath.endsWith("/leave")) return clientAnswer(ctx.state.leave(participantId, stageArn));
       if (rawPath.endsWith("/unpublish")) return clientAnswer(ctx.state.unpublish(participantId, stageArn));
       return clientAnswer(ctx.state.publish(participantId, stageArn));
+    }
+    case "POST /_emulator/exchange": {
+      const input = body();
+      return exchangeAnswer(
+        ctx.state.exchange(field(input, "participantId"), field(input, "token"), field(input, "stageArn")),
+      );
     }
     case "GET /_emulator/events":
       return { status: 200, body: ctx.events.log() };

@@ -14,7 +14,9 @@ const emulator = await startIvsEmulator({
   enforceRates: env.IVS_ENFORCE_RATES === "1" || env.IVS_ENFORCE_RATES === "true",
   ...(env.IVS_EVENT_BUS_URL ? { eventBusUrl: env.IVS_EVENT_BUS_URL } : {}),
 });
-console.log(`IVS Real-Time emulator listening at ${emulator.url} (region ${emulator.region}, account ${emulator.accountId})`);
+console.log(
+  `IVS Real-Time emulator listening at ${emulator.url} (region ${emulator.region}, account ${emulator.accountId})`,
+);
 
 const stop = (): void => {
   void emulator.close().then(() => process.exit(0));

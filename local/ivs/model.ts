@@ -192,9 +192,7 @@ const AUTO_PARTICIPANT_RECORDING_CONFIGURATION: StructureShape = {
         pattern: /^$|^arn:aws:ivs:[a-z0-9-]+:[0-9]+:storage-configuration\/[a-zA-Z0-9-]+$/,
       },
     },
-    mediaTypes: {
-      shape: { kind: "list", member: { kind: "string", enum: RECORDING_MEDIA_TYPES }, min: 0, max: 1 },
-    },
+    mediaTypes: { shape: { kind: "list", member: { kind: "string", enum: RECORDING_MEDIA_TYPES }, min: 0, max: 1 } },
     thumbnailConfiguration: {
       shape: {
         kind: "structure",
@@ -313,10 +311,7 @@ export const OPERATIONS: Readonly<Record<OperationName, OperationSpec>> = {
     method: "POST",
     path: "/ListStages",
     ratePerSecond: 5,
-    input: struct({
-      nextToken: { shape: PAGINATION_TOKEN },
-      maxResults: { shape: MAX_STAGE_RESULTS },
-    }),
+    input: struct({ nextToken: { shape: PAGINATION_TOKEN }, maxResults: { shape: MAX_STAGE_RESULTS } }),
   },
   CreateParticipantToken: {
     name: "CreateParticipantToken",
@@ -367,9 +362,7 @@ export const OPERATIONS: Readonly<Record<OperationName, OperationSpec>> = {
     method: "GET",
     path: "/tags/{resourceArn}",
     ratePerSecond: 10,
-    input: struct({
-      resourceArn: { shape: TAGGABLE_RESOURCE_ARN, required: true, location: "uri" },
-    }),
+    input: struct({ resourceArn: { shape: TAGGABLE_RESOURCE_ARN, required: true, location: "uri" } }),
   },
   ImportPublicKey: {
     name: "ImportPublicKey",
@@ -394,10 +387,7 @@ export const OPERATIONS: Readonly<Record<OperationName, OperationSpec>> = {
     method: "POST",
     path: "/ListPublicKeys",
     ratePerSecond: 3,
-    input: struct({
-      nextToken: { shape: PAGINATION_TOKEN },
-      maxResults: { shape: MAX_PUBLIC_KEY_RESULTS },
-    }),
+    input: struct({ nextToken: { shape: PAGINATION_TOKEN }, maxResults: { shape: MAX_PUBLIC_KEY_RESULTS } }),
   },
   DeletePublicKey: {
     name: "DeletePublicKey",

@@ -47,7 +47,8 @@ function recording(input: Input): RecordingConfiguration | undefined {
   if (config.thumbnailConfiguration) {
     const t = config.thumbnailConfiguration;
     out.thumbnailConfiguration = {};
-    if (t.targetIntervalSeconds !== undefined) out.thumbnailConfiguration.targetIntervalSeconds = t.targetIntervalSeconds;
+    if (t.targetIntervalSeconds !== undefined)
+      out.thumbnailConfiguration.targetIntervalSeconds = t.targetIntervalSeconds;
     if (t.storage !== undefined) out.thumbnailConfiguration.storage = t.storage;
     if (t.recordingMode !== undefined) out.thumbnailConfiguration.recordingMode = t.recordingMode;
   }
@@ -94,7 +95,10 @@ export function runOperation(state: IvsState, operation: OperationName, input: I
       return state.listStages(paging(input));
     case "CreateParticipantToken":
       return {
-        participantToken: state.createParticipantToken({ stageArn: str(input, "stageArn"), ...tokenConfiguration(input) }),
+        participantToken: state.createParticipantToken({
+          stageArn: str(input, "stageArn"),
+          ...tokenConfiguration(input),
+        }),
       };
     case "DisconnectParticipant": {
       const args: Parameters<IvsState["disconnectParticipant"]>[0] = {
@@ -147,8 +151,7 @@ export function runOperation(state: IvsState, operation: OperationName, input: I
       const published = (input.filterByPublished ?? undefined) as boolean | undefined;
       const filterState = optStr(input, "filterByState") as ParticipantState | undefined;
       const recordingState = optStr(input, "filterByRecordingState") as
-        | Parameters<IvsState["listParticipants"]>[0]["filterByRecordingState"]
-        | undefined;
+        Parameters<IvsState["listParticipants"]>[0]["filterByRecordingState"] | undefined;
       if (userId !== undefined) args.filterByUserId = userId;
       if (published !== undefined) args.filterByPublished = published;
       if (filterState !== undefined) args.filterByState = filterState;

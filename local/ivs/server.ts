@@ -291,7 +291,11 @@ export class EmulatorServer {
         const token = typeof body === "object" && body !== null ? (body as { token?: unknown }).token : undefined;
         const result = this.state.join(token);
         if (result.ok) {
-          return send(res, 200, { participantId: result.participantId, stageArn: result.stageArn, sessionId: result.sessionId });
+          return send(res, 200, {
+            participantId: result.participantId,
+            stageArn: result.stageArn,
+            sessionId: result.sessionId,
+          });
         }
         return send(res, result.status, { message: result.message });
       }

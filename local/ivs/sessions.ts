@@ -9,26 +9,32 @@
  * - A participant is a participant of a session: a participant id that joins again in a later session is a new
  *   participant of that session (firstJoinTime, published and events start afresh); one that leaves and joins
  *   again within the same session keeps its record (a second JOINED event).
- * - Events recorded, as the model names them: JOINED, LEFT, PUBLISH_STARTED, PUBLISH_STOPPED and PUBLISH_ERROR
- *   (errorCode INSUFFICIENT_CAPABILITIES or QUOTA_EXCEEDED). Subscriptions are not simulated, so there are no
- *   SUBSCRIBE_* events.
- * - The publish-related ones are also sent to EventBridge, as IVS sends them ("IVS Stage Update"): Participant
- *   Published, Participant Unpublished, Participant Publish Error. IVS sends no EventBridge event for a join, a
- *   leave, or a session's start or end.
+ * - Events recorded, as the model names them: JOINED, LEFT, PUBLISH_STARTED, PUBLISH_STOPPED, PUBLISH_ERROR
+ *   (errorCode INSUFFICIENT_CAPABILITIES or QUOTA_EXCEEDED) and TOKEN_EXCHANGED (with `previousToken` and
+ *   `newToken`). Subscriptions are not simulated, so there are no SUBSCRIBE_* events.
+ * - The publish-related ones and the token exchange are also sent to EventBridge, as IVS sends them ("IVS Stage
+ *   Update"): Participant Published, Participant Unpublished, Participant Publish Error, Token Exchanged. IVS sends
+ *   no EventBridge event for a join, a leave, or a session's start or end.
+ * - A token exchange (the broadcast SDK's `exchangeToken`) swaps a connected participant's capabilities, attributes,
+ *   user id and expiry in place: same participant, same session, no LEFT / JOINED. A publisher whose new token lacks
+ *   PUBLISH stops publishing at once (TOKEN_EXCHANGED, then PUBLISH_STOPPED).
  */
 import type { Capability, ParticipantRecordingState, ParticipantState } from "./model.ts";
 import { MAX_PUBLISHERS_PER_STAGE } from "./model.ts";
 
-export type ParticipantEventName = "JOINED" | "LEFT" | "PUBLISH_STARTED" | "PUBLISH_STOPPED" | "PUBLISH_ERROR";
+export type ParticipantEventName =
+  "JOINED" | "LEFT" | "PUBLISH_STARTED" | "PUBLISH_STOPPED" | "PUBLISH_ERROR" | "TOKEN_EXCHANGED";
 export type ParticipantEventErrorCode = "INSUFFICIENT_CAPABILITIES" | "QUOTA_EXCEEDED";
 
 /** `detail.event_name` of the "IVS Stage Update" events the emulator sends. */
-export type StageUpdateEventName = "Participant Published" | "Participant Unpublished" | "Participant Publish Error";
+export type StageUpdateEventName =
+  "Participant Published" | "Participant Unpublished" | "Participant Publish Error" | "Token Exchanged";
 
 const EVENTBRIDGE_NAME: Partial<Record<ParticipantEventName, StageUpdateEventName>> = {
   PUBLISH_STARTED: "Participant Published",
   PUBLISH_STOPPED: "Participant Unpublished",
   PUBLISH_ERROR: "Participant Publish Error",
+  TOKEN_EXCHANGED: "Token Exchanged",
 };
 
 /** A change IVS reports to EventBridge (the emulator's events.ts wraps it in EventBridge's envelope). */
@@ -42,12 +48,36 @@ export interface StageUpdate {
   time: number;
 }
 
+/** What a TOKEN_EXCHANGED event says of the token before and after (the model's ExchangedParticipantToken). */
+export interface ExchangedToken {
+  capabilities: Capability[];
+  attributes: Record<string, string>;
+  userId: string;
+  /** Epoch milliseconds. */
+  expirationTime: number;
+}
+
 export interface ParticipantEventRecord {
   seq: number;
   name: ParticipantEventName;
   participantId: string;
   eventTime: number;
   errorCode?: ParticipantEventErrorCode;
+  previousToken?: ExchangedToken;
+  newToken?: ExchangedToken;
+}
+
+/**
+ * The token a participant is connected with, as far as a later exchange needs it: how it was signed, the claims an
+ * exchange may not change, and when it expires.
+ */
+export interface ConnectedToken {
+  /** Signed with an imported key pair (self-signed), rather than issued by CreateParticipantToken. */
+  keyPair: boolean;
+  /** `topic`, `resource`, `jti`, `whip_url`, `events_url` as the token carried them. */
+  immutable: Record<string, unknown>;
+  /** Epoch milliseconds. */
+  expiresAt: number;
 }
 
 export interface SessionParticipant {
@@ -58,6 +88,8 @@ export interface SessionParticipant {
   userId: string;
   attributes: Record<string, string>;
   capabilities: Capability[];
+  /** The token it is (or was last) connected with. */
+  token: ConnectedToken;
   state: ParticipantState;
   firstJoinTime: number;
   /** Ever published in this session. */
@@ -80,6 +112,7 @@ export interface Joiner {
   userId: string;
   attributes: Record<string, string>;
   capabilities: Capability[];
+  token: ConnectedToken;
 }
 
 /** How a publish attempt ends; the refusals are what the IVS broadcast SDK reports to the client. */
@@ -133,7 +166,10 @@ export class StageLive {
     return n;
   }
 
-  /** A verified client joins; a no-op for one already connected. Returns the session it is in. */
+  /**
+   * A verified client joins; a no-op for one already connected. One that left and joins again within the session
+   * keeps its record, with what its (possibly newer) token says. Returns the session it is in.
+   */
   join(joiner: Joiner): SessionRecord {
     const now = this.ctx.now();
     let session = this.active;
@@ -152,6 +188,7 @@ export class StageLive {
         userId: joiner.userId,
         attributes: { ...joiner.attributes },
         capabilities: [...joiner.capabilities],
+        token: joiner.token,
         state: "CONNECTED",
         firstJoinTime: now,
         published: false,
@@ -159,6 +196,11 @@ export class StageLive {
         events: [],
       };
       session.participants.set(participant.participantId, participant);
+    } else {
+      participant.userId = joiner.userId;
+      participant.attributes = { ...joiner.attributes };
+      participant.capabilities = [...joiner.capabilities];
+      participant.token = joiner.token;
     }
     participant.state = "CONNECTED";
     this.latest.set(participant.participantId, participant);
@@ -216,15 +258,47 @@ export class StageLive {
     this.record(session, participant, "PUBLISH_STOPPED");
   }
 
+  /**
+   * A connected participant's token is swapped in place (the caller has checked the new token: see state.ts). The
+   * new capabilities apply at once: a publisher that loses PUBLISH stops publishing. False when the participant is
+   * not connected.
+   */
+  exchange(participantId: string, next: Omit<Joiner, "participantId">): boolean {
+    const session = this.active;
+    const participant = session?.participants.get(participantId);
+    if (!session || participant?.state !== "CONNECTED") return false;
+    const previousToken = exchangedToken(participant);
+    participant.userId = next.userId;
+    participant.attributes = { ...next.attributes };
+    participant.capabilities = [...next.capabilities];
+    participant.token = next.token;
+    this.record(session, participant, "TOKEN_EXCHANGED", undefined, {
+      previousToken,
+      newToken: exchangedToken(participant),
+    });
+    if (participant.publishing && !participant.capabilities.includes("PUBLISH")) {
+      participant.publishing = false;
+      this.record(session, participant, "PUBLISH_STOPPED");
+    }
+    return true;
+  }
+
   private record(
     session: SessionRecord,
     participant: SessionParticipant,
     name: ParticipantEventName,
     errorCode?: ParticipantEventErrorCode,
+    tokens?: { previousToken: ExchangedToken; newToken: ExchangedToken },
   ): void {
     const eventTime = this.ctx.now();
-    const event: ParticipantEventRecord = { seq: this.ctx.nextSeq(), name, participantId: participant.participantId, eventTime };
+    const event: ParticipantEventRecord = {
+      seq: this.ctx.nextSeq(),
+      name,
+      participantId: participant.participantId,
+      eventTime,
+    };
     if (errorCode) event.errorCode = errorCode;
+    if (tokens) Object.assign(event, tokens);
     participant.events.push(event);
     const eventName = EVENTBRIDGE_NAME[name];
     if (eventName) {
@@ -238,6 +312,15 @@ export class StageLive {
       });
     }
   }
+}
+
+function exchangedToken(p: SessionParticipant): ExchangedToken {
+  return {
+    capabilities: [...p.capabilities],
+    attributes: { ...p.attributes },
+    userId: p.userId,
+    expirationTime: p.token.expiresAt,
+  };
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -294,16 +377,34 @@ export function participantDetailJson(p: SessionParticipant, recordingOn: boolea
   return json;
 }
 
+export interface ExchangedParticipantTokenJson {
+  capabilities: Capability[];
+  attributes: Record<string, string>;
+  userId: string;
+  expirationTime: string;
+}
+
 export interface ParticipantEventJson {
   name: ParticipantEventName;
   participantId: string;
   eventTime: string;
   errorCode?: ParticipantEventErrorCode;
+  previousToken?: ExchangedParticipantTokenJson;
+  newToken?: ExchangedParticipantTokenJson;
 }
+
+const exchangedTokenJson = (t: ExchangedToken): ExchangedParticipantTokenJson => ({
+  capabilities: [...t.capabilities],
+  attributes: { ...t.attributes },
+  userId: t.userId,
+  expirationTime: iso(t.expirationTime),
+});
 
 export function participantEventJson(e: ParticipantEventRecord): ParticipantEventJson {
   const json: ParticipantEventJson = { name: e.name, participantId: e.participantId, eventTime: iso(e.eventTime) };
   if (e.errorCode) json.errorCode = e.errorCode;
+  if (e.previousToken) json.previousToken = exchangedTokenJson(e.previousToken);
+  if (e.newToken) json.newToken = exchangedTokenJson(e.newToken);
   return json;
 }
 

@@ -22,6 +22,7 @@ import {
   StageLive,
 } from "./sessions.ts";
 import type {
+  ConnectedToken,
   ParticipantDetailJson,
   ParticipantEventJson,
   ParticipantSummaryJson,
@@ -116,6 +117,47 @@ export type JoinResult =
   | { ok: true; participantId: string; stageArn: string; sessionId: string }
   | { ok: false; status: 400 | 401 | 403 | 404; message: string };
 
+/** Why an exchange was refused (the emulator's own codes; the SDK reports these as errors of `exchangeToken`). */
+export type ExchangeRefusal =
+  | "BAD_REQUEST"
+  | "NOT_JOINED"
+  | "NOT_CONNECTED"
+  | "DISCONNECTED"
+  | "NOT_KEY_PAIR_TOKEN"
+  | "INVALID_TOKEN"
+  | "EXPIRED"
+  | "IMMUTABLE_CLAIM_CHANGED";
+
+export type ExchangeResult =
+  | {
+      ok: true;
+      participant: {
+        participantId: string;
+        stageArn: string;
+        sessionId: string;
+        state: ParticipantState;
+        publishing: boolean;
+        userId: string;
+        attributes: Record<string, string>;
+        capabilities: Capability[];
+        expirationTime: string;
+      };
+    }
+  | { ok: false; status: 400 | 401 | 403 | 404 | 409; reason: ExchangeRefusal; message: string };
+
+/** The claims a token exchange must keep (IVS user guide, "IVS Broadcast SDK: Token Exchange"). */
+const IMMUTABLE_CLAIMS = ["topic", "resource", "jti", "whip_url", "events_url"] as const;
+
+/** A token that passed verifyToken. */
+interface VerifiedToken {
+  ok: true;
+  keyPair: boolean;
+  participantId: string;
+  stageArn: string;
+  claims: Record<string, unknown>;
+  connected: ConnectedToken;
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 // Records
 // ---------------------------------------------------------------------------------------------------------------
@@ -174,11 +216,7 @@ function orderedCapabilities(list: readonly Capability[]): Capability[] {
 }
 
 function fingerprintOf(der: Buffer): string {
-  return createHash("md5")
-    .update(der)
-    .digest("hex")
-    .match(/../g)!
-    .join(":");
+  return createHash("md5").update(der).digest("hex").match(/../g)!.join(":");
 }
 
 type ListKind = "stages" | "public-keys" | "participants" | "participant-events" | "stage-sessions";
@@ -283,7 +321,13 @@ export type ClientActionResult =
   | {
       ok: true;
       /** The participant afterwards, with the session it is (or was last) in. */
-      participant: { participantId: string; stageArn: string; sessionId: string; state: ParticipantState; publishing: boolean };
+      participant: {
+        participantId: string;
+        stageArn: string;
+        sessionId: string;
+        state: ParticipantState;
+        publishing: boolean;
+      };
     }
   | {
       ok: false;
@@ -350,7 +394,12 @@ export class IvsState {
   // -------------------------------------------------------------------------------------------------------------
 
   private stageJson(stage: StageRecord): StageJson {
-    const json: StageJson = { arn: stage.arn, name: stage.name, tags: tagsJson(stage.tags), endpoints: { ...stage.endpoints } };
+    const json: StageJson = {
+      arn: stage.arn,
+      name: stage.name,
+      tags: tagsJson(stage.tags),
+      endpoints: { ...stage.endpoints },
+    };
     if (stage.live.activeSessionId) json.activeSessionId = stage.live.activeSessionId;
     if (stage.recording) json.autoParticipantRecordingConfiguration = structuredClone(stage.recording);
     return json;
@@ -419,7 +468,11 @@ export class IvsState {
     return this.stageJson(this.liveStage(arn));
   }
 
-  updateStage(input: { arn: string; name?: string; autoParticipantRecordingConfiguration?: RecordingConfiguration }): StageJson {
+  updateStage(input: {
+    arn: string;
+    name?: string;
+    autoParticipantRecordingConfiguration?: RecordingConfiguration;
+  }): StageJson {
     const stage = this.liveStage(input.arn);
     if (input.name !== undefined) stage.name = input.name;
     if (input.autoParticipantRecordingConfiguration) {
@@ -523,25 +576,29 @@ export class IvsState {
     stage.live.leave(id);
   }
 
-  /** What an IVS client does when it joins a stage with a token. */
-  join(token: unknown): JoinResult {
+  /**
+   * Checks a participant token as the stage server does: a JWT, ES384, signed by the emulator's key
+   * (CreateParticipantToken) or by an imported public key (self-signed), unexpired, its `jti` a participant id and its
+   * `resource` / `topic` naming one stage. Does not look the stage up.
+   */
+  private verifyToken(token: unknown): VerifiedToken | Extract<JoinResult, { ok: false }> {
     if (typeof token !== "string" || token.length === 0) {
-      return { ok: false, status: 400, message: "Body must be {\"token\": \"<participant token>\"}." };
+      return { ok: false, status: 400, message: 'Body must be {"token": "<participant token>"}.' };
     }
     const decoded = decodeJwt(token);
     if (!decoded) return { ok: false, status: 401, message: "The token is not a JWT." };
     const { header, claims } = decoded;
     if (header.alg !== "ES384") return { ok: false, status: 401, message: "The token is not signed with ES384." };
 
-    let selfSigned: boolean;
+    let keyPair: boolean;
     let key: KeyObject;
     if (header.kid === this.signingKey.kid) {
-      selfSigned = false;
+      keyPair = false;
       key = this.signingKey.publicKey;
     } else {
       const imported = typeof header.kid === "string" ? this.publicKeys.get(header.kid) : undefined;
       if (!imported) return { ok: false, status: 401, message: "The token's key (kid) is unknown or was deleted." };
-      selfSigned = true;
+      keyPair = true;
       key = imported.key;
     }
     if (!verifyEs384(decoded, key)) return { ok: false, status: 401, message: "The token's signature is invalid." };
@@ -558,12 +615,30 @@ export class IvsState {
     if (!arnMatch || topic !== arnMatch[1]) {
       return { ok: false, status: 401, message: "The token's resource and topic do not name one stage." };
     }
-    const stageArn = resource as string;
+    return {
+      ok: true,
+      keyPair,
+      participantId: jti,
+      stageArn: resource as string,
+      claims,
+      connected: {
+        keyPair,
+        immutable: Object.fromEntries(IMMUTABLE_CLAIMS.map((name) => [name, claims[name]])),
+        expiresAt: exp * 1000,
+      },
+    };
+  }
+
+  /** What an IVS client does when it joins a stage with a token. */
+  join(token: unknown): JoinResult {
+    const verified = this.verifyToken(token);
+    if (!verified.ok) return verified;
+    const { participantId: jti, stageArn, claims } = verified;
     const stage = this.stages.get(stageArn);
     if (!stage) return { ok: false, status: 404, message: `Stage not found: ${stageArn}` };
 
     const issued = stage.issued.get(jti);
-    if (!selfSigned && !issued) {
+    if (!verified.keyPair && !issued) {
       return { ok: false, status: 401, message: "The token was not issued for this stage." };
     }
     if (stage.revoked.has(jti)) {
@@ -571,14 +646,15 @@ export class IvsState {
     }
 
     const session = stage.live.join(
-      issued
-        ? { participantId: jti, userId: issued.userId, attributes: issued.attributes, capabilities: issued.capabilities }
-        : {
+      issued && !verified.keyPair
+        ? {
             participantId: jti,
-            userId: typeof claims.user_id === "string" ? claims.user_id : "",
-            attributes: attributesFromClaim(claims.attributes),
-            capabilities: capabilitiesFromClaim(claims.capabilities),
-          },
+            userId: issued.userId,
+            attributes: issued.attributes,
+            capabilities: issued.capabilities,
+            token: verified.connected,
+          }
+        : { participantId: jti, ...claimsOfSelfSigned(claims), token: verified.connected },
     );
     let joinedStages = this.stagesJoinedBy.get(jti);
     if (!joinedStages) {
@@ -589,17 +665,102 @@ export class IvsState {
     return { ok: true, participantId: jti, stageArn: stage.arn, sessionId: session.id };
   }
 
+  /**
+   * The broadcast SDK's `exchangeToken`: a connected participant swaps its token for a new one without leaving.
+   * Refused as the SDK and the stage refuse it: a participant that joined with a CreateParticipantToken token or is
+   * offered one (exchange works only with tokens signed with an imported key pair), a new token that cannot be
+   * verified or has expired, one that changes an immutable claim (`topic`, `resource`, `jti`, `whip_url`,
+   * `events_url`), and a participant that is not connected (left, or disconnected for good). Otherwise the new
+   * capabilities, attributes, user id and expiry apply at once (sessions.ts: StageLive.exchange).
+   */
+  exchange(participantId: unknown, token: unknown, stageArn?: unknown): ExchangeResult {
+    if (typeof token !== "string" || token.length === 0) {
+      return {
+        ok: false,
+        status: 400,
+        reason: "BAD_REQUEST",
+        message: 'Body must be {"participantId": "...", "token": "...", "stageArn"?: "..."}.',
+      };
+    }
+    const stage = this.stageOfParticipant(participantId, stageArn);
+    if (!("live" in stage)) return { ...stage, reason: stage.status === 404 ? "NOT_JOINED" : "BAD_REQUEST" };
+    const id = participantId as string;
+    if (stage.revoked.has(id)) {
+      return { ok: false, status: 403, reason: "DISCONNECTED", message: `Participant ${id} was disconnected.` };
+    }
+    const current = stage.live.participant(id)!;
+    if (current.state !== "CONNECTED" || current.sessionId !== stage.live.activeSessionId) {
+      return {
+        ok: false,
+        status: 409,
+        reason: "NOT_CONNECTED",
+        message: `Participant ${id} is not connected: join first.`,
+      };
+    }
+    if (!current.token.keyPair) {
+      return {
+        ok: false,
+        status: 409,
+        reason: "NOT_KEY_PAIR_TOKEN",
+        message: `Participant ${id} joined with a token from CreateParticipantToken: token exchange works only with tokens signed with a key pair.`,
+      };
+    }
+    const verified = this.verifyToken(token);
+    if (!verified.ok) {
+      const reason = verified.message === "The token has expired." ? "EXPIRED" : "INVALID_TOKEN";
+      return { ...verified, status: 401, reason };
+    }
+    if (!verified.keyPair) {
+      return {
+        ok: false,
+        status: 409,
+        reason: "NOT_KEY_PAIR_TOKEN",
+        message:
+          "The new token comes from CreateParticipantToken: token exchange works only with tokens signed with a key pair.",
+      };
+    }
+    const changed = IMMUTABLE_CLAIMS.filter(
+      (name) => verified.connected.immutable[name] !== current.token.immutable[name],
+    );
+    if (changed.length > 0) {
+      return {
+        ok: false,
+        status: 409,
+        reason: "IMMUTABLE_CLAIM_CHANGED",
+        message: `The new token changes ${changed.join(", ")}, which an exchange must keep.`,
+      };
+    }
+    stage.live.exchange(id, { ...claimsOfSelfSigned(verified.claims), token: verified.connected });
+    const after = stage.live.participant(id)!;
+    return {
+      ok: true,
+      participant: {
+        participantId: id,
+        stageArn: stage.arn,
+        sessionId: after.sessionId,
+        state: after.state,
+        publishing: after.publishing,
+        userId: after.userId,
+        attributes: { ...after.attributes },
+        capabilities: [...after.capabilities],
+        expirationTime: new Date(after.token.expiresAt).toISOString(),
+      },
+    };
+  }
+
   /** Everyone who has joined the stage (by stage id), or undefined for a stage id never created. */
   participants(stageId: string): ParticipantJson[] | undefined {
     const stage = this.stagesById.get(stageId);
     if (!stage) return undefined;
-    return stage.live.everyone().map((p) => ({
-      participantId: p.participantId,
-      userId: p.userId,
-      state: p.state,
-      capabilities: [...p.capabilities],
-      publishing: p.publishing,
-    }));
+    return stage.live
+      .everyone()
+      .map((p) => ({
+        participantId: p.participantId,
+        userId: p.userId,
+        state: p.state,
+        capabilities: [...p.capabilities],
+        publishing: p.publishing,
+      }));
   }
 
   // -------------------------------------------------------------------------------------------------------------
@@ -610,7 +771,10 @@ export class IvsState {
    * The live stage a joined participant id is on. `stageArn` is needed only when the id has joined more than one
    * stage (possible for self-signed tokens, whose jti the customer chooses).
    */
-  private stageOfParticipant(participantId: unknown, stageArn: unknown): StageRecord | Exclude<ClientActionResult, { ok: true }> {
+  private stageOfParticipant(
+    participantId: unknown,
+    stageArn: unknown,
+  ): StageRecord | Exclude<ClientActionResult, { ok: true }> {
     if (typeof participantId !== "string" || participantId.length === 0) {
       return { ok: false, status: 400, message: 'Body must be {"participantId": "...", "stageArn"?: "..."}.' };
     }
@@ -621,10 +785,18 @@ export class IvsState {
       (s) => stageArn === undefined || s.arn === stageArn,
     );
     if (candidates.length === 0) {
-      return { ok: false, status: 404, message: `Participant ${participantId} has not joined ${stageArn ?? "any stage"}.` };
+      return {
+        ok: false,
+        status: 404,
+        message: `Participant ${participantId} has not joined ${stageArn ?? "any stage"}.`,
+      };
     }
     if (candidates.length > 1) {
-      return { ok: false, status: 400, message: `Participant ${participantId} has joined several stages: give stageArn.` };
+      return {
+        ok: false,
+        status: 400,
+        message: `Participant ${participantId} has joined several stages: give stageArn.`,
+      };
     }
     return candidates[0]!;
   }
@@ -763,11 +935,18 @@ export class IvsState {
     maxResults?: number;
     nextToken?: string;
   }): { events: ParticipantEventJson[]; nextToken?: string } {
-    const participant = this.stages.get(input.stageArn)?.live.session(input.sessionId)?.participants.get(input.participantId);
+    const participant = this.stages
+      .get(input.stageArn)
+      ?.live.session(input.sessionId)
+      ?.participants.get(input.participantId);
     const scope = JSON.stringify([input.stageArn, input.sessionId, input.participantId]);
-    const { items, nextToken } = page("participant-events", participant?.events ?? [], input.maxResults, input.nextToken, {
-      scope,
-    });
+    const { items, nextToken } = page(
+      "participant-events",
+      participant?.events ?? [],
+      input.maxResults,
+      input.nextToken,
+      { scope },
+    );
     const result: { events: ParticipantEventJson[]; nextToken?: string } = { events: items.map(participantEventJson) };
     if (nextToken) result.nextToken = nextToken;
     return result;
@@ -787,7 +966,9 @@ export class IvsState {
       scope: JSON.stringify([input.stageArn]),
       descending: true,
     });
-    const result: { stageSessions: StageSessionJson[]; nextToken?: string } = { stageSessions: items.map(stageSessionJson) };
+    const result: { stageSessions: StageSessionJson[]; nextToken?: string } = {
+      stageSessions: items.map(stageSessionJson),
+    };
     if (nextToken) result.nextToken = nextToken;
     return result;
   }
@@ -893,6 +1074,19 @@ export class IvsState {
     this.publicKey(arn);
     this.publicKeys.delete(arn);
   }
+}
+
+/** What a self-signed token's claims say of its participant. */
+function claimsOfSelfSigned(claims: Record<string, unknown>): {
+  userId: string;
+  attributes: Record<string, string>;
+  capabilities: Capability[];
+} {
+  return {
+    userId: typeof claims.user_id === "string" ? claims.user_id : "",
+    attributes: attributesFromClaim(claims.attributes),
+    capabilities: capabilitiesFromClaim(claims.capabilities),
+  };
 }
 
 function attributesFromClaim(claim: unknown): Record<string, string> {

@@ -76,7 +76,9 @@ export function verifyEs384(decoded: DecodedJwt, publicKey: KeyObject): boolean 
 
 /** True for an EC public key on P-384 (secp384r1), the only kind IVS accepts for self-signed tokens. */
 export function isP384PublicKey(key: KeyObject): boolean {
-  return key.type === "public" && key.asymmetricKeyType === "ec" && key.asymmetricKeyDetails?.namedCurve === "secp384r1";
+  return (
+    key.type === "public" && key.asymmetricKeyType === "ec" && key.asymmetricKeyDetails?.namedCurve === "secp384r1"
+  );
 }
 
 /** RFC 7638 JWK thumbprint (SHA-256, base64url) of an EC public key. */

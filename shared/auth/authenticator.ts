@@ -26,7 +26,10 @@ class JwksFetcher extends SimpleFetcher {
   constructor(private readonly jwksUri: string) {
     super();
   }
-  override async fetch(_uri: string, ...rest: Parameters<SimpleFetcher["fetch"]> extends [string, ...infer R] ? R : never) {
+  override async fetch(
+    _uri: string,
+    ...rest: Parameters<SimpleFetcher["fetch"]> extends [string, ...infer R] ? R : never
+  ) {
     if (!this.jwksUri.startsWith("http:")) return super.fetch(this.jwksUri, ...rest);
     let response: Response;
     try {
@@ -53,7 +56,9 @@ export function createCognitoAuthenticator(config: Config): Authenticator & { re
     // cacheJwks() with no pool id caches the JWKS for both issuer spellings of the one pool.
     .then((body) => verifier.cacheJwks(JSON.parse(new TextDecoder().decode(body))))
     // Not fatal at init: verify() fetches on demand and answers 503 if the JWKS still cannot be had.
-    .catch((error: unknown) => logger.warn("the user pool's JWKS could not be fetched at init", { error: (error as Error).message }));
+    .catch((error: unknown) =>
+      logger.warn("the user pool's JWKS could not be fetched at init", { error: (error as Error).message }),
+    );
 
   /**
    * The JWKS is cached at init, so the JWT is checked synchronously (no promise per step); only when the keys are not
@@ -82,8 +87,10 @@ export function createCognitoAuthenticator(config: Config): Authenticator & { re
       try {
         claims = verifyWithCachedKeys(jwt) ?? ((await verifier.verify(jwt)) as Record<string, unknown>);
       } catch (error) {
-        if (error instanceof FetchError) throw new UpstreamUnavailableError("the user pool's keys could not be fetched", 5, { cause: error });
-        if (error instanceof JwtBaseError) throw new UnauthorizedError(`the JWT is not valid: ${error.message}`, { cause: error });
+        if (error instanceof FetchError)
+          throw new UpstreamUnavailableError("the user pool's keys could not be fetched", 5, { cause: error });
+        if (error instanceof JwtBaseError)
+          throw new UnauthorizedError(`the JWT is not valid: ${error.message}`, { cause: error });
         throw new UnauthorizedError("the JWT is not valid", { cause: error });
       }
       // aws-jwt-verify checks exp only when present; Cognito always sets it, so a token without one is not Cognito's.

@@ -6,12 +6,12 @@
 // Two parts:
 // - The retry quota of the AWS SDKs' standard retry mode: 500 units; a retry costs 5 (10 after a timeout); every
 //   successful call puts 1 back. When a retry cannot be paid, the failure is answered at once.
-// - Pacing, from the first ThrottlingException until HOLD_MS pass without one. Meanwhile every call (a request's
-//   first or a retry) needs a pace token: a call that IVS throttles uses its token up, any other answer gives it
-//   back, so calls that IVS serves are never held back. The container starts with `startTokens`; tokens come back
-//   with time at a fifth of the rate of calls IVS accepted from this container in the last second (at least
-//   `minRefillPerSecond`), one at most. A request that finds no token is refused (429 with Retry-After) before any
-//   call, and before its caller is charged.
+// - Pacing, from the first ThrottlingException until `holdMs` (10 s) pass without one. Meanwhile every call (a
+//   request's first or a retry) needs a pace token: a call that IVS throttles uses its token up, any other answer
+//   gives it back, so calls that IVS serves are never held back. The container starts with `startTokens`; tokens
+//   come back with time at a fifth of the rate of calls IVS accepted from this container in the last second (at
+//   least `minRefillPerSecond`), one at most. A request that finds no token is refused (429 with Retry-After)
+//   before any call, and before its caller is charged.
 // Under sustained throttling a container therefore spends about one throttled call per five that IVS accepts from
 // it, plus the floor: about 1.2 calls per token, each container pacing itself on its own share. That holds while
 // each container's share is several calls a second; spread over many more containers than that (dozens, each
@@ -157,7 +157,10 @@ export class CallBudget {
   /** Time gives tokens back up to one; tokens above one (the start tokens, deposits returned) are kept. */
   private refill(): void {
     const now = this.now();
-    const perSecond = Math.max(this.settings.minRefillPerSecond, this.settings.successShare * this.acceptedLastSecond(now));
+    const perSecond = Math.max(
+      this.settings.minRefillPerSecond,
+      this.settings.successShare * this.acceptedLastSecond(now),
+    );
     const refilled = this.tokens + ((now - this.refilledAt) / 1000) * perSecond;
     this.tokens = Math.max(this.tokens, Math.min(1, refilled));
     this.refilledAt = now;

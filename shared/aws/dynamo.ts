@@ -16,7 +16,10 @@ export function createDocumentClient(): DynamoDBDocumentClient {
       try {
         return await next(args);
       } finally {
-        recordDynamoDbLatency(String(context.commandName ?? "unknown").replace(/Command$/, ""), performance.now() - started);
+        recordDynamoDbLatency(
+          String(context.commandName ?? "unknown").replace(/Command$/, ""),
+          performance.now() - started,
+        );
       }
     },
     { step: "initialize", name: "stagepassDynamoDbLatency" },

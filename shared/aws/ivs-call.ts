@@ -52,7 +52,12 @@ const attempt = (timeoutMs: number): Attempt => {
  * With a permit (call-budget.ts), each attempt is made only if the container's budget allows it, and each retry is
  * paid from its retry quota; a refused attempt ends the call at once with 429.
  */
-export async function call<T>(what: string, deadline: number, send: (attempt: Attempt) => Promise<T>, permit?: CallPermit): Promise<T> {
+export async function call<T>(
+  what: string,
+  deadline: number,
+  send: (attempt: Attempt) => Promise<T>,
+  permit?: CallPermit,
+): Promise<T> {
   const until = Math.min(deadline, Date.now() + OPERATION_BUDGET_MS);
   // Every attempt sent (not one the budget refused): its time, a retry after the first, a throttle (docs/operations.md).
   let sent = 0;
@@ -87,16 +92,19 @@ export async function call<T>(what: string, deadline: number, send: (attempt: At
       (error) => !(error instanceof PacedOut) && isTransient(error),
       // Few attempts: when IVS throttles, the account's quota is spent, and every retry spends more of it.
       {
-        deadline: until, maxAttempts: MAX_ATTEMPTS, baseDelayMs: 100, maxDelayMs: 1_000,
+        deadline: until,
+        maxAttempts: MAX_ATTEMPTS,
+        baseDelayMs: 100,
+        maxDelayMs: 1_000,
         ...(permit ? { mayRetry: (error: unknown) => permit.retry(outcomeOf(error)) } : {}),
       },
     );
   } catch (error) {
     if (error instanceof PacedOut) throw new RateLimitedError(`IVS is throttling ${what}; retry shortly`, 1);
     if (isThrottle(error)) throw new RateLimitedError(`IVS is throttling ${what}; retry shortly`, 1, { cause: error });
-    if (nameOf(error) === "ServiceQuotaExceededException") throw new QuotaExceededError(`IVS refused ${what}: ${(error as Error).message}`, { cause: error });
+    if (nameOf(error) === "ServiceQuotaExceededException")
+      throw new QuotaExceededError(`IVS refused ${what}: ${(error as Error).message}`, { cause: error });
     if (isTransient(error)) throw new UpstreamUnavailableError(`IVS did not complete ${what}`, 2, { cause: error });
     throw error;
   }
 }
-

@@ -20,17 +20,23 @@ export const WEBHOOK_ENQUEUE_BUDGET_MS = 700;
  * whole, or its Failed entries). Entry ids are the events' ids.
  */
 export async function sendToQueue(
-  sqs: SQSClient, queueUrl: string, messages: Array<{ id: string; body: string }>, budgetMs: number,
+  sqs: SQSClient,
+  queueUrl: string,
+  messages: Array<{ id: string; body: string }>,
+  budgetMs: number,
 ): Promise<string[]> {
   const signal = AbortSignal.timeout(budgetMs);
   const refused: string[] = [];
   for (let i = 0; i < messages.length; i += 10) {
     const batch = messages.slice(i, i + 10);
     try {
-      const out = await sqs.send(new SendMessageBatchCommand({
-        QueueUrl: queueUrl,
-        Entries: batch.map((m) => ({ Id: m.id, MessageBody: m.body })),
-      }), { abortSignal: signal });
+      const out = await sqs.send(
+        new SendMessageBatchCommand({
+          QueueUrl: queueUrl,
+          Entries: batch.map((m) => ({ Id: m.id, MessageBody: m.body })),
+        }),
+        { abortSignal: signal },
+      );
       refused.push(...(out.Failed ?? []).map((f) => String(f.Id)));
     } catch {
       refused.push(...batch.map((m) => m.id));
@@ -40,6 +46,17 @@ export async function sendToQueue(
 }
 
 /** When SQS hands a received message back: `seconds` from now (0..43200). */
-export async function setVisibility(sqs: SQSClient, queueUrl: string, receiptHandle: string, seconds: number): Promise<void> {
-  await sqs.send(new ChangeMessageVisibilityCommand({ QueueUrl: queueUrl, ReceiptHandle: receiptHandle, VisibilityTimeout: seconds }));
+export async function setVisibility(
+  sqs: SQSClient,
+  queueUrl: string,
+  receiptHandle: string,
+  seconds: number,
+): Promise<void> {
+  await sqs.send(
+    new ChangeMessageVisibilityCommand({
+      QueueUrl: queueUrl,
+      ReceiptHandle: receiptHandle,
+      VisibilityTimeout: seconds,
+    }),
+  );
 }

@@ -36,8 +36,16 @@ export function createHttpHandler(
   // middy runs the `before`s in this order, the `after`s and `onError`s in the reverse one: the problem documents
   // answer an error first, then the security headers and the request log see that answer, and the metrics publish
   // last.
-  const middlewares = [metrics(), requestLog(), securityHeaders(), problemDocuments(), ...(authenticator ? [authentication(authenticator)] : [])];
+  const middlewares = [
+    metrics(),
+    requestLog(),
+    securityHeaders(),
+    problemDocuments(),
+    ...(authenticator ? [authentication(authenticator)] : []),
+  ];
   // No middy timeoutEarly: the router keeps its own deadline (request.ts, DEADLINE_MARGIN_MS) and answers a problem
   // document before the function's timeout, so middy's per-request timer would only cost time.
-  return middy<HttpEvent, HttpResult, Error, HttpContext, HttpInternal>({ timeoutEarlyInMillis: 0 }).use(middlewares).handler(route);
+  return middy<HttpEvent, HttpResult, Error, HttpContext, HttpInternal>({ timeoutEarlyInMillis: 0 })
+    .use(middlewares)
+    .handler(route);
 }

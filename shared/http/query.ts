@@ -16,12 +16,20 @@ export function encodeCursor(value: Record<string, unknown>): string {
   return Buffer.from(JSON.stringify({ v: 1, ...value })).toString("base64url");
 }
 
-export function decodeCursor<T>(token: string | undefined, check: (value: Record<string, unknown>) => T | undefined): T | undefined {
+export function decodeCursor<T>(
+  token: string | undefined,
+  check: (value: Record<string, unknown>) => T | undefined,
+): T | undefined {
   if (token === undefined) return undefined;
-  const invalid = () => new ValidationError([{ path: "/query/nextToken", message: "is not a token this API handed out" }]);
+  const invalid = () =>
+    new ValidationError([{ path: "/query/nextToken", message: "is not a token this API handed out" }]);
   if (token.length > 2048 || !/^[A-Za-z0-9_-]+$/.test(token)) throw invalid();
   let value: unknown;
-  try { value = JSON.parse(Buffer.from(token, "base64url").toString("utf8")); } catch { throw invalid(); }
+  try {
+    value = JSON.parse(Buffer.from(token, "base64url").toString("utf8"));
+  } catch {
+    throw invalid();
+  }
   if (!isPlainObject(value) || value.v !== 1) throw invalid();
   const out = check(value);
   if (out === undefined) throw invalid();

@@ -17,7 +17,10 @@ export function headerOf(event: Pick<APIGatewayProxyEventV2, "headers">, name: s
 }
 
 /** Everything but the body: enough to route before a byte of the body is looked at. */
-export function parseEnvelope(event: APIGatewayProxyEventV2, context: Pick<Context, "getRemainingTimeInMillis">): Omit<HttpRequest, "body" | "rawBody"> {
+export function parseEnvelope(
+  event: APIGatewayProxyEventV2,
+  context: Pick<Context, "getRemainingTimeInMillis">,
+): Omit<HttpRequest, "body" | "rawBody"> {
   const headers: Record<string, string> = {};
   const given = event.headers ?? {};
   for (const name in given) {
@@ -25,7 +28,8 @@ export function parseEnvelope(event: APIGatewayProxyEventV2, context: Pick<Conte
     if (value !== undefined) headers[name.toLowerCase()] = value;
   }
   const requestId = event.requestContext?.requestId ?? "unknown";
-  const remaining = typeof context.getRemainingTimeInMillis === "function" ? context.getRemainingTimeInMillis() : 10_000;
+  const remaining =
+    typeof context.getRemainingTimeInMillis === "function" ? context.getRemainingTimeInMillis() : 10_000;
   return {
     routeKey: event.routeKey,
     method: event.requestContext?.http?.method ?? event.routeKey.split(" ")[0] ?? "GET",
@@ -38,7 +42,10 @@ export function parseEnvelope(event: APIGatewayProxyEventV2, context: Pick<Conte
   };
 }
 
-export function parseBody(event: APIGatewayProxyEventV2, headers: Record<string, string>): { body: unknown; rawBody: string } {
+export function parseBody(
+  event: APIGatewayProxyEventV2,
+  headers: Record<string, string>,
+): { body: unknown; rawBody: string } {
   if (event.body === undefined || event.body === null || event.body === "") return { body: undefined, rawBody: "" };
   const bytes = event.isBase64Encoded ? Buffer.from(event.body, "base64") : Buffer.from(event.body, "utf8");
   if (bytes.length > MAX_BODY_BYTES) {
@@ -47,7 +54,9 @@ export function parseBody(event: APIGatewayProxyEventV2, headers: Record<string,
   const contentType = (headers["content-type"] ?? "").split(";")[0]!.trim().toLowerCase();
   if (contentType !== "application/json" && !/^application\/[a-z0-9.+-]*\+json$/.test(contentType)) {
     throw new UnsupportedMediaTypeError(
-      contentType ? `content type ${contentType} is not supported; send application/json` : "a body needs Content-Type: application/json",
+      contentType
+        ? `content type ${contentType} is not supported; send application/json`
+        : "a body needs Content-Type: application/json",
     );
   }
   const rawBody = bytes.toString("utf8");

@@ -17,20 +17,36 @@ export interface KeyDeps {
   now(): number;
 }
 
-export async function rotateSigningKey(deps: KeyDeps, opts: { name?: string } = {}): Promise<{ publicKeyArn: string; retired: string[] }> {
+export async function rotateSigningKey(
+  deps: KeyDeps,
+  opts: { name?: string } = {},
+): Promise<{ publicKeyArn: string; retired: string[] }> {
   const before = await readSigningKeySecret(deps.secrets, deps.secretId);
   const { privateKey, publicKey } = generateKeyPairSync("ec", { namedCurve: "P-384" });
-  const imported = await deps.ivs.send(new ImportPublicKeyCommand({
-    publicKeyMaterial: publicKey.export({ type: "spki", format: "pem" }).toString(),
-    name: opts.name ?? `stagepass-${new Date(deps.now()).toISOString().replace(/[^0-9]/g, "").slice(0, 14)}`,
-  }));
+  const imported = await deps.ivs.send(
+    new ImportPublicKeyCommand({
+      publicKeyMaterial: publicKey.export({ type: "spki", format: "pem" }).toString(),
+      name:
+        opts.name ??
+        `stagepass-${new Date(deps.now())
+          .toISOString()
+          .replace(/[^0-9]/g, "")
+          .slice(0, 14)}`,
+    }),
+  );
   const publicKeyArn = imported.publicKey!.arn!;
   const now = deps.now();
   const after: SigningKeySecret = {
-    current: { publicKeyArn, privateKeyPem: privateKey.export({ type: "pkcs8", format: "pem" }).toString(), createdAt: new Date(now).toISOString() },
+    current: {
+      publicKeyArn,
+      privateKeyPem: privateKey.export({ type: "pkcs8", format: "pem" }).toString(),
+      createdAt: new Date(now).toISOString(),
+    },
     previous: [
       ...before.previous,
-      ...(before.current ? [{ publicKeyArn: before.current.publicKeyArn, retireAfter: new Date(now + RETIRE_AFTER_MS).toISOString() }] : []),
+      ...(before.current
+        ? [{ publicKeyArn: before.current.publicKeyArn, retireAfter: new Date(now + RETIRE_AFTER_MS).toISOString() }]
+        : []),
     ],
   };
   await writeSecret(deps, after);
@@ -52,7 +68,10 @@ export async function retireExpiredKeys(deps: KeyDeps): Promise<string[]> {
 /** Deletes every public key the secret names (the stack is being deleted) and empties the secret. */
 export async function deleteAllSigningKeys(deps: KeyDeps): Promise<string[]> {
   const secret = await readSigningKeySecret(deps.secrets, deps.secretId);
-  const arns = [...(secret.current ? [secret.current.publicKeyArn] : []), ...secret.previous.map((k) => k.publicKeyArn)];
+  const arns = [
+    ...(secret.current ? [secret.current.publicKeyArn] : []),
+    ...secret.previous.map((k) => k.publicKeyArn),
+  ];
   for (const arn of arns) await deletePublicKey(deps.ivs, arn);
   await writeSecret(deps, { previous: [] });
   return arns;

@@ -18,7 +18,10 @@ export const KEY_REFRESH_MS = 15 * 60_000;
 export function parseSigningKeySecret(text: string | undefined): SigningKeySecret {
   if (!text) return { previous: [] };
   const value = JSON.parse(text) as Partial<SigningKeySecret>;
-  return { ...(value.current ? { current: value.current } : {}), previous: Array.isArray(value.previous) ? value.previous : [] };
+  return {
+    ...(value.current ? { current: value.current } : {}),
+    previous: Array.isArray(value.previous) ? value.previous : [],
+  };
 }
 
 export async function readSigningKeySecret(client: SecretsManagerClient, secretId: string): Promise<SigningKeySecret> {
@@ -27,9 +30,13 @@ export async function readSigningKeySecret(client: SecretsManagerClient, secretI
 }
 
 /** The key to sign with, from the secret's text as `readSecret` gets it. Never logged: only its public key's ARN may appear in logs. */
-export async function loadSigningKey(readSecret: (secretId: string) => Promise<string | undefined>, secretId: string): Promise<SigningKey> {
+export async function loadSigningKey(
+  readSecret: (secretId: string) => Promise<string | undefined>,
+  secretId: string,
+): Promise<SigningKey> {
   const secret = parseSigningKeySecret(await readSecret(secretId));
-  if (!secret.current) throw new SigningKeyUnavailableError(`secret ${secretId} holds no signing key yet; run npm run keys -- rotate`);
+  if (!secret.current)
+    throw new SigningKeyUnavailableError(`secret ${secretId} holds no signing key yet; run npm run keys -- rotate`);
   const privateKey = createPrivateKey(secret.current.privateKeyPem);
   if (privateKey.asymmetricKeyType !== "ec" || privateKey.asymmetricKeyDetails?.namedCurve !== "secp384r1") {
     throw new SigningKeyUnavailableError("the signing key must be an EC P-384 private key");

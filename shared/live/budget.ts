@@ -37,7 +37,12 @@ export interface Clock {
  * MAX_WAIT_SLOTS (waiting for it to begin) if `deadline` leaves time. False when the budget is spent: the caller
  * then serves what it already knows.
  */
-export async function takeIvsRead(claims: SlotClaims, operation: string, clock: Clock, deadline: number): Promise<boolean> {
+export async function takeIvsRead(
+  claims: SlotClaims,
+  operation: string,
+  clock: Clock,
+  deadline: number,
+): Promise<boolean> {
   const first = slotOf(clock.now());
   for (let slot = first; slot <= first + MAX_WAIT_SLOTS; slot++) {
     const start = slot * SLOT_MS;

@@ -38,7 +38,10 @@ export function applyCapacity(opts: {
   if (!counts || opts.now - counts.evidenceAt > COUNTS_TRUSTED_FOR_MS) return { capabilities };
   const maxParticipants = policy.maxParticipants;
   if (!opts.isModerator && maxParticipants !== undefined && counts.connected >= maxParticipants) {
-    throw new RoomFullError(`the room holds ${counts.connected} participants; its limit is ${maxParticipants}`, CAPACITY_RETRY_AFTER_SECONDS);
+    throw new RoomFullError(
+      `the room holds ${counts.connected} participants; its limit is ${maxParticipants}`,
+      CAPACITY_RETRY_AFTER_SECONDS,
+    );
   }
   const maxPublishers = Math.min(policy.maxPublishers ?? IVS_MAX_PUBLISHERS, IVS_MAX_PUBLISHERS);
   if (!capabilities.includes("PUBLISH") || counts.publishing < maxPublishers) return { capabilities };

@@ -40,7 +40,8 @@ export function latestMomentOf(value: unknown): number | undefined {
 }
 
 export function parseStageUpdate(input: unknown): ParsedEvent {
-  if (typeof input !== "object" || input === null || Array.isArray(input)) return { kind: "ignored", reason: "not an EventBridge event" };
+  if (typeof input !== "object" || input === null || Array.isArray(input))
+    return { kind: "ignored", reason: "not an EventBridge event" };
   const e = input as Record<string, unknown>;
   if (e.source !== IVS_EVENT_SOURCE || e["detail-type"] !== STAGE_UPDATE) {
     return { kind: "ignored", reason: `not an ${STAGE_UPDATE} event from ${IVS_EVENT_SOURCE}` };
@@ -52,7 +53,8 @@ export function parseStageUpdate(input: unknown): ParsedEvent {
   const d = (typeof e.detail === "object" && e.detail !== null ? e.detail : {}) as Record<string, unknown>;
   const name = typeof d.event_name === "string" ? d.event_name : undefined;
   if (name === undefined) return { kind: "ignored", reason: "no event_name", roomId };
-  if (typeof d.session_id !== "string" || !SESSION_ID.test(d.session_id)) return { kind: "ignored", reason: "no valid session_id", roomId };
+  if (typeof d.session_id !== "string" || !SESSION_ID.test(d.session_id))
+    return { kind: "ignored", reason: "no valid session_id", roomId };
   if (typeof d.participant_id !== "string" || !PARTICIPANT_ID.test(d.participant_id)) {
     return { kind: "ignored", reason: "no valid participant_id", roomId };
   }

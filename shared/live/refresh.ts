@@ -4,8 +4,18 @@
 import { logger } from "../logger.ts";
 import { roomMayRead, ROOM_READ_INTERVAL_MS, takeIvsRead, type Clock } from "./budget.ts";
 import {
-  annotate, applyRead, applyStageEvent, nextRead, unannotated,
-  type IssuedInfo, type IvsRead, type LiveState, type ParticipantEventSummary, type ParticipantSummary, type ReadRequest, type StageEvent,
+  annotate,
+  applyRead,
+  applyStageEvent,
+  nextRead,
+  unannotated,
+  type IssuedInfo,
+  type IvsRead,
+  type LiveState,
+  type ParticipantEventSummary,
+  type ParticipantSummary,
+  type ReadRequest,
+  type StageEvent,
 } from "./state.ts";
 
 export interface StoredLive {
@@ -24,9 +34,17 @@ export interface LiveStorePort {
 
 export interface IvsLiveReads {
   activeSession(stageArn: string): Promise<string | null>;
-  participantsPage(stageArn: string, sessionId: string, nextToken: string | null): Promise<{ participants: ParticipantSummary[]; nextToken: string | null }>;
-  participantEventsPage(stageArn: string, sessionId: string, participantId: string, nextToken: string | null):
-  Promise<{ events: ParticipantEventSummary[]; nextToken: string | null }>;
+  participantsPage(
+    stageArn: string,
+    sessionId: string,
+    nextToken: string | null,
+  ): Promise<{ participants: ParticipantSummary[]; nextToken: string | null }>;
+  participantEventsPage(
+    stageArn: string,
+    sessionId: string,
+    participantId: string,
+    nextToken: string | null,
+  ): Promise<{ events: ParticipantEventSummary[]; nextToken: string | null }>;
 }
 
 export interface LiveDeps {
@@ -57,9 +75,12 @@ export class LiveContentionError extends Error {}
  * means reading again and applying again. Undefined when the room does not exist (nothing is written).
  */
 export async function updateLive(
-  deps: LiveDeps, roomId: string, change: (s: LiveState) => LiveState, initial?: StoredLive,
+  deps: LiveDeps,
+  roomId: string,
+  change: (s: LiveState) => LiveState,
+  initial?: StoredLive,
 ): Promise<LiveState | undefined> {
-  let stored = initial ?? await deps.store.read(roomId);
+  let stored = initial ?? (await deps.store.read(roomId));
   const lookedUp: Record<string, IssuedInfo | null> = {};
   for (let attempt = 1; ; attempt++) {
     if (!stored.roomExists) return undefined;
@@ -71,7 +92,8 @@ export async function updateLive(
     const outcome = await deps.store.write(roomId, stored.version, next, deps.clock.now());
     if (outcome === "written") return next;
     if (outcome === "room_gone") return undefined;
-    if (attempt >= MAX_WRITE_ATTEMPTS) throw new LiveContentionError(`the live state of room ${roomId} kept changing under ${attempt} writes`);
+    if (attempt >= MAX_WRITE_ATTEMPTS)
+      throw new LiveContentionError(`the live state of room ${roomId} kept changing under ${attempt} writes`);
     stored = await deps.store.read(roomId);
   }
 }
@@ -104,11 +126,11 @@ export function createLiveReader(deps: LiveDeps): LiveReader {
     if (last !== undefined && now - last < ROOM_READ_INTERVAL_MS) return stored;
     if (attempted.size >= MAX_REMEMBERED_ROOMS) attempted.clear();
     attempted.set(room.roomId, now);
-    if (!await deps.store.claimRoomRead(room.roomId, now)) return stored;
+    if (!(await deps.store.claimRoomRead(room.roomId, now))) return stored;
 
     const request = nextRead(stored.state, now);
     const operation = READ_OPERATION[request.kind];
-    if (!await takeIvsRead(deps.store, operation, deps.clock, deadline - WRITE_RESERVE_MS)) {
+    if (!(await takeIvsRead(deps.store, operation, deps.clock, deadline - WRITE_RESERVE_MS))) {
       logger.info("IVS read budget spent; serving the stored live state", { roomId: room.roomId, operation });
       return stored;
     }
@@ -116,7 +138,11 @@ export function createLiveReader(deps: LiveDeps): LiveReader {
     try {
       read = await perform(deps.ivs, room.stageArn, request, deps.clock.now());
     } catch (error) {
-      logger.warn("IVS live read failed; serving the stored live state", { roomId: room.roomId, operation, error: (error as Error).message });
+      logger.warn("IVS live read failed; serving the stored live state", {
+        roomId: room.roomId,
+        operation,
+        error: (error as Error).message,
+      });
       return stored;
     }
     try {
@@ -149,7 +175,12 @@ async function perform(ivs: IvsLiveReads, stageArn: string, request: ReadRequest
       return { kind: "participants", at, sessionId: request.sessionId, ...page };
     }
     case "events": {
-      const page = await ivs.participantEventsPage(stageArn, request.sessionId, request.participantId, request.nextToken);
+      const page = await ivs.participantEventsPage(
+        stageArn,
+        request.sessionId,
+        request.participantId,
+        request.nextToken,
+      );
       return { kind: "events", at, sessionId: request.sessionId, participantId: request.participantId, ...page };
     }
   }

@@ -59,9 +59,14 @@ export type ReadKind = "stage" | "participants" | "events";
 export type ReadCursor =
   | { kind: "participants"; sessionId: string; nextToken: string; startedAt: number }
   | {
-    kind: "events"; sessionId: string; participantId: string; nextToken: string; startedAt: number;
-    lastJoin: "JOINED" | "LEFT" | null; lastPublish: "PUBLISH_STARTED" | "PUBLISH_STOPPED" | null;
-  };
+      kind: "events";
+      sessionId: string;
+      participantId: string;
+      nextToken: string;
+      startedAt: number;
+      lastJoin: "JOINED" | "LEFT" | null;
+      lastPublish: "PUBLISH_STARTED" | "PUBLISH_STOPPED" | null;
+    };
 
 export interface LiveState {
   /** The current session, or the latest one when it is over; null before anyone joined. */
@@ -110,8 +115,21 @@ export interface ParticipantEventSummary {
 /** What an IVS read returned; `at` is when the request was sent (the state it returns held at least since). */
 export type IvsRead =
   | { kind: "stage"; at: number; activeSessionId: string | null }
-  | { kind: "participants"; at: number; sessionId: string; participants: ParticipantSummary[]; nextToken: string | null }
-  | { kind: "events"; at: number; sessionId: string; participantId: string; events: ParticipantEventSummary[]; nextToken: string | null };
+  | {
+      kind: "participants";
+      at: number;
+      sessionId: string;
+      participants: ParticipantSummary[];
+      nextToken: string | null;
+    }
+  | {
+      kind: "events";
+      at: number;
+      sessionId: string;
+      participantId: string;
+      events: ParticipantEventSummary[];
+      nextToken: string | null;
+    };
 
 /** The read a refresh should make next. */
 export type ReadRequest =
@@ -120,7 +138,14 @@ export type ReadRequest =
   | { kind: "events"; sessionId: string; participantId: string; nextToken: string | null };
 
 export const emptyLiveState = (): LiveState => ({
-  sessionId: null, sessionSince: 0, sessionEndedAt: null, endedSessions: [], readAt: null, asOf: null, lastRead: null, cursor: null,
+  sessionId: null,
+  sessionSince: 0,
+  sessionEndedAt: null,
+  endedSessions: [],
+  readAt: null,
+  asOf: null,
+  lastRead: null,
+  cursor: null,
   participants: {},
 });
 
@@ -134,8 +159,16 @@ const earlier = (a: string | null, b: string | null) => (a === null ? b : b === 
 
 function blank(participantId: string, userId: string): LiveParticipant {
   return {
-    participantId, userId, connected: false, connectedAt: 0, publishing: false, publishingAt: 0, publishedEver: false,
-    joinedAt: null, leftAt: null, verifiedAt: 0,
+    participantId,
+    userId,
+    connected: false,
+    connectedAt: 0,
+    publishing: false,
+    publishingAt: 0,
+    publishedEver: false,
+    joinedAt: null,
+    leftAt: null,
+    verifiedAt: 0,
   };
 }
 
@@ -143,7 +176,12 @@ function blank(participantId: string, userId: string): LiveParticipant {
 function withConnected(p: LiveParticipant, connected: boolean, at: number): LiveParticipant {
   let next = p;
   if (wins(at, connected, p.connectedAt, p.connected)) {
-    next = { ...next, connected, connectedAt: at, leftAt: connected ? null : (p.connected || p.leftAt === null ? iso(at) : p.leftAt) };
+    next = {
+      ...next,
+      connected,
+      connectedAt: at,
+      leftAt: connected ? null : p.connected || p.leftAt === null ? iso(at) : p.leftAt,
+    };
   }
   if (!connected) next = withPublishing(next, false, at);
   return next;
@@ -168,7 +206,10 @@ function inSession(state: LiveState, sessionId: string, at: number): LiveState |
     sessionId,
     sessionSince: at,
     sessionEndedAt: null,
-    endedSessions: state.sessionId === null ? state.endedSessions : [state.sessionId, ...state.endedSessions].slice(0, MAX_ENDED_SESSIONS),
+    endedSessions:
+      state.sessionId === null
+        ? state.endedSessions
+        : [state.sessionId, ...state.endedSessions].slice(0, MAX_ENDED_SESSIONS),
     cursor: null,
     participants: {},
   };
@@ -201,20 +242,32 @@ export function applyStageEvent(state: LiveState, event: StageEvent): LiveState 
 
 /** Merges what an IVS read returned, and moves the read cursor on. */
 export function applyRead(state: LiveState, read: IvsRead): LiveState {
-  const stamped = (s: LiveState): LiveState => ({ ...s, readAt: Math.max(s.readAt ?? 0, read.at), lastRead: read.kind });
+  const stamped = (s: LiveState): LiveState => ({
+    ...s,
+    readAt: Math.max(s.readAt ?? 0, read.at),
+    lastRead: read.kind,
+  });
   switch (read.kind) {
     case "stage":
       return stamped(applyStageRead(state, read.at, read.activeSessionId));
     case "participants": {
       if (state.sessionId !== read.sessionId) return stamped({ ...state, cursor: null });
       let s = state;
-      for (const summary of read.participants) s = withParticipant(s, mergeSummary(s.participants[summary.participantId], summary, read.at));
-      const startedAt = state.cursor?.kind === "participants" && state.cursor.sessionId === read.sessionId ? state.cursor.startedAt : read.at;
-      return stamped(prune({
-        ...s,
-        cursor: read.nextToken ? { kind: "participants", sessionId: read.sessionId, nextToken: read.nextToken, startedAt } : null,
-        asOf: read.nextToken ? s.asOf : Math.max(s.asOf ?? 0, startedAt),
-      }));
+      for (const summary of read.participants)
+        s = withParticipant(s, mergeSummary(s.participants[summary.participantId], summary, read.at));
+      const startedAt =
+        state.cursor?.kind === "participants" && state.cursor.sessionId === read.sessionId
+          ? state.cursor.startedAt
+          : read.at;
+      return stamped(
+        prune({
+          ...s,
+          cursor: read.nextToken
+            ? { kind: "participants", sessionId: read.sessionId, nextToken: read.nextToken, startedAt }
+            : null,
+          asOf: read.nextToken ? s.asOf : Math.max(s.asOf ?? 0, startedAt),
+        }),
+      );
     }
     case "events":
       return stamped(applyEventsPage(state, read));
@@ -227,7 +280,9 @@ function applyStageRead(state: LiveState, at: number, active: string | null): Li
     if (state.sessionId !== null && state.sessionEndedAt === null && at <= state.sessionSince) return state;
     const asOf = Math.max(state.asOf ?? 0, at);
     if (state.sessionId === null || state.sessionEndedAt !== null) return { ...state, asOf };
-    const participants = Object.fromEntries(Object.entries(state.participants).map(([id, p]) => [id, withConnected(p, false, at)]));
+    const participants = Object.fromEntries(
+      Object.entries(state.participants).map(([id, p]) => [id, withConnected(p, false, at)]),
+    );
     return { ...state, sessionEndedAt: at, cursor: null, participants, asOf };
   }
   if (active === state.sessionId) return state;
@@ -257,9 +312,20 @@ function mergeSummary(existing: LiveParticipant | undefined, summary: Participan
 }
 
 function applyEventsPage(state: LiveState, read: Extract<IvsRead, { kind: "events" }>): LiveState {
-  const cursor = state.cursor?.kind === "events" && state.cursor.participantId === read.participantId && state.cursor.sessionId === read.sessionId
-    ? state.cursor
-    : { kind: "events" as const, sessionId: read.sessionId, participantId: read.participantId, nextToken: "", startedAt: read.at, lastJoin: null, lastPublish: null };
+  const cursor =
+    state.cursor?.kind === "events" &&
+    state.cursor.participantId === read.participantId &&
+    state.cursor.sessionId === read.sessionId
+      ? state.cursor
+      : {
+          kind: "events" as const,
+          sessionId: read.sessionId,
+          participantId: read.participantId,
+          nextToken: "",
+          startedAt: read.at,
+          lastJoin: null,
+          lastPublish: null,
+        };
   let { lastJoin, lastPublish } = cursor;
   for (const e of [...read.events].sort((a, b) => a.eventTime - b.eventTime)) {
     if (e.name === "JOINED" || e.name === "LEFT") lastJoin = e.name;
@@ -283,7 +349,10 @@ function prune(state: LiveState): LiveState {
   if (all.length <= MAX_PARTICIPANTS) return state;
   const gone = all.filter((p) => !p.connected).sort((a, b) => a.connectedAt - b.connectedAt);
   const drop = new Set(gone.slice(0, all.length - MAX_PARTICIPANTS).map((p) => p.participantId));
-  return { ...state, participants: Object.fromEntries(Object.entries(state.participants).filter(([id]) => !drop.has(id))) };
+  return {
+    ...state,
+    participants: Object.fromEntries(Object.entries(state.participants).filter(([id]) => !drop.has(id))),
+  };
 }
 
 /** The session is active, as far as is known. */
@@ -310,7 +379,9 @@ export function countsEvidenceAt(state: LiveState): number {
 
 /** Participants stagepass has not looked up in its own records yet. */
 export const unannotated = (state: LiveState): string[] =>
-  Object.values(state.participants).filter((p) => p.issued === undefined).map((p) => p.participantId);
+  Object.values(state.participants)
+    .filter((p) => p.issued === undefined)
+    .map((p) => p.participantId);
 
 /** Adds what stagepass's records say about participants (null: not issued by stagepass). */
 export function annotate(state: LiveState, found: Record<string, IssuedInfo | null>): LiveState {
@@ -332,16 +403,21 @@ export function nextRead(state: LiveState, now: number, verifyAfterMs = DEFAULT_
   if (!isLive(state) || state.sessionId === null) return { kind: "stage" };
   const sessionId = state.sessionId;
   const connected = Object.values(state.participants).filter((p) => p.connected);
-  if (connected.length === 0 && state.lastRead !== "stage" && state.cursor?.kind !== "participants") return { kind: "stage" };
+  if (connected.length === 0 && state.lastRead !== "stage" && state.cursor?.kind !== "participants")
+    return { kind: "stage" };
   const cursor = state.cursor;
-  if (cursor?.kind === "participants" && cursor.sessionId === sessionId) return { kind: "participants", sessionId, nextToken: cursor.nextToken };
+  if (cursor?.kind === "participants" && cursor.sessionId === sessionId)
+    return { kind: "participants", sessionId, nextToken: cursor.nextToken };
   if (state.lastRead !== "events") {
     if (cursor?.kind === "events" && cursor.sessionId === sessionId && state.participants[cursor.participantId]) {
       return { kind: "events", sessionId, participantId: cursor.participantId, nextToken: cursor.nextToken };
     }
     if (state.lastRead === "participants") {
       const due = connected
-        .filter((p) => p.publishedEver && (p.inferred === true || now - Math.max(p.verifiedAt, p.publishingAt) >= verifyAfterMs))
+        .filter(
+          (p) =>
+            p.publishedEver && (p.inferred === true || now - Math.max(p.verifiedAt, p.publishingAt) >= verifyAfterMs),
+        )
         .sort((a, b) => Math.max(a.verifiedAt, a.publishingAt) - Math.max(b.verifiedAt, b.publishingAt))[0];
       if (due) return { kind: "events", sessionId, participantId: due.participantId, nextToken: null };
     }
@@ -367,11 +443,14 @@ export interface LiveParticipantView {
 export function participantsView(state: LiveState, which: "connected" | "all") {
   const live = isLive(state);
   const sessionId = which === "all" ? state.sessionId : live ? state.sessionId : null;
-  const listed = sessionId === null ? [] : Object.values(state.participants).filter((p) => which === "all" || (live && p.connected));
+  const listed =
+    sessionId === null ? [] : Object.values(state.participants).filter((p) => which === "all" || (live && p.connected));
   const participants = listed
     .map((p): LiveParticipantView => {
       const connected = live && p.connected;
-      const leftAt = connected ? null : p.leftAt ?? (state.sessionEndedAt !== null ? iso(state.sessionEndedAt) : null);
+      const leftAt = connected
+        ? null
+        : (p.leftAt ?? (state.sessionEndedAt !== null ? iso(state.sessionEndedAt) : null));
       return {
         participantId: p.participantId,
         userId: p.userId,
@@ -383,11 +462,8 @@ export function participantsView(state: LiveState, which: "connected" | "all") {
         ...(leftAt !== null ? { leftAt } : {}),
       };
     })
-    .sort((a, b) => (a.joinedAt ?? "").localeCompare(b.joinedAt ?? "") || a.participantId.localeCompare(b.participantId));
-  return {
-    sessionId,
-    asOf: state.asOf === null ? null : iso(state.asOf),
-    counts: liveCounts(state),
-    participants,
-  };
+    .sort(
+      (a, b) => (a.joinedAt ?? "").localeCompare(b.joinedAt ?? "") || a.participantId.localeCompare(b.participantId),
+    );
+  return { sessionId, asOf: state.asOf === null ? null : iso(state.asOf), counts: liveCounts(state), participants };
 }

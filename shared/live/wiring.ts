@@ -3,7 +3,13 @@
 import type { IVSRealTimeClient } from "@aws-sdk/client-ivs-realtime";
 import { readActiveSession, readParticipantEventsPage, readParticipantsPage } from "../aws/ivs.ts";
 import type { Db } from "../store/db.ts";
-import { claimIvsReadSlot, claimRoomRead, findIssuedParticipants, readLiveState, writeLiveState } from "../store/live.ts";
+import {
+  claimIvsReadSlot,
+  claimRoomRead,
+  findIssuedParticipants,
+  readLiveState,
+  writeLiveState,
+} from "../store/live.ts";
 import { ROOM_READ_INTERVAL_MS } from "./budget.ts";
 import type { LiveDeps } from "./refresh.ts";
 
@@ -21,7 +27,8 @@ export function liveDeps(db: Db, ivs: IVSRealTimeClient): LiveDeps {
     },
     ivs: {
       activeSession: (stageArn) => readActiveSession(ivs, stageArn, LIVE_READ_TIMEOUT_MS),
-      participantsPage: (stageArn, sessionId, nextToken) => readParticipantsPage(ivs, stageArn, sessionId, nextToken, LIVE_READ_TIMEOUT_MS),
+      participantsPage: (stageArn, sessionId, nextToken) =>
+        readParticipantsPage(ivs, stageArn, sessionId, nextToken, LIVE_READ_TIMEOUT_MS),
       participantEventsPage: (stageArn, sessionId, participantId, nextToken) =>
         readParticipantEventsPage(ivs, stageArn, sessionId, participantId, nextToken, LIVE_READ_TIMEOUT_MS),
     },

@@ -25,7 +25,9 @@ const INLINE_BUDGET_MS = 2_000;
 const INLINE_CONCURRENCY = 4;
 
 export async function disconnectAll(
-  deps: DisconnectDeps, jobs: DisconnectJob[], deadline: number,
+  deps: DisconnectDeps,
+  jobs: DisconnectJob[],
+  deadline: number,
 ): Promise<{ disconnected: string[]; pending: string[] }> {
   const until = Math.min(deadline, Date.now() + INLINE_BUDGET_MS);
   const disconnected: string[] = [];
@@ -35,7 +37,10 @@ export async function disconnectAll(
   const worker = async () => {
     while (next < jobs.length) {
       const job = jobs[next++]!;
-      if (throttled || Date.now() >= until) { leftover.push(job); continue; }
+      if (throttled || Date.now() >= until) {
+        leftover.push(job);
+        continue;
+      }
       try {
         await disconnectParticipant(deps.ivs, job.stageArn, job.participantId, job.reason, until);
         disconnected.push(job.participantId);
@@ -57,10 +62,12 @@ export async function enqueue(deps: DisconnectDeps, jobs: DisconnectJob[]): Prom
   for (let i = 0; i < jobs.length; i += 10) {
     const batch = jobs.slice(i, i + 10);
     try {
-      const out = await deps.sqs.send(new SendMessageBatchCommand({
-        QueueUrl: deps.queueUrl,
-        Entries: batch.map((job, n) => ({ Id: String(n), MessageBody: JSON.stringify(job) })),
-      }));
+      const out = await deps.sqs.send(
+        new SendMessageBatchCommand({
+          QueueUrl: deps.queueUrl,
+          Entries: batch.map((job, n) => ({ Id: String(n), MessageBody: JSON.stringify(job) })),
+        }),
+      );
       if (out.Failed?.length) throw new Error(`${out.Failed.length} messages were not queued`);
       countDisconnectsQueued(batch.length);
     } catch (error) {

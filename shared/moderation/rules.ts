@@ -26,7 +26,11 @@ export interface IssuedParticipant {
  * Whether the target is known to be an admin from what was read: a participant issued to them as an admin, or the
  * caller acting on themselves with an admin's JWT.
  */
-export function knownAdmin(caller: Pick<Caller, "userId" | "isAdmin">, targetUserId: string, participants: readonly Pick<IssuedParticipant, "via">[]): boolean {
+export function knownAdmin(
+  caller: Pick<Caller, "userId" | "isAdmin">,
+  targetUserId: string,
+  participants: readonly Pick<IssuedParticipant, "via">[],
+): boolean {
   return participants.some((p) => p.via === "admin") || (targetUserId === caller.userId && caller.isAdmin);
 }
 
@@ -36,7 +40,8 @@ export function knownAdmin(caller: Pick<Caller, "userId" | "isAdmin">, targetUse
  */
 export function checkKick(caller: Pick<Caller, "isAdmin">, target: KickTarget, ban: boolean): void {
   const protectedUser = target.isOwner || target.isAdmin;
-  if (protectedUser && !caller.isAdmin) throw new ForbiddenError("a moderator may not kick the room's owner or an admin");
+  if (protectedUser && !caller.isAdmin)
+    throw new ForbiddenError("a moderator may not kick the room's owner or an admin");
   if (protectedUser && ban) throw new ForbiddenError("nobody can ban the room's owner or an admin");
 }
 
@@ -46,7 +51,11 @@ export function checkKick(caller: Pick<Caller, "isAdmin">, target: KickTarget, b
  * banned either. Yes for a moderator's kick of a user with no participant here, whom nothing else describes. Never
  * for any other kick: a kick of a user with participants (a kick storm) does not wait on the user pool.
  */
-export function mustAskUserPool(caller: Pick<Caller, "isAdmin">, target: KickTarget, kick: { ban: boolean; targetHasParticipants: boolean }): boolean {
+export function mustAskUserPool(
+  caller: Pick<Caller, "isAdmin">,
+  target: KickTarget,
+  kick: { ban: boolean; targetHasParticipants: boolean },
+): boolean {
   if (target.isOwner || target.isAdmin) return false;
   return kick.ban || (!caller.isAdmin && !kick.targetHasParticipants);
 }
@@ -54,7 +63,8 @@ export function mustAskUserPool(caller: Pick<Caller, "isAdmin">, target: KickTar
 /** The role a member is to be given: it must exist in the room's policy (400). */
 export function roleToGrant(policy: Policy, role: string): RoleDefinition {
   const definition = roleDefinition(policy, role);
-  if (!definition) throw new ValidationError([{ path: "/role", message: `role ${role} is not defined in this room's policy` }]);
+  if (!definition)
+    throw new ValidationError([{ path: "/role", message: `role ${role} is not defined in this room's policy` }]);
   return definition;
 }
 
@@ -70,7 +80,8 @@ export function checkMembershipChange(
 ): void {
   if (caller.isAdmin || caller.userId === room.ownerId) return;
   if (granted?.moderator) throw new ForbiddenError("only the room's owner or an admin may grant a moderator role");
-  if (existing && roleDefinition(room.policy, existing.role)?.moderator) throw new ForbiddenError("only the room's owner or an admin may change or remove a moderator");
+  if (existing && roleDefinition(room.policy, existing.role)?.moderator)
+    throw new ForbiddenError("only the room's owner or an admin may change or remove a moderator");
 }
 
 /**
@@ -87,12 +98,21 @@ export function participantsBeyondRole(
   now: number,
 ): IssuedParticipant[] {
   const { policy } = room;
-  const decision = resolveRole({ userId: user.userId, groups: [], isAdmin: false, ownerId: room.ownerId, policy, memberRole: user.memberRole, now });
+  const decision = resolveRole({
+    userId: user.userId,
+    groups: [],
+    isAdmin: false,
+    ownerId: room.ownerId,
+    policy,
+    memberRole: user.memberRole,
+    now,
+  });
   const allowed = new Set<Capability>(decision.kind === "role" ? policy.roles[decision.role]!.capabilities : []);
   if (user.memberRole === undefined || !roleDefinition(policy, user.memberRole)) {
     const mapped = new Set(Object.values(policy.groupRoles));
     for (const p of participants) {
-      if (p.via === "group" && mapped.has(p.role)) for (const c of roleDefinition(policy, p.role)?.capabilities ?? []) allowed.add(c);
+      if (p.via === "group" && mapped.has(p.role))
+        for (const c of roleDefinition(policy, p.role)?.capabilities ?? []) allowed.add(c);
     }
   }
   return participants.filter((p) => p.via !== "admin" && p.capabilities.some((c) => !allowed.has(c)));

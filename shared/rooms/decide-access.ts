@@ -34,6 +34,12 @@ export function decideAccess(inputs: RoomAccessInputs, caller: Caller, now: numb
   if (decision.kind === "banned") throw new BannedError(new Date(decision.until).toISOString());
   if (decision.kind === "forbidden") throw new ForbiddenError("you have no role in this room");
   const roleDefinition = room.policy.roles[decision.role]!;
-  return { room, role: decision.role, roleDefinition, isModerator: roleDefinition.moderator, via: decision.reason, inputs };
+  return {
+    room,
+    role: decision.role,
+    roleDefinition,
+    isModerator: roleDefinition.moderator,
+    via: decision.reason,
+    inputs,
+  };
 }
-

@@ -66,7 +66,10 @@ const policyInput = object({
   groupRoles: record(string({ min: 1, max: 128 }), string({ pattern: ROLE_NAME }), { max: 100 }),
   roles: record(string({ pattern: ROLE_NAME }), roleInput, { max: 20 }),
   defaultDurationMinutes: integer({ min: 1, max: MAX_TOKEN_MINUTES }),
-  allowedAttributes: array(string({ min: 1, max: 64, pattern: /^[a-zA-Z][a-zA-Z0-9_-]{0,63}$/ }), { max: 20, unique: true }),
+  allowedAttributes: array(string({ min: 1, max: 64, pattern: /^[a-zA-Z][a-zA-Z0-9_-]{0,63}$/ }), {
+    max: 20,
+    unique: true,
+  }),
   maxPublishers: integer({ min: 1, max: IVS_MAX_PUBLISHERS }),
   maxParticipants: integer({ min: 1, max: MAX_PARTICIPANTS_LIMIT }),
 });
@@ -102,13 +105,23 @@ export const policyValidator: Validator<Policy> = (value, path, errors) => {
 
 function checkCoherence(policy: Policy, path: string, errors: FieldError[]): void {
   const host = policy.roles.host;
-  if (!host?.moderator) errors.push({ path: `${path}/roles/host/moderator`, message: "the host role must stay a moderator" });
-  if (!roleDefinition(policy, policy.defaultRole)) errors.push({ path: `${path}/defaultRole`, message: `names role ${policy.defaultRole}, which the policy does not define` });
+  if (!host?.moderator)
+    errors.push({ path: `${path}/roles/host/moderator`, message: "the host role must stay a moderator" });
+  if (!roleDefinition(policy, policy.defaultRole))
+    errors.push({
+      path: `${path}/defaultRole`,
+      message: `names role ${policy.defaultRole}, which the policy does not define`,
+    });
   for (const [group, role] of Object.entries(policy.groupRoles)) {
-    if (!roleDefinition(policy, role)) errors.push({ path: `${path}/groupRoles/${group}`, message: `names role ${role}, which the policy does not define` });
+    if (!roleDefinition(policy, role))
+      errors.push({
+        path: `${path}/groupRoles/${group}`,
+        message: `names role ${role}, which the policy does not define`,
+      });
   }
   for (const [name, role] of Object.entries(policy.roles)) {
-    if (role.capabilities.length === 0) errors.push({ path: `${path}/roles/${name}/capabilities`, message: "must hold at least one capability" });
+    if (role.capabilities.length === 0)
+      errors.push({ path: `${path}/roles/${name}/capabilities`, message: "must hold at least one capability" });
   }
 }
 

@@ -23,7 +23,8 @@ export function resolveRole(u: RoleInputs): RoleDecision {
   if (u.isAdmin) return { kind: "role", role: "host", reason: "admin" };
   if (u.userId === u.ownerId) return { kind: "role", role: "host", reason: "owner" };
   if (u.bannedUntil !== undefined && u.bannedUntil > u.now) return { kind: "banned", until: u.bannedUntil };
-  if (u.memberRole !== undefined && roleDefinition(u.policy, u.memberRole)) return { kind: "role", role: u.memberRole, reason: "member" };
+  if (u.memberRole !== undefined && roleDefinition(u.policy, u.memberRole))
+    return { kind: "role", role: u.memberRole, reason: "member" };
   const mapped = u.groups
     .map((g) => (Object.hasOwn(u.policy.groupRoles, g) ? u.policy.groupRoles[g] : undefined))
     .filter((r): r is string => r !== undefined && roleDefinition(u.policy, r) !== undefined);

@@ -3,11 +3,26 @@ import { randomBytes } from "node:crypto";
 import { GetCommand, PutCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
 import { dynamo } from "../aws/dynamo.ts";
 import type { Db } from "./db.ts";
-import { AUDIT_ENTRY_PREFIX, AUDIT_TOMBSTONE_SK, auditEntrySk, auditPk, DAY_MS, epochSeconds, isAuditEntrySk } from "./keys.ts";
+import {
+  AUDIT_ENTRY_PREFIX,
+  AUDIT_TOMBSTONE_SK,
+  auditEntrySk,
+  auditPk,
+  DAY_MS,
+  epochSeconds,
+  isAuditEntrySk,
+} from "./keys.ts";
 
 export const AUDIT_ACTIONS = [
-  "room.created", "room.updated", "room.deleted", "tags.changed", "member.set", "member.removed",
-  "participant.kicked", "user.banned", "user.unbanned",
+  "room.created",
+  "room.updated",
+  "room.deleted",
+  "tags.changed",
+  "member.set",
+  "member.removed",
+  "participant.kicked",
+  "user.banned",
+  "user.unbanned",
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 
@@ -22,10 +37,14 @@ export interface AuditEntry {
 export const AUDIT_RETENTION_AFTER_DELETE_MS = 90 * DAY_MS;
 
 export async function appendAudit(db: Db, roomId: string, entry: AuditEntry): Promise<void> {
-  await dynamo(() => db.doc.send(new PutCommand({
-    TableName: db.table,
-    Item: { pk: auditPk(roomId), sk: auditEntrySk(entry.at, randomBytes(6).toString("hex")), ...entry },
-  })));
+  await dynamo(() =>
+    db.doc.send(
+      new PutCommand({
+        TableName: db.table,
+        Item: { pk: auditPk(roomId), sk: auditEntrySk(entry.at, randomBytes(6).toString("hex")), ...entry },
+      }),
+    ),
+  );
 }
 
 /**
@@ -40,20 +59,29 @@ export const isAuditPosition = (value: unknown): value is AuditPosition => isAud
  * the trail says so (no cursor to an empty page); `next` is where the next page starts when more may follow.
  */
 export async function listAudit(
-  db: Db, roomId: string, limit: number, after?: AuditPosition,
+  db: Db,
+  roomId: string,
+  limit: number,
+  after?: AuditPosition,
 ): Promise<{ entries: AuditEntry[]; next: AuditPosition | undefined }> {
   const pk = auditPk(roomId);
-  const out = await dynamo(() => db.doc.send(new QueryCommand({
-    TableName: db.table,
-    KeyConditionExpression: "pk = :pk AND begins_with(sk, :p)",
-    ExpressionAttributeValues: { ":pk": pk, ":p": AUDIT_ENTRY_PREFIX },
-    ScanIndexForward: false,
-    Limit: limit + 1,
-    ...(after ? { ExclusiveStartKey: { pk, sk: after } } : {}),
-  })));
+  const out = await dynamo(() =>
+    db.doc.send(
+      new QueryCommand({
+        TableName: db.table,
+        KeyConditionExpression: "pk = :pk AND begins_with(sk, :p)",
+        ExpressionAttributeValues: { ":pk": pk, ":p": AUDIT_ENTRY_PREFIX },
+        ScanIndexForward: false,
+        Limit: limit + 1,
+        ...(after ? { ExclusiveStartKey: { pk, sk: after } } : {}),
+      }),
+    ),
+  );
   const items = out.Items ?? [];
   const page = items.slice(0, limit);
-  const entries = page.map(({ at, actor, action, target, detail }) => ({ at, actor, action, target, detail }) as AuditEntry);
+  const entries = page.map(
+    ({ at, actor, action, target, detail }) => ({ at, actor, action, target, detail }) as AuditEntry,
+  );
   const last = page[page.length - 1];
   // More than a page read: continue after the page's last entry. Fewer, yet DynamoDB stopped early (its 1 MB
   // page): continue where it stopped.
@@ -62,17 +90,33 @@ export async function listAudit(
 }
 
 export async function markAuditOfDeletedRoom(db: Db, roomId: string, deletedBy: string, now: number): Promise<void> {
-  await dynamo(() => db.doc.send(new PutCommand({
-    TableName: db.table,
-    Item: {
-      pk: auditPk(roomId), sk: AUDIT_TOMBSTONE_SK, deletedAt: new Date(now).toISOString(), deletedAtMs: now, deletedBy,
-      expiresAt: epochSeconds(now + AUDIT_RETENTION_AFTER_DELETE_MS),
-    },
-  })));
+  await dynamo(() =>
+    db.doc.send(
+      new PutCommand({
+        TableName: db.table,
+        Item: {
+          pk: auditPk(roomId),
+          sk: AUDIT_TOMBSTONE_SK,
+          deletedAt: new Date(now).toISOString(),
+          deletedAtMs: now,
+          deletedBy,
+          expiresAt: epochSeconds(now + AUDIT_RETENTION_AFTER_DELETE_MS),
+        },
+      }),
+    ),
+  );
 }
 
 /** When the room was deleted (epoch ms), if it was. */
 export async function roomDeletedAt(db: Db, roomId: string): Promise<number | undefined> {
-  const out = await dynamo(() => db.doc.send(new GetCommand({ TableName: db.table, Key: { pk: auditPk(roomId), sk: AUDIT_TOMBSTONE_SK }, ConsistentRead: true })));
+  const out = await dynamo(() =>
+    db.doc.send(
+      new GetCommand({
+        TableName: db.table,
+        Key: { pk: auditPk(roomId), sk: AUDIT_TOMBSTONE_SK },
+        ConsistentRead: true,
+      }),
+    ),
+  );
   return out.Item ? Number(out.Item.deletedAtMs) : undefined;
 }

@@ -9,10 +9,14 @@ import { toBan, type Ban } from "./items.ts";
 export type { Ban } from "./items.ts";
 
 export async function putBan(db: Db, roomId: string, ban: Ban): Promise<void> {
-  await dynamo(() => db.doc.send(new PutCommand({
-    TableName: db.table,
-    Item: { pk: roomPk(roomId), sk: banSk(ban.userId), ...ban, expiresAt: epochSeconds(ban.untilMs) + 60 },
-  })));
+  await dynamo(() =>
+    db.doc.send(
+      new PutCommand({
+        TableName: db.table,
+        Item: { pk: roomPk(roomId), sk: banSk(ban.userId), ...ban, expiresAt: epochSeconds(ban.untilMs) + 60 },
+      }),
+    ),
+  );
 }
 
 export async function listActiveBans(db: Db, roomId: string, now: number): Promise<Ban[]> {
@@ -22,15 +26,18 @@ export async function listActiveBans(db: Db, roomId: string, now: number): Promi
 /** Deletes an active ban; returns false when there was no active ban. */
 export async function deleteActiveBan(db: Db, roomId: string, userId: string, now: number): Promise<boolean> {
   try {
-    await db.doc.send(new DeleteCommand({
-      TableName: db.table,
-      Key: { pk: roomPk(roomId), sk: banSk(userId) },
-      ConditionExpression: "attribute_exists(pk) AND untilMs > :now",
-      ExpressionAttributeValues: { ":now": now },
-    }));
+    await db.doc.send(
+      new DeleteCommand({
+        TableName: db.table,
+        Key: { pk: roomPk(roomId), sk: banSk(userId) },
+        ConditionExpression: "attribute_exists(pk) AND untilMs > :now",
+        ExpressionAttributeValues: { ":now": now },
+      }),
+    );
     return true;
   } catch (error) {
-    if ((error as { name?: string }).name === "ConditionalCheckFailedException" || cancellationReasons(error)) return false;
+    if ((error as { name?: string }).name === "ConditionalCheckFailedException" || cancellationReasons(error))
+      return false;
     return dynamo(() => Promise.reject(error));
   }
 }

@@ -1,6 +1,11 @@
 // The Table port (db.ts) on the SDK's document client. The read stands alone so that a function that only reads
 // (rooms, moderation: rooms/access.ts) bundles no write command, and IAM (derived from the bundle) grants it none.
-import { BatchGetCommand, TransactWriteCommand, UpdateCommand, type TransactWriteCommandInput } from "@aws-sdk/lib-dynamodb";
+import {
+  BatchGetCommand,
+  TransactWriteCommand,
+  UpdateCommand,
+  type TransactWriteCommandInput,
+} from "@aws-sdk/lib-dynamodb";
 import type { Db, Table, TableReads } from "./db.ts";
 
 type TransactItems = NonNullable<TransactWriteCommandInput["TransactItems"]>;
@@ -9,7 +14,9 @@ export function documentReads(db: Db): TableReads {
   return {
     table: db.table,
     async batchGet(keys) {
-      const out = await db.doc.send(new BatchGetCommand({ RequestItems: { [db.table]: { Keys: keys, ConsistentRead: true } } }));
+      const out = await db.doc.send(
+        new BatchGetCommand({ RequestItems: { [db.table]: { Keys: keys, ConsistentRead: true } } }),
+      );
       return { items: out.Responses?.[db.table] ?? [], unprocessed: out.UnprocessedKeys?.[db.table]?.Keys ?? [] };
     },
   };

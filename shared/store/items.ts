@@ -26,7 +26,9 @@ export function fromRoomItem(item: Record<string, unknown>): RoomRecord {
 }
 
 /** The room's live counts item (`LIVE`), as the token path reads it beside the room. */
-export function toLiveCounts(item: Record<string, unknown> | undefined): { connected: number; publishing: number; evidenceAt: number } | undefined {
+export function toLiveCounts(
+  item: Record<string, unknown> | undefined,
+): { connected: number; publishing: number; evidenceAt: number } | undefined {
   if (!item) return undefined;
   const n = (v: unknown) => (typeof v === "number" && Number.isFinite(v) ? v : Number(v ?? 0) || 0);
   return { connected: n(item.connected), publishing: n(item.publishing), evidenceAt: n(item.evidenceAt) };

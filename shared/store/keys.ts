@@ -10,13 +10,16 @@ export const banSk = (userId: string) => `${BAN_PREFIX}${userId}`;
 export const participantSk = (userId: string, participantId: string) => `PART#${userId}#${participantId}`;
 export const participantPrefix = (userId: string) => `PART#${userId}#`;
 export const pointerSk = (participantId: string) => `PID#${participantId}`;
+/** A participant a moderator disconnected (kick, ban, role change): its token can no longer be exchanged. */
+export const disconnectedSk = (participantId: string) => `DISC#${participantId}`;
 export const rateSk = (userId: string, minute: number) => `RATE#${userId}#${minute}`;
 export const auditPk = (roomId: string) => `AUDIT#${roomId}`;
 export const AUDIT_ENTRY_PREFIX = "E#";
 /** An audit entry's sort key: its time, then random bytes so that entries of the same millisecond both stay. */
 export const auditEntrySk = (at: string, random: string) => `${AUDIT_ENTRY_PREFIX}${at}#${random}`;
 const AUDIT_ENTRY_SK = /^E#\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z#[0-9a-f]{12}$/;
-export const isAuditEntrySk = (value: unknown): value is string => typeof value === "string" && AUDIT_ENTRY_SK.test(value);
+export const isAuditEntrySk = (value: unknown): value is string =>
+  typeof value === "string" && AUDIT_ENTRY_SK.test(value);
 export const AUDIT_TOMBSTONE_SK = "DELETED";
 export const idempotencyPk = (userId: string, key: string) => `IDEM#${userId}#${key}`;
 

@@ -23,12 +23,37 @@ export const minuteOf = (now: number) => Math.floor(now / 60_000);
  * room's live counts too (a fifth key of the same BatchGetItem: capacity costs the token path no round trip).
  */
 export async function readRoomAccess(
-  db: TableReads, roomId: string, userId: string, now: number, opts: { liveCounts?: boolean } = {},
+  db: TableReads,
+  roomId: string,
+  userId: string,
+  now: number,
+  opts: { liveCounts?: boolean } = {},
 ): Promise<RoomAccessInputs> {
+  return (await readRoomAccessWith(db, roomId, userId, now, [], opts)).access;
+}
+
+/**
+ * readRoomAccess, with more items of the room's partition (`more`: their sort keys) read in the same round trip: the
+ * items found, by sort key.
+ */
+export async function readRoomAccessWith(
+  db: TableReads,
+  roomId: string,
+  userId: string,
+  now: number,
+  more: string[],
+  opts: { liveCounts?: boolean } = {},
+): Promise<{ access: RoomAccessInputs; more: Map<string, Record<string, unknown>> }> {
   const pk = roomPk(roomId);
-  const wanted = [ROOM_SK, memberSk(userId), banSk(userId), rateSk(userId, minuteOf(now)), ...(opts.liveCounts ? [LIVE_SK] : [])];
+  const wanted = [
+    ROOM_SK,
+    memberSk(userId),
+    banSk(userId),
+    rateSk(userId, minuteOf(now)),
+    ...(opts.liveCounts ? [LIVE_SK] : []),
+  ];
   const found = new Map<string, Record<string, unknown>>();
-  let keys: Array<Record<string, unknown>> = wanted.map((sk) => ({ pk, sk }));
+  let keys: Array<Record<string, unknown>> = [...wanted, ...more].map((sk) => ({ pk, sk }));
   for (let attempt = 0; keys.length > 0; attempt++) {
     if (attempt > 4) mapDynamoError(new Error("unprocessed keys"));
     if (attempt > 0) await new Promise((r) => setTimeout(r, 25 * 2 ** attempt));
@@ -41,10 +66,13 @@ export async function readRoomAccess(
   const ban = found.get(wanted[2]!);
   const rate = found.get(wanted[3]!);
   return {
-    room: room ? fromRoomItem(room) : undefined,
-    memberRole: member ? String(member.role) : undefined,
-    ban: ban ? toBan(ban) : undefined,
-    tokensThisMinute: rate ? Number(rate.count ?? 0) : 0,
-    ...(opts.liveCounts ? { liveCounts: toLiveCounts(found.get(LIVE_SK)) } : {}),
+    access: {
+      room: room ? fromRoomItem(room) : undefined,
+      memberRole: member ? String(member.role) : undefined,
+      ban: ban ? toBan(ban) : undefined,
+      tokensThisMinute: rate ? Number(rate.count ?? 0) : 0,
+      ...(opts.liveCounts ? { liveCounts: toLiveCounts(found.get(LIVE_SK)) } : {}),
+    },
+    more: new Map(more.flatMap((sk) => (found.has(sk) ? [[sk, found.get(sk)!] as const] : []))),
   };
 }

@@ -1,6 +1,10 @@
 // Rooms and their visibility items.
 import {
-  BatchGetCommand, BatchWriteCommand, GetCommand, QueryCommand, TransactWriteCommand,
+  BatchGetCommand,
+  BatchWriteCommand,
+  GetCommand,
+  QueryCommand,
+  TransactWriteCommand,
   type TransactWriteCommandInput,
 } from "@aws-sdk/lib-dynamodb";
 import { ConflictError } from "../errors.ts";
@@ -10,14 +14,35 @@ import type { Db } from "./db.ts";
 import { fromRoomItem } from "./items.ts";
 import { queryPartition } from "./query.ts";
 import {
-  ALL_ROOMS, BAN_PREFIX, banSk, groupRoomsKey, MEMBER_PREFIX, memberSk, OPEN_ROOMS, ROOM_SK, roomIdOfPk, roomPk, userRoomsKey,
+  ALL_ROOMS,
+  BAN_PREFIX,
+  banSk,
+  groupRoomsKey,
+  MEMBER_PREFIX,
+  memberSk,
+  OPEN_ROOMS,
+  ROOM_SK,
+  roomIdOfPk,
+  roomPk,
+  userRoomsKey,
 } from "./keys.ts";
 
 type TransactItem = NonNullable<TransactWriteCommandInput["TransactItems"]>[number];
 
-const roomItem = (room: RoomRecord) => ({ pk: roomPk(room.roomId), sk: ROOM_SK, gsi1pk: ALL_ROOMS, gsi1sk: room.roomId, ...room });
+const roomItem = (room: RoomRecord) => ({
+  pk: roomPk(room.roomId),
+  sk: ROOM_SK,
+  gsi1pk: ALL_ROOMS,
+  gsi1sk: room.roomId,
+  ...room,
+});
 /** A visibility item: its sort key is the listing key it puts the room under. */
-const visItem = (roomId: string, listingKey: string) => ({ pk: roomPk(roomId), sk: listingKey, gsi1pk: listingKey, gsi1sk: roomId });
+const visItem = (roomId: string, listingKey: string) => ({
+  pk: roomPk(roomId),
+  sk: listingKey,
+  gsi1pk: listingKey,
+  gsi1sk: roomId,
+});
 
 /** The listing keys a room is found under besides ALL_ROOMS: its owner's, open rooms', and each mapped group's. */
 function visibilityKeys(room: Pick<RoomRecord, "ownerId" | "policy">): string[] {
@@ -36,14 +61,15 @@ export function listingKeys(caller: { userId: string; isAdmin: boolean }, groups
   return caller.isAdmin ? [ALL_ROOMS] : [OPEN_ROOMS, userRoomsKey(caller.userId), ...groups.map(groupRoomsKey)];
 }
 
-
 /**
  * Writes a new room and its visibility items in one transaction, with `alongside` (the idempotency record) as the
  * second item: "taken" when that item's condition failed, so that nothing was written. `deadline` bounds the write,
  * so that a caller has time left to undo what came before it (the stage).
  */
 export async function putNewRoom(
-  db: Db, room: RoomRecord, opts: { alongside?: TransactItem; deadline?: number } = {},
+  db: Db,
+  room: RoomRecord,
+  opts: { alongside?: TransactItem; deadline?: number } = {},
 ): Promise<"created" | "taken"> {
   const items: TransactItem[] = [
     { Put: { TableName: db.table, Item: roomItem(room), ConditionExpression: "attribute_not_exists(pk)" } },
@@ -52,7 +78,10 @@ export async function putNewRoom(
   ];
   const budget = opts.deadline === undefined ? undefined : Math.max(250, opts.deadline - Date.now());
   try {
-    await db.doc.send(new TransactWriteCommand({ TransactItems: items }), budget === undefined ? {} : { abortSignal: AbortSignal.timeout(budget) });
+    await db.doc.send(
+      new TransactWriteCommand({ TransactItems: items }),
+      budget === undefined ? {} : { abortSignal: AbortSignal.timeout(budget) },
+    );
     return "created";
   } catch (error) {
     // Cancelled transactions write nothing: the item alongside was taken, or is being written by a racing request.
@@ -66,7 +95,11 @@ export async function putNewRoom(
 }
 
 export async function getRoom(db: Db, roomId: string): Promise<RoomRecord | undefined> {
-  const out = await dynamo(() => db.doc.send(new GetCommand({ TableName: db.table, Key: { pk: roomPk(roomId), sk: ROOM_SK }, ConsistentRead: true })));
+  const out = await dynamo(() =>
+    db.doc.send(
+      new GetCommand({ TableName: db.table, Key: { pk: roomPk(roomId), sk: ROOM_SK }, ConsistentRead: true }),
+    ),
+  );
   return out.Item ? fromRoomItem(out.Item) : undefined;
 }
 
@@ -84,20 +117,28 @@ export async function replaceRoom(db: Db, before: RoomRecord, after: RoomRecord)
         ExpressionAttributeValues: { ":v": before.version },
       },
     },
-    ...[...oldKeys].filter((k) => !newKeys.has(k)).map((k) => ({ Delete: { TableName: db.table, Key: { pk: roomPk(after.roomId), sk: k } } })),
-    ...[...newKeys].filter((k) => !oldKeys.has(k)).map((k) => ({ Put: { TableName: db.table, Item: visItem(after.roomId, k) } })),
+    ...[...oldKeys]
+      .filter((k) => !newKeys.has(k))
+      .map((k) => ({ Delete: { TableName: db.table, Key: { pk: roomPk(after.roomId), sk: k } } })),
+    ...[...newKeys]
+      .filter((k) => !oldKeys.has(k))
+      .map((k) => ({ Put: { TableName: db.table, Item: visItem(after.roomId, k) } })),
   ];
   try {
     await db.doc.send(new TransactWriteCommand({ TransactItems: items }));
   } catch (error) {
-    if (cancellationReasons(error)?.[0] === "ConditionalCheckFailed") throw new ConflictError("the room changed meanwhile; read it again and retry");
+    if (cancellationReasons(error)?.[0] === "ConditionalCheckFailed")
+      throw new ConflictError("the room changed meanwhile; read it again and retry");
     mapDynamoError(error);
   }
 }
 
 /** Deletes every item of the room's partition, the room item last (so a failed delete can be retried). */
 export async function deleteRoomItems(db: Db, roomId: string): Promise<void> {
-  const keys = (await queryPartition(db, roomPk(roomId), { projection: "pk, sk" })) as Array<{ pk: string; sk: string }>;
+  const keys = (await queryPartition(db, roomPk(roomId), { projection: "pk, sk" })) as Array<{
+    pk: string;
+    sk: string;
+  }>;
   const ordered = [...keys.filter((k) => k.sk !== ROOM_SK), ...keys.filter((k) => k.sk === ROOM_SK)];
   for (let i = 0; i < ordered.length; i += 25) {
     let pending = ordered.slice(i, i + 25).map((Key) => ({ DeleteRequest: { Key } }));
@@ -117,7 +158,9 @@ export async function getRooms(db: Db, roomIds: string[]): Promise<RoomRecord[]>
     let keys: Array<Record<string, unknown>> = roomIds.slice(i, i + 100).map((id) => ({ pk: roomPk(id), sk: ROOM_SK }));
     for (let attempt = 0; keys.length > 0; attempt++) {
       if (attempt > 5) throw mapDynamoError(new Error("unprocessed reads"));
-      const out = await dynamo(() => db.doc.send(new BatchGetCommand({ RequestItems: { [db.table]: { Keys: keys, ConsistentRead: true } } })));
+      const out = await dynamo(() =>
+        db.doc.send(new BatchGetCommand({ RequestItems: { [db.table]: { Keys: keys, ConsistentRead: true } } })),
+      );
       for (const item of out.Responses?.[db.table] ?? []) {
         const room = fromRoomItem(item);
         found.set(room.roomId, room);
@@ -130,27 +173,40 @@ export async function getRooms(db: Db, roomIds: string[]): Promise<RoomRecord[]>
 }
 
 /** Room ids under one of listingKeys(), after a cursor, ascending. */
-export async function roomIdsUnder(db: Db, indexKey: string, after: string | undefined, limit: number): Promise<string[]> {
-  const out = await dynamo(() => db.doc.send(new QueryCommand({
-    TableName: db.table,
-    IndexName: "gsi1",
-    KeyConditionExpression: after ? "gsi1pk = :k AND gsi1sk > :after" : "gsi1pk = :k",
-    ExpressionAttributeValues: { ":k": indexKey, ...(after ? { ":after": after } : {}) },
-    Limit: limit,
-  })));
+export async function roomIdsUnder(
+  db: Db,
+  indexKey: string,
+  after: string | undefined,
+  limit: number,
+): Promise<string[]> {
+  const out = await dynamo(() =>
+    db.doc.send(
+      new QueryCommand({
+        TableName: db.table,
+        IndexName: "gsi1",
+        KeyConditionExpression: after ? "gsi1pk = :k AND gsi1sk > :after" : "gsi1pk = :k",
+        ExpressionAttributeValues: { ":k": indexKey, ...(after ? { ":after": after } : {}) },
+        Limit: limit,
+      }),
+    ),
+  );
   return (out.Items ?? []).map((i) => String(i.gsi1sk));
 }
 
 /** For each room id: the room, the user's member role and ban, in as few BatchGetItem calls as the keys allow. */
 export async function getRoomsWithCaller(db: Db, roomIds: string[], userId: string) {
-  const keys = roomIds.flatMap((id) => [ROOM_SK, memberSk(userId), banSk(userId)].map((sk) => ({ pk: roomPk(id), sk })));
+  const keys = roomIds.flatMap((id) =>
+    [ROOM_SK, memberSk(userId), banSk(userId)].map((sk) => ({ pk: roomPk(id), sk })),
+  );
   const items: Record<string, unknown>[] = [];
   for (let i = 0; i < keys.length; i += 100) {
     let batch: Array<Record<string, unknown>> = keys.slice(i, i + 100);
     for (let attempt = 0; batch.length > 0; attempt++) {
       if (attempt > 5) throw mapDynamoError(new Error("unprocessed reads"));
       if (attempt > 0) await new Promise((r) => setTimeout(r, 50 * 2 ** attempt));
-      const out = await dynamo(() => db.doc.send(new BatchGetCommand({ RequestItems: { [db.table]: { Keys: batch, ConsistentRead: true } } })));
+      const out = await dynamo(() =>
+        db.doc.send(new BatchGetCommand({ RequestItems: { [db.table]: { Keys: batch, ConsistentRead: true } } })),
+      );
       items.push(...(out.Responses?.[db.table] ?? []));
       batch = out.UnprocessedKeys?.[db.table]?.Keys ?? [];
     }

@@ -4,7 +4,16 @@
 import { cancellationReasons, mapDynamoError } from "../aws/dynamo-errors.ts";
 import type { Capability } from "../rooms/policy.ts";
 import type { Table } from "./db.ts";
-import { banSk, epochSeconds, PARTICIPANT_GRACE_MS, participantSk, pointerSk, rateSk, ROOM_SK, roomPk } from "./keys.ts";
+import {
+  banSk,
+  epochSeconds,
+  PARTICIPANT_GRACE_MS,
+  participantSk,
+  pointerSk,
+  rateSk,
+  ROOM_SK,
+  roomPk,
+} from "./keys.ts";
 import { minuteOf } from "./room-access.ts";
 
 export interface ParticipantRecord {
@@ -41,7 +50,10 @@ const isConditionFailure = (error: unknown) => (error as { name?: string }).name
  * up to the limit. Undefined when the limit is reached.
  */
 export async function chargeToken(
-  db: Table, roomId: string, userId: string, opts: { now: number; limit: number; requestId: string },
+  db: Table,
+  roomId: string,
+  userId: string,
+  opts: { now: number; limit: number; requestId: string },
 ): Promise<TokenCharge | undefined> {
   const charge = { roomId, userId, minute: minuteOf(opts.now), requestId: opts.requestId };
   try {
@@ -52,7 +64,10 @@ export async function chargeToken(
       ExpressionAttributeNames: NAMES,
       // The counter lives on a minute past its own, then TTL may remove it (reads key it by minute anyway).
       ExpressionAttributeValues: {
-        ":one": 1, ":request": new Set([opts.requestId]), ":id": opts.requestId, ":limit": opts.limit,
+        ":one": 1,
+        ":request": new Set([opts.requestId]),
+        ":id": opts.requestId,
+        ":limit": opts.limit,
         ":exp": epochSeconds((charge.minute + 2) * 60_000),
       },
       ReturnValuesOnConditionCheckFailure: "ALL_OLD",
@@ -103,7 +118,12 @@ const MAX_CONFLICT_ATTEMPTS = 3;
  * (and its pointer) until expiry + 24 h. A ban written after this transaction is followed by the kick's read of
  * the user's participants, which finds this one: a token is either refused here or disconnected there.
  */
-export async function recordIssuedParticipant(db: Table, roomId: string, participant: ParticipantRecord, opts: { now: number }): Promise<RecordOutcome> {
+export async function recordIssuedParticipant(
+  db: Table,
+  roomId: string,
+  participant: ParticipantRecord,
+  opts: { now: number },
+): Promise<RecordOutcome> {
   const pk = roomPk(roomId);
   const expiresAt = epochSeconds(participant.tokenExpiresMs + PARTICIPANT_GRACE_MS);
   const items = [
@@ -118,15 +138,24 @@ export async function recordIssuedParticipant(db: Table, roomId: string, partici
       },
     },
     { ConditionCheck: { TableName: db.table, Key: { pk, sk: ROOM_SK }, ConditionExpression: "attribute_exists(pk)" } },
-    { Put: { TableName: db.table, Item: { pk, sk: participantSk(participant.userId, participant.participantId), ...participant, expiresAt } } },
+    {
+      Put: {
+        TableName: db.table,
+        Item: { pk, sk: participantSk(participant.userId, participant.participantId), ...participant, expiresAt },
+      },
+    },
     // The pointer also says who the participant is, for the room's participant list (shared/store/live.ts).
     {
       Put: {
         TableName: db.table,
         Item: {
-          pk, sk: pointerSk(participant.participantId), userId: participant.userId, role: participant.role,
+          pk,
+          sk: pointerSk(participant.participantId),
+          userId: participant.userId,
+          role: participant.role,
           ...(participant.displayName !== undefined ? { displayName: participant.displayName } : {}),
-          tokenExpiresMs: participant.tokenExpiresMs, expiresAt,
+          tokenExpiresMs: participant.tokenExpiresMs,
+          expiresAt,
         },
       },
     },
@@ -153,8 +182,9 @@ export async function recordIssuedParticipant(db: Table, roomId: string, partici
 }
 
 /** `untilMs` of the ban item returned (ALL_OLD) with a cancelled transaction: wire format (`{N}`) or plain. */
-function cancelledBanUntil(error: unknown): number | undefined {
-  const item = (error as { CancellationReasons?: Array<{ Item?: Record<string, unknown> }> }).CancellationReasons?.[0]?.Item;
+export function cancelledBanUntil(error: unknown): number | undefined {
+  const item = (error as { CancellationReasons?: Array<{ Item?: Record<string, unknown> }> }).CancellationReasons?.[0]
+    ?.Item;
   const value = item?.untilMs;
   const untilMs = Number(typeof value === "object" && value !== null ? (value as { N?: unknown }).N : value);
   return value !== undefined && Number.isFinite(untilMs) ? untilMs : undefined;

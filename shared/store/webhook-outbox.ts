@@ -19,27 +19,58 @@ export interface OutboxEntry {
 
 /** Writes the entries (one PutItem each), abandoning what is not written when `signal` aborts. */
 export async function keepInOutbox(db: Db, entries: OutboxEntry[], now: number, signal?: AbortSignal): Promise<void> {
-  await Promise.all(entries.map((e) => dynamo(() => db.doc.send(new PutCommand({
-    TableName: db.table,
-    Item: {
-      pk: WEBHOOK_OUTBOX_PK, sk: webhookOutboxSk(e.timestamp, e.id), id: e.id, type: e.type, timestamp: e.timestamp, body: e.body,
-      keptAt: new Date(now).toISOString(), expiresAt: epochSeconds(now + OUTBOX_RETENTION_MS),
-    },
-  }), signal ? { abortSignal: signal } : {}))));
+  await Promise.all(
+    entries.map((e) =>
+      dynamo(() =>
+        db.doc.send(
+          new PutCommand({
+            TableName: db.table,
+            Item: {
+              pk: WEBHOOK_OUTBOX_PK,
+              sk: webhookOutboxSk(e.timestamp, e.id),
+              id: e.id,
+              type: e.type,
+              timestamp: e.timestamp,
+              body: e.body,
+              keptAt: new Date(now).toISOString(),
+              expiresAt: epochSeconds(now + OUTBOX_RETENTION_MS),
+            },
+          }),
+          signal ? { abortSignal: signal } : {},
+        ),
+      ),
+    ),
+  );
 }
 
 /** The oldest entries, at most `limit`. */
 export async function listOutbox(db: Db, limit: number): Promise<OutboxEntry[]> {
-  const out = await dynamo(() => db.doc.send(new QueryCommand({
-    TableName: db.table,
-    KeyConditionExpression: "pk = :pk",
-    ExpressionAttributeValues: { ":pk": WEBHOOK_OUTBOX_PK },
-    ConsistentRead: true,
-    Limit: limit,
-  })));
-  return (out.Items ?? []).map((i) => ({ id: String(i.id), type: String(i.type), timestamp: String(i.timestamp), body: String(i.body) }));
+  const out = await dynamo(() =>
+    db.doc.send(
+      new QueryCommand({
+        TableName: db.table,
+        KeyConditionExpression: "pk = :pk",
+        ExpressionAttributeValues: { ":pk": WEBHOOK_OUTBOX_PK },
+        ConsistentRead: true,
+        Limit: limit,
+      }),
+    ),
+  );
+  return (out.Items ?? []).map((i) => ({
+    id: String(i.id),
+    type: String(i.type),
+    timestamp: String(i.timestamp),
+    body: String(i.body),
+  }));
 }
 
 export async function removeFromOutbox(db: Db, entry: OutboxEntry): Promise<void> {
-  await dynamo(() => db.doc.send(new DeleteCommand({ TableName: db.table, Key: { pk: WEBHOOK_OUTBOX_PK, sk: webhookOutboxSk(entry.timestamp, entry.id) } })));
+  await dynamo(() =>
+    db.doc.send(
+      new DeleteCommand({
+        TableName: db.table,
+        Key: { pk: WEBHOOK_OUTBOX_PK, sk: webhookOutboxSk(entry.timestamp, entry.id) },
+      }),
+    ),
+  );
 }

@@ -20,7 +20,11 @@ export interface TokenPlan {
 }
 
 export function planToken(
-  input: { capabilities?: Capability[] | undefined; durationMinutes?: number | undefined; attributes?: Record<string, string> | undefined },
+  input: {
+    capabilities?: Capability[] | undefined;
+    durationMinutes?: number | undefined;
+    attributes?: Record<string, string> | undefined;
+  },
   role: { name: string; definition: RoleDefinition },
   policy: Policy,
   caller: Caller,
@@ -30,12 +34,15 @@ export function planToken(
   // IVS reads an empty or missing list as PUBLISH and SUBSCRIBE: a role that grants nothing gets no token.
   if (capabilities.length === 0) throw new ForbiddenError(`role ${role.name} has no capabilities in this room`);
   const missing = capabilities.filter((c) => !allowed.includes(c));
-  if (missing.length > 0) throw new ForbiddenError(`role ${role.name} does not have the capability ${missing.join(", ")}`);
+  if (missing.length > 0)
+    throw new ForbiddenError(`role ${role.name} does not have the capability ${missing.join(", ")}`);
 
   const max = Math.min(role.definition.maxDurationMinutes, MAX_TOKEN_MINUTES);
   const durationMinutes = input.durationMinutes ?? Math.min(policy.defaultDurationMinutes, max);
   if (durationMinutes > max) {
-    throw new ValidationError([{ path: "/durationMinutes", message: `must be between 1 and ${max} for role ${role.name}` }]);
+    throw new ValidationError([
+      { path: "/durationMinutes", message: `must be between 1 and ${max} for role ${role.name}` },
+    ]);
   }
 
   const given = input.attributes ?? {};
@@ -51,7 +58,12 @@ export function planToken(
   attributes.displayName = given.displayName ?? caller.displayName;
   const bytes = Buffer.byteLength(JSON.stringify(attributes), "utf8");
   if (bytes > MAX_ATTRIBUTES_BYTES) {
-    throw new ValidationError([{ path: "/attributes", message: `take ${bytes} bytes as UTF-8 JSON with role and displayName; at most ${MAX_ATTRIBUTES_BYTES} are allowed` }]);
+    throw new ValidationError([
+      {
+        path: "/attributes",
+        message: `take ${bytes} bytes as UTF-8 JSON with role and displayName; at most ${MAX_ATTRIBUTES_BYTES} are allowed`,
+      },
+    ]);
   }
   return { capabilities: sortCapabilities(capabilities), durationMinutes, attributes };
 }

@@ -14,6 +14,11 @@ export interface SigningKey {
 
 export interface SelfSignedRequest {
   room: Pick<RoomRecord, "roomId" | "stageArn" | "endpoints">;
+  /**
+   * A token exchange's participant: the new token carries its id as `jti` (with the same `resource`, `topic`,
+   * `events_url` and `whip_url`, which come from the room). Absent: a new participant id.
+   */
+  participantId?: string | undefined;
   userId: string;
   capabilities: Capability[];
   durationMinutes: number;
@@ -38,8 +43,9 @@ const b64url = (value: unknown) => Buffer.from(JSON.stringify(value)).toString("
 
 export function signParticipantToken(key: SigningKey, request: SelfSignedRequest, now: number) {
   const { events, whip } = request.room.endpoints;
-  if (!events || !whip) throw new UpstreamUnavailableError(`room ${request.room.roomId} has no stage endpoints recorded`, 5);
-  const participantId = newParticipantId();
+  if (!events || !whip)
+    throw new UpstreamUnavailableError(`room ${request.room.roomId} has no stage endpoints recorded`, 5);
+  const participantId = request.participantId ?? newParticipantId();
   const iat = Math.floor(now / 1000);
   const exp = iat + request.durationMinutes * 60;
   const header = { alg: "ES384", typ: "JWT", kid: key.publicKeyArn };

@@ -98,7 +98,12 @@ export async function deliverOne(ports: DeliveryPorts, record: DeliveryRecord): 
     // The message comes back after the queue's own visibility timeout instead.
     ports.log.warn("could not set the retry delay", { ...about, error: (e as Error).message });
   }
-  return { kind: "failed", ...(status !== undefined ? { status } : {}), ...(error ? { error } : {}), retryInSeconds: seconds };
+  return {
+    kind: "failed",
+    ...(status !== undefined ? { status } : {}),
+    ...(error ? { error } : {}),
+    retryInSeconds: seconds,
+  };
 }
 
 /** A failure in a few words: `timeout`, a network error's code (ECONNREFUSED), or the message. */
@@ -111,7 +116,8 @@ function describe(e: unknown): string {
 function parse(body: string): { id: string; type: string } | undefined {
   try {
     const value = JSON.parse(body) as { id?: unknown; type?: unknown };
-    if (typeof value.id === "string" && EVENT_ID.test(value.id) && typeof value.type === "string") return { id: value.id, type: value.type };
+    if (typeof value.id === "string" && EVENT_ID.test(value.id) && typeof value.type === "string")
+      return { id: value.id, type: value.type };
   } catch {
     // malformed
   }

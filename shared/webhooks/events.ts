@@ -6,9 +6,20 @@ import { createHash, randomBytes } from "node:crypto";
 
 /** Every event type, in the order docs/webhooks.md lists them. */
 export const WEBHOOK_EVENT_TYPES = [
-  "room.created", "room.updated", "room.deleted", "room.started", "room.ended",
-  "participant.joined", "participant.left", "participant.published", "participant.unpublished",
-  "participant.kicked", "user.banned", "user.unbanned", "member.set", "member.removed",
+  "room.created",
+  "room.updated",
+  "room.deleted",
+  "room.started",
+  "room.ended",
+  "participant.joined",
+  "participant.left",
+  "participant.published",
+  "participant.unpublished",
+  "participant.kicked",
+  "user.banned",
+  "user.unbanned",
+  "member.set",
+  "member.removed",
 ] as const;
 export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
 
@@ -23,7 +34,13 @@ export interface WebhookEventData {
   "participant.left": ParticipantData;
   "participant.published": ParticipantData;
   "participant.unpublished": ParticipantData;
-  "participant.kicked": { roomId: string; userId: string; participantIds: string[]; banMinutes: number; actorId: string };
+  "participant.kicked": {
+    roomId: string;
+    userId: string;
+    participantIds: string[];
+    banMinutes: number;
+    actorId: string;
+  };
   "user.banned": { roomId: string; userId: string; until: string; actorId: string };
   "user.unbanned": { roomId: string; userId: string; actorId: string };
   "member.set": { roomId: string; userId: string; role: string; previousRole: string | null; actorId: string };
@@ -62,7 +79,12 @@ export function derivedEventId(source: string, type: WebhookEventType): string {
   return `evt_${createHash("sha256").update(`${type}\n${source}`).digest("hex").slice(0, 32)}`;
 }
 
-export function webhookEvent<T extends WebhookEventType>(type: T, data: WebhookEventData[T], at: number, id = newEventId()): WebhookEvent<T> {
+export function webhookEvent<T extends WebhookEventType>(
+  type: T,
+  data: WebhookEventData[T],
+  at: number,
+  id = newEventId(),
+): WebhookEvent<T> {
   return { type, id, timestamp: new Date(at).toISOString(), data };
 }
 

@@ -5,7 +5,13 @@
 // The state converges from evidence that comes late, twice or out of order, so the same change can be seen by two
 // updates that raced, or again by a retried invocation: each event's id is derived from the change itself (room,
 // session, participant, what, and the evidence time), so those duplicates reach the receiver with one webhook-id.
-import { derivedEventId, webhookEvent, type ParticipantData, type WebhookEvent, type WebhookEventType } from "./events.ts";
+import {
+  derivedEventId,
+  webhookEvent,
+  type ParticipantData,
+  type WebhookEvent,
+  type WebhookEventType,
+} from "./events.ts";
 
 /** As much of a participant's live state as the events need. */
 export interface LiveParticipantView {
@@ -32,16 +38,23 @@ export interface LiveStateView {
   participants: Record<string, LiveParticipantView>;
 }
 
-const active = (s: LiveStateView | undefined): string | null => (s && s.sessionId !== null && s.sessionEndedAt === null ? s.sessionId : null);
+const active = (s: LiveStateView | undefined): string | null =>
+  s && s.sessionId !== null && s.sessionEndedAt === null ? s.sessionId : null;
 
-export function liveStateEvents(roomId: string, before: LiveStateView | undefined, after: LiveStateView, now: number): WebhookEvent[] {
+export function liveStateEvents(
+  roomId: string,
+  before: LiveStateView | undefined,
+  after: LiveStateView,
+  now: number,
+): WebhookEvent[] {
   const events: WebhookEvent[] = [];
   const was = active(before);
   const is = active(after);
   const make = <T extends WebhookEventType>(type: T, data: WebhookEvent<T>["data"], at: number, key: string) =>
     events.push(webhookEvent(type, data, at, derivedEventId(`${roomId}\n${key}\n${at}`, type)));
 
-  if (was !== null && was !== is) make("room.ended", { roomId, sessionId: was }, after.sessionId === was ? after.sessionEndedAt ?? now : now, was);
+  if (was !== null && was !== is)
+    make("room.ended", { roomId, sessionId: was }, after.sessionId === was ? (after.sessionEndedAt ?? now) : now, was);
   if (is !== null && is !== was) make("room.started", { roomId, sessionId: is }, now, is);
   if (after.sessionId === null) return events;
 
@@ -50,7 +63,12 @@ export function liveStateEvents(roomId: string, before: LiveStateView | undefine
   for (const p of Object.values(after.participants)) {
     const old = previous[p.participantId];
     // A user id only for a participant stagepass issued: another token's user id may be anything, an e-mail address too.
-    const data: ParticipantData = { roomId, sessionId: after.sessionId, participantId: p.participantId, userId: p.issued ? p.userId : null };
+    const data: ParticipantData = {
+      roomId,
+      sessionId: after.sessionId,
+      participantId: p.participantId,
+      userId: p.issued ? p.userId : null,
+    };
     const key = `${after.sessionId}\n${p.participantId}`;
     // First seen already gone (joined and left between two reads): both, the join at IVS's first join time.
     const cameAndWent = !old && !p.connected && !!p.joinedAt;

@@ -24,7 +24,12 @@ export const MAX_VISIBILITY_S = 12 * 3600;
  * back to the queue at once, and its next receive moves it to the dead-letter queue). A `Retry-After` the receiver
  * sent (seconds or an HTTP date) lengthens the wait, up to SQS's limit, never shortens it.
  */
-export function retryDelaySeconds(attempt: number, random: () => number, retryAfter?: string | null, now = Date.now()): number {
+export function retryDelaySeconds(
+  attempt: number,
+  random: () => number,
+  retryAfter?: string | null,
+  now = Date.now(),
+): number {
   if (attempt >= MAX_ATTEMPTS) return 0;
   const nominal = RETRY_DELAYS_S[Math.max(0, attempt - 1)]!;
   const jittered = Math.round(nominal * (1 - JITTER + 2 * JITTER * random()));

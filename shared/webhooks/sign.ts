@@ -15,12 +15,17 @@ export class WebhookSecretError extends Error {}
 
 /** The keys a secret value holds, each as `whsec_<base64>`, the current one first. Throws on a malformed one. */
 export function webhookKeys(secretValue: string): string[] {
-  const keys = secretValue.split(/\s+/).filter(Boolean).map((k) => (k.startsWith(SECRET_PREFIX) ? k.slice(SECRET_PREFIX.length) : k));
+  const keys = secretValue
+    .split(/\s+/)
+    .filter(Boolean)
+    .map((k) => (k.startsWith(SECRET_PREFIX) ? k.slice(SECRET_PREFIX.length) : k));
   if (keys.length === 0) throw new WebhookSecretError("the webhook secret is empty");
   for (const [i, key] of keys.entries()) {
     // Never the key itself in a message: only where it is and what is wrong with it.
-    if (key.length % 4 !== 0 || !BASE64.test(key)) throw new WebhookSecretError(`key ${i + 1} of the webhook secret is not base64`);
-    if (Buffer.from(key, "base64").length < MIN_KEY_BYTES) throw new WebhookSecretError(`key ${i + 1} of the webhook secret is shorter than ${MIN_KEY_BYTES} bytes`);
+    if (key.length % 4 !== 0 || !BASE64.test(key))
+      throw new WebhookSecretError(`key ${i + 1} of the webhook secret is not base64`);
+    if (Buffer.from(key, "base64").length < MIN_KEY_BYTES)
+      throw new WebhookSecretError(`key ${i + 1} of the webhook secret is shorter than ${MIN_KEY_BYTES} bytes`);
   }
   return keys.map((k) => `${SECRET_PREFIX}${k}`);
 }

@@ -36,8 +36,12 @@ const what = (error: unknown): string => {
   return e.name && e.name !== "Error" ? e.name : e.message;
 };
 
-export const toQueued = (event: WebhookEvent): QueuedEvent =>
-  ({ id: event.id, type: event.type, timestamp: event.timestamp, body: serializeEvent(event) });
+export const toQueued = (event: WebhookEvent): QueuedEvent => ({
+  id: event.id,
+  type: event.type,
+  timestamp: event.timestamp,
+  body: serializeEvent(event),
+});
 
 export function createWebhookSink(ports: SinkPorts): WebhookSink {
   return {
@@ -63,7 +67,9 @@ export function createWebhookSink(ports: SinkPorts): WebhookSink {
       } catch (error) {
         ports.count("WebhookEventsLost", left.length);
         ports.log.error("webhook events lost: neither the queue nor the outbox took them", {
-          events: ids, cause, outboxError: what(error),
+          events: ids,
+          cause,
+          outboxError: what(error),
         });
       }
     },

@@ -13,7 +13,10 @@ export interface SweepPorts {
   /** Answers the ids the queue did not take. */
   enqueue(events: QueuedEvent[]): Promise<string[]>;
   remove(entry: OutboxEntry): Promise<void>;
-  log: { info(message: string, extra: Record<string, unknown>): void; warn(message: string, extra: Record<string, unknown>): void };
+  log: {
+    info(message: string, extra: Record<string, unknown>): void;
+    warn(message: string, extra: Record<string, unknown>): void;
+  };
 }
 
 export async function sweepOutbox(ports: SweepPorts): Promise<{ queued: number; left: number }> {
@@ -23,7 +26,8 @@ export async function sweepOutbox(ports: SweepPorts): Promise<{ queued: number; 
   const queued = entries.filter((e) => !refused.has(e.id));
   const removals = await Promise.allSettled(queued.map((e) => ports.remove(e)));
   const notRemoved = removals.filter((r) => r.status === "rejected").length;
-  if (notRemoved > 0) ports.log.warn("queued outbox entries not removed; the next sweep queues them again", { count: notRemoved });
+  if (notRemoved > 0)
+    ports.log.warn("queued outbox entries not removed; the next sweep queues them again", { count: notRemoved });
   ports.log.info("outbox swept", { queued: queued.length, refused: refused.size });
   return { queued: queued.length, left: refused.size };
 }

@@ -10,7 +10,10 @@ let admin: Session, owner: Session, stranger: Session, viewer: Session;
 beforeAll(async () => {
   const s = stack();
   [admin, owner, stranger, viewer] = await Promise.all([
-    s.login("adm-admin", { groups: ["admin", "staff"] }), s.login("adm-owner"), s.login("adm-stranger"), s.login("adm-viewer"),
+    s.login("adm-admin", { groups: ["admin", "staff"] }),
+    s.login("adm-owner"),
+    s.login("adm-stranger"),
+    s.login("adm-viewer"),
   ]);
 });
 
@@ -55,7 +58,11 @@ async function listedRooms(as: Session): Promise<string[]> {
   const ids: string[] = [];
   let nextToken: string | undefined;
   do {
-    const r = await stack().api("GET", `/rooms?limit=100${nextToken ? `&nextToken=${encodeURIComponent(nextToken)}` : ""}`, { as });
+    const r = await stack().api(
+      "GET",
+      `/rooms?limit=100${nextToken ? `&nextToken=${encodeURIComponent(nextToken)}` : ""}`,
+      { as },
+    );
     expect(r.status, r.text).toBe(200);
     ids.push(...(r.body.rooms as any[]).map((x) => x.roomId as string));
     nextToken = r.body.nextToken;
@@ -67,7 +74,8 @@ describe("GET /admin/stages", () => {
   it("lists every stage of the account with the room that owns it, and roomId null for orphans", async () => {
     const s = stack();
     const room = await s.createRoom(owner, { name: "owned-stage", tags: { team: "a" } });
-    const orphan = (await s.ivs.send(new CreateStageCommand({ name: "orphan-stage", tags: { left: "behind" } }))).stage!;
+    const orphan = (await s.ivs.send(new CreateStageCommand({ name: "orphan-stage", tags: { left: "behind" } })))
+      .stage!;
     const token = await s.api("POST", `/rooms/${room.roomId}/token`, { as: owner });
     expect((await s.join(token.body.token)).status).toBe(200);
 
@@ -75,11 +83,22 @@ describe("GET /admin/stages", () => {
     expect(stages.map((x) => x.stageArn).sort()).toEqual((await ivsStages()).sort());
     const owned = stages.find((x) => x.stageArn === room.stageArn);
     expect(owned).toEqual({
-      stageArn: room.stageArn, name: "owned-stage", activeSessionId: expect.stringMatching(/^st-/), tags: { team: "a" }, roomId: room.roomId,
+      stageArn: room.stageArn,
+      name: "owned-stage",
+      activeSessionId: expect.stringMatching(/^st-/),
+      tags: { team: "a" },
+      roomId: room.roomId,
     });
     const lost = stages.find((x) => x.stageArn === orphan.arn);
-    expect(lost).toEqual({ stageArn: orphan.arn, name: "orphan-stage", activeSessionId: null, tags: { left: "behind" }, roomId: null });
-    for (const x of stages) expect(Object.keys(x).sort()).toEqual(["activeSessionId", "name", "roomId", "stageArn", "tags"]);
+    expect(lost).toEqual({
+      stageArn: orphan.arn,
+      name: "orphan-stage",
+      activeSessionId: null,
+      tags: { left: "behind" },
+      roomId: null,
+    });
+    for (const x of stages)
+      expect(Object.keys(x).sort()).toEqual(["activeSessionId", "name", "roomId", "stageArn", "tags"]);
     await s.ivs.send(new DeleteStageCommand({ arn: orphan.arn! }));
   });
 
@@ -114,11 +133,26 @@ describe("GET /admin/stages", () => {
   it("400 for a bad limit or nextToken", async () => {
     const s = stack();
     for (const limit of ["0", "101", "x", "-5"]) {
-      expectProblem(await s.api("GET", `/admin/stages?limit=${limit}`, { as: admin }), 400, "validation_failed", "/query/limit");
+      expectProblem(
+        await s.api("GET", `/admin/stages?limit=${limit}`, { as: admin }),
+        400,
+        "validation_failed",
+        "/query/limit",
+      );
     }
     const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString("base64url");
-    for (const token of ["garbage!", b64({ v: 1, after: "abcdABCD1234" }), b64({ v: 1, ivs: "" }), b64({ v: 9, ivs: "x" })]) {
-      expectProblem(await s.api("GET", `/admin/stages?nextToken=${encodeURIComponent(token)}`, { as: admin }), 400, "validation_failed", "/query/nextToken");
+    for (const token of [
+      "garbage!",
+      b64({ v: 1, after: "abcdABCD1234" }),
+      b64({ v: 1, ivs: "" }),
+      b64({ v: 9, ivs: "x" }),
+    ]) {
+      expectProblem(
+        await s.api("GET", `/admin/stages?nextToken=${encodeURIComponent(token)}`, { as: admin }),
+        400,
+        "validation_failed",
+        "/query/nextToken",
+      );
     }
   });
 });
@@ -131,9 +165,13 @@ describe("an admin", () => {
     expect(read.status).toBe(200);
     expect(read.body).toMatchObject({ yourRole: "host", policy: { access: "members" }, tags: { t: "1" } });
     expect(await listedRooms(admin)).toContain(room.roomId);
-    expect((await s.api("PATCH", `/rooms/${room.roomId}`, { as: admin, body: { title: "Seen by admin" } })).status).toBe(200);
+    expect(
+      (await s.api("PATCH", `/rooms/${room.roomId}`, { as: admin, body: { title: "Seen by admin" } })).status,
+    ).toBe(200);
     expect((await s.api("GET", `/rooms/${room.roomId}/members`, { as: admin })).status).toBe(200);
-    expect((await s.api("PUT", `/rooms/${room.roomId}/members/${viewer.sub}`, { as: admin, body: { role: "host" } })).status).toBe(200);
+    expect(
+      (await s.api("PUT", `/rooms/${room.roomId}/members/${viewer.sub}`, { as: admin, body: { role: "host" } })).status,
+    ).toBe(200);
     expect((await s.api("GET", `/rooms/${room.roomId}/tags`, { as: admin })).body).toEqual({ tags: { t: "1" } });
     expect((await s.api("DELETE", `/rooms/${room.roomId}`, { as: admin })).status).toBe(204);
   });
@@ -144,7 +182,10 @@ describe("an admin", () => {
     expect(mine.ownerId).toBe(admin.sub);
     const theirs = await s.createRoom(owner, { policy: { access: "members" } });
     // Whether the kick route refuses the ban (it cannot always know the user is an admin) or not, it has no effect.
-    const kick = await s.api("POST", `/rooms/${theirs.roomId}/kick`, { as: owner, body: { userId: admin.sub, banMinutes: 5 } });
+    const kick = await s.api("POST", `/rooms/${theirs.roomId}/kick`, {
+      as: owner,
+      body: { userId: admin.sub, banMinutes: 5 },
+    });
     expect([200, 403]).toContain(kick.status);
     const read = await s.api("GET", `/rooms/${theirs.roomId}`, { as: admin });
     expect(read.status, read.text).toBe(200);

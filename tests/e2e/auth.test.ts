@@ -39,7 +39,13 @@ function expectUnauthorized(r: ApiResponse, secret?: string) {
   expect(r.status, r.text).toBe(401);
   expect(r.headers.get("www-authenticate")).toBe('Bearer error="invalid_token"');
   expect(r.headers.get("content-type")).toMatch(/^application\/problem\+json/);
-  expect(r.body).toMatchObject({ status: 401, code: "unauthorized", title: expect.any(String), detail: expect.any(String), type: expect.any(String) });
+  expect(r.body).toMatchObject({
+    status: 401,
+    code: "unauthorized",
+    title: expect.any(String),
+    detail: expect.any(String),
+    type: expect.any(String),
+  });
   expect(r.headers.get("x-request-id")).toBeTruthy();
   expect(r.headers.get("x-content-type-options")).toBe("nosniff");
   expect(r.headers.get("referrer-policy")).toBe("no-referrer");
@@ -79,31 +85,105 @@ describe("every failure mode answers 401 with WWW-Authenticate", () => {
     ["Bearer with two tokens", () => ({ authorization: "Bearer a.b.c d.e.f" })],
     ["a token that is not a JWT", () => ({ authorization: "Bearer not-a-jwt" })],
     ["three parts that are not JSON", () => ({ authorization: "Bearer aaaa.bbbb.cccc" })],
-    ["a JWT with alg none", () => ({ authorization: `Bearer ${b64url(JSON.stringify({ alg: "none", kid: poolKid() }))}.${b64url(JSON.stringify(idClaims("x")))}.` })],
-    ["a JWT signed by another RSA key with the pool's kid", () => ({ authorization: `Bearer ${signWithForeignKey(idClaims("x"), poolKid())}` })],
-    ["a JWT signed by another RSA key with an unknown kid", () => ({ authorization: `Bearer ${signWithForeignKey(idClaims("x"), "unknown-kid")}` })],
-    ["a JWT whose signature was altered", () => {
-      const t = stack().stack.identity.signClaims(idClaims("x"));
-      const sig = t.slice(t.lastIndexOf(".") + 1);
-      return { authorization: `Bearer ${t.slice(0, t.lastIndexOf(".") + 1)}${sig.startsWith("A") ? "B" : "A"}${sig.slice(1)}` };
-    }],
-    ["a JWT whose claims were altered after signing", () => {
-      const [h, , sig] = stack().stack.identity.signClaims(idClaims("x")).split(".");
-      return { authorization: `Bearer ${h}.${b64url(JSON.stringify(idClaims("x", { "cognito:groups": ["admin"] })))}.${sig}` };
-    }],
-    ["an expired JWT", () => ({ authorization: `Bearer ${stack().stack.identity.signClaims(idClaims("x", { iat: Math.floor(Date.now() / 1000) - 7200, exp: Math.floor(Date.now() / 1000) - 3600 }))}` })],
-    ["a JWT with no exp", () => ({ authorization: `Bearer ${stack().stack.identity.signClaims(idClaims("x", { exp: undefined }))}` })],
-    ["a JWT from another user pool (wrong issuer)", () => ({ authorization: `Bearer ${stack().stack.identity.signClaims(idClaims("x", { iss: "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_OtherPool" }))}` })],
-    ["a JWT from another region's pool of the same id", () => ({ authorization: `Bearer ${stack().stack.identity.signClaims(idClaims("x", { iss: stack().stack.identity.issuer.replace("us-east-1.amazonaws", "eu-west-1.amazonaws") }))}` })],
-    ["a JWT for another app client (wrong aud)", () => ({ authorization: `Bearer ${stack().stack.identity.signClaims(idClaims("x", { aud: "someotherclient0000000001" }))}` })],
-    ["a JWT with no aud", () => ({ authorization: `Bearer ${stack().stack.identity.signClaims(idClaims("x", { aud: undefined }))}` })],
-    ["an access token where id tokens are configured (wrong token_use)", () => ({ authorization: `Bearer ${stack().stack.identity.signClaims(idClaims("x", { token_use: "access", aud: undefined, client_id: stack().stack.identity.clientId }))}` })],
-    ["an id token with token_use access", () => ({ authorization: `Bearer ${stack().stack.identity.signClaims(idClaims("x", { token_use: "access" }))}` })],
-    ["a JWT with no token_use", () => ({ authorization: `Bearer ${stack().stack.identity.signClaims(idClaims("x", { token_use: undefined }))}` })],
-    ["a JWT with no sub", () => ({ authorization: `Bearer ${stack().stack.identity.signClaims(idClaims("x", { sub: undefined }))}` })],
-    ["a JWT whose sub is not an id", () => ({ authorization: `Bearer ${stack().stack.identity.signClaims(idClaims("x", { sub: "../../etc" }))}` })],
-    ["a JWT issued in the future", () => ({ authorization: `Bearer ${stack().stack.identity.signClaims(idClaims("x", { iat: Math.floor(Date.now() / 1000) + 3600, exp: Math.floor(Date.now() / 1000) + 7200 }))}` })],
-    ["a JWT of more than 8 KiB", () => ({ authorization: `Bearer ${stack().stack.identity.signClaims(idClaims("x", { padding: "p".repeat(9000) }))}` })],
+    [
+      "a JWT with alg none",
+      () => ({
+        authorization: `Bearer ${b64url(JSON.stringify({ alg: "none", kid: poolKid() }))}.${b64url(JSON.stringify(idClaims("x")))}.`,
+      }),
+    ],
+    [
+      "a JWT signed by another RSA key with the pool's kid",
+      () => ({ authorization: `Bearer ${signWithForeignKey(idClaims("x"), poolKid())}` }),
+    ],
+    [
+      "a JWT signed by another RSA key with an unknown kid",
+      () => ({ authorization: `Bearer ${signWithForeignKey(idClaims("x"), "unknown-kid")}` }),
+    ],
+    [
+      "a JWT whose signature was altered",
+      () => {
+        const t = stack().stack.identity.signClaims(idClaims("x"));
+        const sig = t.slice(t.lastIndexOf(".") + 1);
+        return {
+          authorization: `Bearer ${t.slice(0, t.lastIndexOf(".") + 1)}${sig.startsWith("A") ? "B" : "A"}${sig.slice(1)}`,
+        };
+      },
+    ],
+    [
+      "a JWT whose claims were altered after signing",
+      () => {
+        const [h, , sig] = stack().stack.identity.signClaims(idClaims("x")).split(".");
+        return {
+          authorization: `Bearer ${h}.${b64url(JSON.stringify(idClaims("x", { "cognito:groups": ["admin"] })))}.${sig}`,
+        };
+      },
+    ],
+    [
+      "an expired JWT",
+      () => ({
+        authorization: `Bearer ${stack().stack.identity.signClaims(idClaims("x", { iat: Math.floor(Date.now() / 1000) - 7200, exp: Math.floor(Date.now() / 1000) - 3600 }))}`,
+      }),
+    ],
+    [
+      "a JWT with no exp",
+      () => ({ authorization: `Bearer ${stack().stack.identity.signClaims(idClaims("x", { exp: undefined }))}` }),
+    ],
+    [
+      "a JWT from another user pool (wrong issuer)",
+      () => ({
+        authorization: `Bearer ${stack().stack.identity.signClaims(idClaims("x", { iss: "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_OtherPool" }))}`,
+      }),
+    ],
+    [
+      "a JWT from another region's pool of the same id",
+      () => ({
+        authorization: `Bearer ${stack().stack.identity.signClaims(idClaims("x", { iss: stack().stack.identity.issuer.replace("us-east-1.amazonaws", "eu-west-1.amazonaws") }))}`,
+      }),
+    ],
+    [
+      "a JWT for another app client (wrong aud)",
+      () => ({
+        authorization: `Bearer ${stack().stack.identity.signClaims(idClaims("x", { aud: "someotherclient0000000001" }))}`,
+      }),
+    ],
+    [
+      "a JWT with no aud",
+      () => ({ authorization: `Bearer ${stack().stack.identity.signClaims(idClaims("x", { aud: undefined }))}` }),
+    ],
+    [
+      "an access token where id tokens are configured (wrong token_use)",
+      () => ({
+        authorization: `Bearer ${stack().stack.identity.signClaims(idClaims("x", { token_use: "access", aud: undefined, client_id: stack().stack.identity.clientId }))}`,
+      }),
+    ],
+    [
+      "an id token with token_use access",
+      () => ({ authorization: `Bearer ${stack().stack.identity.signClaims(idClaims("x", { token_use: "access" }))}` }),
+    ],
+    [
+      "a JWT with no token_use",
+      () => ({ authorization: `Bearer ${stack().stack.identity.signClaims(idClaims("x", { token_use: undefined }))}` }),
+    ],
+    [
+      "a JWT with no sub",
+      () => ({ authorization: `Bearer ${stack().stack.identity.signClaims(idClaims("x", { sub: undefined }))}` }),
+    ],
+    [
+      "a JWT whose sub is not an id",
+      () => ({ authorization: `Bearer ${stack().stack.identity.signClaims(idClaims("x", { sub: "../../etc" }))}` }),
+    ],
+    [
+      "a JWT issued in the future",
+      () => ({
+        authorization: `Bearer ${stack().stack.identity.signClaims(idClaims("x", { iat: Math.floor(Date.now() / 1000) + 3600, exp: Math.floor(Date.now() / 1000) + 7200 }))}`,
+      }),
+    ],
+    [
+      "a JWT of more than 8 KiB",
+      () => ({
+        authorization: `Bearer ${stack().stack.identity.signClaims(idClaims("x", { padding: "p".repeat(9000) }))}`,
+      }),
+    ],
   ];
 
   it.each(modes)("%s", async (_name, headers) => {
@@ -142,7 +222,9 @@ describe("every route of the template but /health requires a bearer token", () =
 
   it.each(routes.map((r) => [r.routeKey, r] as const))("%s with an expired token → 401", async (_key, route) => {
     const s = stack();
-    const token = s.stack.identity.signClaims(idClaims("x", { iat: Math.floor(Date.now() / 1000) - 7200, exp: Math.floor(Date.now() / 1000) - 60 }));
+    const token = s.stack.identity.signClaims(
+      idClaims("x", { iat: Math.floor(Date.now() / 1000) - 7200, exp: Math.floor(Date.now() / 1000) - 60 }),
+    );
     expectUnauthorized(await s.api(route.method, concrete(route.path), { token }), token);
   });
 

@@ -7,7 +7,9 @@ import { useStack } from "../support/stack.ts";
 
 const executablePath = findChromium();
 if (!executablePath) {
-  console.warn("tests/e2e/console.test.ts skipped: no Chromium here (install Debian's `chromium` package, or set CHROMIUM_PATH); .ci/run installs it.");
+  console.warn(
+    "tests/e2e/console.test.ts skipped: no Chromium here (install Debian's `chromium` package, or set CHROMIUM_PATH); .ci/run installs it.",
+  );
 }
 
 describe.skipIf(!executablePath)("the web console, in Chromium", () => {
@@ -17,8 +19,12 @@ describe.skipIf(!executablePath)("the web console, in Chromium", () => {
   const host = `console-host-${suffix}`;
   const guest = `console-guest-${suffix}`;
 
-  beforeAll(async () => { browser = await chromium.launch({ executablePath: executablePath! }); }, 60_000);
-  afterAll(async () => { await browser?.close(); });
+  beforeAll(async () => {
+    browser = await chromium.launch({ executablePath: executablePath! });
+  }, 60_000);
+  afterAll(async () => {
+    await browser?.close();
+  });
 
   const openPage = async (): Promise<Page> => {
     const page = await browser.newPage({ viewport: { width: 1366, height: 860 } });
@@ -86,14 +92,20 @@ describe.skipIf(!executablePath)("the web console, in Chromium", () => {
     expect((await clientDoes(second.card, "Join")).status).toBe("200");
     const row = participantRow(page, second.participantId, "connected");
     await row.waitFor();
-    expect(await row.locator("td").allInnerTexts()).toEqual(expect.arrayContaining([guest, "Gus Guest", "speaker", "connected"]));
+    expect(await row.locator("td").allInnerTexts()).toEqual(
+      expect.arrayContaining([guest, "Gus Guest", "speaker", "connected"]),
+    );
     expect((await clientDoes(second.card, "Publish")).status).toBe("200");
-    await page.locator(`#participants tr[data-participant-id="${second.participantId}"][data-publishing="true"]`).waitFor();
+    await page
+      .locator(`#participants tr[data-participant-id="${second.participantId}"][data-publishing="true"]`)
+      .waitFor();
 
     // Back as the host: ban the guest from the participant's row.
     await page.getByLabel("Switch user").selectOption(host);
     await page.getByText("you: host").waitFor();
-    await participantRow(page, second.participantId, "connected").getByRole("button", { name: /^Ban the user/ }).click();
+    await participantRow(page, second.participantId, "connected")
+      .getByRole("button", { name: /^Ban the user/ })
+      .click();
     const moderation = page.locator("#moderation");
     expect(await moderation.getByLabel(/^Participant or user/).inputValue()).toBe(guest);
     await moderation.getByLabel(/^Reason/).fill("spam in chat");

@@ -26,9 +26,20 @@ const stack = useStack({
 });
 
 const LOCAL_ENDPOINT_VARIABLES = [
-  "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_EC2_METADATA_DISABLED",
-  "AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL_IVS_REALTIME", "AWS_ENDPOINT_URL_SQS", "AWS_ENDPOINT_URL_SECRETS_MANAGER", "AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER", "JWKS_URI",
-  "AWS_LAMBDA_FUNCTION_NAME", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "AWS_LAMBDA_INITIALIZATION_TYPE",
+  "AWS_REGION",
+  "AWS_DEFAULT_REGION",
+  "AWS_ACCESS_KEY_ID",
+  "AWS_SECRET_ACCESS_KEY",
+  "AWS_EC2_METADATA_DISABLED",
+  "AWS_ENDPOINT_URL_DYNAMODB",
+  "AWS_ENDPOINT_URL_IVS_REALTIME",
+  "AWS_ENDPOINT_URL_SQS",
+  "AWS_ENDPOINT_URL_SECRETS_MANAGER",
+  "AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER",
+  "JWKS_URI",
+  "AWS_LAMBDA_FUNCTION_NAME",
+  "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
+  "AWS_LAMBDA_INITIALIZATION_TYPE",
 ];
 
 describe("the environment each function runs with", () => {
@@ -62,8 +73,12 @@ describe("the environment each function runs with", () => {
       expect(s.stack.info.tableName).toBe("stagepass-local");
       // Exactly the declared variables (less those declared as AWS::NoValue) and the local endpoints: nothing else
       // from the stack's environment.
-      const declared = Object.entries(fn.environment).filter(([, v]) => JSON.stringify(v) !== JSON.stringify({ Ref: "AWS::NoValue" })).map(([k]) => k);
-      expect(Object.keys(env).sort(), fn.logicalId).toEqual([...new Set([...declared, ...LOCAL_ENDPOINT_VARIABLES])].sort());
+      const declared = Object.entries(fn.environment)
+        .filter(([, v]) => JSON.stringify(v) !== JSON.stringify({ Ref: "AWS::NoValue" }))
+        .map(([k]) => k);
+      expect(Object.keys(env).sort(), fn.logicalId).toEqual(
+        [...new Set([...declared, ...LOCAL_ENDPOINT_VARIABLES])].sort(),
+      );
       expect(env[PROBE]).toBeUndefined();
       expect(env.PATH).toBeUndefined();
     }
@@ -76,16 +91,16 @@ describe("the environment each function runs with", () => {
     const alice = await s.login("env-alice", { groups: ["creators"] });
     const room = await s.createRoom(alice, { name: "rate" });
     const statuses: number[] = [];
-    for (let i = 0; i < 12; i++) statuses.push((await s.api("POST", `/rooms/${room.roomId}/token`, { as: alice })).status);
+    for (let i = 0; i < 12; i++)
+      statuses.push((await s.api("POST", `/rooms/${room.roomId}/token`, { as: alice })).status);
     expect(statuses).toEqual(Array(12).fill(200));
   });
 
   it("CORS_ALLOWED_ORIGINS replaces the template's CorsAllowedOrigins (trimmed)", async () => {
     const s = stack();
     expect(s.stack.info.corsOrigins).toEqual(["https://app.example.com", "http://localhost:5173"]);
-    const preflight = (origin: string) => fetch(`${s.url}/rooms`, {
-      method: "OPTIONS", headers: { origin, "access-control-request-method": "POST" },
-    });
+    const preflight = (origin: string) =>
+      fetch(`${s.url}/rooms`, { method: "OPTIONS", headers: { origin, "access-control-request-method": "POST" } });
     for (const origin of ["https://app.example.com", "http://localhost:5173"]) {
       const r = await preflight(origin);
       expect(r.status).toBe(204);
@@ -108,7 +123,13 @@ describe("the function sandbox sees exactly the environment it is given", () => 
     writeFileSync(bundlePath, "export const handler = async () => ({ ...process.env });\n");
     const env = s.stack.environments.get("TokenFunction")!;
     const definition = functionsOf(loadTemplate()).find((f) => f.logicalId === "TokenFunction")!;
-    const built = { definition, bundlePath, exportName: "handler", bytes: 0, metafile: { inputs: {}, outputs: {} } } satisfies BuiltFunction;
+    const built = {
+      definition,
+      bundlePath,
+      exportName: "handler",
+      bytes: 0,
+      metafile: { inputs: {}, outputs: {} },
+    } satisfies BuiltFunction;
     process.env[PROBE] = "in-the-parent";
     const runtime = await startFunction(built, env);
     try {
@@ -139,7 +160,11 @@ describe("POST /rooms with ROOM_CREATOR_GROUPS=creators,hosts", () => {
 
   it("201 for a member of either group and for an admin", async () => {
     const s = stack();
-    for (const [name, groups] of [["cr-creator", ["creators"]], ["cr-host", ["x", "hosts"]], ["cr-admin", ["admin"]]] as const) {
+    for (const [name, groups] of [
+      ["cr-creator", ["creators"]],
+      ["cr-host", ["x", "hosts"]],
+      ["cr-admin", ["admin"]],
+    ] as const) {
       const user = await s.login(name, { groups: [...groups] });
       const r = await s.api("POST", "/rooms", { as: user, body: { title: name } });
       expect(r.status, `${name}: ${r.text}`).toBe(201);
@@ -153,6 +178,8 @@ describe("POST /rooms with ROOM_CREATOR_GROUPS=creators,hosts", () => {
     const outsider = await s.login("cr-outsider2");
     const room = await s.createRoom(creator);
     expect((await s.api("GET", `/rooms/${room.roomId}`, { as: outsider })).body.yourRole).toBe("viewer");
-    expect((await s.api("GET", "/rooms?limit=100", { as: outsider })).body.rooms.map((r: any) => r.roomId)).toContain(room.roomId);
+    expect((await s.api("GET", "/rooms?limit=100", { as: outsider })).body.rooms.map((r: any) => r.roomId)).toContain(
+      room.roomId,
+    );
   });
 });

@@ -15,7 +15,11 @@ const health = template.Resources.HealthFunction!.Properties as { Events: Record
 health.Events.StageUpdates = {
   Type: "EventBridgeRule",
   Properties: {
-    Pattern: { source: ["aws.ivs"], "detail-type": ["IVS Stage Update"], detail: { event_name: ["Participant Published"] } },
+    Pattern: {
+      source: ["aws.ivs"],
+      "detail-type": ["IVS Stage Update"],
+      detail: { event_name: ["Participant Published"] },
+    },
     Input: readFileSync(new URL("../../events/health-get-200.json", import.meta.url), "utf8"),
   },
 };
@@ -33,7 +37,11 @@ describe("the offline stack's event bus", () => {
         name: "HealthFunction.StageUpdates",
         eventBusName: "default",
         enabled: true,
-        pattern: { source: ["aws.ivs"], "detail-type": ["IVS Stage Update"], detail: { event_name: ["Participant Published"] } },
+        pattern: {
+          source: ["aws.ivs"],
+          "detail-type": ["IVS Stage Update"],
+          detail: { event_name: ["Participant Published"] },
+        },
         target: "HealthFunction",
       },
     ]);
@@ -42,7 +50,8 @@ describe("the offline stack's event bus", () => {
   it("invokes the subscribed function for the emulator's matching events only", async () => {
     const s = stack();
     const stageArn = (await s.ivs.send(new CreateStageCommand({}))).stage!.arn!;
-    const { token, participantId } = (await s.ivs.send(new CreateParticipantTokenCommand({ stageArn }))).participantToken!;
+    const { token, participantId } = (await s.ivs.send(new CreateParticipantTokenCommand({ stageArn })))
+      .participantToken!;
     expect((await s.join(token!)).status).toBe(200);
     const act = (route: string) =>
       fetch(`${s.stack.ivs.url}/_emulator/${route}`, { method: "POST", body: JSON.stringify({ participantId }) });
@@ -54,7 +63,13 @@ describe("the offline stack's event bus", () => {
     const sent = s.stack.ivs.sentEvents().filter((e) => e.resources[0] === stageArn);
     expect(sent.map((e) => e.detail.event_name)).toEqual(["Participant Published", "Participant Unpublished"]);
     expect(s.stack.eventBus.deliveries()).toEqual([
-      { rule: "HealthFunction.StageUpdates", target: "HealthFunction", eventId: sent[0]!.id, attempts: 1, status: "delivered" },
+      {
+        rule: "HealthFunction.StageUpdates",
+        target: "HealthFunction",
+        eventId: sent[0]!.id,
+        attempts: 1,
+        status: "delivered",
+      },
     ]);
   });
 });

@@ -3,11 +3,19 @@
  * that aws-jwt-verify's CognitoJwtVerifier accepts exactly as it would Cognito's, and endpoints that answer.
  */
 import { createPublicKey, generateKeyPairSync, sign } from "node:crypto";
-import { DescribeTableCommand, DescribeTimeToLiveCommand, DynamoDBClient, ListTablesCommand } from "@aws-sdk/client-dynamodb";
+import {
+  DescribeTableCommand,
+  DescribeTimeToLiveCommand,
+  DynamoDBClient,
+  ListTablesCommand,
+} from "@aws-sdk/client-dynamodb";
 import { IVSRealTimeClient, ListStagesCommand } from "@aws-sdk/client-ivs-realtime";
 import { CognitoJwtVerifier } from "aws-jwt-verify";
 import {
-  CognitoJwtInvalidClientIdError, CognitoJwtInvalidTokenUseError, JwtExpiredError, JwtInvalidSignatureError,
+  CognitoJwtInvalidClientIdError,
+  CognitoJwtInvalidTokenUseError,
+  JwtExpiredError,
+  JwtInvalidSignatureError,
 } from "aws-jwt-verify/error";
 import type { Jwks } from "aws-jwt-verify/jwk";
 import { describe, expect, it } from "vitest";
@@ -33,7 +41,15 @@ const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString("base64url")
 async function devInfo(s: ReturnType<typeof stack>) {
   const r = await s.api("GET", "/dev/info");
   expect(r.status).toBe(200);
-  return r.body as { region: string; userPoolId: string; clientId: string; ivsEndpoint: string; dynamodbEndpoint: string; tableName: string; jwksUri: string };
+  return r.body as {
+    region: string;
+    userPoolId: string;
+    clientId: string;
+    ivsEndpoint: string;
+    dynamodbEndpoint: string;
+    tableName: string;
+    jwksUri: string;
+  };
 }
 
 /** Verifiers built as a handler builds them, with the JWKS the stack publishes at /dev/info's jwksUri. */
@@ -41,7 +57,11 @@ async function verifiers(s: ReturnType<typeof stack>) {
   const info = await devInfo(s);
   const jwks = (await (await fetch(info.jwksUri)).json()) as Jwks;
   const id = CognitoJwtVerifier.create({ userPoolId: info.userPoolId, tokenUse: "id", clientId: info.clientId });
-  const access = CognitoJwtVerifier.create({ userPoolId: info.userPoolId, tokenUse: "access", clientId: info.clientId });
+  const access = CognitoJwtVerifier.create({
+    userPoolId: info.userPoolId,
+    tokenUse: "access",
+    clientId: info.clientId,
+  });
   id.cacheJwks(jwks);
   access.cacheJwks(jwks);
   return { id, access, info, jwks };
@@ -84,7 +104,12 @@ describe("POST /dev/login", () => {
       expect(t.payload.auth_time).toBe(t.payload.iat);
       expect(t.payload.exp).toBe(t.payload.iat + 3600);
     }
-    expect(id.payload).toMatchObject({ token_use: "id", aud: info.clientId, "cognito:username": "claims.user-1", preferred_username: "Claire" });
+    expect(id.payload).toMatchObject({
+      token_use: "id",
+      aud: info.clientId,
+      "cognito:username": "claims.user-1",
+      preferred_username: "Claire",
+    });
     expect(id.payload).not.toHaveProperty("client_id");
     expect(access.payload).toMatchObject({ token_use: "access", client_id: info.clientId, username: "claims.user-1" });
     expect(access.payload).not.toHaveProperty("aud");
@@ -143,10 +168,18 @@ describe("POST /dev/login", () => {
     await expect(v.id.verify(out.accessToken)).rejects.toBeInstanceOf(CognitoJwtInvalidTokenUseError);
     await expect(v.access.verify(out.idToken)).rejects.toBeInstanceOf(CognitoJwtInvalidTokenUseError);
     // Another app client or another pool does not accept them.
-    const otherClient = CognitoJwtVerifier.create({ userPoolId: v.info.userPoolId, tokenUse: "id", clientId: "someotherclient" });
+    const otherClient = CognitoJwtVerifier.create({
+      userPoolId: v.info.userPoolId,
+      tokenUse: "id",
+      clientId: "someotherclient",
+    });
     otherClient.cacheJwks(v.jwks);
     await expect(otherClient.verify(out.idToken)).rejects.toBeInstanceOf(CognitoJwtInvalidClientIdError);
-    const otherPool = CognitoJwtVerifier.create({ userPoolId: "us-east-1_OtherPool", tokenUse: "id", clientId: v.info.clientId });
+    const otherPool = CognitoJwtVerifier.create({
+      userPoolId: "us-east-1_OtherPool",
+      tokenUse: "id",
+      clientId: v.info.clientId,
+    });
     otherPool.cacheJwks(v.jwks);
     await expect(otherPool.verify(out.idToken)).rejects.toThrow(/issuer/);
   });
@@ -175,7 +208,9 @@ describe("POST /dev/login", () => {
     const expired = s.stack.identity.signClaims({ ...claims, iat: now - 7200, auth_time: now - 7200, exp: now - 3600 });
     await expect(v.id.verify(expired)).rejects.toBeInstanceOf(JwtExpiredError);
     // The same claims, not expired, do verify: what failed above was the expiry alone.
-    await expect(v.id.verify(s.stack.identity.signClaims({ ...claims, exp: now + 60 }))).resolves.toMatchObject({ sub: out.sub });
+    await expect(v.id.verify(s.stack.identity.signClaims({ ...claims, exp: now + 60 }))).resolves.toMatchObject({
+      sub: out.sub,
+    });
   });
 
   it("the stack's functions accept its id tokens and refuse access, tampered and expired ones (TOKEN_USE=id)", async () => {
@@ -210,7 +245,11 @@ describe("POST /dev/login", () => {
       ["groups not an array", JSON.stringify({ username: "alice", groups: "admin" }), /groups/],
       ["groups with a non-string", JSON.stringify({ username: "alice", groups: ["admin", 1] }), /groups/],
       ["groups with an empty name", JSON.stringify({ username: "alice", groups: [""] }), /groups/],
-      ["preferredUsername not a string", JSON.stringify({ username: "alice", preferredUsername: 7 }), /preferredUsername/],
+      [
+        "preferredUsername not a string",
+        JSON.stringify({ username: "alice", preferredUsername: 7 }),
+        /preferredUsername/,
+      ],
       ["not JSON", "username=alice", /JSON/],
       ["a JSON array", "[]", /username/],
       ["a JSON string", '"alice"', /username/],
@@ -289,19 +328,40 @@ describe("GET /dev/info", () => {
   it("dynamodbEndpoint serves the table, created with template.yaml's keys, index and TTL", async () => {
     const s = stack();
     const info = await devInfo(s);
-    const ddb = new DynamoDBClient({ endpoint: info.dynamodbEndpoint, region: info.region, credentials, maxAttempts: 1 });
+    const ddb = new DynamoDBClient({
+      endpoint: info.dynamodbEndpoint,
+      region: info.region,
+      credentials,
+      maxAttempts: 1,
+    });
     try {
       expect((await ddb.send(new ListTablesCommand({}))).TableNames).toContain(info.tableName);
       const props = tableOf(loadTemplate()).properties as {
-        KeySchema: unknown[]; AttributeDefinitions: unknown[];
-        GlobalSecondaryIndexes: Array<{ IndexName: string; KeySchema: unknown[]; Projection: { ProjectionType: string } }>;
+        KeySchema: unknown[];
+        AttributeDefinitions: unknown[];
+        GlobalSecondaryIndexes: Array<{
+          IndexName: string;
+          KeySchema: unknown[];
+          Projection: { ProjectionType: string };
+        }>;
         TimeToLiveSpecification: { AttributeName: string; Enabled: boolean };
       };
       const table = (await ddb.send(new DescribeTableCommand({ TableName: info.tableName }))).Table!;
       expect(table.KeySchema).toEqual(props.KeySchema);
       expect(new Set(table.AttributeDefinitions)).toEqual(new Set(props.AttributeDefinitions));
-      expect(table.GlobalSecondaryIndexes?.map((g) => ({ IndexName: g.IndexName, KeySchema: g.KeySchema, Projection: { ProjectionType: g.Projection?.ProjectionType } })))
-        .toEqual(props.GlobalSecondaryIndexes.map((g) => ({ IndexName: g.IndexName, KeySchema: g.KeySchema, Projection: { ProjectionType: g.Projection.ProjectionType } })));
+      expect(
+        table.GlobalSecondaryIndexes?.map((g) => ({
+          IndexName: g.IndexName,
+          KeySchema: g.KeySchema,
+          Projection: { ProjectionType: g.Projection?.ProjectionType },
+        })),
+      ).toEqual(
+        props.GlobalSecondaryIndexes.map((g) => ({
+          IndexName: g.IndexName,
+          KeySchema: g.KeySchema,
+          Projection: { ProjectionType: g.Projection.ProjectionType },
+        })),
+      );
       expect(table.BillingModeSummary?.BillingMode).toBe("PAY_PER_REQUEST");
       const ttl = (await ddb.send(new DescribeTimeToLiveCommand({ TableName: info.tableName }))).TimeToLiveDescription!;
       expect(ttl).toEqual({ AttributeName: props.TimeToLiveSpecification.AttributeName, TimeToLiveStatus: "ENABLED" });

@@ -15,14 +15,25 @@ const stack = useStack();
 const FRESHNESS_MS = 10_000;
 const POLL_LIMIT_MS = 40_000;
 /** IVS's read operations (each spends the account's read budget). */
-const READS = ["GetStage", "GetParticipant", "ListParticipants", "ListParticipantEvents", "GetStageSession", "ListStageSessions"];
+const READS = [
+  "GetStage",
+  "GetParticipant",
+  "ListParticipants",
+  "ListParticipantEvents",
+  "GetStageSession",
+  "ListStageSessions",
+];
 
 const suite = `lr${Date.now().toString(36)}`;
 const login = (s: TestStack, name: string, preferredUsername?: string) =>
   s.login(`${suite}-${name}`, preferredUsername ? { preferredUsername } : {});
 
 async function emulator(s: TestStack, route: string, body: unknown): Promise<ApiResponse> {
-  const r = await fetch(`${s.stack.ivs.url}/_emulator/${route}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+  const r = await fetch(`${s.stack.ivs.url}/_emulator/${route}`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(body),
+  });
   const text = await r.text();
   return { status: r.status, headers: r.headers, body: text ? JSON.parse(text) : undefined, text };
 }
@@ -51,7 +62,14 @@ async function eventsHandled(s: TestStack): Promise<void> {
  * Asks for the participants until a response read from IVS after `since` (its `asOf`) satisfies `check`; fails if
  * none does within POLL_LIMIT_MS. Every response must be at most FRESHNESS_MS old when it is sent.
  */
-async function seen(s: TestStack, who: Session, roomId: string, since: number, check: (body: any) => boolean, query = ""): Promise<any> {
+async function seen(
+  s: TestStack,
+  who: Session,
+  roomId: string,
+  since: number,
+  check: (body: any) => boolean,
+  query = "",
+): Promise<any> {
   const until = Date.now() + POLL_LIMIT_MS;
   let last: ApiResponse | undefined;
   for (;;) {
@@ -60,13 +78,15 @@ async function seen(s: TestStack, who: Session, roomId: string, since: number, c
     expect(last.status, last.text).toBe(200);
     const asOf = last.body.asOf === null ? 0 : Date.parse(last.body.asOf);
     if (asOf >= since && check(last.body)) return last.body;
-    if (last.body.asOf !== null && asOf >= since) expect(asOf, "asOf within the freshness bound").toBeGreaterThanOrEqual(asked - FRESHNESS_MS);
+    if (last.body.asOf !== null && asOf >= since)
+      expect(asOf, "asOf within the freshness bound").toBeGreaterThanOrEqual(asked - FRESHNESS_MS);
     if (Date.now() > until) throw new Error(`not seen within ${POLL_LIMIT_MS} ms; last: ${last.text}`);
     await new Promise((r) => setTimeout(r, 500));
   }
 }
 
-const byId = (body: { participants: Array<{ participantId: string } & Record<string, any>> }) => new Map(body.participants.map((p) => [p.participantId, p]));
+const byId = (body: { participants: Array<{ participantId: string } & Record<string, any>> }) =>
+  new Map(body.participants.map((p) => [p.participantId, p]));
 
 describe("GET /rooms/{roomId}/participants", () => {
   it("three clients join and one publishes: each listed with role and display name, counts on the room; a leave is seen too", async () => {
@@ -75,7 +95,10 @@ describe("GET /rooms/{roomId}/participants", () => {
     const speaker = await login(s, "speaker", "Sam");
     const viewer = await login(s, "viewer");
     const room = await s.createRoom(owner, { name: "live-three" });
-    expect((await s.api("PUT", `/rooms/${room.roomId}/members/${speaker.sub}`, { as: owner, body: { role: "speaker" } })).status).toBe(200);
+    expect(
+      (await s.api("PUT", `/rooms/${room.roomId}/members/${speaker.sub}`, { as: owner, body: { role: "speaker" } }))
+        .status,
+    ).toBe(200);
 
     const start = Date.now();
     const host = await join(s, room.roomId, owner);
@@ -84,20 +107,47 @@ describe("GET /rooms/{roomId}/participants", () => {
     await act(s, "publish", talker);
     const changed = Date.now();
 
-    const body = await seen(s, viewer, room.roomId, changed, (b) => b.counts.connected === 3 && b.counts.publishing === 1);
+    const body = await seen(
+      s,
+      viewer,
+      room.roomId,
+      changed,
+      (b) => b.counts.connected === 3 && b.counts.publishing === 1,
+    );
     expect(body.sessionId).toMatch(/^st-[a-zA-Z0-9]{13}$/);
     expect(Date.parse(body.asOf)).toBeGreaterThanOrEqual(start);
     const listed = byId(body);
     expect(listed.get(host)).toEqual({
-      participantId: host, userId: owner.sub, displayName: "Olga", role: "host", state: "connected", publishing: false, joinedAt: expect.any(String),
+      participantId: host,
+      userId: owner.sub,
+      displayName: "Olga",
+      role: "host",
+      state: "connected",
+      publishing: false,
+      joinedAt: expect.any(String),
     });
-    expect(listed.get(talker)).toMatchObject({ userId: speaker.sub, displayName: "Sam", role: "speaker", state: "connected", publishing: true });
+    expect(listed.get(talker)).toMatchObject({
+      userId: speaker.sub,
+      displayName: "Sam",
+      role: "speaker",
+      state: "connected",
+      publishing: true,
+    });
     // No preferred username: the display name is the username, as in the token's attributes.
-    expect(listed.get(watcher)).toMatchObject({ userId: viewer.sub, displayName: viewer.username, role: "viewer", publishing: false });
+    expect(listed.get(watcher)).toMatchObject({
+      userId: viewer.sub,
+      displayName: viewer.username,
+      role: "viewer",
+      publishing: false,
+    });
     for (const p of body.participants) expect(Date.parse(p.joinedAt)).toBeGreaterThanOrEqual(start - 1_000);
 
     const roomView = await s.api("GET", `/rooms/${room.roomId}`, { as: viewer });
-    expect(roomView.body).toMatchObject({ live: true, activeSessionId: body.sessionId, counts: { connected: 3, publishing: 1 } });
+    expect(roomView.body).toMatchObject({
+      live: true,
+      activeSessionId: body.sessionId,
+      counts: { connected: 3, publishing: 1 },
+    });
 
     await act(s, "leave", talker);
     const left = Date.now();
@@ -105,7 +155,12 @@ describe("GET /rooms/{roomId}/participants", () => {
     expect(after.counts).toEqual({ connected: 2, publishing: 0 });
     expect(byId(after).has(talker)).toBe(false);
     const all = await s.api("GET", `/rooms/${room.roomId}/participants?state=all`, { as: viewer });
-    expect(byId(all.body).get(talker)).toMatchObject({ state: "disconnected", publishing: false, role: "speaker", leftAt: expect.any(String) });
+    expect(byId(all.body).get(talker)).toMatchObject({
+      state: "disconnected",
+      publishing: false,
+      role: "speaker",
+      leftAt: expect.any(String),
+    });
     expect(all.body.participants).toHaveLength(3);
   });
 
@@ -113,13 +168,23 @@ describe("GET /rooms/{roomId}/participants", () => {
     const s = stack();
     const owner = await login(s, "owner2");
     const room = await s.createRoom(owner, { name: "live-outsider" });
-    const made = (await s.ivs.send(new CreateParticipantTokenCommand({ stageArn: room.stageArn, userId: "made-elsewhere" }))).participantToken!;
+    const made = (
+      await s.ivs.send(new CreateParticipantTokenCommand({ stageArn: room.stageArn, userId: "made-elsewhere" }))
+    ).participantToken!;
     expect((await s.join(made.token!)).status).toBe(200);
     const changed = Date.now();
     const body = await seen(s, owner, room.roomId, changed, (b) => b.counts.connected === 1);
-    expect(body.participants).toEqual([{
-      participantId: made.participantId, userId: "made-elsewhere", displayName: null, role: null, state: "connected", publishing: false, joinedAt: expect.any(String),
-    }]);
+    expect(body.participants).toEqual([
+      {
+        participantId: made.participantId,
+        userId: "made-elsewhere",
+        displayName: null,
+        role: null,
+        state: "connected",
+        publishing: false,
+        joinedAt: expect.any(String),
+      },
+    ]);
   });
 
   it("nobody on stage: no session, nothing listed; bad input 400, a stranger to a members-only room 403, no room 404", async () => {
@@ -167,15 +232,28 @@ describe("events delivered twice, out of order, or not at all", () => {
     await eventsHandled(s);
 
     const delivered = s.stack.eventBus.deliveries().filter((x) => x.rule === "LiveStateFunction.StageUpdates");
-    expect(delivered.every((x) => x.status === "delivered"), JSON.stringify(delivered)).toBe(true);
+    expect(
+      delivered.every((x) => x.status === "delivered"),
+      JSON.stringify(delivered),
+    ).toBe(true);
     const sent = s.stack.ivs.sentEvents().filter((e) => e.resources[0] === room.stageArn);
     const ids = sent.map((e) => e.id);
     expect(ids.length - new Set(ids).size).toBe(2);
-    expect(sent.slice(-3).map((e) => e.detail.event_name)).toEqual(["Participant Unpublished", "Participant Published", "Participant Unpublished"]);
+    expect(sent.slice(-3).map((e) => e.detail.event_name)).toEqual([
+      "Participant Unpublished",
+      "Participant Published",
+      "Participant Unpublished",
+    ]);
     expect(sent.some((e) => e.detail.participant_id === d)).toBe(false);
 
     const changed = Date.now();
-    const body = await seen(s, owner, room.roomId, changed, (x) => x.counts.connected === 4 && x.counts.publishing === 2);
+    const body = await seen(
+      s,
+      owner,
+      room.roomId,
+      changed,
+      (x) => x.counts.connected === 4 && x.counts.publishing === 2,
+    );
     const listed = byId(body);
     expect([a, b, c, d].map((id) => listed.get(id)?.publishing)).toEqual([true, false, false, true]);
   }, 120_000);
@@ -203,13 +281,18 @@ describe("capacity on the token path", () => {
     const s = stack();
     const owner = await login(s, "owner8");
     const room = await s.createRoom(owner, { name: "live-twelve", policy: { defaultRole: "speaker" } });
-    const publishers = await Promise.all(Array.from({ length: 12 }, async (_, i) => join(s, room.roomId, await login(s, `pub8-${i}`))));
+    const publishers = await Promise.all(
+      Array.from({ length: 12 }, async (_, i) => join(s, room.roomId, await login(s, `pub8-${i}`))),
+    );
     for (const p of publishers) await act(s, "publish", p);
     await eventsHandled(s);
 
     const thirteenth = await login(s, "pub8-13");
     s.stack.ivs.resetCounts();
-    const explicit = await s.api("POST", `/rooms/${room.roomId}/token`, { as: thirteenth, body: { capabilities: ["PUBLISH", "SUBSCRIBE"] } });
+    const explicit = await s.api("POST", `/rooms/${room.roomId}/token`, {
+      as: thirteenth,
+      body: { capabilities: ["PUBLISH", "SUBSCRIBE"] },
+    });
     expect(explicit.status, explicit.text).toBe(409);
     expect(explicit.body).toMatchObject({ code: "stage_full", status: 409 });
     expect(Number(explicit.headers.get("retry-after"))).toBeGreaterThan(0);
@@ -227,7 +310,10 @@ describe("capacity on the token path", () => {
     // One publisher stops: there is room again.
     await act(s, "unpublish", publishers[0]!);
     await eventsHandled(s);
-    const again = await s.api("POST", `/rooms/${room.roomId}/token`, { as: thirteenth, body: { capabilities: ["PUBLISH", "SUBSCRIBE"] } });
+    const again = await s.api("POST", `/rooms/${room.roomId}/token`, {
+      as: thirteenth,
+      body: { capabilities: ["PUBLISH", "SUBSCRIBE"] },
+    });
     expect(again.status, again.text).toBe(200);
     expect(again.body.capabilities).toEqual(["PUBLISH", "SUBSCRIBE"]);
     expect(again.body).not.toHaveProperty("limitedBy");
@@ -272,8 +358,13 @@ describe("IVS's read budget", () => {
     s.stack.ivs.resetCounts();
     const started = Date.now();
     for (let wave = 0; wave < 4; wave++) {
-      const answers = await Promise.all(Array.from({ length: 50 }, (_, i) =>
-        s.api("GET", i % 2 ? `/rooms/${room.roomId}/participants` : `/rooms/${room.roomId}`, { as: readers[i % readers.length]! })));
+      const answers = await Promise.all(
+        Array.from({ length: 50 }, (_, i) =>
+          s.api("GET", i % 2 ? `/rooms/${room.roomId}/participants` : `/rooms/${room.roomId}`, {
+            as: readers[i % readers.length]!,
+          }),
+        ),
+      );
       for (const r of answers) expect(r.status, r.text).toBe(200);
       await new Promise((r) => setTimeout(r, 2_000));
     }
@@ -295,10 +386,16 @@ describe("events for a stage no room owns", () => {
     await act(s, "publish", made.participantId!);
     await act(s, "unpublish", made.participantId!);
     await eventsHandled(s);
-    const sent = s.stack.ivs.sentEvents().filter((e) => e.resources[0] === stageArn).map((e) => e.id);
+    const sent = s.stack.ivs
+      .sentEvents()
+      .filter((e) => e.resources[0] === stageArn)
+      .map((e) => e.id);
     expect(sent).toHaveLength(2);
     const deliveries = s.stack.eventBus.deliveries().filter((d) => sent.includes(d.eventId));
-    expect(deliveries.map((d) => [d.rule, d.status])).toEqual([["LiveStateFunction.StageUpdates", "delivered"], ["LiveStateFunction.StageUpdates", "delivered"]]);
+    expect(deliveries.map((d) => [d.rule, d.status])).toEqual([
+      ["LiveStateFunction.StageUpdates", "delivered"],
+      ["LiveStateFunction.StageUpdates", "delivered"],
+    ]);
     expect((await s.scanTable()).filter((i) => JSON.stringify(i).includes(stageId))).toEqual([]);
   });
 
@@ -311,9 +408,20 @@ describe("events for a stage no room owns", () => {
     await eventsHandled(s);
     expect((await s.api("DELETE", `/rooms/${room.roomId}`, { as: owner })).status).toBe(204);
     // The emulator deleted the stage with the room; an IVS event about it that arrives late changes nothing.
-    const late = s.stack.ivs.sentEvents().filter((e) => e.resources[0] === room.stageArn).at(-1)!;
+    const late = s.stack.ivs
+      .sentEvents()
+      .filter((e) => e.resources[0] === room.stageArn)
+      .at(-1)!;
     const url = s.stack.eventBus.eventsUrl;
-    expect((await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ ...late, id: `${late.id}-late` }) })).status).toBeLessThan(300);
+    expect(
+      (
+        await fetch(url, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ ...late, id: `${late.id}-late` }),
+        })
+      ).status,
+    ).toBeLessThan(300);
     await s.stack.eventBus.drained();
     expect((await s.scanTable()).filter((i) => String(i.pk) === `ROOM#${room.roomId}`)).toEqual([]);
   });

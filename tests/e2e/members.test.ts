@@ -6,13 +6,28 @@ import { useStack, type ApiResponse, type Session } from "../support/stack.ts";
 const stack = useStack();
 
 const ISO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
-let owner: Session, mod: Session, mod2: Session, viewer: Session, target: Session, stranger: Session, admin: Session, banned: Session, band: Session;
+let owner: Session,
+  mod: Session,
+  mod2: Session,
+  viewer: Session,
+  target: Session,
+  stranger: Session,
+  admin: Session,
+  banned: Session,
+  band: Session;
 
 beforeAll(async () => {
   const s = stack();
   [owner, mod, mod2, viewer, target, stranger, admin, banned, band] = await Promise.all([
-    s.login("mem-owner"), s.login("mem-mod"), s.login("mem-mod2"), s.login("mem-viewer"), s.login("mem-target"),
-    s.login("mem-stranger"), s.login("mem-admin", { groups: ["admin"] }), s.login("mem-banned"), s.login("mem-band", { groups: ["band"] }),
+    s.login("mem-owner"),
+    s.login("mem-mod"),
+    s.login("mem-mod2"),
+    s.login("mem-viewer"),
+    s.login("mem-target"),
+    s.login("mem-stranger"),
+    s.login("mem-admin", { groups: ["admin"] }),
+    s.login("mem-banned"),
+    s.login("mem-band", { groups: ["band"] }),
   ]);
 });
 
@@ -23,16 +38,27 @@ function expectProblem(r: ApiResponse, status: number, code: string, path?: stri
   if (path !== undefined) expect(r.body.errors.map((e: { path: string }) => e.path)).toContain(path);
 }
 
-const put = (as: Session, roomId: string, userId: string, body: unknown) => stack().api("PUT", `/rooms/${roomId}/members/${userId}`, { as, body });
-const del = (as: Session, roomId: string, userId: string) => stack().api("DELETE", `/rooms/${roomId}/members/${userId}`, { as });
+const put = (as: Session, roomId: string, userId: string, body: unknown) =>
+  stack().api("PUT", `/rooms/${roomId}/members/${userId}`, { as, body });
+const del = (as: Session, roomId: string, userId: string) =>
+  stack().api("DELETE", `/rooms/${roomId}/members/${userId}`, { as });
 const list = (as: Session, roomId: string) => stack().api("GET", `/rooms/${roomId}/members`, { as });
 
 /** A members-only room with `mod` and `mod2` as host members, `viewer` as viewer, a custom moderator role "mc". */
 async function room(policy: Record<string, unknown> = {}) {
   const r = await stack().createRoom(owner, {
-    policy: { access: "members", roles: { mc: { moderator: true, capabilities: ["SUBSCRIBE"] }, guest: {} }, groupRoles: { band: "speaker" }, ...policy },
+    policy: {
+      access: "members",
+      roles: { mc: { moderator: true, capabilities: ["SUBSCRIBE"] }, guest: {} },
+      groupRoles: { band: "speaker" },
+      ...policy,
+    },
   });
-  for (const [user, role] of [[mod, "host"], [mod2, "host"], [viewer, "viewer"]] as const) {
+  for (const [user, role] of [
+    [mod, "host"],
+    [mod2, "host"],
+    [viewer, "viewer"],
+  ] as const) {
     expect((await put(owner, r.roomId, user.sub, { role })).status).toBe(200);
   }
   return r;
@@ -52,8 +78,17 @@ describe("GET /rooms/{roomId}/members", () => {
       expect(r.status, r.text).toBe(200);
       expect(Object.keys(r.body)).toEqual(["members"]);
       const members = [...r.body.members].sort((a: any, b: any) => a.userId.localeCompare(b.userId));
-      const expected = [[mod, "host"], [mod2, "host"], [viewer, "viewer"]]
-        .map(([u, role]) => ({ userId: (u as Session).sub, role, addedBy: owner.sub, addedAt: expect.stringMatching(ISO) }))
+      const expected = [
+        [mod, "host"],
+        [mod2, "host"],
+        [viewer, "viewer"],
+      ]
+        .map(([u, role]) => ({
+          userId: (u as Session).sub,
+          role,
+          addedBy: owner.sub,
+          addedAt: expect.stringMatching(ISO),
+        }))
         .sort((a, b) => a.userId.localeCompare(b.userId));
       expect(members).toEqual(expected);
     }
@@ -86,7 +121,12 @@ describe("PUT /rooms/{roomId}/members/{userId}", () => {
     expectProblem(await s.api("GET", `/rooms/${r0.roomId}`, { as: target }), 403, "forbidden");
     const r = await put(owner, r0.roomId, target.sub, { role: "speaker" });
     expect(r.status, r.text).toBe(200);
-    expect(r.body).toEqual({ userId: target.sub, role: "speaker", addedBy: owner.sub, addedAt: expect.stringMatching(ISO) });
+    expect(r.body).toEqual({
+      userId: target.sub,
+      role: "speaker",
+      addedBy: owner.sub,
+      addedAt: expect.stringMatching(ISO),
+    });
     expect((await s.api("GET", `/rooms/${r0.roomId}`, { as: target })).body.yourRole).toBe("speaker");
     // PUT again changes the role, and is idempotent.
     expect((await put(owner, r0.roomId, target.sub, { role: "guest" })).body.role).toBe("guest");
@@ -152,15 +192,63 @@ describe("PUT /rooms/{roomId}/members/{userId}", () => {
       expectProblem(await put(owner, r0.roomId, target.sub, {}), 400, "validation_failed", "/role");
       expectProblem(await put(owner, r0.roomId, target.sub, { role: "Host" }), 400, "validation_failed", "/role");
       expectProblem(await put(owner, r0.roomId, target.sub, { role: 1 }), 400, "validation_failed", "/role");
-      expectProblem(await put(owner, r0.roomId, target.sub, { role: "viewer", addedBy: "me" }), 400, "validation_failed", "/addedBy");
-      expectProblem(await put(owner, r0.roomId, "bad_user", { role: "viewer" }), 400, "validation_failed", "/path/userId");
-      expectProblem(await put(owner, r0.roomId, "u".repeat(65), { role: "viewer" }), 400, "validation_failed", "/path/userId");
-      expectProblem(await put(owner, "bad_room", target.sub, { role: "viewer" }), 400, "validation_failed", "/path/roomId");
+      expectProblem(
+        await put(owner, r0.roomId, target.sub, { role: "viewer", addedBy: "me" }),
+        400,
+        "validation_failed",
+        "/addedBy",
+      );
+      expectProblem(
+        await put(owner, r0.roomId, "bad_user", { role: "viewer" }),
+        400,
+        "validation_failed",
+        "/path/userId",
+      );
+      expectProblem(
+        await put(owner, r0.roomId, "u".repeat(65), { role: "viewer" }),
+        400,
+        "validation_failed",
+        "/path/userId",
+      );
+      expectProblem(
+        await put(owner, "bad_room", target.sub, { role: "viewer" }),
+        400,
+        "validation_failed",
+        "/path/roomId",
+      );
       expectProblem(await put(owner, r0.roomId, target.sub, ["viewer"]), 400, "validation_failed");
-      expectProblem(await s.api("PUT", `/rooms/${r0.roomId}/members/${target.sub}`, { as: owner }), 400, "validation_failed");
-      expectProblem(await s.api("PUT", `/rooms/${r0.roomId}/members/${target.sub}`, { as: owner, rawBody: "{", headers: { "content-type": "application/json" } }), 400, "validation_failed");
-      expectProblem(await s.api("PUT", `/rooms/${r0.roomId}/members/${target.sub}`, { as: owner, rawBody: '{"role":"viewer"}', headers: { "content-type": "text/plain" } }), 415, "unsupported_media_type");
-      expectProblem(await s.api("PUT", `/rooms/${r0.roomId}/members/${target.sub}`, { as: owner, rawBody: JSON.stringify({ role: "v".repeat(17_000) }), headers: { "content-type": "application/json" } }), 413, "payload_too_large");
+      expectProblem(
+        await s.api("PUT", `/rooms/${r0.roomId}/members/${target.sub}`, { as: owner }),
+        400,
+        "validation_failed",
+      );
+      expectProblem(
+        await s.api("PUT", `/rooms/${r0.roomId}/members/${target.sub}`, {
+          as: owner,
+          rawBody: "{",
+          headers: { "content-type": "application/json" },
+        }),
+        400,
+        "validation_failed",
+      );
+      expectProblem(
+        await s.api("PUT", `/rooms/${r0.roomId}/members/${target.sub}`, {
+          as: owner,
+          rawBody: '{"role":"viewer"}',
+          headers: { "content-type": "text/plain" },
+        }),
+        415,
+        "unsupported_media_type",
+      );
+      expectProblem(
+        await s.api("PUT", `/rooms/${r0.roomId}/members/${target.sub}`, {
+          as: owner,
+          rawBody: JSON.stringify({ role: "v".repeat(17_000) }),
+          headers: { "content-type": "application/json" },
+        }),
+        413,
+        "payload_too_large",
+      );
     });
   });
 });
@@ -237,7 +325,10 @@ describe("a change of role takes effect at once", () => {
     expect((await put(owner, r0.roomId, target.sub, { role: "viewer" })).status).toBe(200);
     expect(await stateOf(r0.roomId, publishing)).toBe("DISCONNECTED");
     expect(await stateOf(r0.roomId, watching)).toBe("CONNECTED");
-    const again = await stack().api("POST", `/rooms/${r0.roomId}/token`, { as: target, body: { capabilities: ["PUBLISH"] } });
+    const again = await stack().api("POST", `/rooms/${r0.roomId}/token`, {
+      as: target,
+      body: { capabilities: ["PUBLISH"] },
+    });
     expectProblem(again, 403, "forbidden");
   });
 

@@ -23,13 +23,23 @@ const receiver = createServer((req, res) => {
   });
 });
 await new Promise<void>((resolve) => receiver.listen(0, "127.0.0.1", resolve));
-afterAll(() => new Promise<void>((resolve) => { receiver.closeAllConnections(); receiver.close(() => resolve()); }));
+afterAll(
+  () =>
+    new Promise<void>((resolve) => {
+      receiver.closeAllConnections();
+      receiver.close(() => resolve());
+    }),
+);
 
 const outputs: FunctionOutput[] = [];
 const stack = useStack({
   functionOutput: (output) => outputs.push(output),
   // Webhooks on, to the receiver above; retries seconds apart instead of minutes.
-  env: { ...process.env, WEBHOOK_URL: `http://127.0.0.1:${(receiver.address() as { port: number }).port}/hooks`, QUEUE_DELAY_SCALE: "0.0001" },
+  env: {
+    ...process.env,
+    WEBHOOK_URL: `http://127.0.0.1:${(receiver.address() as { port: number }).port}/hooks`,
+    QUEUE_DELAY_SCALE: "0.0001",
+  },
 });
 const SERVICE = "stagepass-local";
 
@@ -37,7 +47,10 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** The metrics `functionName` has published since `from` (a position in `outputs`). */
 const published = (functionName: string, from: number): EmfDatapoint[] =>
-  outputs.slice(from).filter((o) => o.functionName === functionName && o.emf).flatMap((o) => datapointsOf(o.emf!));
+  outputs
+    .slice(from)
+    .filter((o) => o.functionName === functionName && o.emf)
+    .flatMap((o) => datapointsOf(o.emf!));
 
 /** A function's lines reach the stack after its answer: waits until `name` is among what it published since `from`. */
 async function publishedWith(functionName: string, from: number, name: string, ms = 15_000): Promise<EmfDatapoint[]> {
@@ -48,7 +61,8 @@ async function publishedWith(functionName: string, from: number, name: string, m
       await sleep(200); // the rest of the invocation's lines, if any are still on their way
       return published(functionName, from);
     }
-    if (Date.now() > until) throw new Error(`${functionName} published no ${name} within ${ms} ms: ${JSON.stringify(points)}`);
+    if (Date.now() > until)
+      throw new Error(`${functionName} published no ${name} within ${ms} ms: ${JSON.stringify(points)}`);
     await sleep(25);
   }
 }
@@ -63,14 +77,20 @@ const sums = (points: EmfDatapoint[], name: string) => {
   return out;
 };
 const samples = (points: EmfDatapoint[], name: string, dimensions: Record<string, string>) =>
-  points.filter((p) => p.name === name && JSON.stringify(p.dimensions) === JSON.stringify(dimensions)).flatMap((p) => p.values);
+  points
+    .filter((p) => p.name === name && JSON.stringify(p.dimensions) === JSON.stringify(dimensions))
+    .flatMap((p) => p.values);
 const key = (dimensions: Record<string, string>) => JSON.stringify({ service: SERVICE, ...dimensions });
 
 async function emulator(method: string, path: string, body?: unknown) {
-  const r = await fetch(`${stack().stack.ivs.url}${path}`, { method, ...(body ? { body: JSON.stringify(body), headers: { "content-type": "application/json" } } : {}) });
+  const r = await fetch(`${stack().stack.ivs.url}${path}`, {
+    method,
+    ...(body ? { body: JSON.stringify(body), headers: { "content-type": "application/json" } } : {}),
+  });
   return r.json() as Promise<any>;
 }
-const createParticipantTokenCalls = async () => Number((await emulator("GET", "/_emulator/stats")).requests?.CreateParticipantToken ?? 0);
+const createParticipantTokenCalls = async () =>
+  Number((await emulator("GET", "/_emulator/stats")).requests?.CreateParticipantToken ?? 0);
 
 let owner: Session;
 let roomId: string;
@@ -86,7 +106,8 @@ describe("the functions' metrics, through the offline stack", () => {
     expect(samples(points, "IvsLatency", { service: SERVICE, operation: "CreateStage" })).toHaveLength(1);
     const dynamodb = points.filter((p) => p.name === "DynamoDbLatency" && p.dimensions.operation);
     expect(dynamodb.length).toBeGreaterThan(0);
-    for (const p of points.filter((x) => x.unit === "Milliseconds")) for (const v of p.values) expect(v).toBeGreaterThanOrEqual(0);
+    for (const p of points.filter((x) => x.unit === "Milliseconds"))
+      for (const v of p.values) expect(v).toBeGreaterThanOrEqual(0);
   });
 
   it("a token: TokensIssued by mode, its DynamoDB calls and (api mode) its CreateParticipantToken, nothing of the request", async () => {
@@ -98,15 +119,23 @@ describe("the functions' metrics, through the offline stack", () => {
     const points = await publishedWith("TokenFunction", mark, "TokensIssued");
     expect(sums(points, "TokensIssued")).toEqual({ [key({ mode: s.tokenMode })]: 1 });
     // Each DynamoDB call by operation (the read, the token limit's charge, the record), and over all operations.
-    const operations = new Set(points.filter((p) => p.name === "DynamoDbLatency" && p.dimensions.operation).map((p) => p.dimensions.operation));
+    const operations = new Set(
+      points.filter((p) => p.name === "DynamoDbLatency" && p.dimensions.operation).map((p) => p.dimensions.operation),
+    );
     expect([...operations].sort()).toEqual(["BatchGetItem", "TransactWriteItems", "UpdateItem"]);
     expect(samples(points, "DynamoDbLatency", { service: SERVICE })).toHaveLength(3);
     const ivsCalls = (await createParticipantTokenCalls()) - callsBefore;
     expect(ivsCalls).toBe(s.tokenMode === "api" ? 1 : 0);
-    expect(samples(points, "IvsLatency", { service: SERVICE, operation: "CreateParticipantToken" })).toHaveLength(ivsCalls);
+    expect(samples(points, "IvsLatency", { service: SERVICE, operation: "CreateParticipantToken" })).toHaveLength(
+      ivsCalls,
+    );
     expect(points.filter((p) => ["Refusals", "IvsThrottles", "IvsRetries"].includes(p.name))).toEqual([]);
     // No room, user, participant or token in any document.
-    const lines = outputs.slice(mark).filter((o) => o.emf).map((o) => o.line).join("\n");
+    const lines = outputs
+      .slice(mark)
+      .filter((o) => o.emf)
+      .map((o) => o.line)
+      .join("\n");
     expect(lines).not.toContain(roomId);
     expect(lines).not.toContain(owner.sub);
     expect(lines).not.toContain(r.body.participantId);
@@ -117,7 +146,10 @@ describe("the functions' metrics, through the offline stack", () => {
     const s = stack();
     const viewer = await s.login("metrics-e2e-viewer");
     let mark = outputs.length;
-    const kick = await s.api("POST", `/rooms/${roomId}/kick`, { as: owner, body: { userId: viewer.sub, banMinutes: 5 } });
+    const kick = await s.api("POST", `/rooms/${roomId}/kick`, {
+      as: owner,
+      body: { userId: viewer.sub, banMinutes: 5 },
+    });
     expect(kick.status, kick.text).toBe(200);
     expect(sums(await publishedWith("ModerationFunction", mark, "Kicks"), "Kicks")).toEqual({ [key({})]: 1 });
 
@@ -154,44 +186,83 @@ describe("the functions' metrics, through the offline stack", () => {
     const webhookQueue = s.stack.queues.queues.get("WebhookQueue")!;
     const until = Date.now() + 30_000;
     const all = () => published("WebhookFunction", 0);
-    const total = (name: string) => all().filter((p) => p.name === name).reduce((sum, p) => sum + p.values.reduce((a, b) => a + b, 0), 0);
+    const total = (name: string) =>
+      all()
+        .filter((p) => p.name === name)
+        .reduce((sum, p) => sum + p.values.reduce((a, b) => a + b, 0), 0);
     for (;;) {
       await webhookQueue.drained(30_000);
-      if (answered.failed === 1 && answered.ok >= 2 && total("WebhookDeliveries") === answered.ok && total("WebhookFailures") === answered.failed) break;
-      if (Date.now() > until) throw new Error(`receiver ${JSON.stringify(answered)}, published ${total("WebhookDeliveries")} delivered and ${total("WebhookFailures")} failed`);
+      if (
+        answered.failed === 1 &&
+        answered.ok >= 2 &&
+        total("WebhookDeliveries") === answered.ok &&
+        total("WebhookFailures") === answered.failed
+      )
+        break;
+      if (Date.now() > until)
+        throw new Error(
+          `receiver ${JSON.stringify(answered)}, published ${total("WebhookDeliveries")} delivered and ${total("WebhookFailures")} failed`,
+        );
       await sleep(100);
     }
-    for (const p of all().filter((x) => x.name.startsWith("Webhook"))) expect(p.dimensions).toEqual({ service: SERVICE });
+    for (const p of all().filter((x) => x.name.startsWith("Webhook")))
+      expect(p.dimensions).toEqual({ service: SERVICE });
   });
 
   it("IVS events: processed for a room's stage; ignored for a stage no room owns, and for an event it cannot read", async () => {
     const s = stack();
     const mark = outputs.length;
-    const eventsHandled = async () => { await s.stack.ivs.eventsSettled(); await s.stack.eventBus.drained(); };
+    const eventsHandled = async () => {
+      await s.stack.ivs.eventsSettled();
+      await s.stack.eventBus.drained();
+    };
     // A participant of the room publishes: IVS sends "Participant Published".
-    const token = await s.api("POST", `/rooms/${roomId}/token`, { as: owner, body: { capabilities: ["PUBLISH", "SUBSCRIBE"] } });
+    const token = await s.api("POST", `/rooms/${roomId}/token`, {
+      as: owner,
+      body: { capabilities: ["PUBLISH", "SUBSCRIBE"] },
+    });
     expect(token.status, token.text).toBe(200);
     expect((await s.join(token.body.token)).status).toBe(200);
     await emulator("POST", "/_emulator/publish", { participantId: token.body.participantId });
     await eventsHandled();
-    expect(sums(await publishedWith("LiveStateFunction", mark, "IvsEventsProcessed"), "IvsEventsProcessed")).toEqual({ [key({})]: 1 });
+    expect(sums(await publishedWith("LiveStateFunction", mark, "IvsEventsProcessed"), "IvsEventsProcessed")).toEqual({
+      [key({})]: 1,
+    });
 
     // The same on a stage made outside stagepass.
     const stage = (await s.ivs.send(new CreateStageCommand({ name: "metrics-outsider" }))).stage!;
-    const outsider = (await s.ivs.send(new CreateParticipantTokenCommand({ stageArn: stage.arn!, userId: "outsider", capabilities: ["PUBLISH"] }))).participantToken!;
+    const outsider = (
+      await s.ivs.send(
+        new CreateParticipantTokenCommand({ stageArn: stage.arn!, userId: "outsider", capabilities: ["PUBLISH"] }),
+      )
+    ).participantToken!;
     expect((await s.join(outsider.token!)).status).toBe(200);
     await emulator("POST", "/_emulator/publish", { participantId: outsider.participantId });
     await eventsHandled();
     // And an "IVS Stage Update" the function cannot read (no stage in its resources).
     const malformed = await fetch(s.stack.eventBus.eventsUrl, {
-      method: "POST", headers: { "content-type": "application/json" },
-      body: JSON.stringify({ version: "0", id: randomUUID(), "detail-type": "IVS Stage Update", source: "aws.ivs", account: "123456789012", time: new Date().toISOString(), region: "us-east-1", resources: [], detail: {} }),
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({
+        version: "0",
+        id: randomUUID(),
+        "detail-type": "IVS Stage Update",
+        source: "aws.ivs",
+        account: "123456789012",
+        time: new Date().toISOString(),
+        region: "us-east-1",
+        resources: [],
+        detail: {},
+      }),
     });
     expect(malformed.status).toBe(200);
     await eventsHandled();
     const points = await publishedWith("LiveStateFunction", mark, "IvsEventsIgnored");
     await s.stack.eventBus.drained();
-    expect(sums(published("LiveStateFunction", mark), "IvsEventsIgnored")).toEqual({ [key({ reason: "unknown_stage" })]: 1, [key({ reason: "malformed" })]: 1 });
+    expect(sums(published("LiveStateFunction", mark), "IvsEventsIgnored")).toEqual({
+      [key({ reason: "unknown_stage" })]: 1,
+      [key({ reason: "malformed" })]: 1,
+    });
     expect(sums(points, "IvsEventsProcessed")).toEqual({ [key({})]: 1 });
   });
 
@@ -201,8 +272,18 @@ describe("the functions' metrics, through the offline stack", () => {
     expect(r.status).toBe(200);
     expect(r.body.metrics).toEqual(JSON.parse(JSON.stringify(s.stack.metrics.counts())));
     const count = (name: string, dimensions: Record<string, string>) =>
-      (r.body.metrics as Array<{ name: string; dimensions: Record<string, string>; samples: number; sum: number }>)
-        .find((m) => m.name === name && JSON.stringify(m.dimensions) === JSON.stringify(Object.fromEntries(Object.entries({ service: SERVICE, ...dimensions }).sort(([a], [b]) => a.localeCompare(b)))));
+      (
+        r.body.metrics as Array<{ name: string; dimensions: Record<string, string>; samples: number; sum: number }>
+      ).find(
+        (m) =>
+          m.name === name &&
+          JSON.stringify(m.dimensions) ===
+            JSON.stringify(
+              Object.fromEntries(
+                Object.entries({ service: SERVICE, ...dimensions }).sort(([a], [b]) => a.localeCompare(b)),
+              ),
+            ),
+      );
     const tokens = s.tokenMode === "api" ? 3 : 2;
     expect(count("TokensIssued", { mode: s.tokenMode })).toMatchObject({ samples: tokens, sum: tokens });
     expect(count("Refusals", { function_name: "TokenFunction", code: "banned" })).toMatchObject({ samples: 1, sum: 1 });

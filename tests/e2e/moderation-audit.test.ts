@@ -13,8 +13,15 @@ import { useStack, type ApiResponse, type Session, type TestStack } from "../sup
 const stack = useStack();
 
 const ACTIONS = [
-  "room.created", "room.updated", "room.deleted", "tags.changed", "member.set", "member.removed",
-  "participant.kicked", "user.banned", "user.unbanned",
+  "room.created",
+  "room.updated",
+  "room.deleted",
+  "tags.changed",
+  "member.set",
+  "member.removed",
+  "participant.kicked",
+  "user.banned",
+  "user.unbanned",
 ];
 const ISO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
 const DAY = 24 * 3600_000;
@@ -29,12 +36,21 @@ async function ok(p: Promise<ApiResponse>, status = 200): Promise<ApiResponse> {
   return r;
 }
 
-async function allPages(s: TestStack, as: Session, roomId: string, limit: number): Promise<{ entries: any[]; pages: number }> {
+async function allPages(
+  s: TestStack,
+  as: Session,
+  roomId: string,
+  limit: number,
+): Promise<{ entries: any[]; pages: number }> {
   const entries: any[] = [];
   let next: string | undefined;
   let pages = 0;
   do {
-    const r = await ok(s.api("GET", `/rooms/${roomId}/audit?limit=${limit}${next ? `&nextToken=${encodeURIComponent(next)}` : ""}`, { as }));
+    const r = await ok(
+      s.api("GET", `/rooms/${roomId}/audit?limit=${limit}${next ? `&nextToken=${encodeURIComponent(next)}` : ""}`, {
+        as,
+      }),
+    );
     expect(r.body.entries.length).toBeLessThanOrEqual(limit);
     entries.push(...r.body.entries);
     next = r.body.nextToken;
@@ -58,8 +74,12 @@ describe("the audit trail", () => {
     await ok(s.api("PUT", `/rooms/${r}/members/${viewer.sub}`, { as: mod, body: { role: "speaker" } }));
     await ok(s.api("DELETE", `/rooms/${r}/members/${viewer.sub}`, { as: mod }), 204);
     const t = await ok(s.api("POST", `/rooms/${r}/token`, { as: viewer }));
-    await ok(s.api("POST", `/rooms/${r}/kick`, { as: mod, body: { participantId: t.body.participantId, reason: "noise" } }));
-    await ok(s.api("POST", `/rooms/${r}/kick`, { as: mod, body: { userId: viewer.sub, banMinutes: 5, reason: "again" } }));
+    await ok(
+      s.api("POST", `/rooms/${r}/kick`, { as: mod, body: { participantId: t.body.participantId, reason: "noise" } }),
+    );
+    await ok(
+      s.api("POST", `/rooms/${r}/kick`, { as: mod, body: { userId: viewer.sub, banMinutes: 5, reason: "again" } }),
+    );
     await ok(s.api("DELETE", `/rooms/${r}/bans/${viewer.sub}`, { as: mod }), 204);
 
     // A moderator reads it; the contract's shape, newest first.
@@ -75,12 +95,28 @@ describe("the audit trail", () => {
     const ats = entries.map((e) => e.at);
     expect(ats).toEqual([...ats].sort().reverse());
     expect(entries.map((e) => e.action)).toEqual([
-      "user.unbanned", "participant.kicked", "user.banned", "participant.kicked", "member.removed", "member.set", "member.set",
-      "tags.changed", "room.updated", "room.created",
+      "user.unbanned",
+      "participant.kicked",
+      "user.banned",
+      "participant.kicked",
+      "member.removed",
+      "member.set",
+      "member.set",
+      "tags.changed",
+      "room.updated",
+      "room.created",
     ]);
     expect(entries.map((e) => [e.actor, e.target])).toEqual([
-      [mod.sub, viewer.sub], [mod.sub, viewer.sub], [mod.sub, viewer.sub], [mod.sub, t.body.participantId], [mod.sub, viewer.sub],
-      [mod.sub, viewer.sub], [owner.sub, mod.sub], [owner.sub, r], [owner.sub, r], [owner.sub, r],
+      [mod.sub, viewer.sub],
+      [mod.sub, viewer.sub],
+      [mod.sub, viewer.sub],
+      [mod.sub, t.body.participantId],
+      [mod.sub, viewer.sub],
+      [mod.sub, viewer.sub],
+      [owner.sub, mod.sub],
+      [owner.sub, r],
+      [owner.sub, r],
+      [owner.sub, r],
     ]);
     expect(entries[3].detail).toMatchObject({ reason: "noise" });
     expect(entries[2].detail).toMatchObject({ reason: "again", until: expect.stringMatching(ISO) });
@@ -103,7 +139,16 @@ describe("the audit trail", () => {
     expectProblem(await s.api("GET", "/rooms/bad_id/audit", { as: admin }), 400, "validation_failed");
     const foreign = Buffer.from(JSON.stringify({ v: 1, sk: "MEMBER#x" })).toString("base64url");
     const wrongVersion = Buffer.from(JSON.stringify({ v: 2, sk: entries[0].at })).toString("base64url");
-    for (const q of ["limit=0", "limit=101", "limit=abc", "limit=-1", "nextToken=garbage!", "nextToken=e30", `nextToken=${foreign}`, `nextToken=${wrongVersion}`]) {
+    for (const q of [
+      "limit=0",
+      "limit=101",
+      "limit=abc",
+      "limit=-1",
+      "nextToken=garbage!",
+      "nextToken=e30",
+      `nextToken=${foreign}`,
+      `nextToken=${wrongVersion}`,
+    ]) {
       const bad = await s.api("GET", `/rooms/${r}/audit?${q}`, { as: owner });
       expectProblem(bad, 400, "validation_failed");
       expect(bad.body.errors[0].path, q).toMatch(/^\/query\//);
@@ -121,23 +166,40 @@ describe("the audit trail", () => {
     }
     // The room's other records are gone; its bans and kicks routes say so.
     expectProblem(await s.api("GET", `/rooms/${r}/bans`, { as: admin }), 404, "not_found");
-    expectProblem(await s.api("POST", `/rooms/${r}/kick`, { as: admin, body: { userId: viewer.sub } }), 404, "not_found");
+    expectProblem(
+      await s.api("POST", `/rooms/${r}/kick`, { as: admin, body: { userId: viewer.sub } }),
+      404,
+      "not_found",
+    );
     const left = (await s.scanTable()).filter((i: any) => i.pk.S === `ROOM#${r}`);
     expect(left).toEqual([]);
 
     // 90 days after the deletion even admins get 404 (the route's rule, run with a clock moved forward).
-    const doc = DynamoDBDocumentClient.from(new DynamoDBClient({
-      endpoint: s.stack.dynamodb.directEndpoint, region: s.stack.info.region, credentials: { accessKeyId: "local", secretAccessKey: "local" },
-    }));
+    const doc = DynamoDBDocumentClient.from(
+      new DynamoDBClient({
+        endpoint: s.stack.dynamodb.directEndpoint,
+        region: s.stack.info.region,
+        credentials: { accessKeyId: "local", secretAccessKey: "local" },
+      }),
+    );
     try {
-      const at = (offsetMs: number) => listAuditRoute(
-        { db: { doc, table: s.stack.info.tableName }, now: () => Date.now() + offsetMs } as unknown as DepsWithQueue,
-        {
-          routeKey: "GET /rooms/{roomId}/audit", method: "GET", path: `/rooms/${r}/audit`, pathParameters: { roomId: r }, query: {},
-          headers: {}, body: undefined, rawBody: "", requestId: "test", deadline: Date.now() + 5_000,
-          caller: { userId: admin.sub, displayName: "au-admin", groups: ["admin"], isAdmin: true },
-        } satisfies AuthenticatedRequest,
-      );
+      const at = (offsetMs: number) =>
+        listAuditRoute(
+          { db: { doc, table: s.stack.info.tableName }, now: () => Date.now() + offsetMs } as unknown as DepsWithQueue,
+          {
+            routeKey: "GET /rooms/{roomId}/audit",
+            method: "GET",
+            path: `/rooms/${r}/audit`,
+            pathParameters: { roomId: r },
+            query: {},
+            headers: {},
+            body: undefined,
+            rawBody: "",
+            requestId: "test",
+            deadline: Date.now() + 5_000,
+            caller: { userId: admin.sub, displayName: "au-admin", groups: ["admin"], isAdmin: true },
+          } satisfies AuthenticatedRequest,
+        );
       expect((await at(89 * DAY)).status).toBe(200);
       expect(((await at(90 * DAY - 60_000)).body as any).entries).toHaveLength(entries.length + 1);
       await expect(at(90 * DAY + 60_000)).rejects.toBeInstanceOf(NotFoundError);

@@ -11,7 +11,8 @@ const stack = useStack();
 
 const token = (s: TestStack, as: Session, roomId: string, body?: unknown) =>
   s.api("POST", `/rooms/${roomId}/token`, { as, ...(body !== undefined ? { body } : {}) });
-const kick = (s: TestStack, as: Session, roomId: string, body: unknown) => s.api("POST", `/rooms/${roomId}/kick`, { as, body });
+const kick = (s: TestStack, as: Session, roomId: string, body: unknown) =>
+  s.api("POST", `/rooms/${roomId}/kick`, { as, body });
 const setMember = (s: TestStack, as: Session, roomId: string, userId: string, role: string) =>
   s.api("PUT", `/rooms/${roomId}/members/${userId}`, { as, body: { role } });
 
@@ -28,7 +29,12 @@ async function joined(s: TestStack, as: Session, roomId: string, body?: unknown)
   return t.body.participantId;
 }
 
-async function issued(s: TestStack, as: Session, roomId: string, body?: unknown): Promise<{ participantId: string; token: string }> {
+async function issued(
+  s: TestStack,
+  as: Session,
+  roomId: string,
+  body?: unknown,
+): Promise<{ participantId: string; token: string }> {
   const t = await token(s, as, roomId, body);
   expect(t.status, t.text).toBe(200);
   return t.body;
@@ -41,9 +47,13 @@ async function states(s: TestStack, roomId: string): Promise<Record<string, stri
 const drained = (s: TestStack) => s.stack.queues.queues.get("DisconnectQueue")!.drained(30_000);
 
 function db(s: TestStack) {
-  return DynamoDBDocumentClient.from(new DynamoDBClient({
-    endpoint: s.stack.dynamodb.directEndpoint, region: s.stack.info.region, credentials: { accessKeyId: "local", secretAccessKey: "local" },
-  }));
+  return DynamoDBDocumentClient.from(
+    new DynamoDBClient({
+      endpoint: s.stack.dynamodb.directEndpoint,
+      region: s.stack.info.region,
+      credentials: { accessKeyId: "local", secretAccessKey: "local" },
+    }),
+  );
 }
 
 async function audit(s: TestStack, as: Session, roomId: string): Promise<any[]> {
@@ -82,20 +92,42 @@ describe("kick and ban", () => {
 
     const bans = await s.api("GET", `/rooms/${room.roomId}/bans`, { as: owner });
     expect(bans.status).toBe(200);
-    expect(bans.body).toEqual({ bans: [{ userId: viewer.sub, until: r.body.ban.until, reason: "spam", bannedBy: owner.sub, createdAt: expect.any(String) }] });
+    expect(bans.body).toEqual({
+      bans: [
+        {
+          userId: viewer.sub,
+          until: r.body.ban.until,
+          reason: "spam",
+          bannedBy: owner.sub,
+          createdAt: expect.any(String),
+        },
+      ],
+    });
 
     const entries = await audit(s, owner, room.roomId);
     const kicked = entries.find((e) => e.action === "participant.kicked");
     const banned = entries.find((e) => e.action === "user.banned");
-    expect(kicked).toMatchObject({ actor: owner.sub, target: first, detail: expect.objectContaining({ reason: "spam" }) });
-    expect(banned).toMatchObject({ actor: owner.sub, target: viewer.sub, detail: expect.objectContaining({ reason: "spam", until: r.body.ban.until }) });
+    expect(kicked).toMatchObject({
+      actor: owner.sub,
+      target: first,
+      detail: expect.objectContaining({ reason: "spam" }),
+    });
+    expect(banned).toMatchObject({
+      actor: owner.sub,
+      target: viewer.sub,
+      detail: expect.objectContaining({ reason: "spam", until: r.body.ban.until }),
+    });
 
     const unban = await s.api("DELETE", `/rooms/${room.roomId}/bans/${viewer.sub}`, { as: owner });
     expect(unban.status, unban.text).toBe(204);
     expect(unban.text).toBe("");
     expectProblem(await s.api("DELETE", `/rooms/${room.roomId}/bans/${viewer.sub}`, { as: owner }), 404, "not_found");
     expect((await s.api("GET", `/rooms/${room.roomId}/bans`, { as: owner })).body).toEqual({ bans: [] });
-    expect((await audit(s, owner, room.roomId))[0]).toMatchObject({ action: "user.unbanned", actor: owner.sub, target: viewer.sub });
+    expect((await audit(s, owner, room.roomId))[0]).toMatchObject({
+      action: "user.unbanned",
+      actor: owner.sub,
+      target: viewer.sub,
+    });
 
     const back = await joined(s, viewer, room.roomId);
     expect((await states(s, room.roomId))[back]).toBe("CONNECTED");
@@ -202,9 +234,29 @@ describe("kick and ban", () => {
       expect(r.body.errors.length, r.text).toBeGreaterThan(0);
     }
     expectProblem(await s.api("POST", `/rooms/${room.roomId}/kick`, { as: owner }), 400, "validation_failed");
-    expectProblem(await s.api("POST", `/rooms/${room.roomId}/kick`, { as: owner, rawBody: "{", headers: { "content-type": "application/json" } }), 400, "validation_failed");
-    expectProblem(await s.api("POST", `/rooms/${room.roomId}/kick`, { as: owner, rawBody: "{}", headers: { "content-type": "text/plain" } }), 415, "unsupported_media_type");
-    expectProblem(await s.api("DELETE", `/rooms/${room.roomId}/bans/bad_user`, { as: owner }), 400, "validation_failed");
+    expectProblem(
+      await s.api("POST", `/rooms/${room.roomId}/kick`, {
+        as: owner,
+        rawBody: "{",
+        headers: { "content-type": "application/json" },
+      }),
+      400,
+      "validation_failed",
+    );
+    expectProblem(
+      await s.api("POST", `/rooms/${room.roomId}/kick`, {
+        as: owner,
+        rawBody: "{}",
+        headers: { "content-type": "text/plain" },
+      }),
+      415,
+      "unsupported_media_type",
+    );
+    expectProblem(
+      await s.api("DELETE", `/rooms/${room.roomId}/bans/bad_user`, { as: owner }),
+      400,
+      "validation_failed",
+    );
     expect(await s.scanTable()).toEqual(before);
     expect((await states(s, room.roomId))[p]).toBe("CONNECTED");
     // 128 characters (code points, as IVS counts them) is the most a reason may hold.
@@ -252,7 +304,10 @@ describe("who may kick and ban", () => {
       [admin2, "admin", { participantId: adminP, banMinutes: 5 }],
     ] as const) {
       const r = await kick(s, who, room.roomId, body);
-      expect({ status: r.status, code: r.body.code }, `${who.username} → ${target} ${JSON.stringify(body)}: ${r.text}`).toEqual({ status: 403, code: "forbidden" });
+      expect(
+        { status: r.status, code: r.body.code },
+        `${who.username} → ${target} ${JSON.stringify(body)}: ${r.text}`,
+      ).toEqual({ status: 403, code: "forbidden" });
     }
     expect(await states(s, room.roomId)).toMatchObject({ [ownerP]: "CONNECTED", [adminP]: "CONNECTED" });
     expect((await s.api("GET", `/rooms/${room.roomId}/bans`, { as: owner })).body.bans).toEqual([]);
@@ -271,7 +326,11 @@ describe("who may kick and ban", () => {
     expect(byAdmin.status, byAdmin.text).toBe(200);
     expect((await kick(s, admin2, room.roomId, { participantId: adminP })).status).toBe(200);
     await drained(s);
-    expect(await states(s, room.roomId)).toMatchObject({ [ownerP]: "DISCONNECTED", [adminP]: "DISCONNECTED", [viewerP]: "CONNECTED" });
+    expect(await states(s, room.roomId)).toMatchObject({
+      [ownerP]: "DISCONNECTED",
+      [adminP]: "DISCONNECTED",
+      [viewerP]: "CONNECTED",
+    });
   });
 });
 
@@ -283,15 +342,24 @@ describe("bans hold exactly as long as they last", () => {
     const soon = await s.login("exp-soon");
     const room = await s.createRoom(owner, { name: "ban-expiry" });
     const doc = db(s);
-    const put = (userId: string, untilMs: number) => doc.send(new PutCommand({
-      TableName: s.stack.info.tableName,
-      Item: {
-        pk: `ROOM#${room.roomId}`, sk: `BAN#${userId}`, userId, until: new Date(untilMs).toISOString(), untilMs,
-        reason: null, bannedBy: owner.sub, createdAt: new Date(untilMs - 60_000).toISOString(),
-        // TTL has not run yet: the item is still there, hours after its expiry attribute.
-        expiresAt: Math.floor(Date.now() / 1000) + 3600,
-      },
-    }));
+    const put = (userId: string, untilMs: number) =>
+      doc.send(
+        new PutCommand({
+          TableName: s.stack.info.tableName,
+          Item: {
+            pk: `ROOM#${room.roomId}`,
+            sk: `BAN#${userId}`,
+            userId,
+            until: new Date(untilMs).toISOString(),
+            untilMs,
+            reason: null,
+            bannedBy: owner.sub,
+            createdAt: new Date(untilMs - 60_000).toISOString(),
+            // TTL has not run yet: the item is still there, hours after its expiry attribute.
+            expiresAt: Math.floor(Date.now() / 1000) + 3600,
+          },
+        }),
+      );
     try {
       // Expired a second ago but not deleted by TTL: no longer a ban.
       await put(late.sub, Date.now() - 1_000);
@@ -305,7 +373,9 @@ describe("bans hold exactly as long as they last", () => {
       const refused = await token(s, soon, room.roomId);
       expectProblem(refused, 403, "banned");
       expect(refused.body.until).toBe(new Date(untilMs).toISOString());
-      expect((await s.api("GET", `/rooms/${room.roomId}/bans`, { as: owner })).body.bans.map((b: any) => b.userId)).toEqual([soon.sub]);
+      expect(
+        (await s.api("GET", `/rooms/${room.roomId}/bans`, { as: owner })).body.bans.map((b: any) => b.userId),
+      ).toEqual([soon.sub]);
       await new Promise((r) => setTimeout(r, Math.max(0, untilMs - Date.now()) + 100));
       const t = await token(s, soon, room.roomId);
       expect(t.status, t.text).toBe(200);
@@ -336,11 +406,16 @@ describe("a token issued concurrently with a ban", () => {
       // One token surely issued before the ban (the machine may be too busy for the race to order itself so).
       const before = await issued(s, user, room.roomId);
       await fetch(`${s.stack.ivs.url}/_emulator/faults`, {
-        method: "POST", headers: { "content-type": "application/json" },
+        method: "POST",
+        headers: { "content-type": "application/json" },
         body: JSON.stringify({ operation: "CreateParticipantToken", delayMs: ivsDelayMs, count: 7 }),
       });
-      const requests = Array.from({ length: 7 }, (_, i) => sleep(i * staggerMs).then(() => token(s, user, room.roomId)));
-      const banned = sleep(kickAtMs).then(() => kick(s, owner, room.roomId, { userId: user.sub, banMinutes: 5, reason: "race" }));
+      const requests = Array.from({ length: 7 }, (_, i) =>
+        sleep(i * staggerMs).then(() => token(s, user, room.roomId)),
+      );
+      const banned = sleep(kickAtMs).then(() =>
+        kick(s, owner, room.roomId, { userId: user.sub, banMinutes: 5, reason: "race" }),
+      );
       const [raced, ban] = await Promise.all([Promise.all(requests), banned]);
       const results = [{ status: 200, body: before } as ApiResponse, ...raced];
       await fetch(`${s.stack.ivs.url}/_emulator/faults`, { method: "DELETE" });
@@ -349,7 +424,10 @@ describe("a token issued concurrently with a ban", () => {
       for (const r of results) {
         if (r.status === 200) {
           outcomes.issued++;
-          expect((await s.join(r.body.token)).status, `participant ${r.body.participantId} still joins after the ban`).toBe(403);
+          expect(
+            (await s.join(r.body.token)).status,
+            `participant ${r.body.participantId} still joins after the ban`,
+          ).toBe(403);
           expect([...ban.body.disconnected, ...ban.body.pending]).toContain(r.body.participantId);
         } else {
           outcomes.refused++;
@@ -413,7 +491,9 @@ describe("role changes take effect at once", () => {
     const closedSub = await joined(s, closedViewer, closed.roomId);
 
     expect((await s.api("DELETE", `/rooms/${open.roomId}/members/${openSpeaker.sub}`, { as: owner })).status).toBe(204);
-    expect((await s.api("DELETE", `/rooms/${closed.roomId}/members/${closedViewer.sub}`, { as: owner })).status).toBe(204);
+    expect((await s.api("DELETE", `/rooms/${closed.roomId}/members/${closedViewer.sub}`, { as: owner })).status).toBe(
+      204,
+    );
     await drained(s);
     // Open room: they are a viewer now, so only publishing goes. Members-only room: they have no role at all.
     expect(await states(s, open.roomId)).toMatchObject({ [openPub]: "DISCONNECTED", [openSub]: "CONNECTED" });
@@ -455,7 +535,8 @@ describe("nobody bans an admin, even one who never took a token in the room; a m
     const otherAdmin = await s.login("ban-admin-other", { groups: ["admin"] });
     const plain = await s.login("ban-admin-plain", { groups: ["crew"] });
     const room = await s.createRoom(owner, { name: "ban-admin" });
-    const ban = (as: typeof owner, userId: string) => s.api("POST", `/rooms/${room.roomId}/kick`, { as, body: { userId, banMinutes: 5 } });
+    const ban = (as: typeof owner, userId: string) =>
+      s.api("POST", `/rooms/${room.roomId}/kick`, { as, body: { userId, banMinutes: 5 } });
 
     const byOwner = await ban(owner, admin.sub);
     expect(byOwner.status, byOwner.text).toBe(403);
@@ -467,20 +548,30 @@ describe("nobody bans an admin, even one who never took a token in the room; a m
     // Someone who is not an admin (or a user the pool has never seen) is banned as usual.
     expect((await ban(owner, plain.sub)).status).toBe(200);
     expect((await ban(owner, "00000000-0000-4000-a000-000000000000")).status).toBe(200);
-    expect((await s.api("GET", `/rooms/${room.roomId}/bans`, { as: owner })).body.bans.map((b: any) => b.userId).sort())
-      .toEqual([plain.sub, "00000000-0000-4000-a000-000000000000"].sort());
+    expect(
+      (await s.api("GET", `/rooms/${room.roomId}/bans`, { as: owner })).body.bans.map((b: any) => b.userId).sort(),
+    ).toEqual([plain.sub, "00000000-0000-4000-a000-000000000000"].sort());
 
     // A kick without a ban: the owner (a moderator, not an admin) may not kick an admin who has no participant here;
     // an admin may, and anyone may kick a user without participants who is not an admin (nothing to disconnect).
-    const kickOnly = (as: typeof owner, userId: string) => s.api("POST", `/rooms/${room.roomId}/kick`, { as, body: { userId } });
+    const kickOnly = (as: typeof owner, userId: string) =>
+      s.api("POST", `/rooms/${room.roomId}/kick`, { as, body: { userId } });
     const refused = await kickOnly(owner, admin.sub);
-    expect({ status: refused.status, code: refused.body.code }, refused.text).toEqual({ status: 403, code: "forbidden" });
+    expect({ status: refused.status, code: refused.body.code }, refused.text).toEqual({
+      status: 403,
+      code: "forbidden",
+    });
     const byOtherAdmin = await kickOnly(otherAdmin, admin.sub);
     expect(byOtherAdmin.status, byOtherAdmin.text).toBe(200);
     expect(byOtherAdmin.body.disconnected).toEqual([]);
     const crew = await s.login("ban-admin-crew", { groups: ["crew"] });
     expect((await kickOnly(owner, crew.sub)).status).toBe(200);
     const audit = (await s.api("GET", `/rooms/${room.roomId}/audit`, { as: owner })).body;
-    expect(audit.entries.filter((e: any) => e.action === "participant.kicked" && e.detail.banMinutes === 0).map((e: any) => e.target).sort()).toEqual([admin.sub, crew.sub].sort());
+    expect(
+      audit.entries
+        .filter((e: any) => e.action === "participant.kicked" && e.detail.banMinutes === 0)
+        .map((e: any) => e.target)
+        .sort(),
+    ).toEqual([admin.sub, crew.sub].sort());
   });
 });

@@ -18,7 +18,11 @@ async function createParticipantTokenCalls(s: TestStack): Promise<number> {
 const resetStats = (s: TestStack) => fetch(`${s.stack.ivs.url}/_emulator/stats`, { method: "DELETE" });
 
 async function fault(s: TestStack, rule: Record<string, unknown>) {
-  const r = await fetch(`${s.stack.ivs.url}/_emulator/faults`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(rule) });
+  const r = await fetch(`${s.stack.ivs.url}/_emulator/faults`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(rule),
+  });
   expect(r.status).toBe(200);
 }
 const clearFaults = (s: TestStack) => fetch(`${s.stack.ivs.url}/_emulator/faults`, { method: "DELETE" });
@@ -33,7 +37,11 @@ function tally(results: ApiResponse[]): Record<string, number> {
 
 /** The distinct answers other than a token, for a failure's message. */
 const unexpected = (results: ApiResponse[]) =>
-  [...new Set(results.filter((r) => r.status !== 200).map((r) => `${r.status} ${r.body?.detail ?? r.text.slice(0, 120)}`))].join("; ");
+  [
+    ...new Set(
+      results.filter((r) => r.status !== 200).map((r) => `${r.status} ${r.body?.detail ?? r.text.slice(0, 120)}`),
+    ),
+  ].join("; ");
 
 function expectRateLimited(r: ApiResponse) {
   expect({ status: r.status, code: r.body?.code }, r.text).toEqual({ status: 429, code: "rate_limited" });
@@ -42,7 +50,9 @@ function expectRateLimited(r: ApiResponse) {
 
 /** The user's token counter for the minute, as DynamoDB Local holds it (undefined when there is none). */
 async function counter(s: TestStack, roomId: string, user: Session, minute: number): Promise<number | undefined> {
-  const item = (await s.scanTable()).find((i: any) => i.pk.S === `ROOM#${roomId}` && i.sk.S === `RATE#${user.sub}#${minute}`) as any;
+  const item = (await s.scanTable()).find(
+    (i: any) => i.pk.S === `ROOM#${roomId}` && i.sk.S === `RATE#${user.sub}#${minute}`,
+  ) as any;
   return item ? Number(item.count.N) : undefined;
 }
 
@@ -50,7 +60,11 @@ async function counter(s: TestStack, roomId: string, user: Session, minute: numb
  * Runs `burst` as a fresh user until one run stays within one minute: the limit is per minute, so a run that
  * straddles a minute boundary may rightly get up to twice the limit.
  */
-async function inOneMinute<T>(s: TestStack, name: string, burst: (user: Session) => Promise<T>): Promise<{ user: Session; result: T }> {
+async function inOneMinute<T>(
+  s: TestStack,
+  name: string,
+  burst: (user: Session) => Promise<T>,
+): Promise<{ user: Session; result: T }> {
   for (let attempt = 0; ; attempt++) {
     const user = await s.login(`${name}-${attempt}`);
     const minute = minuteNow();
@@ -89,7 +103,10 @@ describe("a burst from one user", () => {
       return { results, calls: await createParticipantTokenCalls(s) };
     });
     const statuses = tally(result.results);
-    expect(Object.keys(statuses).sort(), `${JSON.stringify(statuses)}: ${unexpected(result.results)}`).toEqual(["200", "429"]);
+    expect(Object.keys(statuses).sort(), `${JSON.stringify(statuses)}: ${unexpected(result.results)}`).toEqual([
+      "200",
+      "429",
+    ]);
     expect(statuses[200]).toBe(LIMIT);
     expect(result.calls).toBe(LIMIT);
     for (const r of result.results.filter((x) => x.status === 429)) expectRateLimited(r);
@@ -102,7 +119,8 @@ describe("a burst from many users", () => {
     const owner = await s.login("ov-owner");
     const room = await s.createRoom(owner, { name: "overload-crowd" });
     const users: Session[] = [];
-    for (let i = 0; i < 500; i += 50) users.push(...await Promise.all(Array.from({ length: 50 }, (_, j) => s.login(`ov-crowd-${i + j}`))));
+    for (let i = 0; i < 500; i += 50)
+      users.push(...(await Promise.all(Array.from({ length: 50 }, (_, j) => s.login(`ov-crowd-${i + j}`)))));
     await resetStats(s);
     const results = await Promise.all(users.map((user) => token(s, user, room.roomId)));
     expect(tally(results), unexpected(results)).toEqual({ 200: 500 });

@@ -10,7 +10,11 @@ import { useStack, type Session, type TestStack } from "../support/stack.ts";
 const stack = useStack();
 
 async function fault(s: TestStack, body: Record<string, unknown>) {
-  const r = await fetch(`${s.stack.ivs.url}/_emulator/faults`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+  const r = await fetch(`${s.stack.ivs.url}/_emulator/faults`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(body),
+  });
   expect(r.status).toBeLessThan(300);
 }
 
@@ -24,7 +28,9 @@ async function snapshot(s: TestStack, roomId?: string) {
     nextToken = out.nextToken;
   } while (nextToken);
   const items = await s.scanTable();
-  const rooms = items.filter((i) => i.sk && (i.sk as { S: string }).S === "ROOM").map((i) => (i.roomId as { S: string }).S);
+  const rooms = items
+    .filter((i) => i.sk && (i.sk as { S: string }).S === "ROOM")
+    .map((i) => (i.roomId as { S: string }).S);
   const participants = items
     .filter((i) => (i.pk as { S: string }).S === `ROOM#${roomId}` && (i.sk as { S: string }).S.startsWith("PART#"))
     .map((i) => (i.participantId as { S: string }).S);
@@ -37,8 +43,11 @@ let before: { stages: Set<string>; rooms: Set<string> };
 async function expectInvariants(s: TestStack, returnedParticipants: Set<string>) {
   const snap = await snapshot(s, room.roomId);
   const ours = (ids: string[], earlier: Set<string>) => ids.filter((id) => !earlier.has(id));
-  expect(ours(snap.stages, before.stages), "no orphan stage and no room without a stage").toEqual(ours(snap.rooms, before.rooms));
-  for (const p of snap.participants) expect(returnedParticipants.has(p), `participant ${p} was recorded but its token never returned`).toBe(true);
+  expect(ours(snap.stages, before.stages), "no orphan stage and no room without a stage").toEqual(
+    ours(snap.rooms, before.rooms),
+  );
+  for (const p of snap.participants)
+    expect(returnedParticipants.has(p), `participant ${p} was recorded but its token never returned`).toBe(true);
 }
 
 function expectRetryable(r: { status: number; headers: Headers; body: any; text: string }, status: number) {
@@ -95,7 +104,10 @@ describe("injected faults", () => {
     expect(t.status).toBe(200);
     expect((await s.join(t.body.token)).status).toBe(200);
     await fault(s, { operation: "DisconnectParticipant", status: 503, count: 3 });
-    const kick = await s.api("POST", `/rooms/${room.roomId}/kick`, { as: owner, body: { participantId: t.body.participantId } });
+    const kick = await s.api("POST", `/rooms/${room.roomId}/kick`, {
+      as: owner,
+      body: { participantId: t.body.participantId },
+    });
     expect(kick.status, kick.text).toBe(200);
     expect([...kick.body.disconnected, ...kick.body.pending]).toContain(t.body.participantId);
     await s.stack.queues.queues.get("DisconnectQueue")!.drained(30_000);
@@ -104,11 +116,18 @@ describe("injected faults", () => {
   });
 
   it.each([
-    ["POST", "/token"], ["GET", ""], ["GET", "/members"], ["POST", "/kick"], ["GET", "/audit"],
+    ["POST", "/token"],
+    ["GET", ""],
+    ["GET", "/members"],
+    ["POST", "/kick"],
+    ["GET", "/audit"],
   ])("DynamoDB unreachable: %s /rooms/{id}%s → 503 with Retry-After", async (method, suffix) => {
     const s = stack();
     s.stack.dynamodb.setReachable(false);
-    const r = await s.api(method, `/rooms/${room.roomId}${suffix}`, { as: owner, ...(method === "POST" ? { body: suffix === "/kick" ? { userId: owner.sub } : {} } : {}) });
+    const r = await s.api(method, `/rooms/${room.roomId}${suffix}`, {
+      as: owner,
+      ...(method === "POST" ? { body: suffix === "/kick" ? { userId: owner.sub } : {} } : {}),
+    });
     s.stack.dynamodb.setReachable(true);
     expectRetryable(r, 503);
     await expectInvariants(s, returned);

@@ -39,7 +39,11 @@ async function recordsOf(s: TestStack, name: string) {
 }
 
 function create(as: Session, body: unknown, key?: string): Promise<ApiResponse> {
-  return stack().api("POST", "/rooms", { as, body, ...(key !== undefined ? { headers: { "idempotency-key": key } } : {}) });
+  return stack().api("POST", "/rooms", {
+    as,
+    body,
+    ...(key !== undefined ? { headers: { "idempotency-key": key } } : {}),
+  });
 }
 
 async function waitFor(check: () => boolean, what: string, timeoutMs = 5_000) {
@@ -68,9 +72,17 @@ describe("Idempotency-Key on POST /rooms", () => {
 
   it("the same body in another key order or spacing is the same request", async () => {
     const name = uniqueName("order");
-    const first = await stack().api("POST", "/rooms", { as: alice, rawBody: `{"name":"${name}","title":"T"}`, headers: { "content-type": "application/json", "idempotency-key": "key-order" } });
+    const first = await stack().api("POST", "/rooms", {
+      as: alice,
+      rawBody: `{"name":"${name}","title":"T"}`,
+      headers: { "content-type": "application/json", "idempotency-key": "key-order" },
+    });
     expect(first.status, first.text).toBe(201);
-    const second = await stack().api("POST", "/rooms", { as: alice, rawBody: `{ "title" : "T",\n "name": "${name}" }`, headers: { "content-type": "application/json", "idempotency-key": "key-order" } });
+    const second = await stack().api("POST", "/rooms", {
+      as: alice,
+      rawBody: `{ "title" : "T",\n "name": "${name}" }`,
+      headers: { "content-type": "application/json", "idempotency-key": "key-order" },
+    });
     expect(second.status, second.text).toBe(201);
     expect(second.body.roomId).toBe(first.body.roomId);
     expect(await stagesNamed(stack(), name)).toHaveLength(1);
@@ -133,7 +145,9 @@ describe("a failure between CreateStage and the room write leaves no stage behin
   async function createWhileDynamoDbFails(body: Record<string, unknown>, key?: string): Promise<ApiResponse> {
     const s = stack();
     const fault = await fetch(`${s.stack.ivs.url}/_emulator/faults`, {
-      method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ operation: "CreateStage", delayMs: 800 }),
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ operation: "CreateStage", delayMs: 800 }),
     });
     expect(fault.status).toBe(200);
     s.stack.ivs.resetCounts();
@@ -177,23 +191,28 @@ describe("a failure between CreateStage and the room write leaves no stage behin
     expect(await stagesNamed(s, name)).toHaveLength(1);
   });
 
-  it.each([429, 500, 503])("IVS failing CreateStage with %i answers 429 or 503 with Retry-After and writes nothing; a retry creates the room", async (status) => {
-    const s = stack();
-    const name = uniqueName(`ivs-down-${status}`);
-    await fetch(`${s.stack.ivs.url}/_emulator/faults`, {
-      method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ operation: "CreateStage", status, count: 1000 }),
-    });
-    const before = await s.scanTable();
-    const r = await create(alice, { name }, `key-ivs-down-${status}`);
-    expect(r.status, r.text).toBe(status === 429 ? 429 : 503);
-    expect(r.headers.get("content-type")).toBe("application/problem+json");
-    expect(r.body.code).toBe(status === 429 ? "rate_limited" : "upstream_unavailable");
-    expect(Number(r.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
-    expect(await s.scanTable()).toEqual(before);
-    expect(await stagesNamed(s, name)).toHaveLength(0);
-    await fetch(`${s.stack.ivs.url}/_emulator/faults`, { method: "DELETE" });
-    expect((await create(alice, { name }, `key-ivs-down-${status}`)).status).toBe(201);
-  });
+  it.each([429, 500, 503])(
+    "IVS failing CreateStage with %i answers 429 or 503 with Retry-After and writes nothing; a retry creates the room",
+    async (status) => {
+      const s = stack();
+      const name = uniqueName(`ivs-down-${status}`);
+      await fetch(`${s.stack.ivs.url}/_emulator/faults`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ operation: "CreateStage", status, count: 1000 }),
+      });
+      const before = await s.scanTable();
+      const r = await create(alice, { name }, `key-ivs-down-${status}`);
+      expect(r.status, r.text).toBe(status === 429 ? 429 : 503);
+      expect(r.headers.get("content-type")).toBe("application/problem+json");
+      expect(r.body.code).toBe(status === 429 ? "rate_limited" : "upstream_unavailable");
+      expect(Number(r.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
+      expect(await s.scanTable()).toEqual(before);
+      expect(await stagesNamed(s, name)).toHaveLength(0);
+      await fetch(`${s.stack.ivs.url}/_emulator/faults`, { method: "DELETE" });
+      expect((await create(alice, { name }, `key-ivs-down-${status}`)).status).toBe(201);
+    },
+  );
 });
 
 describe("IVS's stage quota", () => {
@@ -206,8 +225,11 @@ describe("IVS's stage quota", () => {
       const existing = (await allStages(s)).length;
       let refused: unknown;
       while (refused === undefined && fillers.length <= SHARED_IVS_MAX_STAGES) {
-        const batch = await Promise.allSettled(Array.from({ length: 20 }, (_, i) =>
-          s.ivs.send(new CreateStageCommand({ name: `filler-${fillers.length + i}` }))));
+        const batch = await Promise.allSettled(
+          Array.from({ length: 20 }, (_, i) =>
+            s.ivs.send(new CreateStageCommand({ name: `filler-${fillers.length + i}` })),
+          ),
+        );
         for (const r of batch) {
           if (r.status === "fulfilled") fillers.push(r.value.stage!.arn!);
           else refused ??= r.reason;

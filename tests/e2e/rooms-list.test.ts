@@ -47,18 +47,36 @@ beforeAll(async () => {
   const members = { access: "members" };
   rooms.A = await s.createRoom(lister, { title: "A: lister's own members room", policy: members });
   rooms.B = await s.createRoom(other, { title: "B: lister is a member", policy: members });
-  rooms.C = await s.createRoom(other, { title: "C: crew mapped", policy: { ...members, groupRoles: { crew: "speaker" } } });
-  rooms.D = await s.createRoom(other, { title: "D: nothing to do with lister", policy: { ...members, groupRoles: { others: "viewer" } } });
+  rooms.C = await s.createRoom(other, {
+    title: "C: crew mapped",
+    policy: { ...members, groupRoles: { crew: "speaker" } },
+  });
+  rooms.D = await s.createRoom(other, {
+    title: "D: nothing to do with lister",
+    policy: { ...members, groupRoles: { others: "viewer" } },
+  });
   rooms.E = await s.createRoom(other, { title: "E: open" });
   rooms.F = await s.createRoom(other, { title: "F: open, lister banned" });
-  rooms.G = await s.createRoom(other, { title: "G: member and crew mapped", policy: { ...members, groupRoles: { crew: "viewer" } } });
-  rooms.H = await s.createRoom(other, { title: "H: crew mapped, lister banned", policy: { ...members, groupRoles: { crew: "speaker" } } });
-  for (const [room, role] of [[rooms.B, "viewer"], [rooms.G, "host"]] as const) {
+  rooms.G = await s.createRoom(other, {
+    title: "G: member and crew mapped",
+    policy: { ...members, groupRoles: { crew: "viewer" } },
+  });
+  rooms.H = await s.createRoom(other, {
+    title: "H: crew mapped, lister banned",
+    policy: { ...members, groupRoles: { crew: "speaker" } },
+  });
+  for (const [room, role] of [
+    [rooms.B, "viewer"],
+    [rooms.G, "host"],
+  ] as const) {
     const r = await s.api("PUT", `/rooms/${room.roomId}/members/${lister.sub}`, { as: other, body: { role } });
     expect(r.status, r.text).toBe(200);
   }
   for (const room of [rooms.F, rooms.H]) {
-    const r = await s.api("POST", `/rooms/${room.roomId}/kick`, { as: other, body: { userId: lister.sub, banMinutes: 5 } });
+    const r = await s.api("POST", `/rooms/${room.roomId}/kick`, {
+      as: other,
+      body: { userId: lister.sub, banMinutes: 5 },
+    });
     expect(r.status, r.text).toBe(200);
   }
 });
@@ -139,7 +157,10 @@ describe("GET /rooms lists every room the caller may enter", () => {
     const patched = await s.api("PATCH", `/rooms/${room.roomId}`, { as: other, body: { policy: { access: "open" } } });
     expect(patched.status, patched.text).toBe(200);
     expect(ids((await listAll(stranger)).rooms)).toContain(room.roomId);
-    const closed = await s.api("PATCH", `/rooms/${room.roomId}`, { as: other, body: { policy: { access: "members", groupRoles: { crew: "viewer" } } } });
+    const closed = await s.api("PATCH", `/rooms/${room.roomId}`, {
+      as: other,
+      body: { policy: { access: "members", groupRoles: { crew: "viewer" } } },
+    });
     expect(closed.status, closed.text).toBe(200);
     expect(ids((await listAll(stranger)).rooms)).not.toContain(room.roomId);
     expect(ids((await listAll(lister)).rooms)).toContain(room.roomId);
@@ -191,7 +212,10 @@ describe("GET /rooms fills its pages past rooms the caller may not enter", () =>
     const sorted = [...created].sort((a, b) => (a.roomId < b.roomId ? -1 : 1));
     // Banned from the first six rooms (by id, the listing's order) of the eight.
     for (const room of sorted.slice(0, 6)) {
-      expect((await s.api("POST", `/rooms/${room.roomId}/kick`, { as: owner, body: { userId: banned.sub, banMinutes: 30 } })).status).toBe(200);
+      expect(
+        (await s.api("POST", `/rooms/${room.roomId}/kick`, { as: owner, body: { userId: banned.sub, banMinutes: 30 } }))
+          .status,
+      ).toBe(200);
     }
     const first = await s.api("GET", "/rooms?limit=1", { as: banned });
     expect(first.status).toBe(200);
@@ -199,7 +223,12 @@ describe("GET /rooms fills its pages past rooms the caller may not enter", () =>
     const all = await listAll(banned, 2);
     const mine = new Set(created.map((r) => r.roomId));
     const seen = ids(all.rooms).filter((id) => mine.has(id));
-    expect(seen.sort()).toEqual(sorted.slice(6).map((r) => r.roomId).sort());
+    expect(seen.sort()).toEqual(
+      sorted
+        .slice(6)
+        .map((r) => r.roomId)
+        .sort(),
+    );
     expect(new Set(ids(all.rooms)).size).toBe(all.rooms.length);
     for (const page of all.pages.slice(0, -1)) expect(page.length).toBeGreaterThan(0);
   });

@@ -11,7 +11,13 @@ const ISO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
 const STAGE_ARN = /^arn:aws:ivs:us-east-1:123456789012:stage\/([a-zA-Z0-9]{12})$/;
 const DEFAULT_POLICY = CONTRACT_DEFAULT_POLICY;
 
-let owner: Session, member: Session, moderator: Session, band: Session, stranger: Session, admin: Session, banned: Session;
+let owner: Session,
+  member: Session,
+  moderator: Session,
+  band: Session,
+  stranger: Session,
+  admin: Session,
+  banned: Session;
 
 beforeAll(async () => {
   const s = stack();
@@ -49,7 +55,13 @@ async function unchanged(fn: () => Promise<void>) {
 function expectProblem(r: ApiResponse, status: number, code: string) {
   expect(r.status, r.text).toBe(status);
   expect(r.headers.get("content-type")).toMatch(/^application\/problem\+json/);
-  expect(r.body).toMatchObject({ status, code, type: expect.any(String), title: expect.any(String), detail: expect.any(String) });
+  expect(r.body).toMatchObject({
+    status,
+    code,
+    type: expect.any(String),
+    title: expect.any(String),
+    detail: expect.any(String),
+  });
   expect(r.headers.get("x-request-id")).toBeTruthy();
   expect(r.headers.get("x-content-type-options")).toBe("nosniff");
 }
@@ -63,14 +75,26 @@ function expectValidation(r: ApiResponse, path?: string) {
 /** A members-only room of `owner` with `member` as viewer, `moderator` as host, the band group as speaker. */
 async function membersRoom(extra: Record<string, unknown> = {}) {
   const s = stack();
-  const room = await s.createRoom(owner, { title: "Members only", policy: { access: "members", groupRoles: { band: "speaker" } }, ...extra });
-  expect((await s.api("PUT", `/rooms/${room.roomId}/members/${member.sub}`, { as: owner, body: { role: "viewer" } })).status).toBe(200);
-  expect((await s.api("PUT", `/rooms/${room.roomId}/members/${moderator.sub}`, { as: owner, body: { role: "host" } })).status).toBe(200);
+  const room = await s.createRoom(owner, {
+    title: "Members only",
+    policy: { access: "members", groupRoles: { band: "speaker" } },
+    ...extra,
+  });
+  expect(
+    (await s.api("PUT", `/rooms/${room.roomId}/members/${member.sub}`, { as: owner, body: { role: "viewer" } })).status,
+  ).toBe(200);
+  expect(
+    (await s.api("PUT", `/rooms/${room.roomId}/members/${moderator.sub}`, { as: owner, body: { role: "host" } }))
+      .status,
+  ).toBe(200);
   return room;
 }
 
 async function ban(roomId: string, user: Session) {
-  const r = await stack().api("POST", `/rooms/${roomId}/kick`, { as: owner, body: { userId: user.sub, banMinutes: 5 } });
+  const r = await stack().api("POST", `/rooms/${roomId}/kick`, {
+    as: owner,
+    body: { userId: user.sub, banMinutes: 5 },
+  });
   expect(r.status, r.text).toBe(200);
   return r.body.ban.until as string;
 }
@@ -78,7 +102,10 @@ async function ban(roomId: string, user: Session) {
 describe("POST /rooms", () => {
   it("creates a stage and its room: 201, Location, the room as docs/api.md shows it", async () => {
     const s = stack();
-    const r = await s.api("POST", "/rooms", { as: owner, body: { name: "standup", title: "Daily standup", tags: { team: "core" } } });
+    const r = await s.api("POST", "/rooms", {
+      as: owner,
+      body: { name: "standup", title: "Daily standup", tags: { team: "core" } },
+    });
     expect(r.status, r.text).toBe(201);
     const room = r.body;
     const [, stageId] = STAGE_ARN.exec(room.stageArn) ?? [];
@@ -115,17 +142,27 @@ describe("POST /rooms", () => {
     expect(bare.status, bare.text).toBe(201);
     expect(bare.body.policy).toEqual(DEFAULT_POLICY);
     expect(bare.body.tags).toEqual({});
-    const withPolicy = await s.createRoom(owner, { policy: { access: "members", roles: { guest: { maxDurationMinutes: 30 } } } });
+    const withPolicy = await s.createRoom(owner, {
+      policy: { access: "members", roles: { guest: { maxDurationMinutes: 30 } } },
+    });
     expect(withPolicy.policy).toEqual({
       ...DEFAULT_POLICY,
       access: "members",
-      roles: { ...DEFAULT_POLICY.roles, guest: { capabilities: ["SUBSCRIBE"], moderator: false, maxDurationMinutes: 30 } },
+      roles: {
+        ...DEFAULT_POLICY.roles,
+        guest: { capabilities: ["SUBSCRIBE"], moderator: false, maxDurationMinutes: 30 },
+      },
     });
   });
 
   it("accepts the bounds: a 128-character name, a 200-character title, 50 tags of the longest keys, a 256-character value", async () => {
     const s = stack();
-    const tags = Object.fromEntries(Array.from({ length: 50 }, (_, i) => [`${String(i).padStart(2, "0")}${"k".repeat(126)}`, i === 0 ? "v".repeat(256) : ""]));
+    const tags = Object.fromEntries(
+      Array.from({ length: 50 }, (_, i) => [
+        `${String(i).padStart(2, "0")}${"k".repeat(126)}`,
+        i === 0 ? "v".repeat(256) : "",
+      ]),
+    );
     const room = await s.createRoom(owner, { name: "n".repeat(128), title: "t".repeat(200), tags });
     expect(room.name).toBe("n".repeat(128));
     expect(Object.keys(room.tags)).toHaveLength(50);
@@ -148,9 +185,21 @@ describe("POST /rooms", () => {
     ["a tag value that is a number", { tags: { k: 1 } }, "/tags/k"],
     ["51 tags", { tags: Object.fromEntries(Array.from({ length: 51 }, (_, i) => [`k${i}`, "v"])) }, "/tags"],
     ["a policy naming an undefined role", { policy: { defaultRole: "guest" } }, "/policy/defaultRole"],
-    ["a policy whose host is no moderator", { policy: { roles: { host: { moderator: false } } } }, "/policy/roles/host/moderator"],
-    ["a policy with a role of 20161 minutes", { policy: { roles: { viewer: { maxDurationMinutes: 20161 } } } }, "/policy/roles/viewer/maxDurationMinutes"],
-    ["a policy with an unknown capability", { policy: { roles: { viewer: { capabilities: ["WATCH"] } } } }, "/policy/roles/viewer/capabilities/0"],
+    [
+      "a policy whose host is no moderator",
+      { policy: { roles: { host: { moderator: false } } } },
+      "/policy/roles/host/moderator",
+    ],
+    [
+      "a policy with a role of 20161 minutes",
+      { policy: { roles: { viewer: { maxDurationMinutes: 20161 } } } },
+      "/policy/roles/viewer/maxDurationMinutes",
+    ],
+    [
+      "a policy with an unknown capability",
+      { policy: { roles: { viewer: { capabilities: ["WATCH"] } } } },
+      "/policy/roles/viewer/capabilities/0",
+    ],
     ["a policy with an unknown field", { policy: { visibility: "open" } }, "/policy/visibility"],
     ["a body that is a list", [], "/"],
     ["a body that is null", null, "/"],
@@ -158,35 +207,84 @@ describe("POST /rooms", () => {
   ];
   it.each(invalid)("400 for %s, and nothing is created", async (_name, body, path) => {
     const s = stack();
-    await unchanged(async () => expectValidation(await s.api("POST", "/rooms", { as: owner, rawBody: JSON.stringify(body), headers: { "content-type": "application/json" } }), path));
+    await unchanged(async () =>
+      expectValidation(
+        await s.api("POST", "/rooms", {
+          as: owner,
+          rawBody: JSON.stringify(body),
+          headers: { "content-type": "application/json" },
+        }),
+        path,
+      ),
+    );
   });
 
   it("400 for a body that is not JSON; 415 for another content type; 413 over 16 KiB; nothing is created", async () => {
     const s = stack();
     await unchanged(async () => {
-      expectValidation(await s.api("POST", "/rooms", { as: owner, rawBody: '{"name":', headers: { "content-type": "application/json" } }));
-      expectProblem(await s.api("POST", "/rooms", { as: owner, rawBody: '{"name":"x"}', headers: { "content-type": "text/plain" } }), 415, "unsupported_media_type");
-      expectProblem(await s.api("POST", "/rooms", { as: owner, rawBody: "name=x", headers: { "content-type": "application/x-www-form-urlencoded" } }), 415, "unsupported_media_type");
-      expectProblem(await s.api("POST", "/rooms", { as: owner, rawBody: '{"name":"x"}' , headers: {} }), 415, "unsupported_media_type");
+      expectValidation(
+        await s.api("POST", "/rooms", {
+          as: owner,
+          rawBody: '{"name":',
+          headers: { "content-type": "application/json" },
+        }),
+      );
+      expectProblem(
+        await s.api("POST", "/rooms", {
+          as: owner,
+          rawBody: '{"name":"x"}',
+          headers: { "content-type": "text/plain" },
+        }),
+        415,
+        "unsupported_media_type",
+      );
+      expectProblem(
+        await s.api("POST", "/rooms", {
+          as: owner,
+          rawBody: "name=x",
+          headers: { "content-type": "application/x-www-form-urlencoded" },
+        }),
+        415,
+        "unsupported_media_type",
+      );
+      expectProblem(
+        await s.api("POST", "/rooms", { as: owner, rawBody: '{"name":"x"}', headers: {} }),
+        415,
+        "unsupported_media_type",
+      );
       const big = JSON.stringify({ title: "t", tags: { k: "v".repeat(16 * 1024) } });
-      expectProblem(await s.api("POST", "/rooms", { as: owner, rawBody: big, headers: { "content-type": "application/json" } }), 413, "payload_too_large");
+      expectProblem(
+        await s.api("POST", "/rooms", { as: owner, rawBody: big, headers: { "content-type": "application/json" } }),
+        413,
+        "payload_too_large",
+      );
       // Exactly 16 KiB is not too large: it gets past the size check to validation.
       const exact = `{"x":"${"a".repeat(16 * 1024 - 8)}"}`;
       expect(Buffer.byteLength(exact)).toBe(16 * 1024);
-      expectValidation(await s.api("POST", "/rooms", { as: owner, rawBody: exact, headers: { "content-type": "application/json" } }), "/x");
+      expectValidation(
+        await s.api("POST", "/rooms", { as: owner, rawBody: exact, headers: { "content-type": "application/json" } }),
+        "/x",
+      );
     });
   });
 
   it("accepts application/json with a charset", async () => {
     const s = stack();
-    const r = await s.api("POST", "/rooms", { as: owner, rawBody: '{"title":"charset"}', headers: { "content-type": "application/json; charset=utf-8" } });
+    const r = await s.api("POST", "/rooms", {
+      as: owner,
+      rawBody: '{"title":"charset"}',
+      headers: { "content-type": "application/json; charset=utf-8" },
+    });
     expect(r.status, r.text).toBe(201);
   });
 
   it("400 for an Idempotency-Key that is empty or longer than 128 characters", async () => {
     const s = stack();
     await unchanged(async () => {
-      expectValidation(await s.api("POST", "/rooms", { as: owner, body: {}, headers: { "idempotency-key": "k".repeat(129) } }), "/headers/idempotency-key");
+      expectValidation(
+        await s.api("POST", "/rooms", { as: owner, body: {}, headers: { "idempotency-key": "k".repeat(129) } }),
+        "/headers/idempotency-key",
+      );
     });
   });
 });
@@ -202,7 +300,13 @@ describe("GET /rooms/{roomId}", () => {
   it("owner: host, with policy and tags", async () => {
     const r = await stack().api("GET", `/rooms/${closed.roomId}`, { as: owner });
     expect(r.status, r.text).toBe(200);
-    expect(r.body).toMatchObject({ roomId: closed.roomId, yourRole: "host", live: false, activeSessionId: null, ownerId: owner.sub });
+    expect(r.body).toMatchObject({
+      roomId: closed.roomId,
+      yourRole: "host",
+      live: false,
+      activeSessionId: null,
+      ownerId: owner.sub,
+    });
     expect(r.body.policy).toEqual({ ...DEFAULT_POLICY, access: "members", groupRoles: { band: "speaker" } });
     expect(r.body.tags).toEqual({});
   });
@@ -213,7 +317,14 @@ describe("GET /rooms/{roomId}", () => {
     expect(r.body.yourRole).toBe("viewer");
     expect(r.body).not.toHaveProperty("policy");
     expect(r.body).not.toHaveProperty("tags");
-    expect(r.body).toMatchObject({ roomId: open.roomId, stageArn: open.stageArn, name: "open-room", ownerId: owner.sub, live: false, activeSessionId: null });
+    expect(r.body).toMatchObject({
+      roomId: open.roomId,
+      stageArn: open.stageArn,
+      name: "open-room",
+      ownerId: owner.sub,
+      live: false,
+      activeSessionId: null,
+    });
   });
 
   it("member: their role; a viewer member sees no policy, a moderator member does", async () => {
@@ -303,7 +414,14 @@ describe("PATCH /rooms/{roomId}", () => {
     await new Promise((r) => setTimeout(r, 5));
     const r = await s.api("PATCH", `/rooms/${room.roomId}`, { as: owner, body: { name: "after", title: "After" } });
     expect(r.status, r.text).toBe(200);
-    expect(r.body).toMatchObject({ roomId: room.roomId, name: "after", title: "After", yourRole: "host", createdAt: room.createdAt, live: false });
+    expect(r.body).toMatchObject({
+      roomId: room.roomId,
+      name: "after",
+      title: "After",
+      yourRole: "host",
+      createdAt: room.createdAt,
+      live: false,
+    });
     expect(Date.parse(r.body.updatedAt)).toBeGreaterThan(Date.parse(room.updatedAt));
     expect(r.body.policy).toEqual(DEFAULT_POLICY);
     expect((await s.ivs.send(new GetStageCommand({ arn: room.stageArn }))).stage?.name).toBe("after");
@@ -317,7 +435,10 @@ describe("PATCH /rooms/{roomId}", () => {
       policy: { access: "members", groupRoles: { band: "speaker" }, defaultDurationMinutes: 30, roles: { guest: {} } },
     });
     expectProblem(await s.api("GET", `/rooms/${room.roomId}`, { as: stranger }), 403, "forbidden");
-    const r = await s.api("PATCH", `/rooms/${room.roomId}`, { as: owner, body: { policy: { allowedAttributes: ["displayName"] } } });
+    const r = await s.api("PATCH", `/rooms/${room.roomId}`, {
+      as: owner,
+      body: { policy: { allowedAttributes: ["displayName"] } },
+    });
     expect(r.status, r.text).toBe(200);
     expect(r.body.policy).toEqual({ ...DEFAULT_POLICY, allowedAttributes: ["displayName"] });
     // The room is open now: the stranger gets in with the default role; the band's mapping is gone.
@@ -328,7 +449,10 @@ describe("PATCH /rooms/{roomId}", () => {
   it("a moderator member may patch; yourRole follows the new policy", async () => {
     const s = stack();
     const room = await membersRoom();
-    const r = await s.api("PATCH", `/rooms/${room.roomId}`, { as: moderator, body: { title: "Renamed by a moderator" } });
+    const r = await s.api("PATCH", `/rooms/${room.roomId}`, {
+      as: moderator,
+      body: { title: "Renamed by a moderator" },
+    });
     expect(r.status, r.text).toBe(200);
     expect(r.body).toMatchObject({ title: "Renamed by a moderator", yourRole: "host" });
     expect(r.body.policy).toBeDefined();
@@ -337,7 +461,9 @@ describe("PATCH /rooms/{roomId}", () => {
   it("yourRole in the answer is the caller's role under the new policy", async () => {
     const s = stack();
     const room = await s.createRoom(owner, { policy: { roles: { mc: { moderator: true } } } });
-    expect((await s.api("PUT", `/rooms/${room.roomId}/members/${member.sub}`, { as: owner, body: { role: "mc" } })).status).toBe(200);
+    expect(
+      (await s.api("PUT", `/rooms/${room.roomId}/members/${member.sub}`, { as: owner, body: { role: "mc" } })).status,
+    ).toBe(200);
     // The member drops their own role from the policy: they are a viewer of the open room now, and see no policy.
     const r = await s.api("PATCH", `/rooms/${room.roomId}`, { as: member, body: { policy: {} } });
     expect(r.status, r.text).toBe(200);
@@ -345,14 +471,22 @@ describe("PATCH /rooms/{roomId}", () => {
     expect(r.body).not.toHaveProperty("policy");
     expect(r.body).not.toHaveProperty("tags");
     expect((await s.api("GET", `/rooms/${room.roomId}`, { as: member })).body.yourRole).toBe("viewer");
-    expectProblem(await s.api("PATCH", `/rooms/${room.roomId}`, { as: member, body: { title: "again" } }), 403, "forbidden");
+    expectProblem(
+      await s.api("PATCH", `/rooms/${room.roomId}`, { as: member, body: { title: "again" } }),
+      403,
+      "forbidden",
+    );
   });
 
   it("404 when renaming a room whose stage is gone from IVS", async () => {
     const s = stack();
     const room = await s.createRoom(owner, { name: "gone" });
     await s.ivs.send(new DeleteStageCommand({ arn: room.stageArn }));
-    expectProblem(await s.api("PATCH", `/rooms/${room.roomId}`, { as: owner, body: { name: "renamed" } }), 404, "not_found");
+    expectProblem(
+      await s.api("PATCH", `/rooms/${room.roomId}`, { as: owner, body: { name: "renamed" } }),
+      404,
+      "not_found",
+    );
   });
 
   it("403 for a viewer, a group speaker, a stranger and a banned user; 404; 400; nothing changes", async () => {
@@ -361,21 +495,68 @@ describe("PATCH /rooms/{roomId}", () => {
     const open = await s.createRoom(owner);
     await ban(open.roomId, banned);
     await unchanged(async () => {
-      expectProblem(await s.api("PATCH", `/rooms/${room.roomId}`, { as: member, body: { title: "x" } }), 403, "forbidden");
-      expectProblem(await s.api("PATCH", `/rooms/${room.roomId}`, { as: band, body: { title: "x" } }), 403, "forbidden");
-      expectProblem(await s.api("PATCH", `/rooms/${room.roomId}`, { as: stranger, body: { title: "x" } }), 403, "forbidden");
-      expectProblem(await s.api("PATCH", `/rooms/${open.roomId}`, { as: stranger, body: { title: "x" } }), 403, "forbidden");
+      expectProblem(
+        await s.api("PATCH", `/rooms/${room.roomId}`, { as: member, body: { title: "x" } }),
+        403,
+        "forbidden",
+      );
+      expectProblem(
+        await s.api("PATCH", `/rooms/${room.roomId}`, { as: band, body: { title: "x" } }),
+        403,
+        "forbidden",
+      );
+      expectProblem(
+        await s.api("PATCH", `/rooms/${room.roomId}`, { as: stranger, body: { title: "x" } }),
+        403,
+        "forbidden",
+      );
+      expectProblem(
+        await s.api("PATCH", `/rooms/${open.roomId}`, { as: stranger, body: { title: "x" } }),
+        403,
+        "forbidden",
+      );
       expectProblem(await s.api("PATCH", `/rooms/${open.roomId}`, { as: banned, body: { title: "x" } }), 403, "banned");
       expectProblem(await s.api("PATCH", "/rooms/abcdABCD0000", { as: owner, body: { title: "x" } }), 404, "not_found");
       expectValidation(await s.api("PATCH", "/rooms/not_an_id", { as: owner, body: { title: "x" } }), "/path/roomId");
       expectValidation(await s.api("PATCH", `/rooms/${room.roomId}`, { as: owner }));
-      expectValidation(await s.api("PATCH", `/rooms/${room.roomId}`, { as: owner, body: { tags: { a: "b" } } }), "/tags");
-      expectValidation(await s.api("PATCH", `/rooms/${room.roomId}`, { as: owner, body: { ownerId: stranger.sub } }), "/ownerId");
-      expectValidation(await s.api("PATCH", `/rooms/${room.roomId}`, { as: owner, body: { name: "bad name" } }), "/name");
+      expectValidation(
+        await s.api("PATCH", `/rooms/${room.roomId}`, { as: owner, body: { tags: { a: "b" } } }),
+        "/tags",
+      );
+      expectValidation(
+        await s.api("PATCH", `/rooms/${room.roomId}`, { as: owner, body: { ownerId: stranger.sub } }),
+        "/ownerId",
+      );
+      expectValidation(
+        await s.api("PATCH", `/rooms/${room.roomId}`, { as: owner, body: { name: "bad name" } }),
+        "/name",
+      );
       expectValidation(await s.api("PATCH", `/rooms/${room.roomId}`, { as: owner, body: { title: "" } }), "/title");
-      expectValidation(await s.api("PATCH", `/rooms/${room.roomId}`, { as: owner, body: { policy: { groupRoles: { band: "nope" } } } }), "/policy/groupRoles/band");
-      expectProblem(await s.api("PATCH", `/rooms/${room.roomId}`, { as: owner, rawBody: '{"title":"x"}', headers: { "content-type": "text/plain" } }), 415, "unsupported_media_type");
-      expectProblem(await s.api("PATCH", `/rooms/${room.roomId}`, { as: owner, rawBody: JSON.stringify({ title: "x".repeat(17_000) }), headers: { "content-type": "application/json" } }), 413, "payload_too_large");
+      expectValidation(
+        await s.api("PATCH", `/rooms/${room.roomId}`, {
+          as: owner,
+          body: { policy: { groupRoles: { band: "nope" } } },
+        }),
+        "/policy/groupRoles/band",
+      );
+      expectProblem(
+        await s.api("PATCH", `/rooms/${room.roomId}`, {
+          as: owner,
+          rawBody: '{"title":"x"}',
+          headers: { "content-type": "text/plain" },
+        }),
+        415,
+        "unsupported_media_type",
+      );
+      expectProblem(
+        await s.api("PATCH", `/rooms/${room.roomId}`, {
+          as: owner,
+          rawBody: JSON.stringify({ title: "x".repeat(17_000) }),
+          headers: { "content-type": "application/json" },
+        }),
+        413,
+        "payload_too_large",
+      );
     });
   });
 });
@@ -392,7 +573,9 @@ describe("DELETE /rooms/{roomId}", () => {
     expect(r.status, r.text).toBe(204);
     expect(r.text).toBe("");
     expect(r.headers.get("x-request-id")).toBeTruthy();
-    await expect(s.ivs.send(new GetStageCommand({ arn: room.stageArn }))).rejects.toMatchObject({ name: "ResourceNotFoundException" });
+    await expect(s.ivs.send(new GetStageCommand({ arn: room.stageArn }))).rejects.toMatchObject({
+      name: "ResourceNotFoundException",
+    });
     const items = await s.scanTable();
     const pkOf = (i: Record<string, any>) => String(i.pk?.S);
     expect(items.filter((i) => pkOf(i) === `ROOM#${room.roomId}`)).toEqual([]);

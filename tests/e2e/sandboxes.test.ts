@@ -27,7 +27,9 @@ async function eventually(what: string, condition: () => boolean, ms = 20_000) {
 
 function gate(): { until: Promise<void>; open(): void } {
   let open = () => {};
-  const until = new Promise<void>((resolve) => { open = resolve; });
+  const until = new Promise<void>((resolve) => {
+    open = resolve;
+  });
   return { until, open };
 }
 
@@ -52,7 +54,10 @@ describe("function sandboxes in the offline stack", () => {
     // Six sandboxes warm: six requests at once find one sandbox and start five more, which stay (idle ones retire
     // only after a minute).
     for (const r of await Promise.all(users.map((_, i) => token(i)))) expect(r.status, r.text).toBe(200);
-    await eventually("six sandboxes ready", () => tokenFunction.stats().sandboxes === 6 && tokenFunction.stats().starting === 0);
+    await eventually(
+      "six sandboxes ready",
+      () => tokenFunction.stats().sandboxes === 6 && tokenFunction.stats().starting === 0,
+    );
 
     const overrunning = gate();
     const others = gate();
@@ -62,7 +67,9 @@ describe("function sandboxes in the offline stack", () => {
       const reads = calls("BatchGetItem");
       const overruns = Promise.all([token(0), token(1)]);
       let overrunsAnswered = false;
-      void overruns.then(() => { overrunsAnswered = true; });
+      void overruns.then(() => {
+        overrunsAnswered = true;
+      });
       await eventually("the two overrunning reads held", () => calls("BatchGetItem") >= reads + 2);
 
       // Three seconds later, four more, whose recording transaction is held until the two have timed out: when those

@@ -27,32 +27,83 @@ const kidOf = (s: ReturnType<typeof stack>) => String(s.stack.identity.jwks.keys
 
 const attacks: Array<[string, (s: ReturnType<typeof stack>) => { header?: string; query?: string }]> = [
   ["alg none", (s) => ({ header: `Bearer ${b64({ alg: "none", typ: "JWT" })}.${b64(claimsFor(s))}.` })],
-  ["HS256 signed with the public key as the secret", (s) => {
-    const publicPem = createPublicKey({ key: s.stack.identity.jwks.keys[0] as never, format: "jwk" }).export({ type: "spki", format: "pem" });
-    const input = `${b64({ alg: "HS256", typ: "JWT", kid: kidOf(s) })}.${b64(claimsFor(s))}`;
-    return { header: `Bearer ${input}.${createHmac("sha256", publicPem).update(input).digest("base64url")}` };
-  }],
-  ["an unknown kid", (s) => ({ header: `Bearer ${s.stack.identity.signClaims(claimsFor(s), { alg: "RS256", kid: "not-a-key-of-this-pool" })}` })],
-  ["a valid signature from another key", (s) => {
-    const { privateKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
-    const input = `${b64({ alg: "RS256", kid: kidOf(s) })}.${b64(claimsFor(s))}`;
-    return { header: `Bearer ${input}.${sign("sha256", Buffer.from(input), privateKey).toString("base64url")}` };
-  }],
-  ["expired", (s) => ({ header: `Bearer ${s.stack.identity.signClaims(claimsFor(s, { exp: Math.floor(Date.now() / 1000) - 10 }))}` })],
-  ["nbf in the future", (s) => ({ header: `Bearer ${s.stack.identity.signClaims(claimsFor(s, { nbf: Math.floor(Date.now() / 1000) + 600 }))}` })],
-  ["iat in the future beyond skew", (s) => ({ header: `Bearer ${s.stack.identity.signClaims(claimsFor(s, { iat: Math.floor(Date.now() / 1000) + 600 }))}` })],
-  ["another issuer", (s) => ({ header: `Bearer ${s.stack.identity.signClaims(claimsFor(s, { iss: "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Other" }))}` })],
-  ["another client id", (s) => ({ header: `Bearer ${s.stack.identity.signClaims(claimsFor(s, { aud: "someoneelsesclient" }))}` })],
-  ["wrong token_use", (s) => ({ header: `Bearer ${s.stack.identity.signClaims(claimsFor(s, { token_use: "access", client_id: s.stack.identity.clientId }))}` })],
-  ["a tampered payload", (s) => {
-    const [h, , sig] = s.stack.identity.signClaims(claimsFor(s)).split(".");
-    return { header: `Bearer ${h}.${b64(claimsFor(s, { "cognito:groups": ["admin"] }))}.${sig}` };
-  }],
-  ["a token over 8 KiB", (s) => ({ header: `Bearer ${s.stack.identity.signClaims(claimsFor(s, { padding: "x".repeat(9000) }))}` })],
+  [
+    "HS256 signed with the public key as the secret",
+    (s) => {
+      const publicPem = createPublicKey({ key: s.stack.identity.jwks.keys[0] as never, format: "jwk" }).export({
+        type: "spki",
+        format: "pem",
+      });
+      const input = `${b64({ alg: "HS256", typ: "JWT", kid: kidOf(s) })}.${b64(claimsFor(s))}`;
+      return { header: `Bearer ${input}.${createHmac("sha256", publicPem).update(input).digest("base64url")}` };
+    },
+  ],
+  [
+    "an unknown kid",
+    (s) => ({
+      header: `Bearer ${s.stack.identity.signClaims(claimsFor(s), { alg: "RS256", kid: "not-a-key-of-this-pool" })}`,
+    }),
+  ],
+  [
+    "a valid signature from another key",
+    (s) => {
+      const { privateKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
+      const input = `${b64({ alg: "RS256", kid: kidOf(s) })}.${b64(claimsFor(s))}`;
+      return { header: `Bearer ${input}.${sign("sha256", Buffer.from(input), privateKey).toString("base64url")}` };
+    },
+  ],
+  [
+    "expired",
+    (s) => ({
+      header: `Bearer ${s.stack.identity.signClaims(claimsFor(s, { exp: Math.floor(Date.now() / 1000) - 10 }))}`,
+    }),
+  ],
+  [
+    "nbf in the future",
+    (s) => ({
+      header: `Bearer ${s.stack.identity.signClaims(claimsFor(s, { nbf: Math.floor(Date.now() / 1000) + 600 }))}`,
+    }),
+  ],
+  [
+    "iat in the future beyond skew",
+    (s) => ({
+      header: `Bearer ${s.stack.identity.signClaims(claimsFor(s, { iat: Math.floor(Date.now() / 1000) + 600 }))}`,
+    }),
+  ],
+  [
+    "another issuer",
+    (s) => ({
+      header: `Bearer ${s.stack.identity.signClaims(claimsFor(s, { iss: "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Other" }))}`,
+    }),
+  ],
+  [
+    "another client id",
+    (s) => ({ header: `Bearer ${s.stack.identity.signClaims(claimsFor(s, { aud: "someoneelsesclient" }))}` }),
+  ],
+  [
+    "wrong token_use",
+    (s) => ({
+      header: `Bearer ${s.stack.identity.signClaims(claimsFor(s, { token_use: "access", client_id: s.stack.identity.clientId }))}`,
+    }),
+  ],
+  [
+    "a tampered payload",
+    (s) => {
+      const [h, , sig] = s.stack.identity.signClaims(claimsFor(s)).split(".");
+      return { header: `Bearer ${h}.${b64(claimsFor(s, { "cognito:groups": ["admin"] }))}.${sig}` };
+    },
+  ],
+  [
+    "a token over 8 KiB",
+    (s) => ({ header: `Bearer ${s.stack.identity.signClaims(claimsFor(s, { padding: "x".repeat(9000) }))}` }),
+  ],
   ["garbage in the header", () => ({ header: "Bearer ¿¡garbage!?.." })],
   ["not a JWT at all", () => ({ header: "Bearer abc" })],
   ["the Basic scheme", () => ({ header: `Basic ${Buffer.from("alice:secret").toString("base64")}` })],
-  ["the token in a query string instead of the header", (s) => ({ query: `access_token=${s.stack.identity.signClaims(claimsFor(s))}` })],
+  [
+    "the token in a query string instead of the header",
+    (s) => ({ query: `access_token=${s.stack.identity.signClaims(claimsFor(s))}` }),
+  ],
 ];
 
 describe("the user pool's JWKS", () => {
@@ -61,7 +112,9 @@ describe("the user pool's JWKS", () => {
     // Each function that verifies JWTs (rooms, token, moderation) fetches it while its container starts: a fresh
     // container of each, from the stack's own bundle and environment, fetches it once before it serves anything.
     // (Counted from here: the stack is shared, and other suites start containers of their own.)
-    const authenticating = [...s.stack.built].filter((f) => /functions\/(rooms|token|moderation)\//.test(f.definition.entryPoint));
+    const authenticating = [...s.stack.built].filter((f) =>
+      /functions\/(rooms|token|moderation)\//.test(f.definition.entryPoint),
+    );
     expect(authenticating).toHaveLength(3);
     for (const built of authenticating) {
       const before = s.stack.jwksRequests();
@@ -92,7 +145,11 @@ describe("JWT attacks", () => {
     const attack = make(s);
     s.stack.dynamodb.resetCounts();
     s.stack.ivs.resetCounts();
-    for (const [method, path] of [["POST", `/rooms/${room.roomId}/token`], ["GET", "/rooms"], ["POST", `/rooms/${room.roomId}/kick`]] as const) {
+    for (const [method, path] of [
+      ["POST", `/rooms/${room.roomId}/token`],
+      ["GET", "/rooms"],
+      ["POST", `/rooms/${room.roomId}/kick`],
+    ] as const) {
       const r = await s.api(method, `${path}${attack.query ? `?${attack.query}` : ""}`, {
         headers: attack.header ? { authorization: attack.header } : {},
         ...(method === "POST" ? { body: {} } : {}),
@@ -110,12 +167,15 @@ describe("JWT attacks", () => {
     ["not JSON", { "content-type": "application/json" }, "{not json"],
     ["another content type", { "content-type": "text/plain" }, "hello"],
     ["over 16 KiB", { "content-type": "application/json" }, JSON.stringify({ name: "x".repeat(20_000) })],
-  ])("an anonymous request with a body %s gets 401: authentication comes before the body is read", async (_name, headers, rawBody) => {
-    const s = stack();
-    const r = await s.api("POST", "/rooms", { headers, rawBody });
-    expect(r.status).toBe(401);
-    expect(r.body.code).toBe("unauthorized");
-  });
+  ])(
+    "an anonymous request with a body %s gets 401: authentication comes before the body is read",
+    async (_name, headers, rawBody) => {
+      const s = stack();
+      const r = await s.api("POST", "/rooms", { headers, rawBody });
+      expect(r.status).toBe(401);
+      expect(r.body.code).toBe("unauthorized");
+    },
+  );
 
   it("a well-formed token built the same way is accepted (the attacks above fail for their own reason)", async () => {
     const s = stack();

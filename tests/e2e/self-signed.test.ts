@@ -2,7 +2,12 @@
 // the emulator's stage through the imported public key; no IVS call on the token path; kicks and bans as in the
 // API mode; and rotation that keeps old tokens valid until their key is retired.
 import { createPublicKey, verify } from "node:crypto";
-import { GetPublicKeyCommand, GetStageCommand, IVSRealTimeClient, ListPublicKeysCommand } from "@aws-sdk/client-ivs-realtime";
+import {
+  GetPublicKeyCommand,
+  GetStageCommand,
+  IVSRealTimeClient,
+  ListPublicKeysCommand,
+} from "@aws-sdk/client-ivs-realtime";
 import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { describe, expect, it } from "vitest";
 import { retireExpiredKeys, RETIRE_AFTER_MS, rotateSigningKey, type KeyDeps } from "../../shared/keys/rotate.ts";
@@ -13,7 +18,12 @@ const stack = useStack({ env: { ...process.env, TOKEN_MODE: "self-signed" } });
 
 const decode = (token: string) => {
   const [h, p, sig] = token.split(".") as [string, string, string];
-  return { header: JSON.parse(Buffer.from(h, "base64url").toString()), claims: JSON.parse(Buffer.from(p, "base64url").toString()), input: `${h}.${p}`, signature: Buffer.from(sig, "base64url") };
+  return {
+    header: JSON.parse(Buffer.from(h, "base64url").toString()),
+    claims: JSON.parse(Buffer.from(p, "base64url").toString()),
+    input: `${h}.${p}`,
+    signature: Buffer.from(sig, "base64url"),
+  };
 };
 
 const keyDeps = (s: TestStack, now = Date.now): KeyDeps => {
@@ -41,11 +51,18 @@ describe("self-signed participant tokens", () => {
     const owner = await s.login("ss-owner");
     const viewer = await s.login("ss-viewer", { preferredUsername: "Vee" });
     const room = await s.createRoom(owner, { name: "ss" });
-    const r = await s.api("POST", `/rooms/${room.roomId}/token`, { as: viewer, body: { attributes: { avatarUrl: "https://x/a.png" }, durationMinutes: 30 } });
+    const r = await s.api("POST", `/rooms/${room.roomId}/token`, {
+      as: viewer,
+      body: { attributes: { avatarUrl: "https://x/a.png" }, durationMinutes: 30 },
+    });
     expect(r.status, r.text).toBe(200);
     expect(r.headers.get("cache-control")).toBe("no-store");
     const { header, claims, input, signature } = decode(r.body.token);
-    expect(header).toEqual({ alg: "ES384", typ: "JWT", kid: expect.stringMatching(/^arn:aws:ivs:us-east-1:123456789012:public-key\/[A-Za-z0-9]+$/) });
+    expect(header).toEqual({
+      alg: "ES384",
+      typ: "JWT",
+      kid: expect.stringMatching(/^arn:aws:ivs:us-east-1:123456789012:public-key\/[A-Za-z0-9]+$/),
+    });
     const stage = (await s.ivs.send(new GetStageCommand({ arn: room.stageArn }))).stage!;
     expect(claims).toEqual({
       exp: claims.iat + 30 * 60,
@@ -64,7 +81,9 @@ describe("self-signed participant tokens", () => {
     expect(r.body.participantId).toMatch(/^[A-Za-z0-9-]{1,64}$/);
     expect(r.body.expirationTime).toBe(new Date(claims.exp * 1000).toISOString());
     const pem = (await s.ivs.send(new GetPublicKeyCommand({ arn: header.kid }))).publicKey!.publicKeyMaterial!;
-    expect(verify("sha384", Buffer.from(input), { key: createPublicKey(pem), dsaEncoding: "ieee-p1363" }, signature)).toBe(true);
+    expect(
+      verify("sha384", Buffer.from(input), { key: createPublicKey(pem), dsaEncoding: "ieee-p1363" }, signature),
+    ).toBe(true);
 
     const joined = await s.join(r.body.token);
     expect(joined.status, joined.text).toBe(200);
@@ -77,7 +96,8 @@ describe("self-signed participant tokens", () => {
     const owner = await s.login("ss-ids", { groups: ["admin"] });
     const room = await s.createRoom(owner);
     const ids = new Set<string>();
-    for (let i = 0; i < 20; i++) ids.add((await s.api("GET", `/rooms/${room.roomId}/token`, { as: owner })).body.participantId);
+    for (let i = 0; i < 20; i++)
+      ids.add((await s.api("GET", `/rooms/${room.roomId}/token`, { as: owner })).body.participantId);
     expect(ids.size).toBe(20);
     for (const id of ids) expect(id).toMatch(/^[A-Za-z0-9]{20}$/);
   });
@@ -102,9 +122,14 @@ describe("self-signed participant tokens", () => {
     const first = await s.api("POST", `/rooms/${room.roomId}/token`, { as: viewer });
     const unused = await s.api("POST", `/rooms/${room.roomId}/token`, { as: viewer });
     expect((await s.join(first.body.token)).status).toBe(200);
-    const kick = await s.api("POST", `/rooms/${room.roomId}/kick`, { as: owner, body: { userId: viewer.sub, banMinutes: 10, reason: "spam" } });
+    const kick = await s.api("POST", `/rooms/${room.roomId}/kick`, {
+      as: owner,
+      body: { userId: viewer.sub, banMinutes: 10, reason: "spam" },
+    });
     expect(kick.status, kick.text).toBe(200);
-    expect([...kick.body.disconnected, ...kick.body.pending].sort()).toEqual([first.body.participantId, unused.body.participantId].sort());
+    expect([...kick.body.disconnected, ...kick.body.pending].sort()).toEqual(
+      [first.body.participantId, unused.body.participantId].sort(),
+    );
     expect((await s.join(first.body.token)).status).toBe(403);
     expect((await s.join(unused.body.token)).status).toBe(403);
     const refused = await s.api("POST", `/rooms/${room.roomId}/token`, { as: viewer });

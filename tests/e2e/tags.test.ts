@@ -10,8 +10,12 @@ let owner: Session, mod: Session, viewer: Session, stranger: Session, admin: Ses
 beforeAll(async () => {
   const s = stack();
   [owner, mod, viewer, stranger, admin, banned] = await Promise.all([
-    s.login("tags-owner"), s.login("tags-mod"), s.login("tags-viewer"), s.login("tags-stranger"),
-    s.login("tags-admin", { groups: ["admin"] }), s.login("tags-banned"),
+    s.login("tags-owner"),
+    s.login("tags-mod"),
+    s.login("tags-viewer"),
+    s.login("tags-stranger"),
+    s.login("tags-admin", { groups: ["admin"] }),
+    s.login("tags-banned"),
   ]);
 });
 
@@ -32,7 +36,8 @@ async function room() {
   return r;
 }
 
-const ivsTags = async (stageArn: string) => (await stack().ivs.send(new ListTagsForResourceCommand({ resourceArn: stageArn }))).tags;
+const ivsTags = async (stageArn: string) =>
+  (await stack().ivs.send(new ListTagsForResourceCommand({ resourceArn: stageArn }))).tags;
 
 /** Runs `fn` and checks that neither the table nor the stage's tags changed. */
 async function unchanged(stageArn: string, fn: () => Promise<void>) {
@@ -75,7 +80,11 @@ describe("PUT /rooms/{roomId}/tags", () => {
     expect(r.status, r.text).toBe(200);
     expect(r.body).toEqual({ tags: { team: "core", env: "prod", cost: "" } });
     expect(await ivsTags(r0.stageArn)).toEqual({ team: "core", env: "prod", cost: "" });
-    expect((await s.api("GET", `/rooms/${r0.roomId}`, { as: owner })).body.tags).toEqual({ team: "core", env: "prod", cost: "" });
+    expect((await s.api("GET", `/rooms/${r0.roomId}`, { as: owner })).body.tags).toEqual({
+      team: "core",
+      env: "prod",
+      cost: "",
+    });
     expect((await s.api("GET", `/rooms/${r0.roomId}`, { as: viewer })).body).not.toHaveProperty("tags");
     const empty = await s.api("PUT", `/rooms/${r0.roomId}/tags`, { as: owner, body: { tags: {} } });
     expect(empty.status, empty.text).toBe(200);
@@ -90,10 +99,17 @@ describe("PUT /rooms/{roomId}/tags", () => {
     expect(full.status, full.text).toBe(200);
     expect(Object.keys(full.body.tags)).toHaveLength(50);
     await unchanged(r0.stageArn, async () => {
-      expectProblem(await s.api("PUT", `/rooms/${r0.roomId}/tags`, { as: owner, body: { tags: { one: "too many" } } }), 400, "validation_failed", "/tags");
+      expectProblem(
+        await s.api("PUT", `/rooms/${r0.roomId}/tags`, { as: owner, body: { tags: { one: "too many" } } }),
+        400,
+        "validation_failed",
+        "/tags",
+      );
     });
     // Overwriting an existing key does not add one.
-    expect((await s.api("PUT", `/rooms/${r0.roomId}/tags`, { as: owner, body: { tags: { team: "edge" } } })).status).toBe(200);
+    expect(
+      (await s.api("PUT", `/rooms/${r0.roomId}/tags`, { as: owner, body: { tags: { team: "edge" } } })).status,
+    ).toBe(200);
   });
 
   it("400 for aws: and stagepass: keys, bad lengths, a missing or malformed tags field; 413; 415; nothing changes", async () => {
@@ -102,19 +118,50 @@ describe("PUT /rooms/{roomId}/tags", () => {
     const putTags = (body: unknown) => s.api("PUT", `/rooms/${r0.roomId}/tags`, { as: owner, body });
     await unchanged(r0.stageArn, async () => {
       expectProblem(await putTags({ tags: { "aws:x": "1" } }), 400, "validation_failed", "/tags/aws:x");
-      expectProblem(await putTags({ tags: { "stagepass:room": "1" } }), 400, "validation_failed", "/tags/stagepass:room");
-      expectProblem(await putTags({ tags: { ok: "1", "stagepass:owner": "x" } }), 400, "validation_failed", "/tags/stagepass:owner");
+      expectProblem(
+        await putTags({ tags: { "stagepass:room": "1" } }),
+        400,
+        "validation_failed",
+        "/tags/stagepass:room",
+      );
+      expectProblem(
+        await putTags({ tags: { ok: "1", "stagepass:owner": "x" } }),
+        400,
+        "validation_failed",
+        "/tags/stagepass:owner",
+      );
       expectProblem(await putTags({ tags: { "": "1" } }), 400, "validation_failed", "/tags/");
       expectProblem(await putTags({ tags: { ["k".repeat(129)]: "1" } }), 400, "validation_failed");
       expectProblem(await putTags({ tags: { k: "v".repeat(257) } }), 400, "validation_failed", "/tags/k");
       expectProblem(await putTags({ tags: { k: null } }), 400, "validation_failed", "/tags/k");
-      expectProblem(await putTags({ tags: Object.fromEntries(Array.from({ length: 51 }, (_, i) => [`n${i}`, "v"])) }), 400, "validation_failed", "/tags");
+      expectProblem(
+        await putTags({ tags: Object.fromEntries(Array.from({ length: 51 }, (_, i) => [`n${i}`, "v"])) }),
+        400,
+        "validation_failed",
+        "/tags",
+      );
       expectProblem(await putTags({}), 400, "validation_failed", "/tags");
       expectProblem(await putTags({ tags: "a=b" }), 400, "validation_failed", "/tags");
       expectProblem(await putTags({ tags: {}, extra: 1 }), 400, "validation_failed", "/extra");
       expectProblem(await s.api("PUT", `/rooms/${r0.roomId}/tags`, { as: owner }), 400, "validation_failed");
-      expectProblem(await s.api("PUT", `/rooms/${r0.roomId}/tags`, { as: owner, rawBody: '{"tags":{"a":"b"}}', headers: { "content-type": "text/plain" } }), 415, "unsupported_media_type");
-      expectProblem(await s.api("PUT", `/rooms/${r0.roomId}/tags`, { as: owner, rawBody: JSON.stringify({ tags: { a: "b".repeat(17_000) } }), headers: { "content-type": "application/json" } }), 413, "payload_too_large");
+      expectProblem(
+        await s.api("PUT", `/rooms/${r0.roomId}/tags`, {
+          as: owner,
+          rawBody: '{"tags":{"a":"b"}}',
+          headers: { "content-type": "text/plain" },
+        }),
+        415,
+        "unsupported_media_type",
+      );
+      expectProblem(
+        await s.api("PUT", `/rooms/${r0.roomId}/tags`, {
+          as: owner,
+          rawBody: JSON.stringify({ tags: { a: "b".repeat(17_000) } }),
+          headers: { "content-type": "application/json" },
+        }),
+        413,
+        "payload_too_large",
+      );
     });
   });
 
@@ -122,10 +169,26 @@ describe("PUT /rooms/{roomId}/tags", () => {
     const s = stack();
     const r0 = await room();
     await unchanged(r0.stageArn, async () => {
-      expectProblem(await s.api("PUT", `/rooms/${r0.roomId}/tags`, { as: viewer, body: { tags: { a: "b" } } }), 403, "forbidden");
-      expectProblem(await s.api("PUT", `/rooms/${r0.roomId}/tags`, { as: stranger, body: { tags: { a: "b" } } }), 403, "forbidden");
-      expectProblem(await s.api("PUT", `/rooms/${r0.roomId}/tags`, { as: banned, body: { tags: { a: "b" } } }), 403, "banned");
-      expectProblem(await s.api("PUT", "/rooms/abcdABCD0000/tags", { as: owner, body: { tags: { a: "b" } } }), 404, "not_found");
+      expectProblem(
+        await s.api("PUT", `/rooms/${r0.roomId}/tags`, { as: viewer, body: { tags: { a: "b" } } }),
+        403,
+        "forbidden",
+      );
+      expectProblem(
+        await s.api("PUT", `/rooms/${r0.roomId}/tags`, { as: stranger, body: { tags: { a: "b" } } }),
+        403,
+        "forbidden",
+      );
+      expectProblem(
+        await s.api("PUT", `/rooms/${r0.roomId}/tags`, { as: banned, body: { tags: { a: "b" } } }),
+        403,
+        "banned",
+      );
+      expectProblem(
+        await s.api("PUT", "/rooms/abcdABCD0000/tags", { as: owner, body: { tags: { a: "b" } } }),
+        404,
+        "not_found",
+      );
     });
   });
 });
@@ -136,7 +199,11 @@ describe("a room whose stage is gone from IVS", () => {
     const r0 = await s.createRoom(owner, { tags: { a: "1" } });
     await s.ivs.send(new DeleteStageCommand({ arn: r0.stageArn }));
     expectProblem(await s.api("GET", `/rooms/${r0.roomId}/tags`, { as: owner }), 404, "not_found");
-    expectProblem(await s.api("PUT", `/rooms/${r0.roomId}/tags`, { as: owner, body: { tags: { b: "2" } } }), 404, "not_found");
+    expectProblem(
+      await s.api("PUT", `/rooms/${r0.roomId}/tags`, { as: owner, body: { tags: { b: "2" } } }),
+      404,
+      "not_found",
+    );
     expectProblem(await s.api("DELETE", `/rooms/${r0.roomId}/tags?keys=a`, { as: owner }), 404, "not_found");
   });
 });
@@ -151,7 +218,13 @@ describe("DELETE /rooms/{roomId}/tags", () => {
     expect(await ivsTags(r0.stageArn)).toEqual({ c: "3", d: "4", e: "5", "with space": "6" });
     expect((await s.api("DELETE", `/rooms/${r0.roomId}/tags?keys=c,d`, { as: owner })).status).toBe(204);
     expect(await ivsTags(r0.stageArn)).toEqual({ e: "5", "with space": "6" });
-    expect((await s.api("DELETE", `/rooms/${r0.roomId}/tags?keys=${encodeURIComponent("with space")}&keys=missing`, { as: owner })).status).toBe(204);
+    expect(
+      (
+        await s.api("DELETE", `/rooms/${r0.roomId}/tags?keys=${encodeURIComponent("with space")}&keys=missing`, {
+          as: owner,
+        })
+      ).status,
+    ).toBe(204);
     expect(await ivsTags(r0.stageArn)).toEqual({ e: "5" });
     expect((await s.api("GET", `/rooms/${r0.roomId}`, { as: owner })).body.tags).toEqual({ e: "5" });
     expect((await s.api("GET", `/rooms/${r0.roomId}/tags`, { as: owner })).body).toEqual({ tags: { e: "5" } });
@@ -160,7 +233,8 @@ describe("DELETE /rooms/{roomId}/tags", () => {
   it("a moderator may remove tags; a viewer, a stranger and a banned user may not; 404; 400 for bad keys", async () => {
     const s = stack();
     const r0 = await room();
-    const remove = (as: Session, query: string, roomId = r0.roomId) => s.api("DELETE", `/rooms/${roomId}/tags${query}`, { as });
+    const remove = (as: Session, query: string, roomId = r0.roomId) =>
+      s.api("DELETE", `/rooms/${roomId}/tags${query}`, { as });
     await unchanged(r0.stageArn, async () => {
       expectProblem(await remove(viewer, "?keys=team"), 403, "forbidden");
       expectProblem(await remove(stranger, "?keys=team"), 403, "forbidden");
@@ -173,7 +247,12 @@ describe("DELETE /rooms/{roomId}/tags", () => {
       expectProblem(await remove(owner, "?keys=aws:x"), 400, "validation_failed");
       expectProblem(await remove(owner, "?keys=team&keys=stagepass:room"), 400, "validation_failed");
       expectProblem(await remove(owner, `?keys=${"k".repeat(129)}`), 400, "validation_failed");
-      expectProblem(await remove(owner, `?${Array.from({ length: 51 }, (_, i) => `keys=k${i}`).join("&")}`), 400, "validation_failed", "/query/keys");
+      expectProblem(
+        await remove(owner, `?${Array.from({ length: 51 }, (_, i) => `keys=k${i}`).join("&")}`),
+        400,
+        "validation_failed",
+        "/query/keys",
+      );
     });
     expect((await remove(mod, "?keys=team")).status).toBe(204);
     expect(await ivsTags(r0.stageArn)).toEqual({ env: "dev" });

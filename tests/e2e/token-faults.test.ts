@@ -10,7 +10,11 @@ const post = (s: TestStack, as: Session, roomId: string, body?: unknown) =>
   s.api("POST", `/rooms/${roomId}/token`, { as, ...(body !== undefined ? { body } : {}) });
 
 async function fault(s: TestStack, rule: Record<string, unknown>) {
-  const r = await fetch(`${s.stack.ivs.url}/_emulator/faults`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(rule) });
+  const r = await fetch(`${s.stack.ivs.url}/_emulator/faults`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(rule),
+  });
   expect(r.status).toBe(200);
 }
 async function clearFaults(s: TestStack) {
@@ -29,11 +33,16 @@ async function issuedRecords(s: TestStack, roomId: string) {
 
 /** What the user's counters hold in this room, all minutes together: the tokens charged to them. */
 async function charged(s: TestStack, roomId: string, user: Session) {
-  return (await roomRecords(s, roomId)).filter((i: any) => i.sk.S.startsWith(`RATE#${user.sub}#`)).reduce((n: number, i: any) => n + Number(i.count.N), 0);
+  return (await roomRecords(s, roomId))
+    .filter((i: any) => i.sk.S.startsWith(`RATE#${user.sub}#`))
+    .reduce((n: number, i: any) => n + Number(i.count.N), 0);
 }
 
 function expectRetryable(r: ApiResponse, status: 429 | 503) {
-  expect({ status: r.status, code: r.body?.code }, r.text).toEqual({ status, code: status === 429 ? "rate_limited" : "upstream_unavailable" });
+  expect({ status: r.status, code: r.body?.code }, r.text).toEqual({
+    status,
+    code: status === 429 ? "rate_limited" : "upstream_unavailable",
+  });
   expect(r.headers.get("content-type")).toBe("application/problem+json");
   const retryAfter = r.headers.get("retry-after");
   expect(retryAfter).toMatch(/^[1-9]\d*$/);

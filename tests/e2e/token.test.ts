@@ -17,11 +17,15 @@ function expectProblem(r: ApiResponse, status: number, code: string) {
 }
 
 function expectToken(r: ApiResponse, want: { role: string; capabilities: string[] }) {
-  expect({ status: r.status, role: r.body?.role, capabilities: r.body?.capabilities }, r.text).toEqual({ status: 200, ...want });
+  expect({ status: r.status, role: r.body?.role, capabilities: r.body?.capabilities }, r.text).toEqual({
+    status: 200,
+    ...want,
+  });
   expect(r.headers.get("cache-control")).toBe("no-store");
 }
 
-const participantItems = (items: Array<Record<string, any>>) => items.filter((i) => /^(PART|PID|RATE)#/.test(String(i.sk?.S ?? i.sk)));
+const participantItems = (items: Array<Record<string, any>>) =>
+  items.filter((i) => /^(PART|PID|RATE)#/.test(String(i.sk?.S ?? i.sk)));
 
 describe("the authorization matrix", () => {
   it("gives each kind of caller its role's capabilities, and nothing else", async () => {
@@ -36,19 +40,35 @@ describe("the authorization matrix", () => {
     const open = await s.createRoom(owner, { name: "matrix-open", policy: { ...policy, access: "open" } });
     const closed = await s.createRoom(owner, { name: "matrix-members", policy: { ...policy, access: "members" } });
     for (const room of [open, closed]) {
-      expect((await s.api("PUT", `/rooms/${room.roomId}/members/${member.sub}`, { as: owner, body: { role: "speaker" } })).status).toBe(200);
-      expect((await s.api("PUT", `/rooms/${room.roomId}/members/${banned.sub}`, { as: owner, body: { role: "speaker" } })).status).toBe(200);
-      const ban = await s.api("POST", `/rooms/${room.roomId}/kick`, { as: owner, body: { userId: banned.sub, banMinutes: 30 } });
+      expect(
+        (await s.api("PUT", `/rooms/${room.roomId}/members/${member.sub}`, { as: owner, body: { role: "speaker" } }))
+          .status,
+      ).toBe(200);
+      expect(
+        (await s.api("PUT", `/rooms/${room.roomId}/members/${banned.sub}`, { as: owner, body: { role: "speaker" } }))
+          .status,
+      ).toBe(200);
+      const ban = await s.api("POST", `/rooms/${room.roomId}/kick`, {
+        as: owner,
+        body: { userId: banned.sub, banMinutes: 30 },
+      });
       expect(ban.status, ban.text).toBe(200);
     }
 
     const both = ["PUBLISH", "SUBSCRIBE"];
-    const requests: Array<{ capabilities?: string[] }> = [{}, { capabilities: ["SUBSCRIBE"] }, { capabilities: ["PUBLISH"] }, { capabilities: both }];
+    const requests: Array<{ capabilities?: string[] }> = [
+      {},
+      { capabilities: ["SUBSCRIBE"] },
+      { capabilities: ["PUBLISH"] },
+      { capabilities: both },
+    ];
     type Want = { role: string; capabilities: string[] } | { status: number; code: string; names?: string };
     const host = (c?: string[]): Want => ({ role: "host", capabilities: c ?? both });
     const speaker = (c?: string[]): Want => ({ role: "speaker", capabilities: c ?? both });
     const viewerOnly = (c?: string[]): Want =>
-      c?.includes("PUBLISH") ? { status: 403, code: "forbidden", names: "PUBLISH" } : { role: "viewer", capabilities: ["SUBSCRIBE"] };
+      c?.includes("PUBLISH")
+        ? { status: 403, code: "forbidden", names: "PUBLISH" }
+        : { role: "viewer", capabilities: ["SUBSCRIBE"] };
     const matrix: Array<[string, Session, any, (c?: string[]) => Want]> = [
       ["admin / open", admin, open, host],
       ["admin / members", admin, closed, host],
@@ -69,13 +89,20 @@ describe("the authorization matrix", () => {
         const expected = want(request.capabilities);
         const context = `${label} asking ${JSON.stringify(request)}: ${r.text}`;
         if ("role" in expected) {
-          expect({ status: r.status, role: r.body.role, capabilities: r.body.capabilities }, context).toEqual({ status: 200, ...expected });
+          expect({ status: r.status, role: r.body.role, capabilities: r.body.capabilities }, context).toEqual({
+            status: 200,
+            ...expected,
+          });
           expect(r.body.userId).toBe(who.sub);
           expect(r.body.attributes.role).toBe(expected.role);
         } else {
-          expect({ status: r.status, code: r.body.code }, context).toEqual({ status: expected.status, code: expected.code });
+          expect({ status: r.status, code: r.body.code }, context).toEqual({
+            status: expected.status,
+            code: expected.code,
+          });
           if (expected.names) expect(r.body.detail, context).toContain(expected.names);
-          if (expected.code === "banned") expect(Date.parse(r.body.until), context).toBeGreaterThan(Date.now() + 29 * 60_000);
+          if (expected.code === "banned")
+            expect(Date.parse(r.body.until), context).toBeGreaterThan(Date.now() + 29 * 60_000);
         }
       }
     }
@@ -87,7 +114,11 @@ describe("the authorization matrix", () => {
     const r401 = await s.api("POST", tokenPath("abcdABCDefgh"), {});
     expectProblem(r401, 401, "unauthorized");
     expect(r401.headers.get("www-authenticate")).toContain("invalid_token");
-    expectProblem(await s.api("GET", tokenPath("abcdABCDefgh"), { token: `${u.idToken.slice(0, -4)}AAAA` }), 401, "unauthorized");
+    expectProblem(
+      await s.api("GET", tokenPath("abcdABCDefgh"), { token: `${u.idToken.slice(0, -4)}AAAA` }),
+      401,
+      "unauthorized",
+    );
     expectProblem(await post(s, u, "abcdABCDefgh"), 404, "not_found");
     expectProblem(await s.api("GET", tokenPath("abcdABCDefgh"), { as: u }), 404, "not_found");
     expectProblem(await post(s, u, "bad_id"), 400, "validation_failed");
@@ -112,16 +143,46 @@ describe("the token", () => {
       expect(joined.body.stageArn).toBe(room.stageArn);
     }
     const participants = await s.participants(room.roomId);
-    expect(participants).toEqual(expect.arrayContaining([
-      { participantId: hostToken.body.participantId, userId: owner.sub, state: "CONNECTED", capabilities: ["PUBLISH"], publishing: false },
-      { participantId: viewerToken.body.participantId, userId: viewer.sub, state: "CONNECTED", capabilities: ["SUBSCRIBE"], publishing: false },
-    ]));
+    expect(participants).toEqual(
+      expect.arrayContaining([
+        {
+          participantId: hostToken.body.participantId,
+          userId: owner.sub,
+          state: "CONNECTED",
+          capabilities: ["PUBLISH"],
+          publishing: false,
+        },
+        {
+          participantId: viewerToken.body.participantId,
+          userId: viewer.sub,
+          state: "CONNECTED",
+          capabilities: ["SUBSCRIBE"],
+          publishing: false,
+        },
+      ]),
+    );
 
     // The contract's body, exactly.
     const b = viewerToken.body;
-    expect(Object.keys(b).sort()).toEqual(
-      ["attributes", "capabilities", "durationMinutes", "expirationTime", "participantId", "role", "roomId", "stageArn", "token", "userId"]);
-    expect(b).toMatchObject({ roomId: room.roomId, stageArn: room.stageArn, userId: viewer.sub, durationMinutes: 60, attributes: { role: "viewer", displayName: "j-viewer" } });
+    expect(Object.keys(b).sort()).toEqual([
+      "attributes",
+      "capabilities",
+      "durationMinutes",
+      "expirationTime",
+      "participantId",
+      "role",
+      "roomId",
+      "stageArn",
+      "token",
+      "userId",
+    ]);
+    expect(b).toMatchObject({
+      roomId: room.roomId,
+      stageArn: room.stageArn,
+      userId: viewer.sub,
+      durationMinutes: 60,
+      attributes: { role: "viewer", displayName: "j-viewer" },
+    });
     expect(Math.abs(Date.parse(b.expirationTime) - (Date.now() + 60 * 60_000))).toBeLessThan(30_000);
     // The token's own claims carry the same user, capabilities and attributes.
     const claims = JSON.parse(Buffer.from(b.token.split(".")[1], "base64url").toString("utf8"));
@@ -175,14 +236,41 @@ describe("the token", () => {
     const room = await s.createRoom(owner, { name: "display" });
     const id = s.stack.identity;
     const now = Math.floor(Date.now() / 1000);
-    const forge = (claims: Record<string, unknown>) => id.signClaims({
-      iss: id.issuer, aud: id.clientId, token_use: "id", iat: now, exp: now + 600, auth_time: now, ...claims,
-    });
+    const forge = (claims: Record<string, unknown>) =>
+      id.signClaims({
+        iss: id.issuer,
+        aud: id.clientId,
+        token_use: "id",
+        iat: now,
+        exp: now + 600,
+        auth_time: now,
+        ...claims,
+      });
     const cases: Array<[Record<string, unknown>, string]> = [
-      [{ sub: "0d1e2f30-0000-4000-a000-000000000001", "cognito:username": "dora", name: "Dora Real-Name", email: "dora@example.com" }, "dora"],
-      [{ sub: "0d1e2f30-0000-4000-a000-000000000002", "cognito:username": "eve", preferred_username: "Evie", name: "Eve Real", email: "eve@example.com" }, "Evie"],
+      [
+        {
+          sub: "0d1e2f30-0000-4000-a000-000000000001",
+          "cognito:username": "dora",
+          name: "Dora Real-Name",
+          email: "dora@example.com",
+        },
+        "dora",
+      ],
+      [
+        {
+          sub: "0d1e2f30-0000-4000-a000-000000000002",
+          "cognito:username": "eve",
+          preferred_username: "Evie",
+          name: "Eve Real",
+          email: "eve@example.com",
+        },
+        "Evie",
+      ],
       // Nothing but name and email to go on: the display name falls back to the sub, never to them.
-      [{ sub: "0d1e2f30-0000-4000-a000-000000000003", name: "Frank Real", email: "frank@example.com" }, "0d1e2f30-0000-4000-a000-000000000003"],
+      [
+        { sub: "0d1e2f30-0000-4000-a000-000000000003", name: "Frank Real", email: "frank@example.com" },
+        "0d1e2f30-0000-4000-a000-000000000003",
+      ],
     ];
     for (const [claims, want] of cases) {
       const r = await s.api("POST", tokenPath(room.roomId), { token: forge(claims) });
@@ -268,7 +356,11 @@ describe("bounds", () => {
       [s.api("POST", path, { as: viewer, body: { capabilities: [] } }), 400, "validation_failed"],
       [s.api("POST", path, { as: viewer, body: { capabilities: ["RECORD"] } }), 400, "validation_failed"],
       [s.api("POST", path, { as: viewer, body: { capabilities: "SUBSCRIBE" } }), 400, "validation_failed"],
-      [s.api("POST", path, { as: viewer, body: { capabilities: ["SUBSCRIBE", "SUBSCRIBE"] } }), 400, "validation_failed"],
+      [
+        s.api("POST", path, { as: viewer, body: { capabilities: ["SUBSCRIBE", "SUBSCRIBE"] } }),
+        400,
+        "validation_failed",
+      ],
       [s.api("POST", path, { as: viewer, body: { capabilities: ["PUBLISH"] } }), 403, "forbidden"],
       [s.api("POST", path, { as: viewer, body: { durationMinutes: "60" } }), 400, "validation_failed"],
       [s.api("POST", path, { as: viewer, body: { attributes: { avatarUrl: 5 } } }), 400, "validation_failed"],
@@ -276,9 +368,25 @@ describe("bounds", () => {
       [s.api("POST", path, { as: viewer, body: { role: "host" } }), 400, "validation_failed"],
       [s.api("POST", path, { as: viewer, body: [] }), 400, "validation_failed"],
       [s.api("POST", path, { as: viewer, body: null }), 400, "validation_failed"],
-      [s.api("POST", path, { as: viewer, rawBody: "{not json", headers: { "content-type": "application/json" } }), 400, "validation_failed"],
-      [s.api("POST", path, { as: viewer, rawBody: "{}", headers: { "content-type": "text/plain" } }), 415, "unsupported_media_type"],
-      [s.api("POST", path, { as: viewer, rawBody: JSON.stringify({ attributes: { avatarUrl: "a".repeat(17_000) } }), headers: { "content-type": "application/json" } }), 413, "payload_too_large"],
+      [
+        s.api("POST", path, { as: viewer, rawBody: "{not json", headers: { "content-type": "application/json" } }),
+        400,
+        "validation_failed",
+      ],
+      [
+        s.api("POST", path, { as: viewer, rawBody: "{}", headers: { "content-type": "text/plain" } }),
+        415,
+        "unsupported_media_type",
+      ],
+      [
+        s.api("POST", path, {
+          as: viewer,
+          rawBody: JSON.stringify({ attributes: { avatarUrl: "a".repeat(17_000) } }),
+          headers: { "content-type": "application/json" },
+        }),
+        413,
+        "payload_too_large",
+      ],
     ];
     for (const [pending, status, code] of cases) {
       const r = await pending;
@@ -296,11 +404,24 @@ describe("the token function", () => {
     const s = stack();
     const built = s.stack.built.find((b) => b.definition.logicalId === "TokenFunction");
     expect(built).toBeDefined();
-    expect(built!.definition.routes.map((r) => r.routeKey).sort()).toEqual(["GET /rooms/{roomId}/token", "POST /rooms/{roomId}/token"]);
+    expect(built!.definition.routes.map((r) => r.routeKey).sort()).toEqual([
+      "GET /rooms/{roomId}/token",
+      "POST /rooms/{roomId}/token",
+    ]);
     const inputs = Object.keys(built!.metafile.inputs);
     expect(inputs.some((i) => i.includes("functions/token/"))).toBe(true);
-    for (const unwanted of ["functions/rooms/", "functions/moderation/", "shared/moderation/", "client-sqs", "shared/store/audit", "shared/store/members"]) {
-      expect(inputs.filter((i) => i.includes(unwanted)), unwanted).toEqual([]);
+    for (const unwanted of [
+      "functions/rooms/",
+      "functions/moderation/",
+      "shared/moderation/",
+      "client-sqs",
+      "shared/store/audit",
+      "shared/store/members",
+    ]) {
+      expect(
+        inputs.filter((i) => i.includes(unwanted)),
+        unwanted,
+      ).toEqual([]);
     }
     // No other function answers the token routes.
     const others = s.stack.built.filter((b) => b !== built).flatMap((b) => b.definition.routes.map((r) => r.routeKey));
@@ -316,7 +437,12 @@ describe("I/O per token", () => {
     const member = await s.login("io-member");
     const room = await s.createRoom(owner, { name: "io" });
     await s.api("PUT", `/rooms/${room.roomId}/members/${member.sub}`, { as: owner, body: { role: "speaker" } });
-    for (const [who, method] of [[viewer, "POST"], [member, "POST"], [owner, "GET"], [viewer, "GET"]] as const) {
+    for (const [who, method] of [
+      [viewer, "POST"],
+      [member, "POST"],
+      [owner, "GET"],
+      [viewer, "GET"],
+    ] as const) {
       s.stack.dynamodb.resetCounts();
       s.stack.ivs.resetCounts();
       const r = await s.api(method, tokenPath(room.roomId), { as: who });

@@ -35,17 +35,31 @@ async function startReceiver() {
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     let body = "";
     req.setEncoding("utf8");
-    req.on("data", (c: string) => { body += c; });
+    req.on("data", (c: string) => {
+      body += c;
+    });
     req.on("end", () => {
-      const entry: Received = { headers: req.headers as Record<string, string>, body, event: JSON.parse(body), state: "answered" };
+      const entry: Received = {
+        headers: req.headers as Record<string, string>,
+        body,
+        event: JSON.parse(body),
+        state: "answered",
+      };
       received.push(entry);
       const nth = received.filter((r) => r.headers["webhook-id"] === entry.headers["webhook-id"]).length;
       const decided = plans.map((p) => p(entry.event, nth)).find((d) => d !== 204) ?? 204;
       if (decided === "reset") return req.socket.destroy();
       if (decided === "hang") {
         entry.state = "held";
-        res.on("close", () => { if (entry.state === "held") entry.state = "closed"; });
-        held.push(() => { if (entry.state === "held") { entry.state = "answered"; res.writeHead(204).end(); } });
+        res.on("close", () => {
+          if (entry.state === "held") entry.state = "closed";
+        });
+        held.push(() => {
+          if (entry.state === "held") {
+            entry.state = "answered";
+            res.writeHead(204).end();
+          }
+        });
         return;
       }
       res.writeHead(decided).end();
@@ -56,9 +70,17 @@ async function startReceiver() {
     url: `http://127.0.0.1:${(server.address() as { port: number }).port}/hooks/stagepass`,
     received,
     /** Applies to every request from now on; the first plan that answers something else than 204 decides. */
-    plan(p: Plan) { plans.push(p); },
-    releaseAll() { for (const release of held.splice(0)) release(); },
-    close: () => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
+    plan(p: Plan) {
+      plans.push(p);
+    },
+    releaseAll() {
+      for (const release of held.splice(0)) release();
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }
 
@@ -105,11 +127,26 @@ describe("webhooks", () => {
     ok(204)(await s.api("DELETE", `/rooms/${roomId}/members/${guest.sub}`, { as: owner }));
     const t = await s.api("POST", `/rooms/${roomId}/token`, { as: guest });
     ok(200)(t);
-    ok(200)(await s.api("POST", `/rooms/${roomId}/kick`, { as: owner, body: { userId: guest.sub, banMinutes: 5, reason: "Rude words by Gustav" } }));
+    ok(200)(
+      await s.api("POST", `/rooms/${roomId}/kick`, {
+        as: owner,
+        body: { userId: guest.sub, banMinutes: 5, reason: "Rude words by Gustav" },
+      }),
+    );
     ok(204)(await s.api("DELETE", `/rooms/${roomId}/bans/${guest.sub}`, { as: owner }));
     ok(204)(await s.api("DELETE", `/rooms/${roomId}`, { as: owner }));
 
-    const expected = ["room.created", "room.updated", "room.updated", "member.set", "member.removed", "user.banned", "participant.kicked", "user.unbanned", "room.deleted"];
+    const expected = [
+      "room.created",
+      "room.updated",
+      "room.updated",
+      "member.set",
+      "member.removed",
+      "user.banned",
+      "participant.kicked",
+      "user.unbanned",
+      "room.deleted",
+    ];
     await until("the owner's nine events", () => byActor(owner).length >= expected.length);
     const got = byActor(owner);
     expect(got.map((r) => r.event.type).sort()).toEqual([...expected].sort());
@@ -121,18 +158,34 @@ describe("webhooks", () => {
       expect(r.headers["content-type"]).toBe("application/json");
       expect(r.event.data.roomId).toBe(roomId);
       expect(Object.keys(r.event).sort()).toEqual(["data", "id", "timestamp", "type"]);
-      for (const personal of ["Olivia", "Gustav", "private-stage-name", "Someone Wrote", "Rude", "wh-owner", "wh-guest"]) expect(r.body).not.toContain(personal);
+      for (const personal of [
+        "Olivia",
+        "Gustav",
+        "private-stage-name",
+        "Someone Wrote",
+        "Rude",
+        "wh-owner",
+        "wh-guest",
+      ])
+        expect(r.body).not.toContain(personal);
     }
     expect(new Set(got.map((r) => r.event.id)).size).toBe(got.length);
     const of = (type: string) => got.filter((r) => r.event.type === type).map((r) => r.event.data);
     expect(of("room.created")).toEqual([{ roomId, ownerId: owner.sub, actorId: owner.sub }]);
-    expect(of("room.updated")).toEqual(expect.arrayContaining([
-      { roomId, fields: ["title"], version: 2, actorId: owner.sub }, { roomId, fields: ["tags"], version: 3, actorId: owner.sub },
-    ]));
-    expect(of("member.set")).toEqual([{ roomId, userId: guest.sub, role: "viewer", previousRole: null, actorId: owner.sub }]);
+    expect(of("room.updated")).toEqual(
+      expect.arrayContaining([
+        { roomId, fields: ["title"], version: 2, actorId: owner.sub },
+        { roomId, fields: ["tags"], version: 3, actorId: owner.sub },
+      ]),
+    );
+    expect(of("member.set")).toEqual([
+      { roomId, userId: guest.sub, role: "viewer", previousRole: null, actorId: owner.sub },
+    ]);
     expect(of("member.removed")).toEqual([{ roomId, userId: guest.sub, previousRole: "viewer", actorId: owner.sub }]);
     expect(of("user.banned")).toEqual([{ roomId, userId: guest.sub, until: expect.any(String), actorId: owner.sub }]);
-    expect(of("participant.kicked")).toEqual([{ roomId, userId: guest.sub, participantIds: [t.body.participantId], banMinutes: 5, actorId: owner.sub }]);
+    expect(of("participant.kicked")).toEqual([
+      { roomId, userId: guest.sub, participantIds: [t.body.participantId], banMinutes: 5, actorId: owner.sub },
+    ]);
     expect(of("user.unbanned")).toEqual([{ roomId, userId: guest.sub, actorId: owner.sub }]);
     expect(of("room.deleted")).toEqual([{ roomId, actorId: owner.sub }]);
 
@@ -140,13 +193,21 @@ describe("webhooks", () => {
     const listed = async () => (await deliveries(s)).filter((d) => d.data?.roomId === roomId);
     await until("the list to show them delivered", async () => (await listed()).every((d) => d.status === "delivered"));
     expect(await listed()).toHaveLength(expected.length);
-    for (const d of await listed()) expect(d).toMatchObject({ status: "delivered", attempts: 1, id: expect.stringMatching(/^evt_/), type: expect.any(String) });
+    for (const d of await listed())
+      expect(d).toMatchObject({
+        status: "delivered",
+        attempts: 1,
+        id: expect.stringMatching(/^evt_/),
+        type: expect.any(String),
+      });
   });
 
   it("a reset connection, then a 500, then a 2xx: three attempts with the same webhook-id, each signed afresh", async () => {
     const s = stack();
     const owner = await s.login("wh-flaky");
-    receiver.plan((event, nth) => (event.data.actorId !== owner.sub ? 204 : nth === 1 ? "reset" : nth === 2 ? 500 : 204));
+    receiver.plan((event, nth) =>
+      event.data.actorId !== owner.sub ? 204 : nth === 1 ? "reset" : nth === 2 ? 500 : 204,
+    );
     const room = await s.createRoom(owner);
     await until("three attempts", () => byActor(owner).length >= 3);
     const attempts = byActor(owner);
@@ -154,7 +215,8 @@ describe("webhooks", () => {
     expect(new Set(attempts.map((r) => r.headers["webhook-id"]))).toEqual(new Set([attempts[0]!.event.id]));
     expect(new Set(attempts.map((r) => r.body)).size).toBe(1);
     const key = await secret(s);
-    for (const r of attempts) expect(verify(key, r)).toMatchObject({ type: "room.created", data: { roomId: room.roomId } });
+    for (const r of attempts)
+      expect(verify(key, r)).toMatchObject({ type: "room.created", data: { roomId: room.roomId } });
     const listed = async () => (await deliveries(s)).find((d) => d.id === attempts[0]!.event.id);
     await until("the list to show it delivered", async () => (await listed())?.status === "delivered");
     expect(await listed()).toMatchObject({ status: "delivered", attempts: 3, type: "room.created" });
@@ -167,10 +229,14 @@ describe("webhooks", () => {
     await s.createRoom(owner);
     const queue = s.stack.queues.queues.get("WebhookQueue")!;
     let id = "";
-    await until("8 attempts and the dead-letter queue", () => {
-      id = byActor(owner)[0]?.event.id ?? "";
-      return queue.deadLetters().some((m) => m.body.includes(id || "-"));
-    }, 60_000);
+    await until(
+      "8 attempts and the dead-letter queue",
+      () => {
+        id = byActor(owner)[0]?.event.id ?? "";
+        return queue.deadLetters().some((m) => m.body.includes(id || "-"));
+      },
+      60_000,
+    );
     const attempts = byActor(owner);
     expect(attempts).toHaveLength(8);
     expect(new Set(attempts.map((r) => r.headers["webhook-id"]))).toEqual(new Set([id]));
@@ -182,7 +248,9 @@ describe("webhooks", () => {
     const s = stack();
     const owner = await s.login("wh-hang");
     const guest = await s.login("wh-hang-guest");
-    receiver.plan((event, nth) => (event.data.actorId === owner.sub && event.type === "room.created" && nth === 1 ? "hang" : 204));
+    receiver.plan((event, nth) =>
+      event.data.actorId === owner.sub && event.type === "room.created" && nth === 1 ? "hang" : 204,
+    );
     const room = await s.createRoom(owner);
     await until("the receiver to hold the delivery", () => byActor(owner).some((r) => r.state === "held"));
     const held = byActor(owner).find((r) => r.state === "held")!;
@@ -198,9 +266,14 @@ describe("webhooks", () => {
     expect(held.state).toBe("held");
 
     await until("the sender to give up the held delivery", () => held.state === "closed", 20_000);
-    await until("the retry", () => byActor(owner).filter((r) => r.event.id === held.event.id && r.state === "answered").length === 1, 20_000);
+    await until(
+      "the retry",
+      () => byActor(owner).filter((r) => r.event.id === held.event.id && r.state === "answered").length === 1,
+      20_000,
+    );
     const key = await secret(s);
-    for (const r of byActor(owner).filter((x) => x.event.id === held.event.id)) expect(verify(key, r)).toEqual(held.event);
+    for (const r of byActor(owner).filter((x) => x.event.id === held.event.id))
+      expect(verify(key, r)).toEqual(held.event);
     receiver.releaseAll();
   }, 60_000);
 
@@ -212,7 +285,9 @@ describe("webhooks", () => {
     const [r] = byActor(owner);
     const key = await secret(s);
     expect(verify(key, r!)).toEqual(r!.event);
-    expect(() => verify(key, { ...r!, body: r!.body.replace(owner.sub, "0".repeat(owner.sub.length)) })).toThrow(/No matching signature/);
+    expect(() => verify(key, { ...r!, body: r!.body.replace(owner.sub, "0".repeat(owner.sub.length)) })).toThrow(
+      /No matching signature/,
+    );
     expect(() => verify(`whsec_${Buffer.alloc(32, 7).toString("base64")}`, r!)).toThrow(/No matching signature/);
     vi.useFakeTimers({ toFake: ["Date"] });
     vi.setSystemTime(Date.now() + 6 * 60_000);
@@ -227,10 +302,14 @@ describe("webhooks", () => {
     queue.refuseSends(2);
     const room = await s.createRoom(owner);
     queue.refuseSends(0);
-    const outbox = async () => (await s.scanTable()).map((i) => unmarshall(i as any)).filter((i) => i.pk === "WEBHOOK#OUTBOX");
+    const outbox = async () =>
+      (await s.scanTable()).map((i) => unmarshall(i as any)).filter((i) => i.pk === "WEBHOOK#OUTBOX");
     const kept = await outbox();
     expect(kept.map((i) => JSON.parse(String(i.body)))).toEqual([
-      expect.objectContaining({ type: "room.created", data: { roomId: room.roomId, ownerId: owner.sub, actorId: owner.sub } }),
+      expect.objectContaining({
+        type: "room.created",
+        data: { roomId: room.roomId, ownerId: owner.sub, actorId: owner.sub },
+      }),
     ]);
     expect(byActor(owner)).toEqual([]);
 

@@ -47,8 +47,11 @@ describe("kick storm", () => {
     s.stack.ivs.setEnforceRates(true);
     let responses: ApiResponse[];
     try {
-      responses = await Promise.all(ids.map((participantId) =>
-        s.api("POST", `/rooms/${room.roomId}/kick`, { as: owner, body: { participantId, reason: "storm" } })));
+      responses = await Promise.all(
+        ids.map((participantId) =>
+          s.api("POST", `/rooms/${room.roomId}/kick`, { as: owner, body: { participantId, reason: "storm" } }),
+        ),
+      );
       for (const [i, r] of responses.entries()) {
         expect(r.status, r.text).toBe(200);
         expect(r.body.ban).toBeNull();
@@ -66,7 +69,9 @@ describe("kick storm", () => {
     }
     expect(queue.deadLetters().length).toBe(deadBefore);
     const after = await s.participants(room.roomId);
-    expect(after.filter((p) => ids.includes(p.participantId)).map((p) => p.state)).toEqual(Array(100).fill("DISCONNECTED"));
+    expect(after.filter((p) => ids.includes(p.participantId)).map((p) => p.state)).toEqual(
+      Array(100).fill("DISCONNECTED"),
+    );
     // Revoked for good: no kicked token joins again.
     expect((await s.join(tokens[0]!.token)).status).toBe(403);
     expect((await s.join(tokens[99]!.token)).status).toBe(403);

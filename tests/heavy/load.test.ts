@@ -12,22 +12,51 @@ const CONCURRENCY = Number(process.env.LOAD_CONCURRENCY ?? 50);
 
 const stack = useStack({ env: { ...process.env, TOKEN_RATE_PER_MINUTE: "1000000" } });
 
-interface Answer { status: number; text: string; retryAfter: string | undefined; contentType: string | undefined }
+interface Answer {
+  status: number;
+  text: string;
+  retryAfter: string | undefined;
+  contentType: string | undefined;
+}
 
 function post(agent: Agent, url: URL, path: string, token: string, body: string): Promise<Answer> {
   return new Promise((resolve, reject) => {
-    const req = request({ agent, host: url.hostname, port: url.port, path, method: "POST", headers: { authorization: `Bearer ${token}`, "content-type": "application/json", "content-length": Buffer.byteLength(body) } }, (res) => {
-      let text = "";
-      res.setEncoding("utf8");
-      res.on("data", (c: string) => { text += c; });
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, text, retryAfter: res.headers["retry-after"], contentType: res.headers["content-type"] }));
-    });
+    const req = request(
+      {
+        agent,
+        host: url.hostname,
+        port: url.port,
+        path,
+        method: "POST",
+        headers: {
+          authorization: `Bearer ${token}`,
+          "content-type": "application/json",
+          "content-length": Buffer.byteLength(body),
+        },
+      },
+      (res) => {
+        let text = "";
+        res.setEncoding("utf8");
+        res.on("data", (c: string) => {
+          text += c;
+        });
+        res.on("end", () =>
+          resolve({
+            status: res.statusCode ?? 0,
+            text,
+            retryAfter: res.headers["retry-after"],
+            contentType: res.headers["content-type"],
+          }),
+        );
+      },
+    );
     req.on("error", reject);
     req.end(body);
   });
 }
 
-const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+const percentile = (sorted: number[], p: number) =>
+  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 
 /** A refusal the client can act on: 429 or 503, a problem document with its code, and Retry-After. */
 function expectRetryable(a: Answer) {
@@ -51,22 +80,26 @@ describe("load", () => {
     const refusals: Answer[] = [];
     let next = 0;
     const started = performance.now();
-    await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
-      while (next < TOKENS) {
-        const i = next++;
-        const viewer = viewers[i % viewers.length]!;
-        const t0 = performance.now();
-        const r = await post(agent, url, `/rooms/${room.roomId}/token`, viewer.idToken, "{}");
-        latencies.push(performance.now() - t0);
-        statuses.set(r.status, (statuses.get(r.status) ?? 0) + 1);
-        if (r.status !== 200) refusals.push(r);
-      }
-    }));
+    await Promise.all(
+      Array.from({ length: CONCURRENCY }, async () => {
+        while (next < TOKENS) {
+          const i = next++;
+          const viewer = viewers[i % viewers.length]!;
+          const t0 = performance.now();
+          const r = await post(agent, url, `/rooms/${room.roomId}/token`, viewer.idToken, "{}");
+          latencies.push(performance.now() - t0);
+          statuses.set(r.status, (statuses.get(r.status) ?? 0) + 1);
+          if (r.status !== 200) refusals.push(r);
+        }
+      }),
+    );
     const seconds = (performance.now() - started) / 1000;
     agent.destroy();
     latencies.sort((a, b) => a - b);
-    console.log(`load: ${TOKENS} token requests at concurrency ${CONCURRENCY} in ${seconds.toFixed(1)} s = ${(TOKENS / seconds).toFixed(0)} req/s, ` +
-      `p50 ${percentile(latencies, 50).toFixed(1)} ms, p99 ${percentile(latencies, 99).toFixed(1)} ms, statuses ${JSON.stringify(Object.fromEntries(statuses))}`);
+    console.log(
+      `load: ${TOKENS} token requests at concurrency ${CONCURRENCY} in ${seconds.toFixed(1)} s = ${(TOKENS / seconds).toFixed(0)} req/s, ` +
+        `p50 ${percentile(latencies, 50).toFixed(1)} ms, p99 ${percentile(latencies, 99).toFixed(1)} ms, statuses ${JSON.stringify(Object.fromEntries(statuses))}`,
+    );
     // Tokens, or refusals a client retries after Retry-After: never a 500, never another status.
     for (const r of refusals) expectRetryable(r);
     expect(statuses.get(200) ?? 0).toBeGreaterThan(0);

@@ -10,21 +10,27 @@ let consoleServer: Server;
 let base = "";
 const seen: Array<{ method: string; url: string; body: string; contentType: string | undefined }> = [];
 
-const read = (req: IncomingMessage) => new Promise<string>((resolve) => {
-  const chunks: Buffer[] = [];
-  req.on("data", (c: Buffer) => chunks.push(c));
-  req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
-});
-const listen = (server: Server) => new Promise<string>((resolve) => {
-  server.listen(0, "127.0.0.1", () => resolve(`http://127.0.0.1:${(server.address() as AddressInfo).port}`));
-});
+const read = (req: IncomingMessage) =>
+  new Promise<string>((resolve) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
+  });
+const listen = (server: Server) =>
+  new Promise<string>((resolve) => {
+    server.listen(0, "127.0.0.1", () => resolve(`http://127.0.0.1:${(server.address() as AddressInfo).port}`));
+  });
 
-const rawGet = (path: string) => new Promise<number>((resolve, reject) => {
-  const req = request(`${base}${path}`, { method: "GET" }, (res) => { res.resume(); resolve(res.statusCode!); });
-  req.path = path;
-  req.on("error", reject);
-  req.end();
-});
+const rawGet = (path: string) =>
+  new Promise<number>((resolve, reject) => {
+    const req = request(`${base}${path}`, { method: "GET" }, (res) => {
+      res.resume();
+      resolve(res.statusCode!);
+    });
+    req.path = path;
+    req.on("error", reject);
+    req.end();
+  });
 
 beforeAll(async () => {
   // A stand-in emulator that records what reaches it and answers like the emulator's unknown route.
@@ -32,7 +38,13 @@ beforeAll(async () => {
     void read(req).then((body) => {
       seen.push({ method: req.method!, url: req.url!, body, contentType: req.headers["content-type"] });
       res.writeHead(req.url === "/_emulator/join" ? 200 : 404, { "content-type": "application/json" });
-      res.end(JSON.stringify(req.url === "/_emulator/join" ? { participantId: "p1" } : { message: `No emulator route ${req.method} ${req.url}.` }));
+      res.end(
+        JSON.stringify(
+          req.url === "/_emulator/join"
+            ? { participantId: "p1" }
+            : { message: `No emulator route ${req.method} ${req.url}.` },
+        ),
+      );
     });
   });
   const ivsEndpoint = await listen(emulator);
@@ -76,10 +88,18 @@ describe("the console's server", () => {
 
   it("passes the simulated client's calls to the emulator's /_emulator/ routes, answers and all", async () => {
     seen.length = 0;
-    const join = await fetch(`${base}/_console/ivs/join`, { method: "POST", headers: { "content-type": "application/json" }, body: '{"token":"t"}' });
+    const join = await fetch(`${base}/_console/ivs/join`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: '{"token":"t"}',
+    });
     expect(join.status).toBe(200);
     expect(await join.json()).toEqual({ participantId: "p1" });
-    const publish = await fetch(`${base}/_console/ivs/publish`, { method: "POST", headers: { "content-type": "application/json" }, body: '{"participantId":"p1"}' });
+    const publish = await fetch(`${base}/_console/ivs/publish`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: '{"participantId":"p1"}',
+    });
     expect(publish.status).toBe(404);
     expect(await publish.json()).toEqual({ message: "No emulator route POST /_emulator/publish." });
     expect(seen).toEqual([

@@ -19,7 +19,13 @@ const event = (name: string, id = crypto.randomUUID()) => ({
   time: "2025-04-23T06:36:53Z",
   region: "us-east-1",
   resources: [STAGE],
-  detail: { session_id: "st-1CVugbu2cf2n8", event_name: name, event_time: "2025-04-23T06:36:53Z", user_id: "", participant_id: "03JY4smU3eXc" },
+  detail: {
+    session_id: "st-1CVugbu2cf2n8",
+    event_name: name,
+    event_time: "2025-04-23T06:36:53Z",
+    user_id: "",
+    participant_id: "03JY4smU3eXc",
+  },
 });
 
 /** A function stand-in: records what it is invoked with; fails the first `failures` invocations. */
@@ -30,13 +36,19 @@ function fakeFunction(name: string, failures = 0): EventTarget & { calls: unknow
     calls,
     invoke(payload) {
       calls.push(payload);
-      return calls.length <= failures ? Promise.reject(new Error(`${name} failed (${calls.length})`)) : Promise.resolve(null);
+      return calls.length <= failures
+        ? Promise.reject(new Error(`${name} failed (${calls.length})`))
+        : Promise.resolve(null);
     },
   };
 }
 
 const post = async (bus: LocalEventBus, body: unknown, raw?: string) => {
-  const res = await fetch(bus.eventsUrl, { method: "POST", headers: { "content-type": "application/json" }, body: raw ?? JSON.stringify(body) });
+  const res = await fetch(bus.eventsUrl, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: raw ?? JSON.stringify(body),
+  });
   return { status: res.status, json: (await res.json()) as any };
 };
 
@@ -57,8 +69,16 @@ describe("the event bus", () => {
     const published = fakeFunction("Published");
     const everything = fakeFunction("Everything");
     const other = fakeFunction("Other");
-    b.addRule({ name: "Published.Rule", pattern: { ...IVS_STAGE_UPDATES, detail: { event_name: ["Participant Published"] } }, target: published });
-    b.addRule({ name: "Everything.Rule", pattern: { source: ["aws.ivs"], resources: [{ prefix: "arn:aws:ivs:us-east-1:" }] }, target: everything });
+    b.addRule({
+      name: "Published.Rule",
+      pattern: { ...IVS_STAGE_UPDATES, detail: { event_name: ["Participant Published"] } },
+      target: published,
+    });
+    b.addRule({
+      name: "Everything.Rule",
+      pattern: { source: ["aws.ivs"], resources: [{ prefix: "arn:aws:ivs:us-east-1:" }] },
+      target: everything,
+    });
     b.addRule({ name: "Other.Rule", pattern: { source: ["aws.s3"] }, target: other });
 
     const e1 = event("Participant Published");
@@ -66,7 +86,12 @@ describe("the event bus", () => {
     const res = await post(b, [e1, e2]);
     expect(res).toEqual({
       status: 200,
-      json: { entries: [{ id: e1.id, matchedRules: ["Published.Rule", "Everything.Rule"] }, { id: e2.id, matchedRules: ["Everything.Rule"] }] },
+      json: {
+        entries: [
+          { id: e1.id, matchedRules: ["Published.Rule", "Everything.Rule"] },
+          { id: e2.id, matchedRules: ["Everything.Rule"] },
+        ],
+      },
     });
     await b.drained();
     expect(published.calls).toEqual([e1]);
@@ -137,11 +162,35 @@ describe("the event bus", () => {
     ]);
     // In the order they were given up on.
     expect(b.failures()).toEqual([
-      { rule: "Once.Rule", target: "Once", eventId: e.id, attempts: 1, status: "failed", error: "Once failed (1)", event: e },
-      { rule: "Broken.Rule", target: "Broken", eventId: e.id, attempts: 3, status: "failed", error: "Broken failed (3)", event: e },
+      {
+        rule: "Once.Rule",
+        target: "Once",
+        eventId: e.id,
+        attempts: 1,
+        status: "failed",
+        error: "Once failed (1)",
+        event: e,
+      },
+      {
+        rule: "Broken.Rule",
+        target: "Broken",
+        eventId: e.id,
+        attempts: 3,
+        status: "failed",
+        error: "Broken failed (3)",
+        event: e,
+      },
     ]);
-    const listed = (await (await fetch(b.eventsUrl)).json()) as { rules: unknown[]; deliveries: unknown[]; failures: unknown[] };
-    expect({ rules: listed.rules.length, deliveries: listed.deliveries.length, failures: listed.failures.length }).toEqual({ rules: 3, deliveries: 3, failures: 2 });
+    const listed = (await (await fetch(b.eventsUrl)).json()) as {
+      rules: unknown[];
+      deliveries: unknown[];
+      failures: unknown[];
+    };
+    expect({
+      rules: listed.rules.length,
+      deliveries: listed.deliveries.length,
+      failures: listed.failures.length,
+    }).toEqual({ rules: 3, deliveries: 3, failures: 2 });
   });
 
   it("sends a rule's Input or the part of the event its InputPath names", async () => {
@@ -166,7 +215,17 @@ describe("the event bus", () => {
     b.addRule({ name: "T.Rule", pattern: IVS_STAGE_UPDATES, target });
     const good = event("Participant Published");
     const { detail: _detail, ...noDetail } = good;
-    for (const bad of [null, 7, [], { ...good, id: "" }, { ...good, time: "yesterday" }, { ...good, resources: "x" }, noDetail, { ...good, detail: [] }, [good, { ...good, source: 1 }]]) {
+    for (const bad of [
+      null,
+      7,
+      [],
+      { ...good, id: "" },
+      { ...good, time: "yesterday" },
+      { ...good, resources: "x" },
+      noDetail,
+      { ...good, detail: [] },
+      [good, { ...good, source: 1 }],
+    ]) {
       const res = await post(b, bad);
       expect({ bad, status: res.status }).toEqual({ bad, status: 400 });
     }
@@ -176,10 +235,18 @@ describe("the event bus", () => {
     await b.drained();
     expect(target.calls).toEqual([]);
 
-    expect(() => b.addRule({ name: "Bad.Pattern", pattern: { source: [] }, target })).toThrow(/Bad\.Pattern: invalid event pattern/);
-    expect(() => b.addRule({ name: "Bad.Retries", pattern: IVS_STAGE_UPDATES, target, maximumRetryAttempts: 3 })).toThrow(/0, 1 or 2/);
-    expect(() => b.addRule({ name: "Bad.Path", pattern: IVS_STAGE_UPDATES, target, inputPath: "detail" })).toThrow(/InputPath/);
-    expect(() => b.addRule({ name: "Bad.Input", pattern: IVS_STAGE_UPDATES, target, input: "{" })).toThrow(/Input must be JSON/);
+    expect(() => b.addRule({ name: "Bad.Pattern", pattern: { source: [] }, target })).toThrow(
+      /Bad\.Pattern: invalid event pattern/,
+    );
+    expect(() =>
+      b.addRule({ name: "Bad.Retries", pattern: IVS_STAGE_UPDATES, target, maximumRetryAttempts: 3 }),
+    ).toThrow(/0, 1 or 2/);
+    expect(() => b.addRule({ name: "Bad.Path", pattern: IVS_STAGE_UPDATES, target, inputPath: "detail" })).toThrow(
+      /InputPath/,
+    );
+    expect(() => b.addRule({ name: "Bad.Input", pattern: IVS_STAGE_UPDATES, target, input: "{" })).toThrow(
+      /Input must be JSON/,
+    );
     expect(() => b.addRule({ name: "T.Rule", pattern: IVS_STAGE_UPDATES, target })).toThrow(/exists/);
   });
 });
@@ -188,13 +255,22 @@ describe("the IVS emulator and the event bus", () => {
   it("a publish on the emulator reaches the subscribed function as EventBridge delivers it; a duplicate twice", async () => {
     const b = await bus();
     const presence = fakeFunction("Presence");
-    b.addRule({ name: "Presence.StageUpdates", pattern: { ...IVS_STAGE_UPDATES, detail: { event_name: [{ prefix: "Participant" }] } }, target: presence });
+    b.addRule({
+      name: "Presence.StageUpdates",
+      pattern: { ...IVS_STAGE_UPDATES, detail: { event_name: [{ prefix: "Participant" }] } },
+      target: presence,
+    });
     const emu = await startIvsEmulator({ eventBusUrl: b.eventsUrl });
-    const ivs = new IVSRealTimeClient({ endpoint: emu.url, region: "us-east-1", credentials: { accessKeyId: "x", secretAccessKey: "y" } });
+    const ivs = new IVSRealTimeClient({
+      endpoint: emu.url,
+      region: "us-east-1",
+      credentials: { accessKeyId: "x", secretAccessKey: "y" },
+    });
     try {
       const stageArn = (await ivs.send(new CreateStageCommand({}))).stage!.arn!;
       const t = (await ivs.send(new CreateParticipantTokenCommand({ stageArn, userId: "u-1" }))).participantToken!;
-      const call = (path: string, body: unknown) => fetch(`${emu.url}${path}`, { method: "POST", body: JSON.stringify(body) });
+      const call = (path: string, body: unknown) =>
+        fetch(`${emu.url}${path}`, { method: "POST", body: JSON.stringify(body) });
       const joined = (await (await call("/_emulator/join", { token: t.token })).json()) as { sessionId: string };
       await call("/_emulator/events", { duplicate: 1 });
       await call("/_emulator/publish", { participantId: t.participantId });
@@ -203,10 +279,18 @@ describe("the IVS emulator and the event bus", () => {
       await b.drained();
 
       const calls = presence.calls as Array<{ id: string; detail: Record<string, string>; resources: string[] }>;
-      expect(calls.map((c) => c.detail.event_name)).toEqual(["Participant Published", "Participant Published", "Participant Unpublished"]);
+      expect(calls.map((c) => c.detail.event_name)).toEqual([
+        "Participant Published",
+        "Participant Published",
+        "Participant Unpublished",
+      ]);
       expect(calls[0]).toEqual(calls[1]);
       expect(calls[0]!.resources).toEqual([stageArn]);
-      expect(calls[2]!.detail).toMatchObject({ session_id: joined.sessionId, participant_id: t.participantId, user_id: "u-1" });
+      expect(calls[2]!.detail).toMatchObject({
+        session_id: joined.sessionId,
+        participant_id: t.participantId,
+        user_id: "u-1",
+      });
       expect(calls.map((c) => c.id)).toEqual(emu.sentEvents().map((e) => e.id));
     } finally {
       ivs.destroy();

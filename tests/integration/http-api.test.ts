@@ -18,10 +18,21 @@ import { httpApiCorsOf, loadTemplate, type FunctionDefinition } from "../../loca
 // -----------------------------------------------------------------------------------------------------------------
 // Helpers: a createHttpApi behind a real node:http server, raw requests, fake runtimes.
 
-interface RawResponse { status: number; headers: IncomingHttpHeaders; body: Buffer; text: string; json: any }
+interface RawResponse {
+  status: number;
+  headers: IncomingHttpHeaders;
+  body: Buffer;
+  text: string;
+  json: any;
+}
 
 /** A request with exact header lines (repeated names stay separate lines), as API Gateway would receive it. */
-function rawRequest(base: string, method: string, path: string, opts: { headers?: Array<[string, string]>; body?: string | Buffer } = {}): Promise<RawResponse> {
+function rawRequest(
+  base: string,
+  method: string,
+  path: string,
+  opts: { headers?: Array<[string, string]>; body?: string | Buffer } = {},
+): Promise<RawResponse> {
   const url = new URL(base);
   // Headers given as a list are sent as they are: node adds neither Host nor Content-Length.
   const lines = [...(opts.headers ?? [])];
@@ -35,7 +46,11 @@ function rawRequest(base: string, method: string, path: string, opts: { headers?
         const body = Buffer.concat(chunks);
         const text = body.toString("utf8");
         let json: unknown;
-        try { json = JSON.parse(text); } catch { json = undefined; }
+        try {
+          json = JSON.parse(text);
+        } catch {
+          json = undefined;
+        }
         resolve({ status: res.statusCode ?? 0, headers: res.headers, body, text, json });
       });
     });
@@ -49,12 +64,18 @@ async function serve(options: HttpApiOptions): Promise<{ url: string; close(): P
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));
-    req.on("end", () => { void handle(req, res, Buffer.concat(chunks)); });
+    req.on("end", () => {
+      void handle(req, res, Buffer.concat(chunks));
+    });
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   return {
     url: `http://127.0.0.1:${(server.address() as { port: number }).port}`,
-    close: () => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }
 
@@ -94,7 +115,13 @@ describe("payload 2.0 events (createHttpApi + toEvent)", () => {
   let api: Awaited<ReturnType<typeof serve>>;
   beforeAll(async () => {
     api = await serve({
-      routes: bind(fake.runtime, "POST /rooms/{roomId}/token", "GET /rooms/{roomId}", "GET /health", "PUT /blobs/{name}"),
+      routes: bind(
+        fake.runtime,
+        "POST /rooms/{roomId}/token",
+        "GET /rooms/{roomId}",
+        "GET /health",
+        "PUT /blobs/{name}",
+      ),
       cors: TEMPLATE_CORS,
       accountId: "123456789012",
     });
@@ -138,7 +165,13 @@ describe("payload 2.0 events (createHttpApi + toEvent)", () => {
     expect(e.body).toBe('{"ttlMinutes":5}');
     expect(e.isBase64Encoded).toBe(false);
     const c = e.requestContext;
-    expect(c.http).toEqual({ method: "POST", path: "/rooms/abcdEFGH1234/token", protocol: "HTTP/1.1", sourceIp: "127.0.0.1", userAgent: "stagepass-test/1.0" });
+    expect(c.http).toEqual({
+      method: "POST",
+      path: "/rooms/abcdEFGH1234/token",
+      protocol: "HTTP/1.1",
+      sourceIp: "127.0.0.1",
+      userAgent: "stagepass-test/1.0",
+    });
     expect(c.routeKey).toBe("POST /rooms/{roomId}/token");
     expect(c.stage).toBe("$default");
     expect(c.accountId).toBe("123456789012");
@@ -160,7 +193,11 @@ describe("payload 2.0 events (createHttpApi + toEvent)", () => {
 
   it("a header or query parameter named like an Object property is plain data; rawQueryString is as sent", async () => {
     await rawRequest(api.url, "GET", "/health?constructor=a&toString=b&__proto__=c&q=<x>&toString=d", {
-      headers: [["Constructor", "h1"], ["__proto__", "h2"], ["hasOwnProperty", "h3"]],
+      headers: [
+        ["Constructor", "h1"],
+        ["__proto__", "h2"],
+        ["hasOwnProperty", "h3"],
+      ],
     });
     const e = fake.last();
     const q = e.queryStringParameters!;
@@ -194,9 +231,15 @@ describe("payload 2.0 events (createHttpApi + toEvent)", () => {
 
   it("text and JSON bodies are passed as text; binary content types as base64", async () => {
     const cases: Array<[string, boolean]> = [
-      ["application/json", false], ["application/json; charset=utf-8", false], ["application/problem+json", false],
-      ["text/plain", false], ["application/x-www-form-urlencoded", false], ["application/xml", false],
-      ["application/octet-stream", true], ["image/png", true], ["application/pdf", true],
+      ["application/json", false],
+      ["application/json; charset=utf-8", false],
+      ["application/problem+json", false],
+      ["text/plain", false],
+      ["application/x-www-form-urlencoded", false],
+      ["application/xml", false],
+      ["application/octet-stream", true],
+      ["image/png", true],
+      ["application/pdf", true],
     ];
     for (const [type, binary] of cases) {
       const payload = type.includes("json") ? '{"a":"é"}' : "héllo wörld";
@@ -206,7 +249,10 @@ describe("payload 2.0 events (createHttpApi + toEvent)", () => {
       expect(e.body, type).toBe(binary ? Buffer.from(payload).toString("base64") : payload);
     }
     const bytes = Buffer.from([0, 1, 2, 0xff, 0xfe, 0x80]);
-    await rawRequest(api.url, "PUT", "/blobs/raw", { headers: [["content-type", "application/octet-stream"]], body: bytes });
+    await rawRequest(api.url, "PUT", "/blobs/raw", {
+      headers: [["content-type", "application/octet-stream"]],
+      body: bytes,
+    });
     expect(Buffer.from(fake.last().body!, "base64")).toEqual(bytes);
   });
 });
@@ -216,9 +262,17 @@ describe("route matching", () => {
   let api: Awaited<ReturnType<typeof serve>>;
   beforeAll(async () => {
     api = await serve({
-      routes: bind(fake.runtime,
-        "GET /files/{proxy+}", "GET /files/{name}", "GET /files/special", "GET /{first}/list", "GET /things/list",
-        "ANY /any/{id}", "GET /any/{id}", "GET /rooms/{roomId}/members/{userId}"),
+      routes: bind(
+        fake.runtime,
+        "GET /files/{proxy+}",
+        "GET /files/{name}",
+        "GET /files/special",
+        "GET /{first}/list",
+        "GET /things/list",
+        "ANY /any/{id}",
+        "GET /any/{id}",
+        "GET /rooms/{roomId}/members/{userId}",
+      ),
       cors: TEMPLATE_CORS,
       accountId: "123456789012",
     });
@@ -232,21 +286,42 @@ describe("route matching", () => {
 
   it("literal segments beat parameters, parameters beat greedy {proxy+}", async () => {
     expect(await routeFor("GET", "/files/special")).toMatchObject({ routeKey: "GET /files/special" });
-    expect(await routeFor("GET", "/files/other")).toMatchObject({ routeKey: "GET /files/{name}", pathParameters: { name: "other" } });
-    expect(await routeFor("GET", "/files/a/b/c.txt")).toMatchObject({ routeKey: "GET /files/{proxy+}", pathParameters: { proxy: "a/b/c.txt" } });
+    expect(await routeFor("GET", "/files/other")).toMatchObject({
+      routeKey: "GET /files/{name}",
+      pathParameters: { name: "other" },
+    });
+    expect(await routeFor("GET", "/files/a/b/c.txt")).toMatchObject({
+      routeKey: "GET /files/{proxy+}",
+      pathParameters: { proxy: "a/b/c.txt" },
+    });
     expect(await routeFor("GET", "/things/list")).toMatchObject({ routeKey: "GET /things/list" });
-    expect(await routeFor("GET", "/other/list")).toMatchObject({ routeKey: "GET /{first}/list", pathParameters: { first: "other" } });
-    expect(await routeFor("GET", "/rooms/r1/members/u%7C1")).toMatchObject({ pathParameters: { roomId: "r1", userId: "u|1" } });
+    expect(await routeFor("GET", "/other/list")).toMatchObject({
+      routeKey: "GET /{first}/list",
+      pathParameters: { first: "other" },
+    });
+    expect(await routeFor("GET", "/rooms/r1/members/u%7C1")).toMatchObject({
+      pathParameters: { roomId: "r1", userId: "u|1" },
+    });
   });
 
   it("a route for the method beats ANY on the same path; ANY takes the other methods", async () => {
     expect(await routeFor("GET", "/any/1")).toMatchObject({ routeKey: "GET /any/{id}" });
-    expect(await routeFor("DELETE", "/any/1")).toMatchObject({ routeKey: "ANY /any/{id}", requestContext: { http: { method: "DELETE" } } });
+    expect(await routeFor("DELETE", "/any/1")).toMatchObject({
+      routeKey: "ANY /any/{id}",
+      requestContext: { http: { method: "DELETE" } },
+    });
   });
 
-  it("anything else is API Gateway's 404 {\"message\":\"Not Found\"}, without invoking a function", async () => {
+  it('anything else is API Gateway\'s 404 {"message":"Not Found"}, without invoking a function', async () => {
     const invoked = fake.events.length;
-    for (const [method, path] of [["GET", "/nope"], ["POST", "/files/special"], ["GET", "/files"], ["GET", "/files/"], ["GET", "/"], ["PUT", "/things/list"]] as const) {
+    for (const [method, path] of [
+      ["GET", "/nope"],
+      ["POST", "/files/special"],
+      ["GET", "/files"],
+      ["GET", "/files/"],
+      ["GET", "/"],
+      ["PUT", "/things/list"],
+    ] as const) {
       const r = await rawRequest(api.url, method, path);
       expect(r.status, `${method} ${path}`).toBe(404);
       expect(r.json).toEqual({ message: "Not Found" });
@@ -266,16 +341,23 @@ describe("function results and failures", () => {
   });
   afterAll(() => api.close());
 
-  const get = (result: (e: APIGatewayProxyEventV2) => unknown) => { answer = result; return rawRequest(api.url, "GET", "/r"); };
+  const get = (result: (e: APIGatewayProxyEventV2) => unknown) => {
+    answer = result;
+    return rawRequest(api.url, "GET", "/r");
+  };
   // The HTTP API logs function failures, as sam local does; keep them out of the test output but check them.
   let logged: MockInstance<typeof console.error>;
-  beforeAll(() => { logged = vi.spyOn(console, "error").mockImplementation(() => undefined); });
+  beforeAll(() => {
+    logged = vi.spyOn(console, "error").mockImplementation(() => undefined);
+  });
   afterAll(() => logged.mockRestore());
 
   it("maps statusCode, headers, body and cookies (each cookie its own set-cookie)", async () => {
     const r = await get(() => ({
-      statusCode: 201, headers: { "content-type": "application/problem+json", "x-request-id": "req-1", "x-number": 5 },
-      body: '{"ok":true}', cookies: ["a=1; Path=/", "b=2; HttpOnly"],
+      statusCode: 201,
+      headers: { "content-type": "application/problem+json", "x-request-id": "req-1", "x-number": 5 },
+      body: '{"ok":true}',
+      cookies: ["a=1; Path=/", "b=2; HttpOnly"],
     }));
     expect(r.status).toBe(201);
     expect(r.headers["content-type"]).toBe("application/problem+json");
@@ -287,7 +369,12 @@ describe("function results and failures", () => {
 
   it("decodes an isBase64Encoded body", async () => {
     const bytes = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0, 1, 2]);
-    const r = await get(() => ({ statusCode: 200, headers: { "content-type": "image/png" }, body: bytes.toString("base64"), isBase64Encoded: true }));
+    const r = await get(() => ({
+      statusCode: 200,
+      headers: { "content-type": "image/png" },
+      body: bytes.toString("base64"),
+      isBase64Encoded: true,
+    }));
     expect(r.body).toEqual(bytes);
   });
 
@@ -311,15 +398,17 @@ describe("function results and failures", () => {
     expect(r.text).toBe("null");
   });
 
-  it("a function that throws is answered 500 {\"message\":\"Internal Server Error\"}", async () => {
+  it('a function that throws is answered 500 {"message":"Internal Server Error"}', async () => {
     logged.mockClear();
-    const r = await get(() => { throw new FunctionError("Error: boom"); });
+    const r = await get(() => {
+      throw new FunctionError("Error: boom");
+    });
     expect(r.status).toBe(500);
     expect(r.json).toEqual({ message: "Internal Server Error" });
     expect(String(logged.mock.calls[0]?.[0])).toContain("boom");
   });
 
-  it("a function that times out is answered 503 {\"message\":\"Service Unavailable\"}", async () => {
+  it('a function that times out is answered 503 {"message":"Service Unavailable"}', async () => {
     const r = await get(() => Promise.reject(new FunctionTimeoutError("Fake timed out after 10000 ms")));
     expect(r.status).toBe(503);
     expect(r.json).toEqual({ message: "Service Unavailable" });
@@ -341,7 +430,10 @@ describe("function results and failures", () => {
 
   it("a payload over API Gateway's 10 MB is 413 without invoking the function", async () => {
     const invoked = fake.events.length;
-    const r = await rawRequest(api.url, "GET", "/r", { headers: [["content-type", "text/plain"]], body: Buffer.alloc(10 * 1024 * 1024 + 1, 97) });
+    const r = await rawRequest(api.url, "GET", "/r", {
+      headers: [["content-type", "text/plain"]],
+      body: Buffer.alloc(10 * 1024 * 1024 + 1, 97),
+    });
     expect(r.status).toBe(413);
     expect(r.json).toEqual({ message: "Request Entity Too Large" });
     expect(fake.events.length).toBe(invoked);
@@ -353,21 +445,52 @@ describe("the access log (createHttpApi's accessLog, npm start's stand-in for AP
     const entries: AccessLogEntry[] = [];
     let answer: () => unknown = () => ({ statusCode: 201 });
     const fake = fakeRuntime(() => answer());
-    const api = await serve({ routes: bind(fake.runtime, "GET /r/{id}"), cors: TEMPLATE_CORS, accountId: "123456789012", accessLog: (e) => entries.push(e) });
+    const api = await serve({
+      routes: bind(fake.runtime, "GET /r/{id}"),
+      cors: TEMPLATE_CORS,
+      accountId: "123456789012",
+      accessLog: (e) => entries.push(e),
+    });
     const quiet = vi.spyOn(console, "error").mockImplementation(() => undefined);
     try {
       const ok = await rawRequest(api.url, "GET", "/r/a");
-      answer = () => { throw new FunctionError("Error: boom"); };
+      answer = () => {
+        throw new FunctionError("Error: boom");
+      };
       await rawRequest(api.url, "GET", "/r/b");
       answer = () => Promise.reject(new FunctionTimeoutError("Fake timed out after 10000 ms"));
       await rawRequest(api.url, "GET", "/r/c");
       const nowhere = await rawRequest(api.url, "GET", "/nowhere");
       expect(nowhere.status).toBe(404);
       expect(entries).toEqual([
-        { requestId: ok.headers["apigw-requestid"], routeKey: "GET /r/{id}", status: 201, responseLatencyMs: expect.any(Number), integrationLatencyMs: expect.any(Number) },
-        { requestId: expect.stringMatching(UUID), routeKey: "GET /r/{id}", status: 500, responseLatencyMs: expect.any(Number), integrationLatencyMs: null },
-        { requestId: expect.stringMatching(UUID), routeKey: "GET /r/{id}", status: 503, responseLatencyMs: expect.any(Number), integrationLatencyMs: null },
-        { requestId: nowhere.headers["apigw-requestid"], routeKey: "-", status: 404, responseLatencyMs: expect.any(Number), integrationLatencyMs: null },
+        {
+          requestId: ok.headers["apigw-requestid"],
+          routeKey: "GET /r/{id}",
+          status: 201,
+          responseLatencyMs: expect.any(Number),
+          integrationLatencyMs: expect.any(Number),
+        },
+        {
+          requestId: expect.stringMatching(UUID),
+          routeKey: "GET /r/{id}",
+          status: 500,
+          responseLatencyMs: expect.any(Number),
+          integrationLatencyMs: null,
+        },
+        {
+          requestId: expect.stringMatching(UUID),
+          routeKey: "GET /r/{id}",
+          status: 503,
+          responseLatencyMs: expect.any(Number),
+          integrationLatencyMs: null,
+        },
+        {
+          requestId: nowhere.headers["apigw-requestid"],
+          routeKey: "-",
+          status: 404,
+          responseLatencyMs: expect.any(Number),
+          integrationLatencyMs: null,
+        },
       ]);
       expect(entries[0]!.responseLatencyMs).toBeGreaterThanOrEqual(entries[0]!.integrationLatencyMs!);
     } finally {
@@ -380,15 +503,29 @@ describe("the access log (createHttpApi's accessLog, npm start's stand-in for AP
 describe("CORS (createHttpApi)", () => {
   it("a '*' origin answers any origin with '*'; no CorsConfiguration means no preflight answer", async () => {
     const fake = fakeRuntime();
-    const open = await serve({ routes: bind(fake.runtime, "GET /r"), cors: { ...TEMPLATE_CORS, allowOrigins: ["*"] }, accountId: "1" });
+    const open = await serve({
+      routes: bind(fake.runtime, "GET /r"),
+      cors: { ...TEMPLATE_CORS, allowOrigins: ["*"] },
+      accountId: "1",
+    });
     const none = await serve({ routes: bind(fake.runtime, "GET /r"), cors: undefined, accountId: "1" });
     try {
-      const pre = await rawRequest(open.url, "OPTIONS", "/r", { headers: [["origin", "https://any.example"], ["access-control-request-method", "GET"]] });
+      const pre = await rawRequest(open.url, "OPTIONS", "/r", {
+        headers: [
+          ["origin", "https://any.example"],
+          ["access-control-request-method", "GET"],
+        ],
+      });
       expect(pre.status).toBe(204);
       expect(pre.headers["access-control-allow-origin"]).toBe("*");
       const simple = await rawRequest(open.url, "GET", "/r", { headers: [["origin", "https://any.example"]] });
       expect(simple.headers["access-control-allow-origin"]).toBe("*");
-      const noCors = await rawRequest(none.url, "OPTIONS", "/r", { headers: [["origin", "https://any.example"], ["access-control-request-method", "GET"]] });
+      const noCors = await rawRequest(none.url, "OPTIONS", "/r", {
+        headers: [
+          ["origin", "https://any.example"],
+          ["access-control-request-method", "GET"],
+        ],
+      });
       expect(noCors.status).toBe(404);
       expect(noCors.headers["access-control-allow-origin"]).toBeUndefined();
     } finally {
@@ -409,7 +546,9 @@ describe("real function sandboxes behind the HTTP API", () => {
   beforeAll(async () => {
     logged = vi.spyOn(console, "error").mockImplementation(() => undefined);
     const bundlePath = join(dir, "probe.mjs");
-    writeFileSync(bundlePath, `
+    writeFileSync(
+      bundlePath,
+      `
 let calls = 0;
 export const handler = async (event, context) => {
   calls += 1;
@@ -422,14 +561,32 @@ export const handler = async (event, context) => {
     remaining: context.getRemainingTimeInMillis(), requestId: event.requestContext.requestId,
   }) };
 };
-`);
+`,
+    );
     const definition: FunctionDefinition = {
-      logicalId: "ProbeFunction", handler: "probe.handler", entryPoint: "probe.mjs", buildProperties: {},
-      timeoutSeconds: 1, memorySize: 256, environment: {}, routes: [{ method: "GET", path: "/probe", routeKey: "GET /probe", eventName: "Probe" }], queues: [],
+      logicalId: "ProbeFunction",
+      handler: "probe.handler",
+      entryPoint: "probe.mjs",
+      buildProperties: {},
+      timeoutSeconds: 1,
+      memorySize: 256,
+      environment: {},
+      routes: [{ method: "GET", path: "/probe", routeKey: "GET /probe", eventName: "Probe" }],
+      queues: [],
     };
-    const built: BuiltFunction = { definition, bundlePath, exportName: "handler", bytes: 0, metafile: { inputs: {}, outputs: {} } };
+    const built: BuiltFunction = {
+      definition,
+      bundlePath,
+      exportName: "handler",
+      bytes: 0,
+      metafile: { inputs: {}, outputs: {} },
+    };
     runtime = await startFunction(built, { AWS_REGION: "us-east-1" });
-    api = await serve({ routes: definition.routes.map((r) => ({ ...r, runtime })), cors: TEMPLATE_CORS, accountId: "123456789012" });
+    api = await serve({
+      routes: definition.routes.map((r) => ({ ...r, runtime })),
+      cors: TEMPLATE_CORS,
+      accountId: "123456789012",
+    });
   });
   afterAll(async () => {
     await api?.close();
@@ -448,7 +605,7 @@ export const handler = async (event, context) => {
     expect(r.json.remaining).toBeLessThanOrEqual(1000);
   });
 
-  it("a handler that throws: 500 {\"message\":\"Internal Server Error\"}, and the sandbox lives on", async () => {
+  it('a handler that throws: 500 {"message":"Internal Server Error"}, and the sandbox lives on', async () => {
     const before = (await rawRequest(api.url, "GET", "/probe")).json.calls as number;
     const r = await rawRequest(api.url, "GET", "/probe?mode=throw");
     expect(r.status).toBe(500);
@@ -456,7 +613,7 @@ export const handler = async (event, context) => {
     expect((await rawRequest(api.url, "GET", "/probe")).json.calls).toBe(before + 2);
   });
 
-  it("a handler that overruns its timeout: 503 {\"message\":\"Service Unavailable\"}, then a fresh sandbox", async () => {
+  it('a handler that overruns its timeout: 503 {"message":"Service Unavailable"}, then a fresh sandbox', async () => {
     const r = await rawRequest(api.url, "GET", "/probe?mode=sleep");
     expect(r.status).toBe(503);
     expect(r.json).toEqual({ message: "Service Unavailable" });

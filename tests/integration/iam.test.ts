@@ -12,7 +12,14 @@ import { buildFunction } from "../../local/build.ts";
 import { functionsOf, loadTemplate, projectRoot, type FunctionDefinition } from "../../local/template.ts";
 import { COMMAND_IAM } from "../../scripts/iam-map.ts";
 import {
-  grantedGrants, grantKey, needsOf, neededGrants, roleOf, roleStatements, type Grant, type Statement,
+  grantedGrants,
+  grantKey,
+  needsOf,
+  neededGrants,
+  roleOf,
+  roleStatements,
+  type Grant,
+  type Statement,
 } from "../../scripts/iam-policy.ts";
 import { analyseFunction, deployedCommands, liveModules, type SdkCalls } from "../../scripts/sdk-calls.ts";
 
@@ -38,7 +45,8 @@ afterAll(() => rmSync(deployDir, { recursive: true, force: true }));
 
 const allStatements = (): Array<{ where: string; statement: Statement }> =>
   Object.entries(template.Resources).flatMap(([logicalId, r]) => {
-    if (r.Type === "AWS::IAM::Role") return roleStatements(logicalId, template).map((statement) => ({ where: logicalId, statement }));
+    if (r.Type === "AWS::IAM::Role")
+      return roleStatements(logicalId, template).map((statement) => ({ where: logicalId, statement }));
     return [];
   });
 
@@ -47,11 +55,16 @@ describe("each function's role grants exactly what its code and Lambda need", ()
     it(fn.logicalId, () => {
       const need = needs.get(fn.logicalId)!;
       const granted = grantedGrants(roleStatements(roleOf(fn.logicalId, template), template)).map(grantKey);
-      expect(new Set(granted).size, `${fn.logicalId} grants the same action on the same resource twice`).toBe(granted.length);
+      expect(new Set(granted).size, `${fn.logicalId} grants the same action on the same resource twice`).toBe(
+        granted.length,
+      );
       const needed = need.grants.map(grantKey);
       const missing = needed.filter((k) => !granted.includes(k));
       const extra = granted.filter((k) => !needed.includes(k));
-      expect({ missing, extra }, `${fn.logicalId}: \`npx tsx scripts/iam-policy.ts\` prints what it needs`).toEqual({ missing: [], extra: [] });
+      expect({ missing, extra }, `${fn.logicalId}: \`npx tsx scripts/iam-policy.ts\` prints what it needs`).toEqual({
+        missing: [],
+        extra: [],
+      });
     });
   }
 
@@ -61,27 +74,64 @@ describe("each function's role grants exactly what its code and Lambda need", ()
     // The hot path: one read, one transaction (its item actions, not TransactWriteItems), one IVS call; and in
     // self-signed mode the signing key, read once per container.
     expect(actions("TokenFunction")).toEqual([
-      "dynamodb:BatchGetItem", "dynamodb:ConditionCheckItem", "dynamodb:PutItem", "dynamodb:UpdateItem",
-      "ivs:CreateParticipantToken", "logs:CreateLogStream", "logs:PutLogEvents", "secretsmanager:GetSecretValue",
+      "dynamodb:BatchGetItem",
+      "dynamodb:ConditionCheckItem",
+      "dynamodb:PutItem",
+      "dynamodb:UpdateItem",
+      "ivs:CreateParticipantToken",
+      "logs:CreateLogStream",
+      "logs:PutLogEvents",
+      "secretsmanager:GetSecretValue",
     ]);
     expect(actions("SigningKeyFunction")).toEqual([
-      "ivs:DeletePublicKey", "ivs:ImportPublicKey", "logs:CreateLogStream", "logs:PutLogEvents",
-      "secretsmanager:GetSecretValue", "secretsmanager:PutSecretValue",
+      "ivs:DeletePublicKey",
+      "ivs:ImportPublicKey",
+      "logs:CreateLogStream",
+      "logs:PutLogEvents",
+      "secretsmanager:GetSecretValue",
+      "secretsmanager:PutSecretValue",
     ]);
     expect(actions("DisconnectWorkerFunction")).toEqual([
-      "ivs:DisconnectParticipant", "logs:CreateLogStream", "logs:PutLogEvents",
-      "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage",
+      "ivs:DisconnectParticipant",
+      "logs:CreateLogStream",
+      "logs:PutLogEvents",
+      "sqs:DeleteMessage",
+      "sqs:GetQueueAttributes",
+      "sqs:ReceiveMessage",
     ]);
-    expect(actions("RoomsFunction")).toEqual(expect.arrayContaining(["ivs:CreateStage", "ivs:TagResource", "ivs:ListStages", "dynamodb:Query", "sqs:SendMessage"]));
+    expect(actions("RoomsFunction")).toEqual(
+      expect.arrayContaining([
+        "ivs:CreateStage",
+        "ivs:TagResource",
+        "ivs:ListStages",
+        "dynamodb:Query",
+        "sqs:SendMessage",
+      ]),
+    );
     // Webhooks: the queue it polls (with the retry waits and the sweep's sends), the one secret, the outbox.
     expect(actions("WebhookFunction")).toEqual([
-      "dynamodb:DeleteItem", "dynamodb:Query", "logs:CreateLogStream", "logs:PutLogEvents", "secretsmanager:GetSecretValue",
-      "sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage", "sqs:SendMessage",
+      "dynamodb:DeleteItem",
+      "dynamodb:Query",
+      "logs:CreateLogStream",
+      "logs:PutLogEvents",
+      "secretsmanager:GetSecretValue",
+      "sqs:ChangeMessageVisibility",
+      "sqs:DeleteMessage",
+      "sqs:GetQueueAttributes",
+      "sqs:ReceiveMessage",
+      "sqs:SendMessage",
     ]);
     // Stage Update events into the table, and the reads that repair them; nothing that changes a stage.
     expect(actions("LiveStateFunction")).toEqual([
-      "dynamodb:BatchGetItem", "dynamodb:ConditionCheckItem", "dynamodb:PutItem",
-      "ivs:GetStage", "ivs:ListParticipantEvents", "ivs:ListParticipants", "logs:CreateLogStream", "logs:PutLogEvents", "sqs:SendMessage",
+      "dynamodb:BatchGetItem",
+      "dynamodb:ConditionCheckItem",
+      "dynamodb:PutItem",
+      "ivs:GetStage",
+      "ivs:ListParticipantEvents",
+      "ivs:ListParticipants",
+      "logs:CreateLogStream",
+      "logs:PutLogEvents",
+      "sqs:SendMessage",
     ]);
   });
 });
@@ -99,7 +149,7 @@ describe("no permission wider than needed", () => {
     }
   });
 
-  it("Resource \"*\" only for ivs:ListStages, which has no resource ARN", () => {
+  it('Resource "*" only for ivs:ListStages, which has no resource ARN', () => {
     for (const { where, statement } of allStatements()) {
       const resources = Array.isArray(statement.Resource) ? statement.Resource : [statement.Resource];
       if (resources.includes("*")) expect([statement.Action].flat(), where).toEqual(["ivs:ListStages"]);
@@ -113,25 +163,38 @@ describe("no permission wider than needed", () => {
     for (const fn of functions) {
       for (const g of grantedGrants(roleStatements(roleOf(fn.logicalId, template), template))) {
         if (g.action.startsWith("ivs:") && g.action !== "ivs:ListStages") {
-          expect(g.resource, `${fn.logicalId} ${g.action}`).toEqual(g.action.endsWith("PublicKey") ? publicKeys : stages);
+          expect(g.resource, `${fn.logicalId} ${g.action}`).toEqual(
+            g.action.endsWith("PublicKey") ? publicKeys : stages,
+          );
         }
         // The webhook function reads the webhook secret; the token and signing-key functions the signing key.
         if (g.action.startsWith("secretsmanager:")) {
-          expect(g.resource, `${fn.logicalId} ${g.action}`).toEqual({ Ref: fn.logicalId === "WebhookFunction" ? "WebhookSecret" : "SigningKeySecret" });
+          expect(g.resource, `${fn.logicalId} ${g.action}`).toEqual({
+            Ref: fn.logicalId === "WebhookFunction" ? "WebhookSecret" : "SigningKeySecret",
+          });
         }
         if (g.action.startsWith("dynamodb:")) {
-          expect([{ "Fn::GetAtt": ["Table", "Arn"] }, { "Fn::Sub": "${Table.Arn}/index/gsi1" }], `${fn.logicalId} ${g.action}`).toContainEqual(g.resource);
+          expect(
+            [{ "Fn::GetAtt": ["Table", "Arn"] }, { "Fn::Sub": "${Table.Arn}/index/gsi1" }],
+            `${fn.logicalId} ${g.action}`,
+          ).toContainEqual(g.resource);
         }
         if (g.action.startsWith("sqs:")) {
           // The disconnect and webhook queues (the webhook function only its own), or the function's own dead-letter
           // queue (Lambda sends its failed async invocations there).
-          const deadLetters = (template.Resources[fn.logicalId]!.Properties!.DeadLetterQueue as { TargetArn?: object } | undefined)?.TargetArn;
+          const deadLetters = (
+            template.Resources[fn.logicalId]!.Properties!.DeadLetterQueue as { TargetArn?: object } | undefined
+          )?.TargetArn;
           const named = fn.logicalId === "WebhookFunction" ? ["WebhookQueue"] : ["DisconnectQueue", "WebhookQueue"];
-          const queues: object[] = [...named.map((q) => ({ "Fn::GetAtt": [q, "Arn"] })), ...(deadLetters ? [deadLetters] : [])];
+          const queues: object[] = [
+            ...named.map((q) => ({ "Fn::GetAtt": [q, "Arn"] })),
+            ...(deadLetters ? [deadLetters] : []),
+          ];
           expect(queues, `${fn.logicalId} ${g.action}`).toContainEqual(g.resource);
         }
         if (g.action.startsWith("logs:")) {
-          const group = (template.Resources[fn.logicalId]!.Properties!.LoggingConfig as { LogGroup: { Ref: string } }).LogGroup.Ref;
+          const group = (template.Resources[fn.logicalId]!.Properties!.LoggingConfig as { LogGroup: { Ref: string } })
+            .LogGroup.Ref;
           expect(g.resource, `${fn.logicalId} ${g.action}`).toEqual({ "Fn::GetAtt": [group, "Arn"] });
         }
       }
@@ -159,7 +222,11 @@ describe("no permission wider than needed", () => {
       // With Role set SAM ignores Policies: one there would read as a grant that is not made.
       expect(template.Resources[fn.logicalId]!.Properties!.Policies, fn.logicalId).toBeUndefined();
     }
-    expect(Object.values(template.Resources).filter((r) => /^AWS::IAM::(Policy|ManagedPolicy|RolePolicy|User|Group)$/.test(r.Type))).toEqual([]);
+    expect(
+      Object.values(template.Resources).filter((r) =>
+        /^AWS::IAM::(Policy|ManagedPolicy|RolePolicy|User|Group)$/.test(r.Type),
+      ),
+    ).toEqual([]);
   });
 });
 
@@ -171,7 +238,10 @@ describe("the analysis reads the bundle that deploys", () => {
         expect(d.commands, fn.logicalId).toContain(`${c.pkg}:${c.operation}`);
         // The SDK's command names the operation ("BatchGetItem"); the lite client its wire form
         // ("DynamoDB_20120810.BatchGetItem", "/CreateParticipantToken").
-        expect(new RegExp(`["./]${c.operation}"`).test(d.code), `${fn.logicalId}: "${c.operation}" in the minified bundle`).toBe(true);
+        expect(
+          new RegExp(`["./]${c.operation}"`).test(d.code),
+          `${fn.logicalId}: "${c.operation}" in the minified bundle`,
+        ).toBe(true);
       }
     }
   });
@@ -183,7 +253,9 @@ describe("the analysis reads the bundle that deploys", () => {
       for (const extra of d.commands.filter((c) => !found.includes(c))) {
         const operation = extra.split(":")[1]!;
         expect(extra, fn.logicalId).toMatch(/^@aws-sdk\/client-dynamodb:/);
-        expect(d.modules, `${fn.logicalId}: ${extra}`).toContain(`node_modules/@aws-sdk/lib-dynamodb/dist-es/pagination/${operation}Paginator.js`);
+        expect(d.modules, `${fn.logicalId}: ${extra}`).toContain(
+          `node_modules/@aws-sdk/lib-dynamodb/dist-es/pagination/${operation}Paginator.js`,
+        );
         // ...and no code of ours references a paginator.
         for (const m of needs.get(fn.logicalId)!.calls.projectModules) {
           expect(readFileSync(join(projectRoot, m), "utf8"), m).not.toMatch(/\bpaginate[A-Z]/);
@@ -221,7 +293,9 @@ describe("the analysis on a probe", () => {
   afterAll(() => rmSync(probeDir, { recursive: true, force: true }));
 
   it("finds Scan on an index, a transaction's item kinds and an IVS call; maps them; refuses an unmapped command", async () => {
-    const fn = probe("calls", `
+    const fn = probe(
+      "calls",
+      `
       import { DynamoDBClient, CreateTableCommand } from "@aws-sdk/client-dynamodb";
       import { DynamoDBDocumentClient, ScanCommand, TransactWriteCommand } from "@aws-sdk/lib-dynamodb";
       import { IVSRealTimeClient, GetStageCommand } from "@aws-sdk/client-ivs-realtime";
@@ -232,7 +306,8 @@ describe("the analysis on a probe", () => {
         await new IVSRealTimeClient({}).send(new GetStageCommand({ arn: "x" }));
         if (e.create) await doc.send(new CreateTableCommand({ TableName: "t", KeySchema: [], AttributeDefinitions: [] }));
       };
-    `);
+    `,
+    );
     const calls = await analyseFunction(fn);
     const ops = calls.commands.map((c) => c.operation);
     expect(ops).toEqual(expect.arrayContaining(["Scan", "TransactWriteItems", "GetStage", "CreateTable"]));
@@ -240,23 +315,34 @@ describe("the analysis on a probe", () => {
     expect(calls.transactItemKinds).toEqual(["Delete"]);
     expect(calls.indexNames).toEqual(["gsi1"]);
     expect(() => neededGrants(fn, template, calls)).toThrow(/CreateTable, which scripts\/iam-map\.ts does not map/);
-    const mapped = neededGrants(fn, template, { ...calls, commands: calls.commands.filter((c) => c.operation !== "CreateTable") }).map(grantKey);
-    expect(mapped).toEqual(expect.arrayContaining([
-      grantKey({ action: "dynamodb:Scan", resource: { "Fn::Sub": "${Table.Arn}/index/gsi1" } }),
-      grantKey({ action: "dynamodb:DeleteItem", resource: { "Fn::GetAtt": ["Table", "Arn"] } }),
-      grantKey({ action: "ivs:GetStage", resource: { "Fn::Sub": "arn:${AWS::Partition}:ivs:${AWS::Region}:${AWS::AccountId}:stage/*" } }),
-    ]));
+    const mapped = neededGrants(fn, template, {
+      ...calls,
+      commands: calls.commands.filter((c) => c.operation !== "CreateTable"),
+    }).map(grantKey);
+    expect(mapped).toEqual(
+      expect.arrayContaining([
+        grantKey({ action: "dynamodb:Scan", resource: { "Fn::Sub": "${Table.Arn}/index/gsi1" } }),
+        grantKey({ action: "dynamodb:DeleteItem", resource: { "Fn::GetAtt": ["Table", "Arn"] } }),
+        grantKey({
+          action: "ivs:GetStage",
+          resource: { "Fn::Sub": "arn:${AWS::Partition}:ivs:${AWS::Region}:${AWS::AccountId}:stage/*" },
+        }),
+      ]),
+    );
     expect(mapped.some((k) => k.startsWith("dynamodb:TransactWriteItems"))).toBe(false);
   }, 60_000);
 
   it("an import or a function that no live code uses adds nothing", async () => {
-    const fn = probe("unused", `
+    const fn = probe(
+      "unused",
+      `
       import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
       import { DynamoDBDocumentClient, GetCommand, DeleteCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
       const doc = DynamoDBDocumentClient.from(new DynamoDBClient({}));
       function neverCalled() { return doc.send(new PutCommand({ TableName: "t", Item: {} })); }
       export const handler = async () => doc.send(new GetCommand({ TableName: "t", Key: { pk: "a", sk: "b" } }));
-    `);
+    `,
+    );
     const ops = (await analyseFunction(fn)).commands.map((c) => c.operation);
     expect(ops).toContain("GetItem");
     for (const unused of ["DeleteItem", "PutItem", "Scan", "Query"]) expect(ops).not.toContain(unused);

@@ -20,7 +20,17 @@ import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { startIvsEmulator } from "../../local/ivs/index.ts";
 import type { IvsEmulator } from "../../local/ivs/index.ts";
 import {
-  clientFor, decodeJwt, expectAwsError, http, join, p384, SESSION_ID, signEs384, stageIdOf, UNKNOWN_KEY, UNKNOWN_STAGE,
+  clientFor,
+  decodeJwt,
+  expectAwsError,
+  http,
+  join,
+  p384,
+  SESSION_ID,
+  signEs384,
+  stageIdOf,
+  UNKNOWN_KEY,
+  UNKNOWN_STAGE,
 } from "../support/ivs-emulator.ts";
 
 let emu: IvsEmulator;
@@ -41,7 +51,10 @@ async function newStage(input: ConstructorParameters<typeof CreateStageCommand>[
   return out.stage!.arn!;
 }
 
-async function newToken(stageArn: string, extra: Partial<ConstructorParameters<typeof CreateParticipantTokenCommand>[0]> = {}) {
+async function newToken(
+  stageArn: string,
+  extra: Partial<ConstructorParameters<typeof CreateParticipantTokenCommand>[0]> = {},
+) {
   const out = await ivs.send(new CreateParticipantTokenCommand({ stageArn, ...extra }));
   return out.participantToken!;
 }
@@ -49,10 +62,20 @@ async function newToken(stageArn: string, extra: Partial<ConstructorParameters<t
 describe("participant tokens", () => {
   it("are ES384 JWTs that verify with the emulator's public key and carry the documented claims", async () => {
     const stage = (await ivs.send(new CreateStageCommand({}))).stage!;
-    const issued = await newToken(stage.arn!, { userId: "carol", attributes: { seat: "7" }, capabilities: ["SUBSCRIBE"], duration: 5 });
+    const issued = await newToken(stage.arn!, {
+      userId: "carol",
+      attributes: { seat: "7" },
+      capabilities: ["SUBSCRIBE"],
+      duration: 5,
+    });
     const [h, c, s] = issued.token!.split(".") as [string, string, string];
     expect(
-      verify("sha384", Buffer.from(`${h}.${c}`), { key: emu.publicKeyPem, dsaEncoding: "ieee-p1363" }, Buffer.from(s, "base64url")),
+      verify(
+        "sha384",
+        Buffer.from(`${h}.${c}`),
+        { key: emu.publicKeyPem, dsaEncoding: "ieee-p1363" },
+        Buffer.from(s, "base64url"),
+      ),
     ).toBe(true);
 
     const served = await http(emu, "GET", "/_emulator/public-key");
@@ -112,14 +135,18 @@ describe("join and disconnect", () => {
 
     const participants = await http(emu, "GET", `/_emulator/stages/${stageIdOf(stageArn)}/participants`);
     expect(participants.json).toEqual({
-      participants: [{ participantId, userId: "dave", state: "CONNECTED", capabilities: ["SUBSCRIBE"], publishing: false }],
+      participants: [
+        { participantId, userId: "dave", state: "CONNECTED", capabilities: ["SUBSCRIBE"], publishing: false },
+      ],
     });
 
     // After everyone is disconnected, the session ends.
     await ivs.send(new DisconnectParticipantCommand({ stageArn, participantId: participantId! }));
     const after = await http(emu, "GET", `/_emulator/stages/${stageIdOf(stageArn)}/participants`);
     expect(after.json).toEqual({
-      participants: [{ participantId, userId: "dave", state: "DISCONNECTED", capabilities: ["SUBSCRIBE"], publishing: false }],
+      participants: [
+        { participantId, userId: "dave", state: "DISCONNECTED", capabilities: ["SUBSCRIBE"], publishing: false },
+      ],
     });
     expect((await ivs.send(new GetStageCommand({ arn: stageArn }))).stage?.activeSessionId).toBeUndefined();
     // A second disconnect is fine; rejoining is not.
@@ -132,7 +159,9 @@ describe("join and disconnect", () => {
     const { token, participantId } = await newToken(stageArn);
     await ivs.send(new DisconnectParticipantCommand({ stageArn, participantId: participantId!, reason: "banned" }));
     expect((await join(emu, token!)).status).toBe(403);
-    expect((await http(emu, "GET", `/_emulator/stages/${stageIdOf(stageArn)}/participants`)).json).toEqual({ participants: [] });
+    expect((await http(emu, "GET", `/_emulator/stages/${stageIdOf(stageArn)}/participants`)).json).toEqual({
+      participants: [],
+    });
   });
 
   it("disconnecting an id the stage never issued answers ResourceNotFoundException (no public key imported)", async () => {
@@ -141,7 +170,8 @@ describe("join and disconnect", () => {
     try {
       const stageArn = (await client.send(new CreateStageCommand({}))).stage!.arn!;
       const other = (await client.send(new CreateStageCommand({}))).stage!.arn!;
-      const { participantId } = (await client.send(new CreateParticipantTokenCommand({ stageArn: other }))).participantToken!;
+      const { participantId } = (await client.send(new CreateParticipantTokenCommand({ stageArn: other })))
+        .participantToken!;
       for (const id of [participantId!, "neverIssued1", ""]) {
         await expectAwsError(
           client.send(new DisconnectParticipantCommand({ stageArn, participantId: id })),
@@ -214,7 +244,8 @@ describe("self-signed tokens with an imported public key", () => {
     stageArn = await newStage({ name: "self-signed" });
     const pair = p384();
     privateKey = pair.privateKey;
-    keyArn = (await ivs.send(new ImportPublicKeyCommand({ publicKeyMaterial: pair.pem, name: "selfsigning" }))).publicKey!.arn!;
+    keyArn = (await ivs.send(new ImportPublicKeyCommand({ publicKeyMaterial: pair.pem, name: "selfsigning" })))
+      .publicKey!.arn!;
   });
 
   const claimsFor = (arn: string, overrides: Record<string, unknown> = {}) => {
@@ -240,7 +271,11 @@ describe("self-signed tokens with an imported public key", () => {
     const claims = claimsFor(stageArn);
     const res = await join(emu, signEs384(privateKey, header(), claims));
     expect(res.status).toBe(200);
-    expect(res.json).toMatchObject({ participantId: claims.jti, stageArn, sessionId: expect.stringMatching(SESSION_ID) });
+    expect(res.json).toMatchObject({
+      participantId: claims.jti,
+      stageArn,
+      sessionId: expect.stringMatching(SESSION_ID),
+    });
     const listed = (await http(emu, "GET", `/_emulator/stages/${stageIdOf(stageArn)}/participants`)).json as {
       participants: unknown[];
     };
@@ -265,18 +300,26 @@ describe("self-signed tokens with an imported public key", () => {
   it("refuses a wrong stage, a bad signature, an expired token, an unknown kid and a deleted key", async () => {
     const other = await newStage();
     // topic does not match resource
-    expect((await join(emu, signEs384(privateKey, header(), claimsFor(stageArn, { topic: stageIdOf(other) })))).status).toBe(401);
+    expect(
+      (await join(emu, signEs384(privateKey, header(), claimsFor(stageArn, { topic: stageIdOf(other) })))).status,
+    ).toBe(401);
     // well-formed but no such stage
     expect((await join(emu, signEs384(privateKey, header(), claimsFor(UNKNOWN_STAGE)))).status).toBe(404);
     // signed by a key that was never imported, under the imported key's kid
     expect((await join(emu, signEs384(p384().privateKey, header(), claimsFor(stageArn)))).status).toBe(401);
     // expired
     const past = Math.floor(Date.now() / 1000) - 120;
-    expect((await join(emu, signEs384(privateKey, header(), claimsFor(stageArn, { iat: past - 60, exp: past })))).status).toBe(401);
+    expect(
+      (await join(emu, signEs384(privateKey, header(), claimsFor(stageArn, { iat: past - 60, exp: past })))).status,
+    ).toBe(401);
     // unknown kid
-    expect((await join(emu, signEs384(privateKey, { ...header(), kid: UNKNOWN_KEY }, claimsFor(stageArn)))).status).toBe(401);
+    expect(
+      (await join(emu, signEs384(privateKey, { ...header(), kid: UNKNOWN_KEY }, claimsFor(stageArn)))).status,
+    ).toBe(401);
     // wrong algorithm
-    expect((await join(emu, signEs384(privateKey, { ...header(), alg: "ES256" }, claimsFor(stageArn)))).status).toBe(401);
+    expect((await join(emu, signEs384(privateKey, { ...header(), alg: "ES256" }, claimsFor(stageArn)))).status).toBe(
+      401,
+    );
 
     // deleted key
     const pair = p384();

@@ -33,8 +33,21 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startIvsEmulator } from "../../local/ivs/index.ts";
 import type { IvsEmulator } from "../../local/ivs/index.ts";
 import {
-  ACCOUNT, clientFor, expectAwsError, type AwsErrorLike, http, KEY_PREFIX, p384, PUBLIC_KEY_ARN, REGION, repeat, STAGE_ARN, STAGE_PREFIX, tagsOf,
-  UNKNOWN_KEY, UNKNOWN_STAGE,
+  ACCOUNT,
+  clientFor,
+  expectAwsError,
+  type AwsErrorLike,
+  http,
+  KEY_PREFIX,
+  p384,
+  PUBLIC_KEY_ARN,
+  REGION,
+  repeat,
+  STAGE_ARN,
+  STAGE_PREFIX,
+  tagsOf,
+  UNKNOWN_KEY,
+  UNKNOWN_STAGE,
 } from "../support/ivs-emulator.ts";
 
 // -----------------------------------------------------------------------------------------------------------------
@@ -59,7 +72,10 @@ async function newStage(input: ConstructorParameters<typeof CreateStageCommand>[
   return out.stage!.arn!;
 }
 
-async function newToken(stageArn: string, extra: Partial<ConstructorParameters<typeof CreateParticipantTokenCommand>[0]> = {}) {
+async function newToken(
+  stageArn: string,
+  extra: Partial<ConstructorParameters<typeof CreateParticipantTokenCommand>[0]> = {},
+) {
   const out = await ivs.send(new CreateParticipantTokenCommand({ stageArn, ...extra }));
   return out.participantToken!;
 }
@@ -87,7 +103,12 @@ describe("success shapes of the fourteen operations", () => {
     expect(stage.endpoints?.rtmps).toMatch(/^rtmps:\/\//);
     expect(out.participantTokens).toHaveLength(2);
     const [first, second] = out.participantTokens!;
-    expect(first).toMatchObject({ userId: "alice", capabilities: ["PUBLISH"], duration: 30, attributes: { role: "host" } });
+    expect(first).toMatchObject({
+      userId: "alice",
+      capabilities: ["PUBLISH"],
+      duration: 30,
+      attributes: { role: "host" },
+    });
     expect(second).toMatchObject({ capabilities: ["PUBLISH", "SUBSCRIBE"], duration: 720 });
     expect(first!.participantId).not.toBe(second!.participantId);
   });
@@ -125,7 +146,12 @@ describe("success shapes of the fourteen operations", () => {
     const token = await newToken(stageArn, { userId: "bob", attributes: { a: "1" }, duration: 60 });
     expect(token.participantId).toMatch(/^[a-zA-Z0-9]{12,}$/);
     expect(token.token).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+$/);
-    expect(token).toMatchObject({ userId: "bob", attributes: { a: "1" }, duration: 60, capabilities: ["PUBLISH", "SUBSCRIBE"] });
+    expect(token).toMatchObject({
+      userId: "bob",
+      attributes: { a: "1" },
+      duration: 60,
+      capabilities: ["PUBLISH", "SUBSCRIBE"],
+    });
     expect(token.expirationTime).toBeInstanceOf(Date);
     const expiresIn = token.expirationTime!.getTime() - before;
     expect(expiresIn).toBeGreaterThan(59 * 60_000);
@@ -142,7 +168,11 @@ describe("success shapes of the fourteen operations", () => {
   it("TagResource, ListTagsForResource, UntagResource", async () => {
     const arn = await newStage({ tags: { a: "1" } });
     await ivs.send(new TagResourceCommand({ resourceArn: arn, tags: { b: "2", c: "3" } }));
-    expect((await ivs.send(new ListTagsForResourceCommand({ resourceArn: arn }))).tags).toEqual({ a: "1", b: "2", c: "3" });
+    expect((await ivs.send(new ListTagsForResourceCommand({ resourceArn: arn }))).tags).toEqual({
+      a: "1",
+      b: "2",
+      c: "3",
+    });
     await ivs.send(new UntagResourceCommand({ resourceArn: arn, tagKeys: ["a", "c", "missing"] }));
     expect((await ivs.send(new ListTagsForResourceCommand({ resourceArn: arn }))).tags).toEqual({ b: "2" });
     expect((await ivs.send(new GetStageCommand({ arn }))).stage?.tags).toEqual({ b: "2" });
@@ -150,8 +180,9 @@ describe("success shapes of the fourteen operations", () => {
 
   it("ImportPublicKey, GetPublicKey, ListPublicKeys, DeletePublicKey (and tags on a public key)", async () => {
     const { pem } = p384();
-    const imported = (await ivs.send(new ImportPublicKeyCommand({ publicKeyMaterial: pem, name: "k1", tags: { x: "y" } })))
-      .publicKey!;
+    const imported = (
+      await ivs.send(new ImportPublicKeyCommand({ publicKeyMaterial: pem, name: "k1", tags: { x: "y" } }))
+    ).publicKey!;
     expect(imported.arn).toMatch(PUBLIC_KEY_ARN);
     expect(imported).toMatchObject({ name: "k1", publicKeyMaterial: pem, tags: { x: "y" } });
     expect(typeof imported.fingerprint).toBe("string");
@@ -162,16 +193,27 @@ describe("success shapes of the fourteen operations", () => {
 
     const listed = await ivs.send(new ListPublicKeysCommand({}));
     expect(listed.publicKeys?.map((k) => k.arn)).toContain(imported.arn);
-    expect(listed.publicKeys?.find((k) => k.arn === imported.arn)).toEqual({ arn: imported.arn, name: "k1", tags: { x: "y" } });
+    expect(listed.publicKeys?.find((k) => k.arn === imported.arn)).toEqual({
+      arn: imported.arn,
+      name: "k1",
+      tags: { x: "y" },
+    });
 
     await ivs.send(new TagResourceCommand({ resourceArn: imported.arn!, tags: { z: "1" } }));
-    expect((await ivs.send(new ListTagsForResourceCommand({ resourceArn: imported.arn! }))).tags).toEqual({ x: "y", z: "1" });
+    expect((await ivs.send(new ListTagsForResourceCommand({ resourceArn: imported.arn! }))).tags).toEqual({
+      x: "y",
+      z: "1",
+    });
 
     await expectAwsError(ivs.send(new ImportPublicKeyCommand({ publicKeyMaterial: pem })), "ConflictException", 409);
 
     await ivs.send(new DeletePublicKeyCommand({ arn: imported.arn! }));
     await expectAwsError(ivs.send(new GetPublicKeyCommand({ arn: imported.arn! })), "ResourceNotFoundException", 404);
-    await expectAwsError(ivs.send(new DeletePublicKeyCommand({ arn: imported.arn! })), "ResourceNotFoundException", 404);
+    await expectAwsError(
+      ivs.send(new DeletePublicKeyCommand({ arn: imported.arn! })),
+      "ResourceNotFoundException",
+      404,
+    );
   });
 });
 
@@ -247,10 +289,34 @@ function stageArnRows(op: Op, member: string, rest: () => Record<string, unknown
   return [
     { op, member, why: "missing (required)", input: () => rest(), expect: V },
     { op, member, why: "empty (length < 1)", input: () => ({ ...rest(), [member]: "" }), expect: V },
-    { op, member, why: "a channel ARN (pattern)", input: () => ({ ...rest(), [member]: `arn:aws:ivs:${REGION}:${ACCOUNT}:channel/abc` }), expect: V },
-    { op, member, why: "a stage ARN with '_' (pattern)", input: () => ({ ...rest(), [member]: `${STAGE_PREFIX}abc_def` }), expect: V },
-    { op, member, why: "129 characters (length)", input: () => ({ ...rest(), [member]: longStageArn(129) }), expect: V },
-    { op, member, why: "128 characters, unknown stage", input: () => ({ ...rest(), [member]: longStageArn(128) }), expect: "ResourceNotFoundException" },
+    {
+      op,
+      member,
+      why: "a channel ARN (pattern)",
+      input: () => ({ ...rest(), [member]: `arn:aws:ivs:${REGION}:${ACCOUNT}:channel/abc` }),
+      expect: V,
+    },
+    {
+      op,
+      member,
+      why: "a stage ARN with '_' (pattern)",
+      input: () => ({ ...rest(), [member]: `${STAGE_PREFIX}abc_def` }),
+      expect: V,
+    },
+    {
+      op,
+      member,
+      why: "129 characters (length)",
+      input: () => ({ ...rest(), [member]: longStageArn(129) }),
+      expect: V,
+    },
+    {
+      op,
+      member,
+      why: "128 characters, unknown stage",
+      input: () => ({ ...rest(), [member]: longStageArn(128) }),
+      expect: "ResourceNotFoundException",
+    },
   ];
 }
 
@@ -259,17 +325,53 @@ function keyArnRows(op: Op): Row[] {
     { op, member: "arn", why: "missing (required)", input: () => ({}), expect: V },
     { op, member: "arn", why: "a stage ARN (pattern)", input: () => ({ arn: ctx.stageArn }), expect: V },
     { op, member: "arn", why: "129 characters (length)", input: () => ({ arn: longKeyArn(129) }), expect: V },
-    { op, member: "arn", why: "128 characters, unknown key", input: () => ({ arn: longKeyArn(128) }), expect: "ResourceNotFoundException" },
+    {
+      op,
+      member: "arn",
+      why: "128 characters, unknown key",
+      input: () => ({ arn: longKeyArn(128) }),
+      expect: "ResourceNotFoundException",
+    },
   ];
 }
 
 function tagArnRows(op: Op, rest: () => Record<string, unknown>): Row[] {
   return [
-    { op, member: "resourceArn", why: "a channel ARN (pattern)", input: () => ({ ...rest(), resourceArn: `arn:aws:ivs:${REGION}:${ACCOUNT}:channel/abc` }), expect: V },
-    { op, member: "resourceArn", why: "not an ARN (pattern)", input: () => ({ ...rest(), resourceArn: "hello" }), expect: V },
-    { op, member: "resourceArn", why: "129 characters (length)", input: () => ({ ...rest(), resourceArn: longStageArn(129) }), expect: V },
-    { op, member: "resourceArn", why: "unknown stage", input: () => ({ ...rest(), resourceArn: UNKNOWN_STAGE }), expect: "ResourceNotFoundException" },
-    { op, member: "resourceArn", why: "unknown public key", input: () => ({ ...rest(), resourceArn: UNKNOWN_KEY }), expect: "ResourceNotFoundException" },
+    {
+      op,
+      member: "resourceArn",
+      why: "a channel ARN (pattern)",
+      input: () => ({ ...rest(), resourceArn: `arn:aws:ivs:${REGION}:${ACCOUNT}:channel/abc` }),
+      expect: V,
+    },
+    {
+      op,
+      member: "resourceArn",
+      why: "not an ARN (pattern)",
+      input: () => ({ ...rest(), resourceArn: "hello" }),
+      expect: V,
+    },
+    {
+      op,
+      member: "resourceArn",
+      why: "129 characters (length)",
+      input: () => ({ ...rest(), resourceArn: longStageArn(129) }),
+      expect: V,
+    },
+    {
+      op,
+      member: "resourceArn",
+      why: "unknown stage",
+      input: () => ({ ...rest(), resourceArn: UNKNOWN_STAGE }),
+      expect: "ResourceNotFoundException",
+    },
+    {
+      op,
+      member: "resourceArn",
+      why: "unknown public key",
+      input: () => ({ ...rest(), resourceArn: UNKNOWN_KEY }),
+      expect: "ResourceNotFoundException",
+    },
   ];
 }
 
@@ -278,14 +380,30 @@ function tagsRows(op: Op, member: string, rest: () => Record<string, unknown>): 
     { op, member, why: "51 tags (map size)", input: () => ({ ...rest(), [member]: tagsOf(51) }), expect: V },
     { op, member, why: "50 tags", input: () => ({ ...rest(), [member]: tagsOf(50) }), expect: "ok" },
     { op, member, why: "empty key (length)", input: () => ({ ...rest(), [member]: { "": "v" } }), expect: V },
-    { op, member, why: "129-char key (length)", input: () => ({ ...rest(), [member]: { [repeat(129)]: "v" } }), expect: V },
+    {
+      op,
+      member,
+      why: "129-char key (length)",
+      input: () => ({ ...rest(), [member]: { [repeat(129)]: "v" } }),
+      expect: V,
+    },
     { op, member, why: "128-char key", input: () => ({ ...rest(), [member]: { [repeat(128)]: "v" } }), expect: "ok" },
-    { op, member, why: "257-char value (length)", input: () => ({ ...rest(), [member]: { k: repeat(257) } }), expect: V },
+    {
+      op,
+      member,
+      why: "257-char value (length)",
+      input: () => ({ ...rest(), [member]: { k: repeat(257) } }),
+      expect: V,
+    },
     { op, member, why: "256-char value", input: () => ({ ...rest(), [member]: { k: repeat(256) } }), expect: "ok" },
   ];
 }
 
-function tokenConfigRows(op: Op, wrap: (config: Record<string, unknown>) => Record<string, unknown>, prefix: string): Row[] {
+function tokenConfigRows(
+  op: Op,
+  wrap: (config: Record<string, unknown>) => Record<string, unknown>,
+  prefix: string,
+): Row[] {
   const m = (name: string) => `${prefix}${name}`;
   return [
     { op, member: m("duration"), why: "0 (range)", input: () => wrap({ duration: 0 }), expect: V },
@@ -294,12 +412,36 @@ function tokenConfigRows(op: Op, wrap: (config: Record<string, unknown>) => Reco
     { op, member: m("duration"), why: "20160", input: () => wrap({ duration: 20160 }), expect: "ok" },
     { op, member: m("userId"), why: "129 characters (length)", input: () => wrap({ userId: repeat(129) }), expect: V },
     { op, member: m("userId"), why: "128 characters", input: () => wrap({ userId: repeat(128) }), expect: "ok" },
-    { op, member: m("capabilities"), why: "3 items (list size)", input: () => wrap({ capabilities: ["PUBLISH", "SUBSCRIBE", "PUBLISH"] }), expect: V },
+    {
+      op,
+      member: m("capabilities"),
+      why: "3 items (list size)",
+      input: () => wrap({ capabilities: ["PUBLISH", "SUBSCRIBE", "PUBLISH"] }),
+      expect: V,
+    },
     { op, member: m("capabilities"), why: "ADMIN (enum)", input: () => wrap({ capabilities: ["ADMIN"] }), expect: V },
-    { op, member: m("capabilities"), why: "lowercase publish (enum)", input: () => wrap({ capabilities: ["publish"] }), expect: V },
+    {
+      op,
+      member: m("capabilities"),
+      why: "lowercase publish (enum)",
+      input: () => wrap({ capabilities: ["publish"] }),
+      expect: V,
+    },
     { op, member: m("capabilities"), why: "empty list", input: () => wrap({ capabilities: [] }), expect: "ok" },
-    { op, member: m("attributes"), why: "over 1 KB (documented limit)", input: () => wrap({ attributes: { a: repeat(1100) } }), expect: V },
-    { op, member: m("attributes"), why: "just under 1 KB", input: () => wrap({ attributes: { a: repeat(1000) } }), expect: "ok" },
+    {
+      op,
+      member: m("attributes"),
+      why: "over 1 KB (documented limit)",
+      input: () => wrap({ attributes: { a: repeat(1100) } }),
+      expect: V,
+    },
+    {
+      op,
+      member: m("attributes"),
+      why: "just under 1 KB",
+      input: () => wrap({ attributes: { a: repeat(1000) } }),
+      expect: "ok",
+    },
   ];
 }
 
@@ -321,23 +463,60 @@ function recordingRows(op: Op, rest: () => Record<string, unknown>): Row[] {
     row("storageConfigurationArn", "empty string", { storageConfigurationArn: "" }, "ok"),
     row("mediaTypes", "2 items (list size)", rec({ mediaTypes: ["AUDIO_VIDEO", "AUDIO_ONLY"] })),
     row("mediaTypes", "VIDEO_ONLY (enum)", rec({ mediaTypes: ["VIDEO_ONLY"] })),
-    row("thumbnailConfiguration.targetIntervalSeconds", "0 (range)", rec({ thumbnailConfiguration: { targetIntervalSeconds: 0 } })),
-    row("thumbnailConfiguration.targetIntervalSeconds", "86401 (range)", rec({ thumbnailConfiguration: { targetIntervalSeconds: 86401 } })),
-    row("thumbnailConfiguration.storage", "3 items (list size)", rec({ thumbnailConfiguration: { storage: ["SEQUENTIAL", "LATEST", "LATEST"] } })),
-    row("thumbnailConfiguration.storage", "duplicates (unique items)", rec({ thumbnailConfiguration: { storage: ["LATEST", "LATEST"] } })),
+    row(
+      "thumbnailConfiguration.targetIntervalSeconds",
+      "0 (range)",
+      rec({ thumbnailConfiguration: { targetIntervalSeconds: 0 } }),
+    ),
+    row(
+      "thumbnailConfiguration.targetIntervalSeconds",
+      "86401 (range)",
+      rec({ thumbnailConfiguration: { targetIntervalSeconds: 86401 } }),
+    ),
+    row(
+      "thumbnailConfiguration.storage",
+      "3 items (list size)",
+      rec({ thumbnailConfiguration: { storage: ["SEQUENTIAL", "LATEST", "LATEST"] } }),
+    ),
+    row(
+      "thumbnailConfiguration.storage",
+      "duplicates (unique items)",
+      rec({ thumbnailConfiguration: { storage: ["LATEST", "LATEST"] } }),
+    ),
     row("thumbnailConfiguration.storage", "NEWEST (enum)", rec({ thumbnailConfiguration: { storage: ["NEWEST"] } })),
-    row("thumbnailConfiguration.recordingMode", "ALWAYS (enum)", rec({ thumbnailConfiguration: { recordingMode: "ALWAYS" } })),
+    row(
+      "thumbnailConfiguration.recordingMode",
+      "ALWAYS (enum)",
+      rec({ thumbnailConfiguration: { recordingMode: "ALWAYS" } }),
+    ),
     row("recordingReconnectWindowSeconds", "-1 (range)", rec({ recordingReconnectWindowSeconds: -1 })),
     row("recordingReconnectWindowSeconds", "301 (range)", rec({ recordingReconnectWindowSeconds: 301 })),
-    row("hlsConfiguration.targetSegmentDurationSeconds", "1 (range)", rec({ hlsConfiguration: { targetSegmentDurationSeconds: 1 } })),
-    row("hlsConfiguration.targetSegmentDurationSeconds", "11 (range)", rec({ hlsConfiguration: { targetSegmentDurationSeconds: 11 } })),
-    row("(all members at their bounds)", "valid", rec({
-      mediaTypes: ["AUDIO_ONLY"],
-      thumbnailConfiguration: { targetIntervalSeconds: 86400, storage: ["SEQUENTIAL", "LATEST"], recordingMode: "DISABLED" },
-      recordingReconnectWindowSeconds: 300,
-      hlsConfiguration: { targetSegmentDurationSeconds: 10 },
-      recordParticipantReplicas: true,
-    }), "ok"),
+    row(
+      "hlsConfiguration.targetSegmentDurationSeconds",
+      "1 (range)",
+      rec({ hlsConfiguration: { targetSegmentDurationSeconds: 1 } }),
+    ),
+    row(
+      "hlsConfiguration.targetSegmentDurationSeconds",
+      "11 (range)",
+      rec({ hlsConfiguration: { targetSegmentDurationSeconds: 11 } }),
+    ),
+    row(
+      "(all members at their bounds)",
+      "valid",
+      rec({
+        mediaTypes: ["AUDIO_ONLY"],
+        thumbnailConfiguration: {
+          targetIntervalSeconds: 86400,
+          storage: ["SEQUENTIAL", "LATEST"],
+          recordingMode: "DISABLED",
+        },
+        recordingReconnectWindowSeconds: 300,
+        hlsConfiguration: { targetSegmentDurationSeconds: 10 },
+        recordParticipantReplicas: true,
+      }),
+      "ok",
+    ),
   ];
 }
 
@@ -346,7 +525,13 @@ function stageNameRows(op: Op, rest: () => Record<string, unknown>): Row[] {
     { op, member: "name", why: "129 characters (length)", input: () => ({ ...rest(), name: repeat(129) }), expect: V },
     { op, member: "name", why: "a space (pattern)", input: () => ({ ...rest(), name: "my stage" }), expect: V },
     { op, member: "name", why: "a slash (pattern)", input: () => ({ ...rest(), name: "a/b" }), expect: V },
-    { op, member: "name", why: "128 characters of [a-zA-Z0-9-_]", input: () => ({ ...rest(), name: repeat(64, "a_") }), expect: "ok" },
+    {
+      op,
+      member: "name",
+      why: "128 characters of [a-zA-Z0-9-_]",
+      input: () => ({ ...rest(), name: repeat(64, "a_") }),
+      expect: "ok",
+    },
   ];
 }
 
@@ -358,16 +543,38 @@ function pagingRows(op: Op): Row[] {
     { op, member: "maxResults", why: "100", input: () => ({ maxResults: 100 }), expect: "ok" },
     { op, member: "nextToken", why: "'!' (pattern)", input: () => ({ nextToken: "abc!" }), expect: V },
     { op, member: "nextToken", why: "1025 characters (length)", input: () => ({ nextToken: repeat(1025) }), expect: V },
-    { op, member: "nextToken", why: "well-formed but never issued", input: () => ({ nextToken: "bm90LWEtdG9rZW4" }), expect: V },
+    {
+      op,
+      member: "nextToken",
+      why: "well-formed but never issued",
+      input: () => ({ nextToken: "bm90LWEtdG9rZW4" }),
+      expect: V,
+    },
   ];
 }
 
 const ROWS: Row[] = [
   // CreateStage
   ...stageNameRows("CreateStage", () => ({})),
-  { op: "CreateStage", member: "participantTokenConfigurations", why: "13 items (list size)", input: () => ({ participantTokenConfigurations: Array.from({ length: 13 }, () => ({})) }), expect: V },
-  { op: "CreateStage", member: "participantTokenConfigurations", why: "12 items", input: () => ({ participantTokenConfigurations: Array.from({ length: 12 }, () => ({})) }), expect: "ok" },
-  ...tokenConfigRows("CreateStage", (c) => ({ participantTokenConfigurations: [c] }), "participantTokenConfigurations[].") ,
+  {
+    op: "CreateStage",
+    member: "participantTokenConfigurations",
+    why: "13 items (list size)",
+    input: () => ({ participantTokenConfigurations: Array.from({ length: 13 }, () => ({})) }),
+    expect: V,
+  },
+  {
+    op: "CreateStage",
+    member: "participantTokenConfigurations",
+    why: "12 items",
+    input: () => ({ participantTokenConfigurations: Array.from({ length: 12 }, () => ({})) }),
+    expect: "ok",
+  },
+  ...tokenConfigRows(
+    "CreateStage",
+    (c) => ({ participantTokenConfigurations: [c] }),
+    "participantTokenConfigurations[].",
+  ),
   ...tagsRows("CreateStage", "tags", () => ({})),
   ...recordingRows("CreateStage", () => ({})),
   // GetStage / UpdateStage / DeleteStage
@@ -383,30 +590,136 @@ const ROWS: Row[] = [
   ...tokenConfigRows("CreateParticipantToken", (c) => ({ stageArn: ctx.stageArn, ...c }), ""),
   // DisconnectParticipant
   ...stageArnRows("DisconnectParticipant", "stageArn", () => ({ participantId: "abc" })),
-  { op: "DisconnectParticipant", member: "participantId", why: "missing (required)", input: () => ({ stageArn: ctx.stageArn }), expect: V },
-  { op: "DisconnectParticipant", member: "participantId", why: "'!' (pattern)", input: () => ({ stageArn: ctx.stageArn, participantId: "abc!" }), expect: V },
-  { op: "DisconnectParticipant", member: "participantId", why: "65 characters (length)", input: () => ({ stageArn: ctx.stageArn, participantId: repeat(65) }), expect: V },
-  { op: "DisconnectParticipant", member: "participantId", why: "64 characters", input: () => ({ stageArn: ctx.stageArn, participantId: repeat(64) }), expect: "passes" },
-  { op: "DisconnectParticipant", member: "reason", why: "129 characters (length)", input: () => ({ stageArn: ctx.stageArn, participantId: "abc", reason: repeat(129) }), expect: V },
+  {
+    op: "DisconnectParticipant",
+    member: "participantId",
+    why: "missing (required)",
+    input: () => ({ stageArn: ctx.stageArn }),
+    expect: V,
+  },
+  {
+    op: "DisconnectParticipant",
+    member: "participantId",
+    why: "'!' (pattern)",
+    input: () => ({ stageArn: ctx.stageArn, participantId: "abc!" }),
+    expect: V,
+  },
+  {
+    op: "DisconnectParticipant",
+    member: "participantId",
+    why: "65 characters (length)",
+    input: () => ({ stageArn: ctx.stageArn, participantId: repeat(65) }),
+    expect: V,
+  },
+  {
+    op: "DisconnectParticipant",
+    member: "participantId",
+    why: "64 characters",
+    input: () => ({ stageArn: ctx.stageArn, participantId: repeat(64) }),
+    expect: "passes",
+  },
+  {
+    op: "DisconnectParticipant",
+    member: "reason",
+    why: "129 characters (length)",
+    input: () => ({ stageArn: ctx.stageArn, participantId: "abc", reason: repeat(129) }),
+    expect: V,
+  },
   // TagResource / UntagResource / ListTagsForResource
   ...tagArnRows("TagResource", () => ({ tags: { k: "v" } })),
-  { op: "TagResource", member: "tags", why: "missing (required)", input: () => ({ resourceArn: ctx.stageArn }), expect: V },
+  {
+    op: "TagResource",
+    member: "tags",
+    why: "missing (required)",
+    input: () => ({ resourceArn: ctx.stageArn }),
+    expect: V,
+  },
   ...tagsRows("TagResource", "tags", () => ({ resourceArn: ctx.poolStage() })),
   ...tagArnRows("UntagResource", () => ({ tagKeys: ["k"] })),
-  { op: "UntagResource", member: "tagKeys", why: "missing (required)", input: () => ({ resourceArn: ctx.stageArn }), expect: V },
-  { op: "UntagResource", member: "tagKeys", why: "51 keys (list size)", input: () => ({ resourceArn: ctx.stageArn, tagKeys: Object.keys(tagsOf(51)) }), expect: V },
-  { op: "UntagResource", member: "tagKeys", why: "50 keys", input: () => ({ resourceArn: ctx.stageArn, tagKeys: Object.keys(tagsOf(50)) }), expect: "ok" },
-  { op: "UntagResource", member: "tagKeys", why: "an empty key (length)", input: () => ({ resourceArn: ctx.stageArn, tagKeys: [""] }), expect: V },
-  { op: "UntagResource", member: "tagKeys", why: "a 129-char key (length)", input: () => ({ resourceArn: ctx.stageArn, tagKeys: [repeat(129)] }), expect: V },
+  {
+    op: "UntagResource",
+    member: "tagKeys",
+    why: "missing (required)",
+    input: () => ({ resourceArn: ctx.stageArn }),
+    expect: V,
+  },
+  {
+    op: "UntagResource",
+    member: "tagKeys",
+    why: "51 keys (list size)",
+    input: () => ({ resourceArn: ctx.stageArn, tagKeys: Object.keys(tagsOf(51)) }),
+    expect: V,
+  },
+  {
+    op: "UntagResource",
+    member: "tagKeys",
+    why: "50 keys",
+    input: () => ({ resourceArn: ctx.stageArn, tagKeys: Object.keys(tagsOf(50)) }),
+    expect: "ok",
+  },
+  {
+    op: "UntagResource",
+    member: "tagKeys",
+    why: "an empty key (length)",
+    input: () => ({ resourceArn: ctx.stageArn, tagKeys: [""] }),
+    expect: V,
+  },
+  {
+    op: "UntagResource",
+    member: "tagKeys",
+    why: "a 129-char key (length)",
+    input: () => ({ resourceArn: ctx.stageArn, tagKeys: [repeat(129)] }),
+    expect: V,
+  },
   ...tagArnRows("ListTagsForResource", () => ({})),
   // Public keys
   { op: "ImportPublicKey", member: "publicKeyMaterial", why: "missing (required)", input: () => ({}), expect: V },
-  { op: "ImportPublicKey", member: "publicKeyMaterial", why: "not PEM (pattern)", input: () => ({ publicKeyMaterial: "hello" }), expect: V },
-  { op: "ImportPublicKey", member: "publicKeyMaterial", why: "a P-256 key (not P-384)", input: () => ({ publicKeyMaterial: generateKeyPairSync("ec", { namedCurve: "P-256" }).publicKey.export({ format: "pem", type: "spki" }).toString() }), expect: V },
-  { op: "ImportPublicKey", member: "publicKeyMaterial", why: "PEM armour around garbage", input: () => ({ publicKeyMaterial: "-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n" }), expect: V },
-  { op: "ImportPublicKey", member: "name", why: "129 characters (length)", input: () => ({ publicKeyMaterial: ctx.otherPem(), name: repeat(129) }), expect: V },
-  { op: "ImportPublicKey", member: "name", why: "a space (pattern)", input: () => ({ publicKeyMaterial: ctx.otherPem(), name: "my key" }), expect: V },
-  { op: "ImportPublicKey", member: "name", why: "128 characters", input: () => ({ publicKeyMaterial: ctx.otherPem(), name: repeat(128) }), expect: "ok" },
+  {
+    op: "ImportPublicKey",
+    member: "publicKeyMaterial",
+    why: "not PEM (pattern)",
+    input: () => ({ publicKeyMaterial: "hello" }),
+    expect: V,
+  },
+  {
+    op: "ImportPublicKey",
+    member: "publicKeyMaterial",
+    why: "a P-256 key (not P-384)",
+    input: () => ({
+      publicKeyMaterial: generateKeyPairSync("ec", { namedCurve: "P-256" })
+        .publicKey.export({ format: "pem", type: "spki" })
+        .toString(),
+    }),
+    expect: V,
+  },
+  {
+    op: "ImportPublicKey",
+    member: "publicKeyMaterial",
+    why: "PEM armour around garbage",
+    input: () => ({ publicKeyMaterial: "-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n" }),
+    expect: V,
+  },
+  {
+    op: "ImportPublicKey",
+    member: "name",
+    why: "129 characters (length)",
+    input: () => ({ publicKeyMaterial: ctx.otherPem(), name: repeat(129) }),
+    expect: V,
+  },
+  {
+    op: "ImportPublicKey",
+    member: "name",
+    why: "a space (pattern)",
+    input: () => ({ publicKeyMaterial: ctx.otherPem(), name: "my key" }),
+    expect: V,
+  },
+  {
+    op: "ImportPublicKey",
+    member: "name",
+    why: "128 characters",
+    input: () => ({ publicKeyMaterial: ctx.otherPem(), name: repeat(128) }),
+    expect: "ok",
+  },
   ...tagsRows("ImportPublicKey", "tags", () => ({ publicKeyMaterial: ctx.otherPem() })),
   ...keyArnRows("GetPublicKey"),
   ...pagingRows("ListPublicKeys"),
@@ -526,7 +839,8 @@ describe("ListStages and ListPublicKeys paging (fresh emulator)", () => {
     const client = clientFor(fresh);
     try {
       const created: string[] = [];
-      for (let i = 0; i < 7; i++) created.push((await client.send(new CreateStageCommand({ name: `s${i}` }))).stage!.arn!);
+      for (let i = 0; i < 7; i++)
+        created.push((await client.send(new CreateStageCommand({ name: `s${i}` }))).stage!.arn!);
 
       const seen: string[] = [];
       const sizes: number[] = [];
@@ -546,7 +860,8 @@ describe("ListStages and ListPublicKeys paging (fresh emulator)", () => {
       expect(all.stages![0]).toEqual({ arn: created[0], name: "s0", tags: {} });
 
       const viaPaginator: string[] = [];
-      for await (const out of paginateListStages({ client, pageSize: 2 }, {})) viaPaginator.push(...out.stages!.map((s) => s.arn!));
+      for await (const out of paginateListStages({ client, pageSize: 2 }, {}))
+        viaPaginator.push(...out.stages!.map((s) => s.arn!));
       expect(viaPaginator).toEqual(created);
 
       await expectAwsError(client.send(new ListStagesCommand({ nextToken: "Zm9yZ2Vk" })), "ValidationException", 400);
@@ -554,7 +869,10 @@ describe("ListStages and ListPublicKeys paging (fresh emulator)", () => {
       // ListPublicKeys pages the same way; a stages token is not a public-keys token.
       const keys: string[] = [];
       for (let i = 0; i < 3; i++) {
-        keys.push((await client.send(new ImportPublicKeyCommand({ publicKeyMaterial: p384().pem, name: `k${i}` }))).publicKey!.arn!);
+        keys.push(
+          (await client.send(new ImportPublicKeyCommand({ publicKeyMaterial: p384().pem, name: `k${i}` }))).publicKey!
+            .arn!,
+        );
       }
       const first = await client.send(new ListPublicKeysCommand({ maxResults: 2 }));
       expect(first.publicKeys!.map((k) => k.arn)).toEqual(keys.slice(0, 2));
@@ -605,7 +923,9 @@ describe("faults, stats and rates", () => {
   it("adds latency without failing (delayMs alone), and before failing (delayMs with status)", async () => {
     const stageArn = await newStage();
     await http(emu, "POST", "/_emulator/faults", { operation: "CreateParticipantToken", delayMs: 300 });
-    expect((await http(emu, "GET", "/_emulator/faults")).json).toMatchObject({ faults: [{ delayMs: 300, remaining: 1 }] });
+    expect((await http(emu, "GET", "/_emulator/faults")).json).toMatchObject({
+      faults: [{ delayMs: 300, remaining: 1 }],
+    });
     let started = Date.now();
     await newToken(stageArn);
     expect(Date.now() - started).toBeGreaterThanOrEqual(280);
@@ -673,9 +993,10 @@ describe("faults, stats and rates", () => {
       expect(on.throttled).toBeGreaterThanOrEqual(1);
       const error = await expectAwsError(
         (async () => {
-          for (let i = 0; i < 10; i++) await ivs.send(new DeleteStageCommand({ arn: UNKNOWN_STAGE })).catch((e: unknown) => {
-            if ((e as AwsErrorLike).$metadata?.httpStatusCode === 429) throw e;
-          });
+          for (let i = 0; i < 10; i++)
+            await ivs.send(new DeleteStageCommand({ arn: UNKNOWN_STAGE })).catch((e: unknown) => {
+              if ((e as AwsErrorLike).$metadata?.httpStatusCode === 429) throw e;
+            });
         })(),
         "ThrottlingException",
         429,
@@ -694,7 +1015,9 @@ describe("faults, stats and rates", () => {
       const results = await Promise.allSettled(
         Array.from({ length: 51 }, () => client.send(new CreateParticipantTokenCommand({ stageArn: arn }))),
       );
-      const statuses = results.map((r) => (r.status === "fulfilled" ? 200 : (r.reason as AwsErrorLike).$metadata?.httpStatusCode));
+      const statuses = results.map((r) =>
+        r.status === "fulfilled" ? 200 : (r.reason as AwsErrorLike).$metadata?.httpStatusCode,
+      );
       expect(statuses.filter((s) => s === 429).length).toBeGreaterThanOrEqual(1);
       expect(statuses.every((s) => s === 200 || s === 429)).toBe(true);
       const raw = await http(fresh, "POST", "/ListStages", {});
@@ -762,15 +1085,20 @@ describe("robustness", () => {
           fc.oneof(
             fc.jsonValue().map((v) => JSON.stringify(v)),
             fc.string(),
-            fc.record({
-              arn: fc.string(),
-              stageArn: fc.string(),
-              name: fc.oneof(fc.string(), fc.integer()),
-              tags: fc.dictionary(fc.string(), fc.oneof(fc.string(), fc.constant(null))),
-              participantTokenConfigurations: fc.array(fc.jsonValue(), { maxLength: 3 }),
-              autoParticipantRecordingConfiguration: fc.jsonValue(),
-              token: fc.string(),
-            }, { requiredKeys: [] }).map((v) => JSON.stringify(v)),
+            fc
+              .record(
+                {
+                  arn: fc.string(),
+                  stageArn: fc.string(),
+                  name: fc.oneof(fc.string(), fc.integer()),
+                  tags: fc.dictionary(fc.string(), fc.oneof(fc.string(), fc.constant(null))),
+                  participantTokenConfigurations: fc.array(fc.jsonValue(), { maxLength: 3 }),
+                  autoParticipantRecordingConfiguration: fc.jsonValue(),
+                  token: fc.string(),
+                },
+                { requiredKeys: [] },
+              )
+              .map((v) => JSON.stringify(v)),
           ),
           async (path, method, body) => {
             const res = await fetch(`${fresh.url}${path}`, method === "GET" ? { method } : { method, body });

@@ -169,8 +169,13 @@ describe("stage sessions", () => {
     expect(open.startTime).toBeInstanceOf(Date);
     expect(open.endTime).toBeUndefined();
 
-    expect((await client("leave", a.participantId)).json).toMatchObject({ state: "DISCONNECTED", sessionId: a.sessionId });
-    expect((await ivs.send(new GetStageSessionCommand({ stageArn, sessionId: a.sessionId }))).stageSession?.endTime).toBeUndefined();
+    expect((await client("leave", a.participantId)).json).toMatchObject({
+      state: "DISCONNECTED",
+      sessionId: a.sessionId,
+    });
+    expect(
+      (await ivs.send(new GetStageSessionCommand({ stageArn, sessionId: a.sessionId }))).stageSession?.endTime,
+    ).toBeUndefined();
 
     // The last one out ends it (here through DisconnectParticipant).
     await ivs.send(new DisconnectParticipantCommand({ stageArn, participantId: b.participantId }));
@@ -204,10 +209,17 @@ describe("stage sessions", () => {
     const a = await joined(stageArn);
     expect((await client("publish", a.participantId)).status).toBe(200);
     await ivs.send(new DeleteStageCommand({ arn: stageArn }));
-    await expectAwsError(ivs.send(new GetStageSessionCommand({ stageArn, sessionId: a.sessionId })), "ResourceNotFoundException", 404);
+    await expectAwsError(
+      ivs.send(new GetStageSessionCommand({ stageArn, sessionId: a.sessionId })),
+      "ResourceNotFoundException",
+      404,
+    );
     expect((await ivs.send(new ListStageSessionsCommand({ stageArn }))).stageSessions).toEqual([]);
     // The publisher stopped publishing when it was disconnected, and IVS said so.
-    expect((await busEvents(stageArn)).map((e) => e.detail.event_name)).toEqual(["Participant Published", "Participant Unpublished"]);
+    expect((await busEvents(stageArn)).map((e) => e.detail.event_name)).toEqual([
+      "Participant Published",
+      "Participant Unpublished",
+    ]);
     expect((await client("publish", a.participantId)).status).toBe(404);
   });
 });
@@ -221,7 +233,9 @@ describe("GetParticipant and ListParticipants", () => {
     const viewer = await joined(stageArn, { capabilities: ["SUBSCRIBE"] });
     await client("publish", host.participantId);
 
-    const { participant } = await ivs.send(new GetParticipantCommand({ stageArn, sessionId: host.sessionId, participantId: host.participantId }));
+    const { participant } = await ivs.send(
+      new GetParticipantCommand({ stageArn, sessionId: host.sessionId, participantId: host.participantId }),
+    );
     expect(participant).toEqual({
       participantId: host.participantId,
       userId: "host-1",
@@ -261,7 +275,9 @@ describe("GetParticipant and ListParticipants", () => {
 
   it("filter by one of user id, published, state or recording state, never two", async () => {
     const stageArn = await newStage({
-      autoParticipantRecordingConfiguration: { storageConfigurationArn: `arn:aws:ivs:${REGION}:${ACCOUNT}:storage-configuration/AbCdEfGh1234` },
+      autoParticipantRecordingConfiguration: {
+        storageConfigurationArn: `arn:aws:ivs:${REGION}:${ACCOUNT}:storage-configuration/AbCdEfGh1234`,
+      },
     });
     const a = await joined(stageArn, { userId: "ann" });
     const b = await joined(stageArn, { userId: "bob" });
@@ -272,7 +288,9 @@ describe("GetParticipant and ListParticipants", () => {
     await client("leave", c.participantId);
     const sessionId = a.sessionId;
     const ids = async (filter: Partial<ListParticipantsCommandInput>) =>
-      ((await ivs.send(new ListParticipantsCommand({ stageArn, sessionId, ...filter }))).participants ?? []).map((p) => p.participantId);
+      ((await ivs.send(new ListParticipantsCommand({ stageArn, sessionId, ...filter }))).participants ?? []).map(
+        (p) => p.participantId,
+      );
 
     expect(await ids({ filterByUserId: "ann" })).toEqual([a.participantId, c.participantId]);
     expect(await ids({ filterByUserId: "nobody" })).toEqual([]);
@@ -288,9 +306,18 @@ describe("GetParticipant and ListParticipants", () => {
       "ValidationException",
       400,
     );
-    expect(two.message).toMatch(/Only one of filterByUserId, filterByPublished, filterByState, or filterByRecordingState/);
+    expect(two.message).toMatch(
+      /Only one of filterByUserId, filterByPublished, filterByState, or filterByRecordingState/,
+    );
     await expectAwsError(
-      ivs.send(new ListParticipantsCommand({ stageArn, sessionId, filterByState: "CONNECTED", filterByRecordingState: "ACTIVE" })),
+      ivs.send(
+        new ListParticipantsCommand({
+          stageArn,
+          sessionId,
+          filterByState: "CONNECTED",
+          filterByRecordingState: "ACTIVE",
+        }),
+      ),
       "ValidationException",
       400,
     );
@@ -314,12 +341,22 @@ describe("GetParticipant and ListParticipants", () => {
 
     // A token continues only the listing it came from.
     await expectAwsError(
-      ivs.send(new ListParticipantsCommand({ stageArn, sessionId, filterByState: "CONNECTED", nextToken: first.nextToken! })),
+      ivs.send(
+        new ListParticipantsCommand({ stageArn, sessionId, filterByState: "CONNECTED", nextToken: first.nextToken! }),
+      ),
       "ValidationException",
       400,
     );
-    await expectAwsError(ivs.send(new ListStageSessionsCommand({ stageArn, nextToken: first.nextToken! })), "ValidationException", 400);
-    await expectAwsError(ivs.send(new ListParticipantsCommand({ stageArn, sessionId, nextToken: "bm90LWEtdG9rZW4" })), "ValidationException", 400);
+    await expectAwsError(
+      ivs.send(new ListStageSessionsCommand({ stageArn, nextToken: first.nextToken! })),
+      "ValidationException",
+      400,
+    );
+    await expectAwsError(
+      ivs.send(new ListParticipantsCommand({ stageArn, sessionId, nextToken: "bm90LWEtdG9rZW4" })),
+      "ValidationException",
+      400,
+    );
   });
 
   it("answer ResourceNotFoundException (Get) and empty lists (List) for what does not exist", async () => {
@@ -332,13 +369,28 @@ describe("GetParticipant and ListParticipants", () => {
       new GetParticipantCommand({ stageArn, sessionId: a.sessionId, participantId: "" }),
     ];
     for (const command of notFound) await expectAwsError(ivs.send(command), "ResourceNotFoundException", 404);
-    await expectAwsError(ivs.send(new GetStageSessionCommand({ stageArn: UNKNOWN_STAGE, sessionId: a.sessionId })), "ResourceNotFoundException", 404);
-    await expectAwsError(ivs.send(new GetStageSessionCommand({ stageArn, sessionId: UNKNOWN_SESSION })), "ResourceNotFoundException", 404);
+    await expectAwsError(
+      ivs.send(new GetStageSessionCommand({ stageArn: UNKNOWN_STAGE, sessionId: a.sessionId })),
+      "ResourceNotFoundException",
+      404,
+    );
+    await expectAwsError(
+      ivs.send(new GetStageSessionCommand({ stageArn, sessionId: UNKNOWN_SESSION })),
+      "ResourceNotFoundException",
+      404,
+    );
 
     // The model gives the List operations no ResourceNotFoundException.
-    expect((await ivs.send(new ListParticipantsCommand({ stageArn: UNKNOWN_STAGE, sessionId: a.sessionId }))).participants).toEqual([]);
-    expect((await ivs.send(new ListParticipantsCommand({ stageArn, sessionId: UNKNOWN_SESSION }))).participants).toEqual([]);
-    expect((await ivs.send(new ListParticipantEventsCommand({ stageArn, sessionId: a.sessionId, participantId: "nobody" }))).events).toEqual([]);
+    expect(
+      (await ivs.send(new ListParticipantsCommand({ stageArn: UNKNOWN_STAGE, sessionId: a.sessionId }))).participants,
+    ).toEqual([]);
+    expect(
+      (await ivs.send(new ListParticipantsCommand({ stageArn, sessionId: UNKNOWN_SESSION }))).participants,
+    ).toEqual([]);
+    expect(
+      (await ivs.send(new ListParticipantEventsCommand({ stageArn, sessionId: a.sessionId, participantId: "nobody" })))
+        .events,
+    ).toEqual([]);
     expect((await ivs.send(new ListStageSessionsCommand({ stageArn: UNKNOWN_STAGE }))).stageSessions).toEqual([]);
   });
 });
@@ -385,7 +437,16 @@ describe("input constraints of the five operations", () => {
       expect(res.json.exceptionMessage).toMatch(/validation error/);
     }
     // The same bounds accept their edges.
-    expect((await http(emu, "POST", "/ListParticipants", { stageArn, sessionId: a.sessionId, maxResults: 100, filterByUserId: "u".repeat(128) })).status).toBe(200);
+    expect(
+      (
+        await http(emu, "POST", "/ListParticipants", {
+          stageArn,
+          sessionId: a.sessionId,
+          maxResults: 100,
+          filterByUserId: "u".repeat(128),
+        })
+      ).status,
+    ).toBe(200);
     expect((await http(emu, "POST", "/ListStageSessions", { stageArn, maxResults: 1 })).status).toBe(200);
   });
 });
@@ -414,7 +475,13 @@ describe("what IVS records (ListParticipantEvents)", () => {
 
     const events = await eventsOf(stageArn, a.sessionId, a.participantId);
     expect(events.map((e) => e.name)).toEqual([
-      "JOINED", "PUBLISH_STARTED", "PUBLISH_STOPPED", "PUBLISH_STARTED", "PUBLISH_STOPPED", "LEFT", "JOINED",
+      "JOINED",
+      "PUBLISH_STARTED",
+      "PUBLISH_STOPPED",
+      "PUBLISH_STARTED",
+      "PUBLISH_STOPPED",
+      "LEFT",
+      "JOINED",
     ]);
     for (const e of events) {
       expect(e.participantId).toBe(a.participantId);
@@ -439,8 +506,20 @@ describe("what IVS records (ListParticipantEvents)", () => {
     // The participants route has the publishing state.
     const route = await http(emu, "GET", `/_emulator/stages/${stageArn.split("/")[1]}/participants`);
     expect(route.json.participants).toEqual([
-      { participantId: a.participantId, userId: "", state: "CONNECTED", capabilities: ["PUBLISH", "SUBSCRIBE"], publishing: false },
-      { participantId: keep.participantId, userId: "", state: "CONNECTED", capabilities: ["PUBLISH", "SUBSCRIBE"], publishing: false },
+      {
+        participantId: a.participantId,
+        userId: "",
+        state: "CONNECTED",
+        capabilities: ["PUBLISH", "SUBSCRIBE"],
+        publishing: false,
+      },
+      {
+        participantId: keep.participantId,
+        userId: "",
+        state: "CONNECTED",
+        capabilities: ["PUBLISH", "SUBSCRIBE"],
+        publishing: false,
+      },
     ]);
   });
 
@@ -451,8 +530,13 @@ describe("what IVS records (ListParticipantEvents)", () => {
     expect(refused.status).toBe(403);
     expect(refused.json.stageError).toEqual({ code: "TOKEN_NOT_ALLOWED", category: "PUBLISH_ERROR" });
     const events = await eventsOf(stageArn, viewer.sessionId, viewer.participantId);
-    expect(events.map((e) => [e.name, e.errorCode])).toEqual([["JOINED", undefined], ["PUBLISH_ERROR", "INSUFFICIENT_CAPABILITIES"]]);
-    const { participant } = await ivs.send(new GetParticipantCommand({ stageArn, sessionId: viewer.sessionId, participantId: viewer.participantId }));
+    expect(events.map((e) => [e.name, e.errorCode])).toEqual([
+      ["JOINED", undefined],
+      ["PUBLISH_ERROR", "INSUFFICIENT_CAPABILITIES"],
+    ]);
+    const { participant } = await ivs.send(
+      new GetParticipantCommand({ stageArn, sessionId: viewer.sessionId, participantId: viewer.participantId }),
+    );
     expect(participant?.published).toBe(false);
   });
 
@@ -465,7 +549,14 @@ describe("what IVS records (ListParticipantEvents)", () => {
     expect((await client("publish", "nobody")).status).toBe(404);
     expect((await client("leave", keep.participantId, UNKNOWN_STAGE)).status).toBe(404);
     expect((await client("leave", keep.participantId, stageArn)).status).toBe(200);
-    for (const body of [undefined, {}, { participantId: 7 }, { participantId: "" }, { participantId: "x", stageArn: 3 }, []]) {
+    for (const body of [
+      undefined,
+      {},
+      { participantId: 7 },
+      { participantId: "" },
+      { participantId: "x", stageArn: 3 },
+      [],
+    ]) {
       expect((await http(emu, "POST", "/_emulator/publish", body)).status).toBe(400);
     }
     expect((await http(emu, "POST", "/_emulator/leave", undefined, "{oops")).status).toBe(400);
@@ -491,14 +582,23 @@ describe("the publisher quota", () => {
     expect(refused.status).toBe(409);
     expect(refused.json.stageError).toEqual({ code: "STAGE_AT_CAPACITY", category: "PUBLISH_ERROR" });
     const recorded = await eventsOf(stageArn, thirteenth.sessionId, thirteenth.participantId);
-    expect(recorded.map((e) => [e.name, e.errorCode])).toEqual([["JOINED", undefined], ["PUBLISH_ERROR", "QUOTA_EXCEEDED"]]);
-    const published = await ivs.send(new ListParticipantsCommand({ stageArn, sessionId: thirteenth.sessionId, filterByPublished: true }));
+    expect(recorded.map((e) => [e.name, e.errorCode])).toEqual([
+      ["JOINED", undefined],
+      ["PUBLISH_ERROR", "QUOTA_EXCEEDED"],
+    ]);
+    const published = await ivs.send(
+      new ListParticipantsCommand({ stageArn, sessionId: thirteenth.sessionId, filterByPublished: true }),
+    );
     expect(published.participants).toHaveLength(12);
 
     // IVS tells EventBridge too.
     const sent = await busEvents(stageArn);
     expect(sent.filter((e) => e.detail.event_name === "Participant Published")).toHaveLength(12);
-    expect(sent.at(-1)!.detail).toMatchObject({ event_name: "Participant Publish Error", participant_id: thirteenth.participantId, user_id: "p12" });
+    expect(sent.at(-1)!.detail).toMatchObject({
+      event_name: "Participant Publish Error",
+      participant_id: thirteenth.participantId,
+      user_id: "p12",
+    });
 
     // One stops (here by leaving): the 13th can publish.
     await client("leave", everyone[3]!.participantId);
@@ -520,7 +620,10 @@ describe("events to EventBridge", () => {
     const sent = await busEvents(stageArn);
     expect(sent).toHaveLength(2); // no event for a join, a leave, or a session's start and end
     const ids = new Set<string>();
-    for (const [event, name] of [[sent[0], "Participant Published"], [sent[1], "Participant Unpublished"]] as const) {
+    for (const [event, name] of [
+      [sent[0], "Participant Published"],
+      [sent[1], "Participant Unpublished"],
+    ] as const) {
       expect(event).toEqual({
         version: "0",
         id: expect.stringMatching(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/),
@@ -542,7 +645,12 @@ describe("events to EventBridge", () => {
     }
     expect(ids.size).toBe(2);
     expect(emu.sentEvents().slice(-2)).toEqual(sent);
-    expect((await http(emu, "GET", "/_emulator/events")).json).toMatchObject({ eventBusUrl: bus.url, controls: [], held: [], undeliverable: 0 });
+    expect((await http(emu, "GET", "/_emulator/events")).json).toMatchObject({
+      eventBusUrl: bus.url,
+      controls: [],
+      held: [],
+      undeliverable: 0,
+    });
   });
 
   it("can be dropped, duplicated and reordered on purpose", async () => {
@@ -565,8 +673,11 @@ describe("events to EventBridge", () => {
     const names = (await busEvents(stageArn)).map((e) => e.detail.event_name);
     expect(names).toEqual([
       // #1 dropped; #2 twice; #3, #4, #5 held and sent backwards; #6 as it comes
-      "Participant Unpublished", "Participant Unpublished",
-      "Participant Published", "Participant Unpublished", "Participant Published",
+      "Participant Unpublished",
+      "Participant Unpublished",
+      "Participant Published",
+      "Participant Unpublished",
+      "Participant Published",
       "Participant Unpublished",
     ]);
     const sent = await busEvents(stageArn);
@@ -583,15 +694,32 @@ describe("events to EventBridge", () => {
     expect((await http(emu, "GET", "/_emulator/events")).json.held).toHaveLength(2);
     expect(await busEvents(stageArn)).toHaveLength(6);
     expect((await http(emu, "POST", "/_emulator/events/flush")).json).toEqual({ controls: [] });
-    expect((await busEvents(stageArn)).slice(6).map((e) => e.detail.event_name)).toEqual(["Participant Unpublished", "Participant Published"]);
+    expect((await busEvents(stageArn)).slice(6).map((e) => e.detail.event_name)).toEqual([
+      "Participant Unpublished",
+      "Participant Published",
+    ]);
     expect(keep.sessionId).toBe(p.sessionId);
 
-    for (const bad of [{}, { drop: 0 }, { drop: 1001 }, { drop: 1, duplicate: 1 }, { shuffle: 2 }, { reorder: "3" }, [], null]) {
+    for (const bad of [
+      {},
+      { drop: 0 },
+      { drop: 1001 },
+      { drop: 1, duplicate: 1 },
+      { shuffle: 2 },
+      { reorder: "3" },
+      [],
+      null,
+    ]) {
       expect((await http(emu, "POST", "/_emulator/events", bad)).status).toBe(400);
     }
     await http(emu, "POST", "/_emulator/events", { drop: 4 });
     expect((await http(emu, "DELETE", "/_emulator/events")).json).toEqual({ controls: [] });
-    expect((await http(emu, "GET", "/_emulator/events")).json).toMatchObject({ controls: [], sent: [], dropped: [], held: [] });
+    expect((await http(emu, "GET", "/_emulator/events")).json).toMatchObject({
+      controls: [],
+      sent: [],
+      dropped: [],
+      held: [],
+    });
   });
 
   it("that the bus refuses are retried, then counted as undeliverable; with no bus they are only logged", async () => {
@@ -636,9 +764,18 @@ describe("API rates", () => {
       for (const [path, body] of calls) {
         const statuses: number[] = [];
         for (let i = 0; i < 6; i++) statuses.push((await http(fresh, "POST", path, body)).status);
-        expect({ path, statuses: statuses.map((s) => (s === 429 ? 429 : "ok")) }).toEqual({ path, statuses: ["ok", "ok", "ok", "ok", "ok", 429] });
+        expect({ path, statuses: statuses.map((s) => (s === 429 ? 429 : "ok")) }).toEqual({
+          path,
+          statuses: ["ok", "ok", "ok", "ok", "ok", 429],
+        });
       }
-      expect(fresh.requestCounts()).toMatchObject({ GetParticipant: 6, ListParticipants: 6, ListParticipantEvents: 6, GetStageSession: 6, ListStageSessions: 6 });
+      expect(fresh.requestCounts()).toMatchObject({
+        GetParticipant: 6,
+        ListParticipants: 6,
+        ListParticipantEvents: 6,
+        GetStageSession: 6,
+        ListStageSessions: 6,
+      });
     } finally {
       await fresh.close();
     }
@@ -652,8 +789,16 @@ describe("robustness", () => {
     const stageArn = await newStage();
     const a = await joined(stageArn);
     const paths = [
-      "/GetParticipant", "/ListParticipants", "/ListParticipantEvents", "/GetStageSession", "/ListStageSessions",
-      "/_emulator/leave", "/_emulator/publish", "/_emulator/unpublish", "/_emulator/events", "/_emulator/events/flush",
+      "/GetParticipant",
+      "/ListParticipants",
+      "/ListParticipantEvents",
+      "/GetStageSession",
+      "/ListStageSessions",
+      "/_emulator/leave",
+      "/_emulator/publish",
+      "/_emulator/unpublish",
+      "/_emulator/events",
+      "/_emulator/events/flush",
     ];
     await fc.assert(
       fc.asyncProperty(
@@ -662,15 +807,20 @@ describe("robustness", () => {
         fc.oneof(
           fc.jsonValue().map((v) => JSON.stringify(v)),
           fc.string(),
-          fc.record({
-            stageArn: fc.oneof(fc.constant(stageArn), fc.string()),
-            sessionId: fc.oneof(fc.constant(a.sessionId), fc.string()),
-            participantId: fc.oneof(fc.constant(a.participantId), fc.string()),
-            nextToken: fc.oneof(fc.string(), fc.constant("eyJ2IjoxLCJrIjoicGFydGljaXBhbnRzIiwiYSI6LTF9")),
-            maxResults: fc.oneof(fc.integer(), fc.double()),
-            filterByPublished: fc.jsonValue(),
-            reorder: fc.integer({ min: 1, max: 3 }),
-          }, { requiredKeys: [] }).map((v) => JSON.stringify(v)),
+          fc
+            .record(
+              {
+                stageArn: fc.oneof(fc.constant(stageArn), fc.string()),
+                sessionId: fc.oneof(fc.constant(a.sessionId), fc.string()),
+                participantId: fc.oneof(fc.constant(a.participantId), fc.string()),
+                nextToken: fc.oneof(fc.string(), fc.constant("eyJ2IjoxLCJrIjoicGFydGljaXBhbnRzIiwiYSI6LTF9")),
+                maxResults: fc.oneof(fc.integer(), fc.double()),
+                filterByPublished: fc.jsonValue(),
+                reorder: fc.integer({ min: 1, max: 3 }),
+              },
+              { requiredKeys: [] },
+            )
+            .map((v) => JSON.stringify(v)),
         ),
         async (path, method, body) => {
           const res = await fetch(`${emu.url}${path}`, method === "GET" ? { method } : { method, body });

@@ -9,7 +9,13 @@ import { loadTemplate, tableOf } from "../../local/template.ts";
 import { applyStageEvent, emptyLiveState } from "../../shared/live/state.ts";
 import type { Db } from "../../shared/store/db.ts";
 import { toLiveCounts } from "../../shared/store/items.ts";
-import { claimIvsReadSlot, claimRoomRead, findIssuedParticipants, readLiveState, writeLiveState } from "../../shared/store/live.ts";
+import {
+  claimIvsReadSlot,
+  claimRoomRead,
+  findIssuedParticipants,
+  readLiveState,
+  writeLiveState,
+} from "../../shared/store/live.ts";
 
 const TABLE = "live-store-test";
 const REGION = "us-east-1";
@@ -21,7 +27,13 @@ beforeAll(async () => {
   ddb = await startDynamoDb({ region: REGION });
   await createTableFromTemplate(ddb.directEndpoint, REGION, TABLE, tableOf(loadTemplate()).properties);
   db = {
-    doc: DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: ddb.endpoint, region: REGION, credentials: { accessKeyId: "local", secretAccessKey: "local" } })),
+    doc: DynamoDBDocumentClient.from(
+      new DynamoDBClient({
+        endpoint: ddb.endpoint,
+        region: REGION,
+        credentials: { accessKeyId: "local", secretAccessKey: "local" },
+      }),
+    ),
     table: TABLE,
   };
 }, 60_000);
@@ -37,9 +49,13 @@ async function room(): Promise<string> {
   await db.doc.send(new PutCommand({ TableName: TABLE, Item: { pk: `ROOM#${roomId}`, sk: "ROOM", roomId } }));
   return roomId;
 }
-const get = async (roomId: string, sk: string) => (await db.doc.send(new GetCommand({ TableName: TABLE, Key: { pk: `ROOM#${roomId}`, sk }, ConsistentRead: true }))).Item;
-const published = (participantId: string, at = T0) =>
-  (s: ReturnType<typeof emptyLiveState>) => applyStageEvent(s, { sessionId: "st-AAAAAAAAAAAAA", name: "published", participantId, userId: "u", at });
+const get = async (roomId: string, sk: string) =>
+  (await db.doc.send(new GetCommand({ TableName: TABLE, Key: { pk: `ROOM#${roomId}`, sk }, ConsistentRead: true })))
+    .Item;
+const published =
+  (participantId: string, at = T0) =>
+  (s: ReturnType<typeof emptyLiveState>) =>
+    applyStageEvent(s, { sessionId: "st-AAAAAAAAAAAAA", name: "published", participantId, userId: "u", at });
 
 describe("the live state and its counts", () => {
   it("nothing stored: an empty state at version 0, and whether the room exists", async () => {
@@ -92,7 +108,15 @@ describe("claims", () => {
     expect(await claimIvsReadSlot(db, "GetStage", slot)).toBe(true);
     expect(await claimIvsReadSlot(db, "ListParticipants", slot + 1)).toBe(true);
     // Slots expire through DynamoDB's TTL, an hour after their time.
-    const item = (await db.doc.send(new GetCommand({ TableName: TABLE, Key: { pk: "IVSREAD#ListParticipants", sk: String(slot) }, ConsistentRead: true }))).Item;
+    const item = (
+      await db.doc.send(
+        new GetCommand({
+          TableName: TABLE,
+          Key: { pk: "IVSREAD#ListParticipants", sk: String(slot) },
+          ConsistentRead: true,
+        }),
+      )
+    ).Item;
     expect(item?.expiresAt).toBe(Math.floor((slot * 300 + 3_600_000) / 1000));
   });
 });
@@ -100,8 +124,32 @@ describe("claims", () => {
 describe("findIssuedParticipants", () => {
   it("role and display name from the pointers the token path writes; null for ids stagepass never issued", async () => {
     const roomId = await room();
-    await db.doc.send(new PutCommand({ TableName: TABLE, Item: { pk: `ROOM#${roomId}`, sk: "PID#p1", userId: "u1", role: "speaker", displayName: "Ana", tokenExpiresMs: T0 } }));
-    await db.doc.send(new PutCommand({ TableName: TABLE, Item: { pk: `ROOM#${roomId}`, sk: "PID#p2", userId: "u2", role: "viewer", displayName: null, tokenExpiresMs: T0 } }));
+    await db.doc.send(
+      new PutCommand({
+        TableName: TABLE,
+        Item: {
+          pk: `ROOM#${roomId}`,
+          sk: "PID#p1",
+          userId: "u1",
+          role: "speaker",
+          displayName: "Ana",
+          tokenExpiresMs: T0,
+        },
+      }),
+    );
+    await db.doc.send(
+      new PutCommand({
+        TableName: TABLE,
+        Item: {
+          pk: `ROOM#${roomId}`,
+          sk: "PID#p2",
+          userId: "u2",
+          role: "viewer",
+          displayName: null,
+          tokenExpiresMs: T0,
+        },
+      }),
+    );
     const ids = ["p1", "p2", "outsider", ...Array.from({ length: 150 }, (_, i) => `x${i}`)];
     const found = await findIssuedParticipants(db, roomId, ids);
     expect(found.p1).toEqual({ role: "speaker", displayName: "Ana" });

@@ -4,7 +4,12 @@
  * by delayScale; the receive count is the attempt; maxReceiveCount dead-letters; the history tells each message's
  * state; refused sends fail as an SQS outage would.
  */
-import { ChangeMessageVisibilityCommand, SendMessageBatchCommand, SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
+import {
+  ChangeMessageVisibilityCommand,
+  SendMessageBatchCommand,
+  SendMessageCommand,
+  SQSClient,
+} from "@aws-sdk/client-sqs";
 import type { SQSEvent } from "aws-lambda";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startQueueServer, type QueueServer } from "../../local/queue.ts";
@@ -14,9 +19,17 @@ let server: QueueServer;
 let sqs: SQSClient;
 beforeAll(async () => {
   server = await startQueueServer({ region: "us-east-1", accountId: "123456789012", delayScale: 0.001 });
-  sqs = new SQSClient({ endpoint: server.endpoint, region: "us-east-1", credentials: { accessKeyId: "local", secretAccessKey: "local" }, maxAttempts: 1 });
+  sqs = new SQSClient({
+    endpoint: server.endpoint,
+    region: "us-east-1",
+    credentials: { accessKeyId: "local", secretAccessKey: "local" },
+    maxAttempts: 1,
+  });
 });
-afterAll(async () => { sqs.destroy(); await server.close(); });
+afterAll(async () => {
+  sqs.destroy();
+  await server.close();
+});
 
 /** A consumer that fails every record `failures` times, asking for `seconds` of visibility each time. */
 function consumer(queueUrl: string, failures: number, seconds: number) {
@@ -30,7 +43,13 @@ function consumer(queueUrl: string, failures: number, seconds: number) {
         const entry: (typeof seen)[number] = { body: r.body, receiveCount, receiptHandle: r.receiptHandle };
         seen.push(entry);
         if (receiveCount <= failures) {
-          await sqs.send(new ChangeMessageVisibilityCommand({ QueueUrl: queueUrl, ReceiptHandle: r.receiptHandle, VisibilityTimeout: seconds }));
+          await sqs.send(
+            new ChangeMessageVisibilityCommand({
+              QueueUrl: queueUrl,
+              ReceiptHandle: r.receiptHandle,
+              VisibilityTimeout: seconds,
+            }),
+          );
           entry.changedBy = Date.now();
           failed.push(r.messageId);
         }
@@ -72,17 +91,27 @@ describe("the local queue", () => {
 
   it("refuses what SQS refuses: a visibility out of 0..43200, a receipt handle of a message not in flight", async () => {
     const queue = server.createQueue("Strict", { maxReceiveCount: 3 });
-    await expect(sqs.send(new ChangeMessageVisibilityCommand({ QueueUrl: queue.url, ReceiptHandle: "x#1", VisibilityTimeout: 43_201 })))
-      .rejects.toMatchObject({ name: "InvalidParameterValue" });
-    await expect(sqs.send(new ChangeMessageVisibilityCommand({ QueueUrl: queue.url, ReceiptHandle: "x#1", VisibilityTimeout: 10 })))
-      .rejects.toMatchObject({ name: "MessageNotInflight" });
+    await expect(
+      sqs.send(
+        new ChangeMessageVisibilityCommand({ QueueUrl: queue.url, ReceiptHandle: "x#1", VisibilityTimeout: 43_201 }),
+      ),
+    ).rejects.toMatchObject({ name: "InvalidParameterValue" });
+    await expect(
+      sqs.send(
+        new ChangeMessageVisibilityCommand({ QueueUrl: queue.url, ReceiptHandle: "x#1", VisibilityTimeout: 10 }),
+      ),
+    ).rejects.toMatchObject({ name: "MessageNotInflight" });
   });
 
   it("refuseSends: the next sends fail with a 500, then sending works again", async () => {
     const queue = server.createQueue("Outage", { maxReceiveCount: 3 });
     queue.refuseSends(2);
-    await expect(sqs.send(new SendMessageCommand({ QueueUrl: queue.url, MessageBody: "a" }))).rejects.toMatchObject({ $metadata: { httpStatusCode: 500 } });
-    await expect(sqs.send(new SendMessageBatchCommand({ QueueUrl: queue.url, Entries: [{ Id: "1", MessageBody: "b" }] }))).rejects.toMatchObject({ $metadata: { httpStatusCode: 500 } });
+    await expect(sqs.send(new SendMessageCommand({ QueueUrl: queue.url, MessageBody: "a" }))).rejects.toMatchObject({
+      $metadata: { httpStatusCode: 500 },
+    });
+    await expect(
+      sqs.send(new SendMessageBatchCommand({ QueueUrl: queue.url, Entries: [{ Id: "1", MessageBody: "b" }] })),
+    ).rejects.toMatchObject({ $metadata: { httpStatusCode: 500 } });
     await sqs.send(new SendMessageCommand({ QueueUrl: queue.url, MessageBody: "c" }));
     expect(queue.history().map((m) => m.body)).toEqual(["c"]);
   });

@@ -27,18 +27,38 @@ beforeAll(async () => {
   writeFileSync(join(dir, "receiver.mjs"), code);
   const port = await freePort();
   url = `http://127.0.0.1:${port}/hook`;
-  child = spawn(process.execPath, [join(dir, "receiver.mjs")], { env: { ...process.env, SECRET: secret, PORT: String(port) }, stdio: ["ignore", "pipe", "pipe"] });
-  child.stdout!.on("data", (d: Buffer) => { output += d.toString(); });
-  child.stderr!.on("data", (d: Buffer) => { output += d.toString(); });
+  child = spawn(process.execPath, [join(dir, "receiver.mjs")], {
+    env: { ...process.env, SECRET: secret, PORT: String(port) },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  child.stdout!.on("data", (d: Buffer) => {
+    output += d.toString();
+  });
+  child.stderr!.on("data", (d: Buffer) => {
+    output += d.toString();
+  });
   for (;;) {
-    try { await fetch(url, { method: "POST", body: "{}" }); break; } catch { await new Promise((r) => setTimeout(r, 50)); }
+    try {
+      await fetch(url, { method: "POST", body: "{}" });
+      break;
+    } catch {
+      await new Promise((r) => setTimeout(r, 50));
+    }
     if (child.exitCode !== null) throw new Error(`the receiver exited: ${output}`);
   }
 }, 30_000);
-afterAll(() => { child?.kill(); rmSync(dir, { recursive: true, force: true }); });
+afterAll(() => {
+  child?.kill();
+  rmSync(dir, { recursive: true, force: true });
+});
 
 function signed(body: string, id = "evt_0123456789abcdef0123456789abcdef", at = new Date()) {
-  return { "content-type": "application/json", "webhook-id": id, "webhook-timestamp": String(Math.floor(at.getTime() / 1000)), "webhook-signature": new Webhook(secret).sign(id, at, body) };
+  return {
+    "content-type": "application/json",
+    "webhook-id": id,
+    "webhook-timestamp": String(Math.floor(at.getTime() / 1000)),
+    "webhook-signature": new Webhook(secret).sign(id, at, body),
+  };
 }
 
 describe("the README's receiver", () => {
@@ -47,7 +67,12 @@ describe("the README's receiver", () => {
   });
 
   it("accepts a genuine webhook (204) and prints its type, id and data", async () => {
-    const body = JSON.stringify({ type: "room.created", id: "evt_0123456789abcdef0123456789abcdef", timestamp: new Date().toISOString(), data: { roomId: "r1" } });
+    const body = JSON.stringify({
+      type: "room.created",
+      id: "evt_0123456789abcdef0123456789abcdef",
+      timestamp: new Date().toISOString(),
+      data: { roomId: "r1" },
+    });
     const r = await fetch(url, { method: "POST", headers: signed(body), body });
     expect(r.status).toBe(204);
     await expect.poll(() => output).toContain('room.created evt_0123456789abcdef0123456789abcdef {"roomId":"r1"}');

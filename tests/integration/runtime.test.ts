@@ -12,8 +12,13 @@ import { afterAll, afterEach, describe, expect, it } from "vitest";
 import type { BuiltFunction } from "../../local/build.ts";
 import { createHttpApi } from "../../local/http-api.ts";
 import {
-  FunctionError, FunctionThrottledError, FunctionTimeoutError, InvocationAbortedError, startFunction,
-  type LocalFunction, type RuntimeOptions,
+  FunctionError,
+  FunctionThrottledError,
+  FunctionTimeoutError,
+  InvocationAbortedError,
+  startFunction,
+  type LocalFunction,
+  type RuntimeOptions,
 } from "../../local/runtime.ts";
 import { functionsOf, loadTemplate, type FunctionDefinition } from "../../local/template.ts";
 
@@ -23,7 +28,9 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 // Each sandbox imports the module once: sandboxId and the counters are per sandbox. `active` counts the
 // invocations running in this sandbox at once, so a sandbox handed two at a time would report maxActive 2.
 const probePath = join(dir, "probe.mjs");
-writeFileSync(probePath, `
+writeFileSync(
+  probePath,
+  `
 import { randomUUID } from "node:crypto";
 import { existsSync } from "node:fs";
 if (process.env.FAIL_INIT_WHEN && existsSync(process.env.FAIL_INIT_WHEN)) throw new Error("init refused by the probe");
@@ -48,22 +55,39 @@ export const handler = async (event) => {
     active -= 1;
   }
 };
-`);
+`,
+);
 
-interface ProbeResult { sandboxId: string; invocations: number; maxActive: number; tag?: string }
+interface ProbeResult {
+  sandboxId: string;
+  invocations: number;
+  maxActive: number;
+  tag?: string;
+}
 
 const probe = (timeoutSeconds: number): BuiltFunction => {
   const definition: FunctionDefinition = {
-    logicalId: "ProbeFunction", handler: "probe.handler", entryPoint: "probe.mjs", buildProperties: {},
-    timeoutSeconds, memorySize: 128, environment: {}, routes: [], queues: [],
+    logicalId: "ProbeFunction",
+    handler: "probe.handler",
+    entryPoint: "probe.mjs",
+    buildProperties: {},
+    timeoutSeconds,
+    memorySize: 128,
+    environment: {},
+    routes: [],
+    queues: [],
   };
   return { definition, bundlePath: probePath, exportName: "handler", bytes: 0, metafile: { inputs: {}, outputs: {} } };
 };
 
 const running: LocalFunction[] = [];
-afterEach(async () => { await Promise.all(running.splice(0).map((f) => f.close())); });
+afterEach(async () => {
+  await Promise.all(running.splice(0).map((f) => f.close()));
+});
 
-async function start(options: RuntimeOptions & { timeoutSeconds?: number; env?: Record<string, string> } = {}): Promise<LocalFunction> {
+async function start(
+  options: RuntimeOptions & { timeoutSeconds?: number; env?: Record<string, string> } = {},
+): Promise<LocalFunction> {
   const { timeoutSeconds = 1, env = {}, ...runtimeOptions } = options;
   const fn = await startFunction(probe(timeoutSeconds), { AWS_REGION: "us-east-1", ...env }, runtimeOptions);
   running.push(fn);
@@ -106,7 +130,8 @@ describe("sandboxes under concurrent load", () => {
     expect(results.map((r) => r.tag)).toEqual(Array.from({ length: 12 }, (_, i) => `call-${i}`));
     expect(results.every((r) => r.maxActive === 1)).toBe(true);
     const countBySandbox = new Map<string, number>();
-    for (const r of results) countBySandbox.set(r.sandboxId, Math.max(countBySandbox.get(r.sandboxId) ?? 0, r.invocations));
+    for (const r of results)
+      countBySandbox.set(r.sandboxId, Math.max(countBySandbox.get(r.sandboxId) ?? 0, r.invocations));
     expect(countBySandbox.size).toBe(3);
     // Each sandbox counted its own invocations: together, every one of the 12.
     expect([...countBySandbox.values()].reduce((sum, n) => sum + n, 0)).toBe(12);
@@ -164,22 +189,25 @@ describe("a failing invocation fails only itself", () => {
   it.each([
     ["exits (process.exit)", "exit", /ProbeFunction exited with code 3/],
     ["crashes (an uncaught error)", "crash", /ProbeFunction crashed: uncaught in the sandbox/],
-  ])("an invocation whose sandbox %s fails alone; the invocations in the other sandboxes complete", async (_, mode, message) => {
-    const fn = await start({ maxSandboxes: 3, timeoutSeconds: 5 });
-    const warmed = await warm(fn, 3);
-    const held = gate();
-    const others = [call(fn, { gate: held.buffer, tag: "a" }), call(fn, { gate: held.buffer, tag: "b" })];
-    const failing = call(fn, { mode });
-    await expect(failing).rejects.toThrow(message);
-    await expect(failing).rejects.toBeInstanceOf(FunctionError);
-    expect(fn.stats()).toMatchObject({ sandboxes: 2, busy: 2 });
-    held.open();
-    const results = await Promise.all(others);
-    for (const r of results) {
-      expect(warmed.has(r.sandboxId)).toBe(true);
-      expect(r.invocations).toBe(2);
-    }
-  });
+  ])(
+    "an invocation whose sandbox %s fails alone; the invocations in the other sandboxes complete",
+    async (_, mode, message) => {
+      const fn = await start({ maxSandboxes: 3, timeoutSeconds: 5 });
+      const warmed = await warm(fn, 3);
+      const held = gate();
+      const others = [call(fn, { gate: held.buffer, tag: "a" }), call(fn, { gate: held.buffer, tag: "b" })];
+      const failing = call(fn, { mode });
+      await expect(failing).rejects.toThrow(message);
+      await expect(failing).rejects.toBeInstanceOf(FunctionError);
+      expect(fn.stats()).toMatchObject({ sandboxes: 2, busy: 2 });
+      held.open();
+      const results = await Promise.all(others);
+      for (const r of results) {
+        expect(warmed.has(r.sandboxId)).toBe(true);
+        expect(r.invocations).toBe(2);
+      }
+    },
+  );
 
   it("a handler that throws fails its invocation and keeps its sandbox", async () => {
     const fn = await start({ maxSandboxes: 1 });
@@ -209,7 +237,9 @@ describe("a failing invocation fails only itself", () => {
     const flag = join(dir, "refuse-first-init");
     writeFileSync(flag, "");
     try {
-      await expect(startFunction(probe(1), { AWS_REGION: "us-east-1", FAIL_INIT_WHEN: flag })).rejects.toThrow(/failed to initialise/);
+      await expect(startFunction(probe(1), { AWS_REGION: "us-east-1", FAIL_INIT_WHEN: flag })).rejects.toThrow(
+        /failed to initialise/,
+      );
     } finally {
       rmSync(flag, { force: true });
     }
@@ -256,9 +286,14 @@ describe("idle sandboxes and waiting invocations", () => {
     const fn = await start({ maxSandboxes: 1, timeoutSeconds: 5 });
     const handle = createHttpApi({
       routes: [{ method: "GET", path: "/probe", routeKey: "GET /probe", eventName: "Probe", runtime: fn }],
-      cors: undefined, accountId: "123456789012", integrationTimeoutMs: 300,
+      cors: undefined,
+      accountId: "123456789012",
+      integrationTimeoutMs: 300,
     });
-    const server: Server = createServer((req, res) => { req.resume(); req.on("end", () => void handle(req, res, Buffer.alloc(0))); });
+    const server: Server = createServer((req, res) => {
+      req.resume();
+      req.on("end", () => void handle(req, res, Buffer.alloc(0)));
+    });
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     try {
       const held = gate();
@@ -278,8 +313,12 @@ describe("idle sandboxes and waiting invocations", () => {
   it("close() ends every sandbox and fails what was running or waiting", async () => {
     const fn = await start({ maxSandboxes: 2 });
     const held = gate();
-    const outcomes = [call(fn, { gate: held.buffer }), call(fn, { gate: held.buffer }), call(fn)]
-      .map((p) => p.then(() => "answered", (error: Error) => error.message));
+    const outcomes = [call(fn, { gate: held.buffer }), call(fn, { gate: held.buffer }), call(fn)].map((p) =>
+      p.then(
+        () => "answered",
+        (error: Error) => error.message,
+      ),
+    );
     await eventually("two sandboxes busy", () => fn.stats().busy === 2);
     await fn.close();
     expect(await Promise.all(outcomes)).toEqual(Array(3).fill("ProbeFunction is stopped"));

@@ -20,7 +20,14 @@ import { parseDocument } from "yaml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildFunction, splitHandler } from "../../local/build.ts";
 import {
-  cloudFormationTags, functionsOf, loadTemplate, parameterDefaults, projectRoot, routesOf, templatePath, type Template,
+  cloudFormationTags,
+  functionsOf,
+  loadTemplate,
+  parameterDefaults,
+  projectRoot,
+  routesOf,
+  templatePath,
+  type Template,
 } from "../../local/template.ts";
 import { ENV_JSON } from "../../scripts/env-json.ts";
 import { expandSam } from "../../scripts/sam-expand.ts";
@@ -38,16 +45,21 @@ afterAll(() => rmSync(work, { recursive: true, force: true }));
 // Parsing and the offline validator.
 
 let engine: Engine;
-beforeAll(() => { engine = new RegoEngine(); }, 180_000);
+beforeAll(() => {
+  engine = new RegoEngine();
+}, 180_000);
 afterAll(() => engine?.free());
 
 const BLOCKING = new Set(["FATAL", "ERROR", "WARN"]);
 function validate(file: string): StandardDiagnostic[] {
   const report = engine.validateStandard(new TemplateFile(file));
-  expect(report.status, `${file}: ${JSON.stringify(report.diagnostics.filter((d) => d.severity === "FATAL"))}`).toBe("OK");
+  expect(report.status, `${file}: ${JSON.stringify(report.diagnostics.filter((d) => d.severity === "FATAL"))}`).toBe(
+    "OK",
+  );
   return report.diagnostics.filter((d) => BLOCKING.has(d.severity));
 }
-const show = (ds: StandardDiagnostic[]) => ds.map((d) => `${d.severity} ${d.ruleId} ${d.entity?.logicalId ?? ""} ${d.propertyPath ?? ""}: ${d.message}`);
+const show = (ds: StandardDiagnostic[]) =>
+  ds.map((d) => `${d.severity} ${d.ruleId} ${d.entity?.logicalId ?? ""} ${d.propertyPath ?? ""}: ${d.message}`);
 
 /**
  * W1001 ("reference to a conditional resource") is wrong about an Fn::If whose true branch refers to a resource
@@ -58,8 +70,14 @@ function isGuardedReference(d: StandardDiagnostic, t: Template): boolean {
   const m = /^Outputs\/(\w+)\/Value\.Fn::If\.1$/.exec(d.propertyPath ?? "");
   const target = /Reference to '(\w+)'/.exec(d.message)?.[1];
   if (!m || !target) return false;
-  const value = (t.Outputs?.[m[1]!] as { Value?: { "Fn::If"?: [string, unknown, unknown] } } | undefined)?.Value?.["Fn::If"];
-  return !!value && value[0] === t.Resources[target]?.Condition && JSON.stringify(value[1]) === JSON.stringify({ Ref: target });
+  const value = (t.Outputs?.[m[1]!] as { Value?: { "Fn::If"?: [string, unknown, unknown] } } | undefined)?.Value?.[
+    "Fn::If"
+  ];
+  return (
+    !!value &&
+    value[0] === t.Resources[target]?.Condition &&
+    JSON.stringify(value[1]) === JSON.stringify({ Ref: target })
+  );
 }
 
 describe("template.yaml as SAM and CloudFormation read it", () => {
@@ -69,7 +87,19 @@ describe("template.yaml as SAM and CloudFormation read it", () => {
     expect(doc.warnings.map(String)).toEqual([]);
     expect(template.AWSTemplateFormatVersion).toBe("2010-09-09");
     expect(template.Transform).toBe("AWS::Serverless-2016-10-31");
-    const sections = ["AWSTemplateFormatVersion", "Transform", "Description", "Parameters", "Conditions", "Globals", "Resources", "Outputs", "Mappings", "Metadata", "Rules"];
+    const sections = [
+      "AWSTemplateFormatVersion",
+      "Transform",
+      "Description",
+      "Parameters",
+      "Conditions",
+      "Globals",
+      "Resources",
+      "Outputs",
+      "Mappings",
+      "Metadata",
+      "Rules",
+    ];
     expect(Object.keys(template).filter((k) => !sections.includes(k))).toEqual([]);
   });
 
@@ -82,12 +112,19 @@ describe("template.yaml as SAM and CloudFormation read it", () => {
     const expanded = expandSam(template);
     const file = join(work, "expanded.json");
     writeFileSync(file, JSON.stringify(expanded));
-    const found = validate(file).filter((d) => !isGuardedReference(d, expanded)
-      // SAM writes the origins into the API before deployment, so the parameter is no longer referenced there.
-      && !(d.ruleId === "W2001" && d.entity?.logicalId === "CorsAllowedOrigins"));
+    const found = validate(file).filter(
+      (d) =>
+        !isGuardedReference(d, expanded) &&
+        // SAM writes the origins into the API before deployment, so the parameter is no longer referenced there.
+        !(d.ruleId === "W2001" && d.entity?.logicalId === "CorsAllowedOrigins"),
+    );
     expect(show(found)).toEqual([]);
-    expect(Object.values(expanded.Resources).filter((r) => r.Type === "AWS::Lambda::Function")).toHaveLength(functions.length);
-    expect(Object.values(expanded.Resources).filter((r) => r.Type === "AWS::ApiGatewayV2::Route")).toHaveLength(routesOf(template).length);
+    expect(Object.values(expanded.Resources).filter((r) => r.Type === "AWS::Lambda::Function")).toHaveLength(
+      functions.length,
+    );
+    expect(Object.values(expanded.Resources).filter((r) => r.Type === "AWS::ApiGatewayV2::Route")).toHaveLength(
+      routesOf(template).length,
+    );
   });
 
   it("the validator does see the expansion's Lambda properties (a broken copy fails)", () => {
@@ -98,7 +135,9 @@ describe("template.yaml as SAM and CloudFormation read it", () => {
     fn.Role = { "Fn::GetAtt": ["NoSuchRole", "Arn"] };
     const file = join(work, "broken.json");
     writeFileSync(file, JSON.stringify(broken));
-    const ids = validate(file).filter((d) => d.entity?.logicalId === "TokenFunction").map((d) => d.ruleId);
+    const ids = validate(file)
+      .filter((d) => d.entity?.logicalId === "TokenFunction")
+      .map((d) => d.ruleId);
     expect(ids).toEqual(expect.arrayContaining(["W3030", "F3002"]));
     expect(validate(file).some((d) => /NoSuchRole/.test(d.message))).toBe(true);
   });
@@ -107,17 +146,27 @@ describe("template.yaml as SAM and CloudFormation read it", () => {
 // cfn-lint, AWS's CloudFormation linter (a Python tool, not an npm package): run when it is on PATH.
 const cfnLint = spawnSync("cfn-lint", ["--version"], { encoding: "utf8" });
 const hasCfnLint = cfnLint.status === 0;
-if (!hasCfnLint) console.warn(`cfn-lint is not on PATH (${cfnLint.error?.message ?? cfnLint.stderr}): template.yaml is not linted with it here (pip install cfn-lint)`);
+if (!hasCfnLint)
+  console.warn(
+    `cfn-lint is not on PATH (${cfnLint.error?.message ?? cfnLint.stderr}): template.yaml is not linted with it here (pip install cfn-lint)`,
+  );
 
 describe.skipIf(!hasCfnLint)("cfn-lint", () => {
   it("finds nothing in template.yaml, and does find a broken copy's faults", () => {
-    const run = (file: string) => spawnSync("cfn-lint", ["--format", "parseable", "--", file], { encoding: "utf8", cwd: projectRoot });
+    const run = (file: string) =>
+      spawnSync("cfn-lint", ["--format", "parseable", "--", file], { encoding: "utf8", cwd: projectRoot });
     const clean = run(templatePath);
     expect(clean.stdout + clean.stderr).toBe("");
     expect(clean.status).toBe(0);
     // The same linter, shown a fault in the operations resources: it is looking at them.
     const broken = join(work, "broken-template.yaml");
-    writeFileSync(broken, readFileSync(templatePath, "utf8").replace("ComparisonOperator: GreaterThanThreshold\n      Threshold: 300", "ComparisonOperator: MoreThan\n      Threshold: 300"));
+    writeFileSync(
+      broken,
+      readFileSync(templatePath, "utf8").replace(
+        "ComparisonOperator: GreaterThanThreshold\n      Threshold: 300",
+        "ComparisonOperator: MoreThan\n      Threshold: 300",
+      ),
+    );
     const faults = run(broken);
     expect(faults.status).not.toBe(0);
     expect(faults.stdout).toMatch(/:E3030:'MoreThan' is not one of/);
@@ -129,38 +178,152 @@ describe.skipIf(!hasCfnLint)("cfn-lint", () => {
 
 // https://docs.aws.amazon.com/serverless-application-model/latest/developerguide/sam-resource-function.html
 const SAM_FUNCTION_PROPERTIES = [
-  "Architectures", "AssumeRolePolicyDocument", "AutoPublishAlias", "AutoPublishAliasAllProperties", "AutoPublishCodeSha256",
-  "CapacityProviderConfig", "CodeSigningConfigArn", "CodeUri", "DeadLetterQueue", "DeploymentPreference", "Description",
-  "DurableConfig", "Environment", "EphemeralStorage", "EventInvokeConfig", "Events", "FileSystemConfigs", "FunctionName",
-  "FunctionScalingConfig", "FunctionUrlConfig", "Handler", "ImageConfig", "ImageUri", "InlineCode", "KmsKeyArn", "Layers",
-  "LoggingConfig", "MemorySize", "PackageType", "PermissionsBoundary", "Policies", "PropagateTags",
-  "ProvisionedConcurrencyConfig", "PublishToLatestPublished", "RecursiveLoop", "ReservedConcurrentExecutions", "Role",
-  "RolePath", "Runtime", "RuntimeManagementConfig", "SnapStart", "SourceKMSKeyArn", "Tags", "Timeout", "Tracing",
-  "VersionDeletionPolicy", "VersionDescription", "VpcConfig",
+  "Architectures",
+  "AssumeRolePolicyDocument",
+  "AutoPublishAlias",
+  "AutoPublishAliasAllProperties",
+  "AutoPublishCodeSha256",
+  "CapacityProviderConfig",
+  "CodeSigningConfigArn",
+  "CodeUri",
+  "DeadLetterQueue",
+  "DeploymentPreference",
+  "Description",
+  "DurableConfig",
+  "Environment",
+  "EphemeralStorage",
+  "EventInvokeConfig",
+  "Events",
+  "FileSystemConfigs",
+  "FunctionName",
+  "FunctionScalingConfig",
+  "FunctionUrlConfig",
+  "Handler",
+  "ImageConfig",
+  "ImageUri",
+  "InlineCode",
+  "KmsKeyArn",
+  "Layers",
+  "LoggingConfig",
+  "MemorySize",
+  "PackageType",
+  "PermissionsBoundary",
+  "Policies",
+  "PropagateTags",
+  "ProvisionedConcurrencyConfig",
+  "PublishToLatestPublished",
+  "RecursiveLoop",
+  "ReservedConcurrentExecutions",
+  "Role",
+  "RolePath",
+  "Runtime",
+  "RuntimeManagementConfig",
+  "SnapStart",
+  "SourceKMSKeyArn",
+  "Tags",
+  "Timeout",
+  "Tracing",
+  "VersionDeletionPolicy",
+  "VersionDescription",
+  "VpcConfig",
 ];
 // Function properties SAM's Globals section accepts (sam-specification-template-anatomy-globals).
 const SAM_GLOBAL_FUNCTION_PROPERTIES = [
-  "Architectures", "AssumeRolePolicyDocument", "AutoPublishAlias", "AutoPublishAliasAllProperties", "CodeSigningConfigArn",
-  "CodeUri", "DeadLetterQueue", "DeploymentPreference", "Description", "Environment", "EphemeralStorage", "EventInvokeConfig",
-  "FileSystemConfigs", "FunctionUrlConfig", "Handler", "KmsKeyArn", "Layers", "LoggingConfig", "MemorySize", "PermissionsBoundary",
-  "PropagateTags", "ProvisionedConcurrencyConfig", "RecursiveLoop", "ReservedConcurrentExecutions", "RolePath", "Runtime",
-  "RuntimeManagementConfig", "SnapStart", "SourceKMSKeyArn", "Tags", "Timeout", "Tracing", "VpcConfig",
+  "Architectures",
+  "AssumeRolePolicyDocument",
+  "AutoPublishAlias",
+  "AutoPublishAliasAllProperties",
+  "CodeSigningConfigArn",
+  "CodeUri",
+  "DeadLetterQueue",
+  "DeploymentPreference",
+  "Description",
+  "Environment",
+  "EphemeralStorage",
+  "EventInvokeConfig",
+  "FileSystemConfigs",
+  "FunctionUrlConfig",
+  "Handler",
+  "KmsKeyArn",
+  "Layers",
+  "LoggingConfig",
+  "MemorySize",
+  "PermissionsBoundary",
+  "PropagateTags",
+  "ProvisionedConcurrencyConfig",
+  "RecursiveLoop",
+  "ReservedConcurrentExecutions",
+  "RolePath",
+  "Runtime",
+  "RuntimeManagementConfig",
+  "SnapStart",
+  "SourceKMSKeyArn",
+  "Tags",
+  "Timeout",
+  "Tracing",
+  "VpcConfig",
 ];
 const SAM_HTTPAPI_PROPERTIES = [
-  "AccessLogSettings", "Auth", "CorsConfiguration", "DefaultRouteSettings", "DefinitionBody", "DefinitionUri", "Description",
-  "DisableExecuteApiEndpoint", "Domain", "FailOnWarnings", "Name", "PropagateTags", "RouteSettings", "StageName",
-  "StageVariables", "Tags",
+  "AccessLogSettings",
+  "Auth",
+  "CorsConfiguration",
+  "DefaultRouteSettings",
+  "DefinitionBody",
+  "DefinitionUri",
+  "Description",
+  "DisableExecuteApiEndpoint",
+  "Domain",
+  "FailOnWarnings",
+  "Name",
+  "PropagateTags",
+  "RouteSettings",
+  "StageName",
+  "StageVariables",
+  "Tags",
 ];
-const HTTPAPI_EVENT_PROPERTIES = ["ApiId", "Auth", "Method", "Path", "PayloadFormatVersion", "RouteSettings", "TimeoutInMillis"];
+const HTTPAPI_EVENT_PROPERTIES = [
+  "ApiId",
+  "Auth",
+  "Method",
+  "Path",
+  "PayloadFormatVersion",
+  "RouteSettings",
+  "TimeoutInMillis",
+];
 const SQS_EVENT_PROPERTIES = [
-  "Queue", "BatchSize", "Enabled", "FilterCriteria", "FunctionResponseTypes", "KmsKeyArn", "MaximumBatchingWindowInSeconds",
-  "MetricsConfig", "ScalingConfig",
+  "Queue",
+  "BatchSize",
+  "Enabled",
+  "FilterCriteria",
+  "FunctionResponseTypes",
+  "KmsKeyArn",
+  "MaximumBatchingWindowInSeconds",
+  "MetricsConfig",
+  "ScalingConfig",
 ];
 // https://docs.aws.amazon.com/serverless-application-model/latest/developerguide/sam-property-function-schedule.html
-const SCHEDULE_EVENT_PROPERTIES = ["DeadLetterConfig", "Description", "Enabled", "Input", "Name", "RetryPolicy", "Schedule", "State"];
+const SCHEDULE_EVENT_PROPERTIES = [
+  "DeadLetterConfig",
+  "Description",
+  "Enabled",
+  "Input",
+  "Name",
+  "RetryPolicy",
+  "Schedule",
+  "State",
+];
 // https://docs.aws.amazon.com/serverless-application-model/latest/developerguide/sam-property-function-eventbridgerule.html
 const EVENTBRIDGE_RULE_EVENT_PROPERTIES = [
-  "DeadLetterConfig", "EventBusName", "Input", "InputPath", "InputTransformer", "Pattern", "RetryPolicy", "RuleName", "State", "Target",
+  "DeadLetterConfig",
+  "EventBusName",
+  "Input",
+  "InputPath",
+  "InputTransformer",
+  "Pattern",
+  "RetryPolicy",
+  "RuleName",
+  "State",
+  "Target",
 ];
 const HTTP_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "ANY"];
 const packageJson = JSON.parse(readFileSync(join(projectRoot, "package.json"), "utf8"));
@@ -168,10 +331,19 @@ const packageJson = JSON.parse(readFileSync(join(projectRoot, "package.json"), "
 describe("functions, as SAM builds and deploys them", () => {
   it("use only properties SAM knows, in the function and in Globals", () => {
     for (const [id, r] of samFunctions) {
-      expect(Object.keys(r.Properties ?? {}).filter((k) => !SAM_FUNCTION_PROPERTIES.includes(k)), id).toEqual([]);
+      expect(
+        Object.keys(r.Properties ?? {}).filter((k) => !SAM_FUNCTION_PROPERTIES.includes(k)),
+        id,
+      ).toEqual([]);
     }
-    expect(Object.keys(template.Globals?.Function ?? {}).filter((k) => !SAM_GLOBAL_FUNCTION_PROPERTIES.includes(k))).toEqual([]);
-    expect(Object.keys(template.Globals ?? {}).filter((k) => !["Function", "Api", "HttpApi", "SimpleTable", "LayerVersion", "StateMachine"].includes(k))).toEqual([]);
+    expect(
+      Object.keys(template.Globals?.Function ?? {}).filter((k) => !SAM_GLOBAL_FUNCTION_PROPERTIES.includes(k)),
+    ).toEqual([]);
+    expect(
+      Object.keys(template.Globals ?? {}).filter(
+        (k) => !["Function", "Api", "HttpApi", "SimpleTable", "LayerVersion", "StateMachine"].includes(k),
+      ),
+    ).toEqual([]);
   });
 
   it("run on Node.js 22 (the Node the project pins and runs its scripts on) on arm64, the esbuild target matching the runtime", () => {
@@ -194,17 +366,25 @@ describe("functions, as SAM builds and deploys them", () => {
       const meta = r.Metadata ?? {};
       expect(meta.BuildMethod, id).toBe("esbuild");
       const bp = meta.BuildProperties as Record<string, unknown>;
-      expect(Object.keys(bp).filter((k) => !SAM_ESBUILD_PROPERTIES.includes(k)), `${id}: sam build ignores these`).toEqual([]);
+      expect(
+        Object.keys(bp).filter((k) => !SAM_ESBUILD_PROPERTIES.includes(k)),
+        `${id}: sam build ignores these`,
+      ).toEqual([]);
       for (const k of lists) if (k in bp) expect(Array.isArray(bp[k]), `${id}.${k} must be a list`).toBe(true);
       // SAM prints a single-valued property into one `--flag=value`: a YAML list there reaches esbuild as "['a', 'b']".
       for (const k of singles) if (k in bp) expect(typeof bp[k], `${id}.${k} must be a scalar`).toBe("string");
-      for (const k of ["Minify", "Sourcemap", "UseNpmCi"]) if (k in bp) expect(typeof bp[k], `${id}.${k}`).toBe("boolean");
+      for (const k of ["Minify", "Sourcemap", "UseNpmCi"])
+        if (k in bp) expect(typeof bp[k], `${id}.${k}`).toBe("boolean");
       // ESM (top-level await in each index.ts) as .mjs, since the artifact has no package.json saying "module"; CommonJS
       // dependencies in an ES module bundle need a `require`, which the banner provides.
       expect(bp.Format, id).toBe("esm");
       expect(bp.OutExtension, id).toEqual([".js=.mjs"]);
-      expect(String((bp.Banner as string[])[0]), id).toMatch(/^js=import \{ createRequire as (\w+) \} from 'node:module'; const require = \1\(import\.meta\.url\);$/);
-      expect(bp.MainFields, `${id}: ES modules first, so that esbuild can leave out what is not used`).toBe("module,main");
+      expect(String((bp.Banner as string[])[0]), id).toMatch(
+        /^js=import \{ createRequire as (\w+) \} from 'node:module'; const require = \1\(import\.meta\.url\);$/,
+      );
+      expect(bp.MainFields, `${id}: ES modules first, so that esbuild can leave out what is not used`).toBe(
+        "module,main",
+      );
       // `npm ci` (the lockfile's versions) rather than `npm install --production`, which would leave out esbuild.
       expect(bp.UseNpmCi, id).toBe(true);
       expect(r.Properties?.CodeUri, id).toBe("./");
@@ -214,25 +394,42 @@ describe("functions, as SAM builds and deploys them", () => {
     expect(Object.keys(packageJson.devDependencies)).toContain("esbuild");
   });
 
-  it.each(functions.map((f) => [f.logicalId, f] as const))("%s bundles with the esbuild command sam build runs, into its handler file, the bytes the offline stack runs", async (id, fn) => {
-    const out = join(work, "sam", id);
-    const args = samEsbuildArgs(fn.buildProperties, out);
-    execFileSync(join(projectRoot, "node_modules", ".bin", "esbuild"), [...args, `--metafile=${out}.meta.json`], { cwd: projectRoot, stdio: "pipe" });
-    const [moduleName, exportName] = splitHandler(fn.handler);
-    expect(readdirSync(out), id).toEqual([`${moduleName}.mjs`]);
-    const meta = JSON.parse(readFileSync(`${out}.meta.json`, "utf8"));
-    const output = Object.entries(meta.outputs as Record<string, { exports: string[] }>).find(([file]) => file.endsWith(`${moduleName}.mjs`))!;
-    expect(output[1].exports, id).toContain(exportName);
-    // local/build.ts, right after (the sources are the same): byte for byte what sam build makes.
-    const local = await buildFunction(fn, join(work, "local"));
-    expect(readFileSync(local.bundlePath, "utf8") === readFileSync(join(out, `${moduleName}.mjs`), "utf8"), `${id}: local/build.ts and sam build differ`).toBe(true);
-  }, 60_000);
+  it.each(functions.map((f) => [f.logicalId, f] as const))(
+    "%s bundles with the esbuild command sam build runs, into its handler file, the bytes the offline stack runs",
+    async (id, fn) => {
+      const out = join(work, "sam", id);
+      const args = samEsbuildArgs(fn.buildProperties, out);
+      execFileSync(join(projectRoot, "node_modules", ".bin", "esbuild"), [...args, `--metafile=${out}.meta.json`], {
+        cwd: projectRoot,
+        stdio: "pipe",
+      });
+      const [moduleName, exportName] = splitHandler(fn.handler);
+      expect(readdirSync(out), id).toEqual([`${moduleName}.mjs`]);
+      const meta = JSON.parse(readFileSync(`${out}.meta.json`, "utf8"));
+      const output = Object.entries(meta.outputs as Record<string, { exports: string[] }>).find(([file]) =>
+        file.endsWith(`${moduleName}.mjs`),
+      )!;
+      expect(output[1].exports, id).toContain(exportName);
+      // local/build.ts, right after (the sources are the same): byte for byte what sam build makes.
+      const local = await buildFunction(fn, join(work, "local"));
+      expect(
+        readFileSync(local.bundlePath, "utf8") === readFileSync(join(out, `${moduleName}.mjs`), "utf8"),
+        `${id}: local/build.ts and sam build differ`,
+      ).toBe(true);
+    },
+    60_000,
+  );
 
   it("log to a log group of their own with the template's retention", () => {
     const groups = samFunctions.map(([id, r]) => {
       const lc = r.Properties?.LoggingConfig as { LogGroup?: { Ref?: string } } | undefined;
       const group = lc?.LogGroup?.Ref;
-      expect(Object.keys(lc ?? {}).filter((k) => !["LogGroup", "LogFormat", "ApplicationLogLevel", "SystemLogLevel"].includes(k)), id).toEqual([]);
+      expect(
+        Object.keys(lc ?? {}).filter(
+          (k) => !["LogGroup", "LogFormat", "ApplicationLogLevel", "SystemLogLevel"].includes(k),
+        ),
+        id,
+      ).toEqual([]);
       expect(resources[group ?? ""]?.Type, id).toBe("AWS::Logs::LogGroup");
       expect(resources[group!]!.Properties?.RetentionInDays, id).toEqual({ Ref: "LogRetentionDays" });
       return group;
@@ -243,11 +440,14 @@ describe("functions, as SAM builds and deploys them", () => {
   it("declare the endpoint variables sam local needs as AWS::NoValue, and no other variable so", () => {
     for (const fn of functions) {
       for (const [name, value] of Object.entries(fn.environment)) {
-        if (JSON.stringify(value) === JSON.stringify({ Ref: "AWS::NoValue" })) expect(name, fn.logicalId).toMatch(/^(AWS_ENDPOINT_URL_[A-Z_]+|JWKS_URI)$/);
+        if (JSON.stringify(value) === JSON.stringify({ Ref: "AWS::NoValue" }))
+          expect(name, fn.logicalId).toMatch(/^(AWS_ENDPOINT_URL_[A-Z_]+|JWKS_URI)$/);
       }
     }
     const declares = (id: string) => Object.keys(functions.find((f) => f.logicalId === id)!.environment);
-    expect(declares("TokenFunction")).toEqual(expect.arrayContaining(["AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL_IVS_REALTIME", "JWKS_URI"]));
+    expect(declares("TokenFunction")).toEqual(
+      expect.arrayContaining(["AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL_IVS_REALTIME", "JWKS_URI"]),
+    );
   });
 });
 
@@ -259,35 +459,60 @@ describe("events and the HTTP API, as SAM turns them into routes", () => {
     const [apiId, apiResource] = api[0]!;
     expect(Object.keys(apiResource.Properties ?? {}).filter((k) => !SAM_HTTPAPI_PROPERTIES.includes(k))).toEqual([]);
     for (const [id, r] of samFunctions) {
-      for (const [name, e] of Object.entries((r.Properties?.Events ?? {}) as Record<string, { Type: string; Properties: Record<string, unknown> }>)) {
+      for (const [name, e] of Object.entries(
+        (r.Properties?.Events ?? {}) as Record<string, { Type: string; Properties: Record<string, unknown> }>,
+      )) {
         expect(["HttpApi", "SQS", "Schedule", "EventBridgeRule"], `${id}.${name}`).toContain(e.Type);
         if (e.Type === "Schedule") {
-          expect(Object.keys(e.Properties).filter((k) => !SCHEDULE_EVENT_PROPERTIES.includes(k)), `${id}.${name}`).toEqual([]);
-          expect(String(e.Properties.Schedule), `${id}.${name}`).toMatch(/^(rate\(\d+ (minute|minutes|hour|hours|day|days)\)|cron\(.+\))$/);
+          expect(
+            Object.keys(e.Properties).filter((k) => !SCHEDULE_EVENT_PROPERTIES.includes(k)),
+            `${id}.${name}`,
+          ).toEqual([]);
+          expect(String(e.Properties.Schedule), `${id}.${name}`).toMatch(
+            /^(rate\(\d+ (minute|minutes|hour|hours|day|days)\)|cron\(.+\))$/,
+          );
         } else if (e.Type === "EventBridgeRule") {
-          expect(Object.keys(e.Properties).filter((k) => !EVENTBRIDGE_RULE_EVENT_PROPERTIES.includes(k)), `${id}.${name}`).toEqual([]);
+          expect(
+            Object.keys(e.Properties).filter((k) => !EVENTBRIDGE_RULE_EVENT_PROPERTIES.includes(k)),
+            `${id}.${name}`,
+          ).toEqual([]);
           // IVS's events only, and only this account's; what EventBridge cannot deliver is kept.
           expect((e.Properties.Pattern as Record<string, unknown>).source, `${id}.${name}`).toEqual(["aws.ivs"]);
-          expect((e.Properties.Pattern as Record<string, unknown>).account, `${id}.${name}`).toEqual([{ Ref: "AWS::AccountId" }]);
-          const dlq = (e.Properties.DeadLetterConfig as { Arn?: { "Fn::GetAtt"?: [string, string] } } | undefined)?.Arn?.["Fn::GetAtt"];
+          expect((e.Properties.Pattern as Record<string, unknown>).account, `${id}.${name}`).toEqual([
+            { Ref: "AWS::AccountId" },
+          ]);
+          const dlq = (e.Properties.DeadLetterConfig as { Arn?: { "Fn::GetAtt"?: [string, string] } } | undefined)
+            ?.Arn?.["Fn::GetAtt"];
           expect(resources[dlq?.[0] ?? ""]?.Type, `${id}.${name} DeadLetterConfig`).toBe("AWS::SQS::Queue");
         } else if (e.Type === "HttpApi") {
-          expect(Object.keys(e.Properties).filter((k) => !HTTPAPI_EVENT_PROPERTIES.includes(k)), `${id}.${name}`).toEqual([]);
+          expect(
+            Object.keys(e.Properties).filter((k) => !HTTPAPI_EVENT_PROPERTIES.includes(k)),
+            `${id}.${name}`,
+          ).toEqual([]);
           expect(e.Properties.ApiId, `${id}.${name}`).toEqual({ Ref: apiId });
           expect(HTTP_METHODS, `${id}.${name}`).toContain(String(e.Properties.Method));
           expect(String(e.Properties.Path), `${id}.${name}`).toMatch(/^(\/([A-Za-z0-9._-]+|\{[A-Za-z0-9_]+\}))+$/);
         } else {
-          expect(Object.keys(e.Properties).filter((k) => !SQS_EVENT_PROPERTIES.includes(k)), `${id}.${name}`).toEqual([]);
+          expect(
+            Object.keys(e.Properties).filter((k) => !SQS_EVENT_PROPERTIES.includes(k)),
+            `${id}.${name}`,
+          ).toEqual([]);
           const queue = (e.Properties.Queue as { "Fn::GetAtt": [string, string] })["Fn::GetAtt"];
           expect(resources[queue[0]]?.Type).toBe("AWS::SQS::Queue");
           expect(queue[1]).toBe("Arn");
           // CreateEventSourceMapping refuses a queue whose visibility timeout is shorter than the function's timeout.
           const fn = functions.find((f) => f.logicalId === id)!;
-          expect(Number(resources[queue[0]]!.Properties?.VisibilityTimeout ?? 30), `${queue[0]} VisibilityTimeout`).toBeGreaterThanOrEqual(fn.timeoutSeconds);
+          expect(
+            Number(resources[queue[0]]!.Properties?.VisibilityTimeout ?? 30),
+            `${queue[0]} VisibilityTimeout`,
+          ).toBeGreaterThanOrEqual(fn.timeoutSeconds);
           const batch = Number(e.Properties.BatchSize ?? 10);
           expect(batch).toBeGreaterThanOrEqual(1);
           expect(batch).toBeLessThanOrEqual(10);
-          expect(resources[queue[0]]!.Properties?.RedrivePolicy, `${queue[0]} dead-letters what keeps failing`).toBeDefined();
+          expect(
+            resources[queue[0]]!.Properties?.RedrivePolicy,
+            `${queue[0]} dead-letters what keeps failing`,
+          ).toBeDefined();
         }
       }
     }
@@ -311,10 +536,19 @@ describe("events and the HTTP API, as SAM turns them into routes", () => {
 
   it("CORS: only parameter Refs as intrinsics (SAM resolves those before deploying), every method and header the API uses", () => {
     const cors = api[0]![1].Properties!.CorsConfiguration as Record<string, unknown>;
-    expect(Object.keys(cors).filter((k) => !["AllowCredentials", "AllowHeaders", "AllowMethods", "AllowOrigins", "ExposeHeaders", "MaxAge"].includes(k))).toEqual([]);
+    expect(
+      Object.keys(cors).filter(
+        (k) =>
+          !["AllowCredentials", "AllowHeaders", "AllowMethods", "AllowOrigins", "ExposeHeaders", "MaxAge"].includes(k),
+      ),
+    ).toEqual([]);
     const intrinsics = (v: unknown): Array<Record<string, unknown>> =>
-      Array.isArray(v) ? v.flatMap(intrinsics)
-        : v && typeof v === "object" ? (Object.keys(v).some((k) => k === "Ref" || k.startsWith("Fn::")) ? [v as Record<string, unknown>] : Object.values(v).flatMap(intrinsics))
+      Array.isArray(v)
+        ? v.flatMap(intrinsics)
+        : v && typeof v === "object"
+          ? Object.keys(v).some((k) => k === "Ref" || k.startsWith("Fn::"))
+            ? [v as Record<string, unknown>]
+            : Object.values(v).flatMap(intrinsics)
           : [];
     for (const i of intrinsics(cors)) {
       expect(Object.keys(i)).toEqual(["Ref"]);
@@ -337,12 +571,20 @@ describe("the rest of the stack", () => {
     expect(t).toMatchObject({ DeletionPolicy: "Retain", UpdateReplacePolicy: "Retain" });
     expect(t.Properties).toMatchObject({
       BillingMode: "PAY_PER_REQUEST",
-      KeySchema: [{ AttributeName: "pk", KeyType: "HASH" }, { AttributeName: "sk", KeyType: "RANGE" }],
-      GlobalSecondaryIndexes: [{
-        IndexName: "gsi1",
-        KeySchema: [{ AttributeName: "gsi1pk", KeyType: "HASH" }, { AttributeName: "gsi1sk", KeyType: "RANGE" }],
-        Projection: { ProjectionType: "KEYS_ONLY" },
-      }],
+      KeySchema: [
+        { AttributeName: "pk", KeyType: "HASH" },
+        { AttributeName: "sk", KeyType: "RANGE" },
+      ],
+      GlobalSecondaryIndexes: [
+        {
+          IndexName: "gsi1",
+          KeySchema: [
+            { AttributeName: "gsi1pk", KeyType: "HASH" },
+            { AttributeName: "gsi1sk", KeyType: "RANGE" },
+          ],
+          Projection: { ProjectionType: "KEYS_ONLY" },
+        },
+      ],
       TimeToLiveSpecification: { AttributeName: "expiresAt", Enabled: true },
       PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
     });
@@ -351,21 +593,29 @@ describe("the rest of the stack", () => {
   it("parameters: the user pool (or one made by the stack), CORS origins, groups, log level; every default acceptable", () => {
     const p = template.Parameters!;
     for (const [name, type] of Object.entries({
-      UserPoolId: "String", UserPoolClientIds: "String", CorsAllowedOrigins: "CommaDelimitedList", AdminGroup: "String",
-      RoomCreatorGroups: "String", LogLevel: "String", LogRetentionDays: "Number",
-    })) expect(p[name]?.Type, name).toBe(type);
+      UserPoolId: "String",
+      UserPoolClientIds: "String",
+      CorsAllowedOrigins: "CommaDelimitedList",
+      AdminGroup: "String",
+      RoomCreatorGroups: "String",
+      LogLevel: "String",
+      LogRetentionDays: "Number",
+    }))
+      expect(p[name]?.Type, name).toBe(type);
     for (const [name, def] of Object.entries(p) as Array<[string, Record<string, unknown>]>) {
       expect(["String", "Number", "CommaDelimitedList"], name).toContain(def.Type);
       expect(typeof def.Description, `${name} has a Description for sam deploy --guided`).toBe("string");
       if (def.Default === undefined) continue;
       const value = String(def.Default);
-      if (def.AllowedPattern) expect(new RegExp(String(def.AllowedPattern), "u").test(value), `${name} default vs AllowedPattern`).toBe(true);
+      if (def.AllowedPattern)
+        expect(new RegExp(String(def.AllowedPattern), "u").test(value), `${name} default vs AllowedPattern`).toBe(true);
       if (def.AllowedValues) expect((def.AllowedValues as unknown[]).map(String), name).toContain(value);
       if (def.MinValue !== undefined) expect(Number(value), name).toBeGreaterThanOrEqual(Number(def.MinValue));
       if (def.MaxValue !== undefined) expect(Number(value), name).toBeLessThanOrEqual(Number(def.MaxValue));
     }
     expect(template.Conditions?.CreateUserPool).toEqual({ "Fn::Equals": [{ Ref: "UserPoolId" }, ""] });
-    for (const id of ["UserPool", "UserPoolClient", "UserPoolAdminGroup"]) expect(resources[id]?.Condition, id).toBe("CreateUserPool");
+    for (const id of ["UserPool", "UserPoolClient", "UserPoolAdminGroup"])
+      expect(resources[id]?.Condition, id).toBe("CreateUserPool");
     for (const id of Object.keys(resources)) {
       const c = resources[id]!.Condition;
       if (c) expect(template.Conditions?.[c], `${id}.Condition`).toBeDefined();
@@ -373,8 +623,12 @@ describe("the rest of the stack", () => {
   });
 
   it("outputs: the API URL, the table, the user pool and its client", () => {
-    expect(Object.keys(template.Outputs ?? {})).toEqual(expect.arrayContaining(["ApiUrl", "TableName", "UserPoolId", "UserPoolClientId"]));
-    expect((template.Outputs!.ApiUrl as { Value: unknown }).Value).toEqual({ "Fn::Sub": "https://${HttpApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}" });
+    expect(Object.keys(template.Outputs ?? {})).toEqual(
+      expect.arrayContaining(["ApiUrl", "TableName", "UserPoolId", "UserPoolClientId"]),
+    );
+    expect((template.Outputs!.ApiUrl as { Value: unknown }).Value).toEqual({
+      "Fn::Sub": "https://${HttpApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}",
+    });
   });
 });
 
@@ -382,14 +636,19 @@ describe("the rest of the stack", () => {
 // Operations (docs/operations.md): the alarms, the topic they notify, the dashboard, and the metrics they read.
 
 type Alarm = { Properties: Record<string, any> };
-const alarms = Object.entries(resources).filter(([, r]) => r.Type === "AWS::CloudWatch::Alarm") as Array<[string, Alarm]>;
+const alarms = Object.entries(resources).filter(([, r]) => r.Type === "AWS::CloudWatch::Alarm") as Array<
+  [string, Alarm]
+>;
 /** An alarm's metrics: its own, or those of its metric math. */
 type AlarmMetric = { Namespace: string; MetricName: string; Dimensions?: Array<{ Name: string; Value: any }> };
 const alarmMetrics = (alarm: Alarm): AlarmMetric[] =>
   alarm.Properties.Metrics
-    ? (alarm.Properties.Metrics as Array<{ MetricStat?: { Metric: AlarmMetric } }>).filter((m) => m.MetricStat).map((m) => m.MetricStat!.Metric)
+    ? (alarm.Properties.Metrics as Array<{ MetricStat?: { Metric: AlarmMetric } }>)
+        .filter((m) => m.MetricStat)
+        .map((m) => m.MetricStat!.Metric)
     : [alarm.Properties as AlarmMetric];
-const dimensionsOf = (metric: AlarmMetric): Record<string, any> => Object.fromEntries((metric.Dimensions ?? []).map((d) => [d.Name, d.Value]));
+const dimensionsOf = (metric: AlarmMetric): Record<string, any> =>
+  Object.fromEntries((metric.Dimensions ?? []).map((d) => [d.Name, d.Value]));
 const findAlarm = (test: (metric: ReturnType<typeof alarmMetrics>[number]) => boolean) =>
   alarms.filter(([, a]) => alarmMetrics(a).some(test)).map(([id]) => id);
 
@@ -402,7 +661,10 @@ function dashboardBody(): { widgets: Array<{ type: string; properties: Record<st
   const resolved = sub.replace(/\$\{([^}!]+)\}/g, (_, name: string) => {
     if (["AWS::Region", "AWS::StackName", "AWS::AccountId", "AWS::Partition"].includes(name)) return `<${name}>`;
     const [id, attribute] = name.split(".") as [string, string | undefined];
-    expect(resources[id] ?? (attribute ? undefined : template.Parameters?.[id]), `\${${name}} in the dashboard`).toBeDefined();
+    expect(
+      resources[id] ?? (attribute ? undefined : template.Parameters?.[id]),
+      `\${${name}} in the dashboard`,
+    ).toBeDefined();
     return `<${name}>`;
   });
   return JSON.parse(resolved);
@@ -418,7 +680,9 @@ describe("operations: alarms, their topic and the dashboard", () => {
       expect(alarm.Properties.TreatMissingData, id).toBeDefined();
       const section = /docs\/operations\.md, (\w+)\)/.exec(JSON.stringify(alarm.Properties.AlarmDescription))?.[1];
       expect(section, `${id}'s description names its section`).toBeDefined();
-      expect(guide, `docs/operations.md has a section on ${section}`).toMatch(new RegExp(`^#+ .*\\b${section}\\b`, "m"));
+      expect(guide, `docs/operations.md has a section on ${section}`).toMatch(
+        new RegExp(`^#+ .*\\b${section}\\b`, "m"),
+      );
     }
     expect(resources.AlarmTopic?.Type).toBe("AWS::SNS::Topic");
   });
@@ -428,51 +692,92 @@ describe("operations: alarms, their topic and the dashboard", () => {
     expect(subscriptions.map(([id]) => id)).toEqual(["AlarmSubscription"]);
     const [, subscription] = subscriptions[0]!;
     expect(subscription.Condition).toBe("SubscribeToAlarms");
-    expect(template.Conditions?.SubscribeToAlarms).toEqual({ "Fn::Not": [{ "Fn::Equals": [{ Ref: "AlarmEndpoint" }, ""] }] });
-    expect(subscription.Properties).toEqual({ TopicArn: { Ref: "AlarmTopic" }, Protocol: { Ref: "AlarmProtocol" }, Endpoint: { Ref: "AlarmEndpoint" } });
+    expect(template.Conditions?.SubscribeToAlarms).toEqual({
+      "Fn::Not": [{ "Fn::Equals": [{ Ref: "AlarmEndpoint" }, ""] }],
+    });
+    expect(subscription.Properties).toEqual({
+      TopicArn: { Ref: "AlarmTopic" },
+      Protocol: { Ref: "AlarmProtocol" },
+      Endpoint: { Ref: "AlarmEndpoint" },
+    });
     expect(parameterDefaults(template).AlarmEndpoint).toBe("");
   });
 
   it("alarms on the API's 5xx rate, sustained IVS throttling, each dead-letter queue, the disconnect queue's age, token p99", () => {
     // The 5xx rate: metric math over the HTTP API's 5xx and Count.
-    const api = findAlarm((m) => m.Namespace === "AWS/ApiGateway" && m.MetricName === "5xx" && dimensionsOf(m).ApiId?.Ref === "HttpApi");
+    const api = findAlarm(
+      (m) => m.Namespace === "AWS/ApiGateway" && m.MetricName === "5xx" && dimensionsOf(m).ApiId?.Ref === "HttpApi",
+    );
     expect(api).toHaveLength(1);
     const rate = resources[api[0]!]!.Properties!;
     expect(findAlarm((m) => m.Namespace === "AWS/ApiGateway" && m.MetricName === "Count")).toEqual(api);
-    expect((rate.Metrics as Array<{ Expression?: string; ReturnData?: boolean }>).filter((m) => m.ReturnData !== false)).toEqual([
-      expect.objectContaining({ Expression: expect.stringMatching(/errors \/ requests/) }),
-    ]);
+    expect(
+      (rate.Metrics as Array<{ Expression?: string; ReturnData?: boolean }>).filter((m) => m.ReturnData !== false),
+    ).toEqual([expect.objectContaining({ Expression: expect.stringMatching(/errors \/ requests/) })]);
     // IVS throttling: the sum over every operation, for several minutes.
     const ivs = findAlarm((m) => m.Namespace === NAMESPACE && m.MetricName === MetricName.IvsThrottles);
     expect(ivs).toHaveLength(1);
     expect(dimensionsOf(resources[ivs[0]!]!.Properties as any)).toEqual({ service: { Ref: "AWS::StackName" } });
     expect(Number(resources[ivs[0]!]!.Properties!.EvaluationPeriods)).toBeGreaterThan(1);
     // Every dead-letter queue (the target of a redrive policy, or named so): more than 0 messages.
-    const deadLetterQueues = Object.entries(resources).filter(([id, r]) => r.Type === "AWS::SQS::Queue" && (/DeadLetter/.test(id)
-      || Object.values(resources).some((q) => (q.Properties?.RedrivePolicy as any)?.deadLetterTargetArn?.["Fn::GetAtt"]?.[0] === id))).map(([id]) => id);
+    const deadLetterQueues = Object.entries(resources)
+      .filter(
+        ([id, r]) =>
+          r.Type === "AWS::SQS::Queue" &&
+          (/DeadLetter/.test(id) ||
+            Object.values(resources).some(
+              (q) => (q.Properties?.RedrivePolicy as any)?.deadLetterTargetArn?.["Fn::GetAtt"]?.[0] === id,
+            )),
+      )
+      .map(([id]) => id);
     expect(deadLetterQueues.length).toBeGreaterThanOrEqual(1);
     for (const queue of deadLetterQueues) {
-      const found = findAlarm((m) => m.Namespace === "AWS/SQS" && m.MetricName === "ApproximateNumberOfMessagesVisible"
-        && JSON.stringify(dimensionsOf(m).QueueName) === JSON.stringify({ "Fn::GetAtt": [queue, "QueueName"] }));
+      const found = findAlarm(
+        (m) =>
+          m.Namespace === "AWS/SQS" &&
+          m.MetricName === "ApproximateNumberOfMessagesVisible" &&
+          JSON.stringify(dimensionsOf(m).QueueName) === JSON.stringify({ "Fn::GetAtt": [queue, "QueueName"] }),
+      );
       expect(found, `${queue} has a depth alarm`).toHaveLength(1);
-      expect(resources[found[0]!]!.Properties).toMatchObject({ ComparisonOperator: "GreaterThanThreshold", Threshold: 0, TreatMissingData: "ignore" });
+      expect(resources[found[0]!]!.Properties).toMatchObject({
+        ComparisonOperator: "GreaterThanThreshold",
+        Threshold: 0,
+        TreatMissingData: "ignore",
+      });
     }
     // The disconnect queue's oldest message.
-    expect(findAlarm((m) => m.Namespace === "AWS/SQS" && m.MetricName === "ApproximateAgeOfOldestMessage"
-      && JSON.stringify(dimensionsOf(m).QueueName) === JSON.stringify({ "Fn::GetAtt": ["DisconnectQueue", "QueueName"] }))).toHaveLength(1);
+    expect(
+      findAlarm(
+        (m) =>
+          m.Namespace === "AWS/SQS" &&
+          m.MetricName === "ApproximateAgeOfOldestMessage" &&
+          JSON.stringify(dimensionsOf(m).QueueName) ===
+            JSON.stringify({ "Fn::GetAtt": ["DisconnectQueue", "QueueName"] }),
+      ),
+    ).toHaveLength(1);
     // The token function's p99.
-    const token = findAlarm((m) => m.Namespace === "AWS/Lambda" && m.MetricName === "Duration" && dimensionsOf(m).FunctionName?.Ref === "TokenFunction");
+    const token = findAlarm(
+      (m) =>
+        m.Namespace === "AWS/Lambda" &&
+        m.MetricName === "Duration" &&
+        dimensionsOf(m).FunctionName?.Ref === "TokenFunction",
+    );
     expect(token).toHaveLength(1);
     expect(resources[token[0]!]!.Properties!.ExtendedStatistic).toBe("p99");
   });
 
   it("alarms on our metrics ask for a published metric with dimensions it is published with, service being the stack", () => {
-    expect(template.Globals?.Function?.Environment).toMatchObject({ Variables: { POWERTOOLS_SERVICE_NAME: { Ref: "AWS::StackName" } } });
+    expect(template.Globals?.Function?.Environment).toMatchObject({
+      Variables: { POWERTOOLS_SERVICE_NAME: { Ref: "AWS::StackName" } },
+    });
     for (const [id, alarm] of alarms) {
       for (const metric of alarmMetrics(alarm).filter((m) => m.Namespace === NAMESPACE)) {
         const name = metric.MetricName as MetricName;
         expect(Object.values(MetricName), id).toContain(name);
-        expect(PUBLISHED_DIMENSIONS[name].map((set) => [...set].sort().join()), id).toContain(Object.keys(dimensionsOf(metric)).sort().join());
+        expect(
+          PUBLISHED_DIMENSIONS[name].map((set) => [...set].sort().join()),
+          id,
+        ).toContain(Object.keys(dimensionsOf(metric)).sort().join());
         expect(dimensionsOf(metric).service, id).toEqual({ Ref: "AWS::StackName" });
       }
     }
@@ -492,18 +797,28 @@ describe("operations: alarms, their topic and the dashboard", () => {
         const options = line.at(-1) as { expression?: string } | undefined;
         if (options && typeof options === "object" && options.expression) {
           // SEARCH('{namespace,dimensions...} MetricName="X" service="<stack>" ...', ...)
-          const search = /^SEARCH\('\{(\w+),([\w,]+)\} MetricName="(\w+)" service="<AWS::StackName>"/.exec(options.expression);
+          const search = /^SEARCH\('\{(\w+),([\w,]+)\} MetricName="(\w+)" service="<AWS::StackName>"/.exec(
+            options.expression,
+          );
           expect(search, options.expression).not.toBeNull();
           const [, namespace, dims, name] = search!;
           expect(namespace).toBe(NAMESPACE);
-          expect(PUBLISHED_DIMENSIONS[name as MetricName]?.map((set) => [...set].sort().join()), options.expression).toContain(dims!.split(",").sort().join());
+          expect(
+            PUBLISHED_DIMENSIONS[name as MetricName]?.map((set) => [...set].sort().join()),
+            options.expression,
+          ).toContain(dims!.split(",").sort().join());
           shown.add(name!);
           continue;
         }
         const [namespace, name, ...rest] = line.filter((part) => typeof part === "string") as string[];
         if (namespace !== NAMESPACE) continue;
-        const dimensions = Object.fromEntries(Array.from({ length: rest.length / 2 }, (_, i) => [rest[2 * i], rest[2 * i + 1]]));
-        expect(PUBLISHED_DIMENSIONS[name as MetricName]?.map((set) => [...set].sort().join()), `${name} ${JSON.stringify(dimensions)}`).toContain(Object.keys(dimensions).sort().join());
+        const dimensions = Object.fromEntries(
+          Array.from({ length: rest.length / 2 }, (_, i) => [rest[2 * i], rest[2 * i + 1]]),
+        );
+        expect(
+          PUBLISHED_DIMENSIONS[name as MetricName]?.map((set) => [...set].sort().join()),
+          `${name} ${JSON.stringify(dimensions)}`,
+        ).toContain(Object.keys(dimensions).sort().join());
         expect(dimensions.service).toBe("<AWS::StackName>");
         shown.add(name!);
       }
@@ -516,7 +831,10 @@ describe("operations: alarms, their topic and the dashboard", () => {
 // samconfig.toml, read with a strict parser for the small part of TOML it may use.
 
 type TomlValue = string | number | boolean | string[];
-function parseToml(text: string): { top: Record<string, TomlValue>; tables: Record<string, Record<string, TomlValue>> } {
+function parseToml(text: string): {
+  top: Record<string, TomlValue>;
+  tables: Record<string, Record<string, TomlValue>>;
+} {
   const top: Record<string, TomlValue> = {};
   const tables: Record<string, Record<string, TomlValue>> = {};
   let current = top;
@@ -524,7 +842,8 @@ function parseToml(text: string): { top: Record<string, TomlValue>; tables: Reco
     if (/^"[^"\\]*"$/.test(raw)) return raw.slice(1, -1);
     if (raw === "true" || raw === "false") return raw === "true";
     if (/^-?\d+(\.\d+)?$/.test(raw)) return Number(raw);
-    if (/^\[\s*("[^"\\]*"\s*(,\s*"[^"\\]*"\s*)*)?\]$/.test(raw)) return [...raw.matchAll(/"([^"\\]*)"/g)].map((m) => m[1]!);
+    if (/^\[\s*("[^"\\]*"\s*(,\s*"[^"\\]*"\s*)*)?\]$/.test(raw))
+      return [...raw.matchAll(/"([^"\\]*)"/g)].map((m) => m[1]!);
     throw new Error(`samconfig.toml:${line}: value not understood: ${raw}`);
   };
   text.split("\n").forEach((rawLine, i) => {
@@ -548,13 +867,109 @@ function parseToml(text: string): { top: Record<string, TomlValue>; tables: Reco
 // with dashes as underscores).
 const SAM_COMMAND_OPTIONS: Record<string, string[]> = {
   global: ["stack_name", "region", "profile", "template_file", "beta_features", "debug"],
-  build: ["cached", "parallel", "use_container", "build_dir", "cache_dir", "manifest", "parameter_overrides", "skip_pull_image", "build_in_source", "mount_with", "exclude", "container_env_var", "build_image", "docker_network", "template_file", "region", "profile"],
+  build: [
+    "cached",
+    "parallel",
+    "use_container",
+    "build_dir",
+    "cache_dir",
+    "manifest",
+    "parameter_overrides",
+    "skip_pull_image",
+    "build_in_source",
+    "mount_with",
+    "exclude",
+    "container_env_var",
+    "build_image",
+    "docker_network",
+    "template_file",
+    "region",
+    "profile",
+  ],
   validate: ["lint", "template_file", "region", "profile"],
-  deploy: ["stack_name", "s3_bucket", "s3_prefix", "resolve_s3", "region", "profile", "capabilities", "confirm_changeset", "fail_on_empty_changeset", "parameter_overrides", "tags", "disable_rollback", "on_failure", "image_repositories", "resolve_image_repos", "kms_key_id", "role_arn", "notification_arns", "no_execute_changeset", "force_upload", "signing_profiles", "template_file", "max_wait_duration"],
-  package: ["resolve_s3", "s3_bucket", "s3_prefix", "output_template_file", "region", "profile", "force_upload", "kms_key_id", "template_file"],
-  sync: ["watch", "stack_name", "code", "resource_id", "resource", "dependency_layer", "skip_deploy_sync", "build_in_source", "capabilities", "parameter_overrides", "s3_bucket", "s3_prefix", "region", "profile", "tags", "template_file"],
-  local_invoke: ["env_vars", "parameter_overrides", "docker_network", "event", "container_env_vars", "debug_port", "warm_containers", "skip_pull_image", "region", "profile", "template_file", "add_host"],
-  local_start_api: ["env_vars", "parameter_overrides", "docker_network", "warm_containers", "port", "host", "static_dir", "skip_pull_image", "region", "profile", "template_file", "add_host", "container_env_vars"],
+  deploy: [
+    "stack_name",
+    "s3_bucket",
+    "s3_prefix",
+    "resolve_s3",
+    "region",
+    "profile",
+    "capabilities",
+    "confirm_changeset",
+    "fail_on_empty_changeset",
+    "parameter_overrides",
+    "tags",
+    "disable_rollback",
+    "on_failure",
+    "image_repositories",
+    "resolve_image_repos",
+    "kms_key_id",
+    "role_arn",
+    "notification_arns",
+    "no_execute_changeset",
+    "force_upload",
+    "signing_profiles",
+    "template_file",
+    "max_wait_duration",
+  ],
+  package: [
+    "resolve_s3",
+    "s3_bucket",
+    "s3_prefix",
+    "output_template_file",
+    "region",
+    "profile",
+    "force_upload",
+    "kms_key_id",
+    "template_file",
+  ],
+  sync: [
+    "watch",
+    "stack_name",
+    "code",
+    "resource_id",
+    "resource",
+    "dependency_layer",
+    "skip_deploy_sync",
+    "build_in_source",
+    "capabilities",
+    "parameter_overrides",
+    "s3_bucket",
+    "s3_prefix",
+    "region",
+    "profile",
+    "tags",
+    "template_file",
+  ],
+  local_invoke: [
+    "env_vars",
+    "parameter_overrides",
+    "docker_network",
+    "event",
+    "container_env_vars",
+    "debug_port",
+    "warm_containers",
+    "skip_pull_image",
+    "region",
+    "profile",
+    "template_file",
+    "add_host",
+  ],
+  local_start_api: [
+    "env_vars",
+    "parameter_overrides",
+    "docker_network",
+    "warm_containers",
+    "port",
+    "host",
+    "static_dir",
+    "skip_pull_image",
+    "region",
+    "profile",
+    "template_file",
+    "add_host",
+    "container_env_vars",
+  ],
   delete: ["stack_name", "region", "profile", "no_prompts", "s3_bucket", "s3_prefix"],
 };
 
@@ -568,9 +983,13 @@ describe("samconfig.toml, for the current SAM CLI", () => {
       expect(m, `[${name}]`).not.toBeNull();
       const known = SAM_COMMAND_OPTIONS[m![2]!];
       expect(known, `[${name}]: a command this test knows`).toBeDefined();
-      expect(Object.keys(options).filter((k) => !known!.includes(k)), `[${name}]`).toEqual([]);
+      expect(
+        Object.keys(options).filter((k) => !known!.includes(k)),
+        `[${name}]`,
+      ).toEqual([]);
     }
-    for (const command of ["build", "deploy", "local_invoke"]) expect(Object.keys(config.tables)).toContain(`default.${command}.parameters`);
+    for (const command of ["build", "deploy", "local_invoke"])
+      expect(Object.keys(config.tables)).toContain(`default.${command}.parameters`);
   });
 
   it("deploys with the capabilities the template needs, and its parameter overrides name real parameters", () => {
@@ -584,7 +1003,9 @@ describe("samconfig.toml, for the current SAM CLI", () => {
     expect(String(stackName)).toMatch(/^[A-Za-z][A-Za-z0-9-]{0,127}$/);
     for (const [name, table] of Object.entries(config.tables)) {
       if (table.parameter_overrides === undefined) continue;
-      const names = [...String(table.parameter_overrides).matchAll(/(?:^|\s)(?:ParameterKey=)?(\w+)=/g)].map((m) => m[1]!);
+      const names = [...String(table.parameter_overrides).matchAll(/(?:^|\s)(?:ParameterKey=)?(\w+)=/g)].map(
+        (m) => m[1]!,
+      );
       for (const n of names) expect(Object.keys(template.Parameters ?? {}), `[${name}] ${n}`).toContain(n);
     }
   });
@@ -609,7 +1030,16 @@ describe("docs/deployment.md and the README", () => {
     const readme = readFileSync(join(projectRoot, "README.md"), "utf8");
     const section = readme.slice(readme.lastIndexOf("\n## ") + 1);
     expect(section.split("\n")[0]).toBe("## Deploying to AWS");
-    for (const needle of ["sam build", "sam deploy --guided", "sam delete", "sam local invoke", "/token", "env.json", "events/"]) expect(section, needle).toContain(needle);
+    for (const needle of [
+      "sam build",
+      "sam deploy --guided",
+      "sam delete",
+      "sam local invoke",
+      "/token",
+      "env.json",
+      "events/",
+    ])
+      expect(section, needle).toContain(needle);
   });
 
   it("the README's prerequisites name the Node.js that package.json's engines asks of the machine", () => {

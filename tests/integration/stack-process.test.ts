@@ -55,16 +55,26 @@ const alive = (pid: number): boolean => {
 
 /** `detached` puts it in its own process group, as a shell does with a foreground job: Ctrl-C signals the group. */
 function start(env: NodeJS.ProcessEnv, opts: { detached?: boolean } = {}): Started {
-  const child = spawn(TSX, ["local/start.ts"], { cwd: projectRoot, env, stdio: ["ignore", "pipe", "pipe"], detached: opts.detached ?? false });
+  const child = spawn(TSX, ["local/start.ts"], {
+    cwd: projectRoot,
+    env,
+    stdio: ["ignore", "pipe", "pipe"],
+    detached: opts.detached ?? false,
+  });
   running.add(child);
   let stdout = "";
   let stderr = "";
-  child.stdout!.on("data", (d: Buffer) => { stdout += d.toString(); });
-  child.stderr!.on("data", (d: Buffer) => { stderr += d.toString(); });
+  child.stdout!.on("data", (d: Buffer) => {
+    stdout += d.toString();
+  });
+  child.stderr!.on("data", (d: Buffer) => {
+    stderr += d.toString();
+  });
   const seen = new Map<number, string>();
   // Watch the process tree while it runs, so that processes it started and then lost track of are still known.
   const watch = setInterval(() => {
-    if (child.pid !== undefined && child.exitCode === null) for (const [pid, args] of descendants(child.pid)) seen.set(pid, args);
+    if (child.pid !== undefined && child.exitCode === null)
+      for (const [pid, args] of descendants(child.pid)) seen.set(pid, args);
   }, 100);
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
     child.once("exit", (code, signal) => {
@@ -79,15 +89,19 @@ function start(env: NodeJS.ProcessEnv, opts: { detached?: boolean } = {}): Start
 async function waitFor(started: Started, pattern: RegExp, timeoutMs: number): Promise<void> {
   const until = Date.now() + timeoutMs;
   while (!pattern.test(started.output().stdout)) {
-    if (started.child.exitCode !== null) throw new Error(`exited (${started.child.exitCode}) before ${pattern}:\n${JSON.stringify(started.output())}`);
-    if (Date.now() > until) throw new Error(`no ${pattern} within ${timeoutMs} ms:\n${JSON.stringify(started.output())}`);
+    if (started.child.exitCode !== null)
+      throw new Error(`exited (${started.child.exitCode}) before ${pattern}:\n${JSON.stringify(started.output())}`);
+    if (Date.now() > until)
+      throw new Error(`no ${pattern} within ${timeoutMs} ms:\n${JSON.stringify(started.output())}`);
     await new Promise((r) => setTimeout(r, 100));
   }
 }
 
 async function exitWithin(started: Started, ms: number) {
   let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<"timeout">((resolve) => { timer = setTimeout(() => resolve("timeout"), ms); });
+  const timeout = new Promise<"timeout">((resolve) => {
+    timer = setTimeout(() => resolve("timeout"), ms);
+  });
   const result = await Promise.race([started.exited, timeout]);
   clearTimeout(timer);
   return result;
@@ -105,9 +119,19 @@ afterEach(async () => {
   for (const child of running) {
     if (child.pid === undefined) continue;
     const tree = descendants(child.pid);
-    try { process.kill(-child.pid, "SIGKILL"); } catch { /* not a group leader */ }
+    try {
+      process.kill(-child.pid, "SIGKILL");
+    } catch {
+      /* not a group leader */
+    }
     child.kill("SIGKILL");
-    for (const pid of tree.keys()) { try { process.kill(pid, "SIGKILL"); } catch { /* gone */ } }
+    for (const pid of tree.keys()) {
+      try {
+        process.kill(pid, "SIGKILL");
+      } catch {
+        /* gone */
+      }
+    }
   }
 });
 
@@ -115,7 +139,10 @@ describe("npm start (tsx local/start.ts)", () => {
   it("prints the banner, serves on PORT, and Ctrl-C stops it with exit 0 and no DynamoDB Local left", async () => {
     const port = await freePort();
     // Webhooks on, to a port where nothing listens (nothing here makes an event): the banner shows where and the key.
-    const started = start({ ...process.env, PORT: String(port), WEBHOOK_URL: "http://127.0.0.1:9/hook" }, { detached: true });
+    const started = start(
+      { ...process.env, PORT: String(port), WEBHOOK_URL: "http://127.0.0.1:9/hook" },
+      { detached: true },
+    );
     await waitFor(started, /ready in [\d.]+ s/, 90_000);
     const { stdout } = started.output();
     const url = `http://127.0.0.1:${port}`;
@@ -131,7 +158,11 @@ describe("npm start (tsx local/start.ts)", () => {
     const health = await fetch(`${url}/health`);
     expect(health.status).toBe(200);
     expect(await health.json()).toEqual({ status: "ok" });
-    const login = await fetch(`${url}/dev/login`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ username: "process-alice" }) });
+    const login = await fetch(`${url}/dev/login`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ username: "process-alice" }),
+    });
     expect(login.status).toBe(200);
     const { idToken } = (await login.json()) as { idToken: string };
     const rooms = await fetch(`${url}/rooms`, { headers: { authorization: `Bearer ${idToken}` } });
@@ -152,14 +183,21 @@ describe("npm start (tsx local/start.ts)", () => {
     expect(await leftOver(started.seen.keys())).toEqual([]);
     // The port is released.
     const probe: Server = createServer();
-    await new Promise<void>((resolve, reject) => { probe.once("error", reject); probe.listen(port, "127.0.0.1", resolve); });
+    await new Promise<void>((resolve, reject) => {
+      probe.once("error", reject);
+      probe.listen(port, "127.0.0.1", resolve);
+    });
     await new Promise<void>((resolve) => probe.close(() => resolve()));
   }, 120_000);
 
   it("without java on the PATH: a clear message naming Java 17, a non-zero exit, nothing left running", async () => {
     const port = await freePort();
     // tsx and Node 22 live in node_modules/.bin; java does not.
-    const started = start({ PATH: join(projectRoot, "node_modules", ".bin"), HOME: process.env.HOME, PORT: String(port) });
+    const started = start({
+      PATH: join(projectRoot, "node_modules", ".bin"),
+      HOME: process.env.HOME,
+      PORT: String(port),
+    });
     const result = await exitWithin(started, 90_000);
     const { stdout, stderr } = started.output();
     expect(result, JSON.stringify({ stdout, stderr })).not.toBe("timeout");
@@ -210,11 +248,14 @@ describe("startStack that fails part-way", () => {
     const health = template.Resources.HealthFunction!;
     (health.Metadata!.BuildProperties as { EntryPoints: string[] }).EntryPoints = ["functions/does-not-exist/index.ts"];
     const servers = () => process.getActiveResourcesInfo().filter((r) => r === "TCPServerWrap").length;
-    const javas = () => [...descendants(process.pid)].filter(([, args]) => /DynamoDBLocal/.test(args)).map(([pid]) => pid);
+    const javas = () =>
+      [...descendants(process.pid)].filter(([, args]) => /DynamoDBLocal/.test(args)).map(([pid]) => pid);
     const serversBefore = servers();
     const javasBefore = javas();
     const seen = new Set<number>();
-    const watch = setInterval(() => { for (const pid of javas()) seen.add(pid); }, 100);
+    const watch = setInterval(() => {
+      for (const pid of javas()) seen.add(pid);
+    }, 100);
     try {
       await expect(startStack({ port: 0, template, logLevel: "ERROR" })).rejects.toThrow(/does-not-exist/);
     } finally {

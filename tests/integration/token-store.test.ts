@@ -14,7 +14,12 @@ import type { Db, Table } from "../../shared/store/db.ts";
 import { documentTable } from "../../shared/store/document-table.ts";
 import { findParticipantOwner, listUserParticipants } from "../../shared/store/participants.ts";
 import { minuteOf, readRoomAccess } from "../../shared/store/room-access.ts";
-import { chargeToken, recordIssuedParticipant, refundToken, type ParticipantRecord } from "../../shared/store/token-records.ts";
+import {
+  chargeToken,
+  recordIssuedParticipant,
+  refundToken,
+  type ParticipantRecord,
+} from "../../shared/store/token-records.ts";
 
 const TABLE = "token-store-test";
 const REGION = "us-east-1";
@@ -26,12 +31,24 @@ beforeAll(async () => {
   ddb = await startDynamoDb({ region: REGION });
   await createTableFromTemplate(ddb.directEndpoint, REGION, TABLE, tableOf(loadTemplate()).properties);
   db = {
-    doc: DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: ddb.endpoint, region: REGION, credentials: { accessKeyId: "local", secretAccessKey: "local" } })),
+    doc: DynamoDBDocumentClient.from(
+      new DynamoDBClient({
+        endpoint: ddb.endpoint,
+        region: REGION,
+        credentials: { accessKeyId: "local", secretAccessKey: "local" },
+      }),
+    ),
     table: TABLE,
   };
   lite = createLiteClient(DYNAMODB, {
-    maxAttempts: 3, timeoutMs: 2_500,
-    env: { AWS_REGION: REGION, AWS_ACCESS_KEY_ID: "local", AWS_SECRET_ACCESS_KEY: "local", AWS_ENDPOINT_URL_DYNAMODB: ddb.endpoint },
+    maxAttempts: 3,
+    timeoutMs: 2_500,
+    env: {
+      AWS_REGION: REGION,
+      AWS_ACCESS_KEY_ID: "local",
+      AWS_SECRET_ACCESS_KEY: "local",
+      AWS_ENDPOINT_URL_DYNAMODB: ddb.endpoint,
+    },
   });
 }, 60_000);
 
@@ -47,20 +64,46 @@ function participant(userId: string, now: number, tokenMinutes = 60): Participan
   seq++;
   const tokenExpiresMs = now + tokenMinutes * 60_000;
   return {
-    participantId: `p${String(seq).padStart(11, "0")}`, userId, role: "viewer", capabilities: ["SUBSCRIBE"], via: "open",
-    tokenExpiresAt: new Date(tokenExpiresMs).toISOString(), tokenExpiresMs, createdAt: new Date(now).toISOString(),
+    participantId: `p${String(seq).padStart(11, "0")}`,
+    userId,
+    role: "viewer",
+    capabilities: ["SUBSCRIBE"],
+    via: "open",
+    tokenExpiresAt: new Date(tokenExpiresMs).toISOString(),
+    tokenExpiresMs,
+    createdAt: new Date(now).toISOString(),
   };
 }
 async function room(): Promise<string> {
   const roomId = `room${++seq}`;
-  await db.doc.send(new PutCommand({ TableName: TABLE, Item: { pk: `ROOM#${roomId}`, sk: "ROOM", roomId, ownerId: "owner", stageArn: "arn", policy: {} } }));
+  await db.doc.send(
+    new PutCommand({
+      TableName: TABLE,
+      Item: { pk: `ROOM#${roomId}`, sk: "ROOM", roomId, ownerId: "owner", stageArn: "arn", policy: {} },
+    }),
+  );
   return roomId;
 }
-const putBan = (roomId: string, userId: string, untilMs: number) => db.doc.send(new PutCommand({
-  TableName: TABLE,
-  Item: { pk: `ROOM#${roomId}`, sk: `BAN#${userId}`, userId, until: new Date(untilMs).toISOString(), untilMs, reason: null, bannedBy: "owner", createdAt: new Date().toISOString(), expiresAt: Math.floor(Date.now() / 1000) + 3600 },
-}));
-const get = async (roomId: string, sk: string) => (await db.doc.send(new GetCommand({ TableName: TABLE, Key: { pk: `ROOM#${roomId}`, sk }, ConsistentRead: true }))).Item;
+const putBan = (roomId: string, userId: string, untilMs: number) =>
+  db.doc.send(
+    new PutCommand({
+      TableName: TABLE,
+      Item: {
+        pk: `ROOM#${roomId}`,
+        sk: `BAN#${userId}`,
+        userId,
+        until: new Date(untilMs).toISOString(),
+        untilMs,
+        reason: null,
+        bannedBy: "owner",
+        createdAt: new Date().toISOString(),
+        expiresAt: Math.floor(Date.now() / 1000) + 3600,
+      },
+    }),
+  );
+const get = async (roomId: string, sk: string) =>
+  (await db.doc.send(new GetCommand({ TableName: TABLE, Key: { pk: `ROOM#${roomId}`, sk }, ConsistentRead: true })))
+    .Item;
 
 // The token function sends these calls with the lite client, the others with the SDK's document client: both run the
 // same suite against DynamoDB Local, so the two behave alike (marshalling, cancellation reasons, returned ban).
@@ -77,7 +120,9 @@ describe.each(tables)("chargeToken and refundToken against DynamoDB Local, with 
     const roomId = await room();
     const now = Date.now();
     ddb.resetCounts();
-    const charges = await Promise.all(Array.from({ length: 40 }, () => chargeToken(table(), roomId, "c1", { now, limit: 30, requestId: requestId() })));
+    const charges = await Promise.all(
+      Array.from({ length: 40 }, () => chargeToken(table(), roomId, "c1", { now, limit: 30, requestId: requestId() })),
+    );
     expect(charges.filter((c) => c !== undefined)).toHaveLength(30);
     expect(charges.filter((c) => c === undefined)).toHaveLength(10);
     // One UpdateItem each (more when the client retried one that timed out: it still counts once), no transaction.
@@ -89,7 +134,12 @@ describe.each(tables)("chargeToken and refundToken against DynamoDB Local, with 
     expect((await readRoomAccess(table(), roomId, "c1", now)).tokensThisMinute).toBe(30);
     // Per user and room: another user, or the same user in another room, starts at zero.
     const id = requestId();
-    expect(await chargeToken(table(), roomId, "c2", { now, limit: 30, requestId: id })).toEqual({ roomId, userId: "c2", minute: minuteOf(now), requestId: id });
+    expect(await chargeToken(table(), roomId, "c2", { now, limit: 30, requestId: id })).toEqual({
+      roomId,
+      userId: "c2",
+      minute: minuteOf(now),
+      requestId: id,
+    });
   });
 
   it("gives a charge back to the minute it was charged in, once", async () => {
@@ -136,7 +186,10 @@ describe.each(tables)("recordIssuedParticipant against DynamoDB Local, with $cli
     expect(ddb.requestCounts()).toEqual({ TransactWriteItems: 1 });
     const record = await get(roomId, `PART#u1#${p.participantId}`);
     expect(record).toMatchObject({ ...p, expiresAt: Math.floor((p.tokenExpiresMs + 24 * HOUR) / 1000) });
-    expect(await get(roomId, `PID#${p.participantId}`)).toMatchObject({ userId: "u1", tokenExpiresMs: p.tokenExpiresMs });
+    expect(await get(roomId, `PID#${p.participantId}`)).toMatchObject({
+      userId: "u1",
+      tokenExpiresMs: p.tokenExpiresMs,
+    });
     // The counter is the charge's business, not the record's.
     expect(await get(roomId, `RATE#u1#${minuteOf(now)}`)).toBeUndefined();
     expect(await findParticipantOwner(db, roomId, p.participantId, now)).toBe("u1");
@@ -173,7 +226,10 @@ describe.each(tables)("recordIssuedParticipant against DynamoDB Local, with $cli
     const fresh = participant("u4", now);
     const old = participant("u4", now - 25 * HOUR, 30); // expired 24.5 h ago
     const recent = participant("u4", now - 2 * HOUR, 30); // expired 1.5 h ago
-    for (const p of [fresh, old, recent]) expect((await recordIssuedParticipant(table(), roomId, p, { now: p.tokenExpiresMs - 60_000 })).kind).toBe("recorded");
+    for (const p of [fresh, old, recent])
+      expect((await recordIssuedParticipant(table(), roomId, p, { now: p.tokenExpiresMs - 60_000 })).kind).toBe(
+        "recorded",
+      );
     const listed = await listUserParticipants(db, roomId, "u4", now);
     expect(listed.map((p) => p.participantId).sort()).toEqual([fresh.participantId, recent.participantId].sort());
     expect(await findParticipantOwner(db, roomId, old.participantId, now)).toBeUndefined();
@@ -182,15 +238,24 @@ describe.each(tables)("recordIssuedParticipant against DynamoDB Local, with $cli
 });
 
 describe("the token path's writes when DynamoDB cancels or fails", () => {
-  const cancelled = (...codes: string[]) => new TransactionCanceledException({
-    message: `Transaction cancelled, please refer cancellation reasons for specific reasons [${codes.join(", ")}]`,
-    $metadata: {},
-    CancellationReasons: codes.map((Code) => ({ Code })),
-  });
+  const cancelled = (...codes: string[]) =>
+    new TransactionCanceledException({
+      message: `Transaction cancelled, please refer cancellation reasons for specific reasons [${codes.join(", ")}]`,
+      $metadata: {},
+      CancellationReasons: codes.map((Code) => ({ Code })),
+    });
   const fake = (outcomes: Array<Error | undefined>) => {
     let calls = 0;
-    const next = async () => { const o = outcomes[Math.min(calls++, outcomes.length - 1)]; if (o) throw o; };
-    const table: Table = { table: TABLE, batchGet: async () => ({ items: [], unprocessed: [] }), update: next, transactWrite: next };
+    const next = async () => {
+      const o = outcomes[Math.min(calls++, outcomes.length - 1)];
+      if (o) throw o;
+    };
+    const table: Table = {
+      table: TABLE,
+      batchGet: async () => ({ items: [], unprocessed: [] }),
+      update: next,
+      transactWrite: next,
+    };
     return { db: table, calls: () => calls };
   };
   const now = Date.now();
@@ -205,29 +270,50 @@ describe("the token path's writes when DynamoDB cancels or fails", () => {
 
   it("gives up after a few conflicts with 503, and maps throttling to 429", async () => {
     const f = fake([conflict()]);
-    await expect(recordIssuedParticipant(f.db, "r", participant("u5", now), { now })).rejects.toBeInstanceOf(UpstreamUnavailableError);
+    await expect(recordIssuedParticipant(f.db, "r", participant("u5", now), { now })).rejects.toBeInstanceOf(
+      UpstreamUnavailableError,
+    );
     expect(f.calls()).toBe(3);
-    await expect(recordIssuedParticipant(fake([throttled()]).db, "r", participant("u5", now), { now })).rejects.toBeInstanceOf(RateLimitedError);
-    await expect(recordIssuedParticipant(fake([new Error("socket hang up")]).db, "r", participant("u5", now), { now })).rejects.toBeInstanceOf(UpstreamUnavailableError);
+    await expect(
+      recordIssuedParticipant(fake([throttled()]).db, "r", participant("u5", now), { now }),
+    ).rejects.toBeInstanceOf(RateLimitedError);
+    await expect(
+      recordIssuedParticipant(fake([new Error("socket hang up")]).db, "r", participant("u5", now), { now }),
+    ).rejects.toBeInstanceOf(UpstreamUnavailableError);
   });
 
   it("does not retry a failed condition, even alongside a conflict", async () => {
     const f = fake([cancelled("ConditionalCheckFailed", "None", "None", "TransactionConflict")]);
-    expect(await recordIssuedParticipant(f.db, "r", participant("u5", now), { now })).toEqual({ kind: "banned", untilMs: undefined });
+    expect(await recordIssuedParticipant(f.db, "r", participant("u5", now), { now })).toEqual({
+      kind: "banned",
+      untilMs: undefined,
+    });
     expect(f.calls()).toBe(1);
-    expect(await recordIssuedParticipant(fake([cancelled("None", "ConditionalCheckFailed", "None", "None")]).db, "r", participant("u5", now), { now }))
-      .toEqual({ kind: "room_gone" });
+    expect(
+      await recordIssuedParticipant(
+        fake([cancelled("None", "ConditionalCheckFailed", "None", "None")]).db,
+        "r",
+        participant("u5", now),
+        { now },
+      ),
+    ).toEqual({ kind: "room_gone" });
   });
 
   it("a charge or a refund that DynamoDB throttles is 429, one it fails is 503, with no retry of their own", async () => {
     const charge = { roomId: "r", userId: "u6", minute: 1, requestId: "q" };
     let f = fake([throttled()]);
-    await expect(chargeToken(f.db, "r", "u6", { now, limit: 5, requestId: "q" })).rejects.toBeInstanceOf(RateLimitedError);
+    await expect(chargeToken(f.db, "r", "u6", { now, limit: 5, requestId: "q" })).rejects.toBeInstanceOf(
+      RateLimitedError,
+    );
     expect(f.calls()).toBe(1);
     f = fake([new Error("socket hang up")]);
-    await expect(chargeToken(f.db, "r", "u6", { now, limit: 5, requestId: "q" })).rejects.toBeInstanceOf(UpstreamUnavailableError);
+    await expect(chargeToken(f.db, "r", "u6", { now, limit: 5, requestId: "q" })).rejects.toBeInstanceOf(
+      UpstreamUnavailableError,
+    );
     expect(f.calls()).toBe(1);
     await expect(refundToken(fake([throttled()]).db, charge)).rejects.toBeInstanceOf(RateLimitedError);
-    await expect(refundToken(fake([new Error("socket hang up")]).db, charge)).rejects.toBeInstanceOf(UpstreamUnavailableError);
+    await expect(refundToken(fake([new Error("socket hang up")]).db, charge)).rejects.toBeInstanceOf(
+      UpstreamUnavailableError,
+    );
   });
 });

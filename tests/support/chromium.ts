@@ -7,7 +7,10 @@ export function findChromium(env: Record<string, string | undefined> = process.e
   const candidates = [
     env.CHROMIUM_PATH,
     "/usr/bin/chromium",
-    ...(env.PATH ?? "").split(delimiter).filter(Boolean).flatMap((dir) => [join(dir, "chromium"), join(dir, "chromium-browser")]),
+    ...(env.PATH ?? "")
+      .split(delimiter)
+      .filter(Boolean)
+      .flatMap((dir) => [join(dir, "chromium"), join(dir, "chromium-browser")]),
   ];
   return candidates.find((path) => path !== undefined && path !== "" && executable(path));
 }

@@ -12,7 +12,10 @@ import type { AuthenticatedRequest } from "../../shared/http/types.ts";
 import type { Db, DocItem, DocTransactItem, DocUpdate, Table } from "../../shared/store/db.ts";
 
 type Item = Record<string, unknown>;
-interface Command { constructor: { name: string }; input: Record<string, any> }
+interface Command {
+  constructor: { name: string };
+  input: Record<string, any>;
+}
 
 const clone = <T>(value: T): T => structuredClone(value);
 
@@ -22,7 +25,8 @@ export function awsError(name: string, status: number, message = name, extra: Re
 }
 
 /** What a request that never got an answer throws (a connection refused or cut). */
-export const unreachable = () => Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:8000"), { name: "Error", code: "ECONNREFUSED" });
+export const unreachable = () =>
+  Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:8000"), { name: "Error", code: "ECONNREFUSED" });
 
 /** Failures queued for the next calls of an operation (or of any operation). */
 class Faults {
@@ -48,7 +52,12 @@ class Faults {
  * The condition expressions stagepass writes: comparisons, attribute_exists / attribute_not_exists, contains, NOT,
  * AND, OR and parentheses.
  */
-function conditionHolds(expression: string, item: Item | undefined, names: Record<string, string> = {}, values: Record<string, unknown> = {}): boolean {
+function conditionHolds(
+  expression: string,
+  item: Item | undefined,
+  names: Record<string, string> = {},
+  values: Record<string, unknown> = {},
+): boolean {
   const attribute = (token: string) => (token.startsWith("#") ? names[token]! : token);
   const operand = (token: string) => (token.startsWith(":") ? values[token] : item?.[attribute(token)]);
   const tokens = expression.match(/\(|\)|,|<>|<=|>=|=|<|>|[^\s(),<>=]+/g) ?? [];
@@ -63,26 +72,43 @@ function conditionHolds(expression: string, item: Item | undefined, names: Recor
   };
   const or = (): boolean => {
     let result = and();
-    while (peek() === "OR") { take(); result = and() || result; }
+    while (peek() === "OR") {
+      take();
+      result = and() || result;
+    }
     return result;
   };
   const and = (): boolean => {
     let result = not();
-    while (peek() === "AND") { take(); result = not() && result; }
+    while (peek() === "AND") {
+      take();
+      result = not() && result;
+    }
     return result;
   };
   const not = (): boolean => {
-    if (peek() === "NOT") { take(); return !not(); }
+    if (peek() === "NOT") {
+      take();
+      return !not();
+    }
     return primary();
   };
   const primary = (): boolean => {
-    if (peek() === "(") { take(); const result = or(); take(")"); return result; }
+    if (peek() === "(") {
+      take();
+      const result = or();
+      take(")");
+      return result;
+    }
     const first = take();
     if (first === "attribute_exists" || first === "attribute_not_exists" || first === "contains") {
       take("(");
       const name = take();
       let needle: unknown;
-      if (first === "contains") { take(","); needle = operand(take()); }
+      if (first === "contains") {
+        take(",");
+        needle = operand(take());
+      }
       take(")");
       const value = item?.[attribute(name)];
       if (first === "contains") {
@@ -96,13 +122,20 @@ function conditionHolds(expression: string, item: Item | undefined, names: Recor
     const [a, b] = [operand(first), operand(take())];
     if (a === undefined || b === undefined) return false;
     switch (op) {
-      case "=": return a === b;
-      case "<>": return a !== b;
-      case "<": return (a as number) < (b as number);
-      case "<=": return (a as number) <= (b as number);
-      case ">": return (a as number) > (b as number);
-      case ">=": return (a as number) >= (b as number);
-      default: throw new Error(`the fake table does not understand the condition ${JSON.stringify(expression)}`);
+      case "=":
+        return a === b;
+      case "<>":
+        return a !== b;
+      case "<":
+        return (a as number) < (b as number);
+      case "<=":
+        return (a as number) <= (b as number);
+      case ">":
+        return (a as number) > (b as number);
+      case ">=":
+        return (a as number) >= (b as number);
+      default:
+        throw new Error(`the fake table does not understand the condition ${JSON.stringify(expression)}`);
     }
   };
   const result = or();
@@ -110,9 +143,16 @@ function conditionHolds(expression: string, item: Item | undefined, names: Recor
   return result;
 }
 
-function applyUpdate(expression: string, item: Item, names: Record<string, string> = {}, values: Record<string, unknown> = {}): void {
+function applyUpdate(
+  expression: string,
+  item: Item,
+  names: Record<string, string> = {},
+  values: Record<string, unknown> = {},
+): void {
   const attribute = (token: string) => (token.startsWith("#") ? names[token]! : token);
-  for (const [, action, body] of expression.matchAll(/(ADD|SET|REMOVE|DELETE)\s+(.*?)(?=\s+(?:ADD|SET|REMOVE|DELETE)\s|$)/g)) {
+  for (const [, action, body] of expression.matchAll(
+    /(ADD|SET|REMOVE|DELETE)\s+(.*?)(?=\s+(?:ADD|SET|REMOVE|DELETE)\s|$)/g,
+  )) {
     for (const part of body!.split(",").map((p) => p.trim())) {
       if (action === "ADD" || action === "DELETE") {
         const [name, value] = part.split(/\s+/) as [string, string];
@@ -176,7 +216,10 @@ export class FakeTable {
 
   /** The Db port (shared/store/db.ts) on a fake document client. */
   get db(): Db {
-    return { doc: { send: (command: Command) => this.send(command) } as unknown as DynamoDBDocumentClient, table: this.name };
+    return {
+      doc: { send: (command: Command) => this.send(command) } as unknown as DynamoDBDocumentClient,
+      table: this.name,
+    };
   }
 
   /** The token path's port (shared/store/db.ts Table), as the token function's lite table implements it. */
@@ -229,10 +272,16 @@ export class FakeTable {
         return this.query(input);
       case "BatchGetCommand": {
         const request = input.RequestItems[this.name] as { Keys: Item[] };
-        return { Responses: { [this.name]: request.Keys.map((k) => this.get(k)).filter(Boolean) }, UnprocessedKeys: {} };
+        return {
+          Responses: { [this.name]: request.Keys.map((k) => this.get(k)).filter(Boolean) },
+          UnprocessedKeys: {},
+        };
       }
       case "BatchWriteCommand": {
-        for (const write of input.RequestItems[this.name] as Array<{ PutRequest?: { Item: Item }; DeleteRequest?: { Key: Item } }>) {
+        for (const write of input.RequestItems[this.name] as Array<{
+          PutRequest?: { Item: Item };
+          DeleteRequest?: { Key: Item };
+        }>) {
           if (write.PutRequest) this.items.set(keyOf(write.PutRequest.Item), clone(write.PutRequest.Item));
           if (write.DeleteRequest) this.items.delete(keyOf(write.DeleteRequest.Key));
         }
@@ -247,7 +296,10 @@ export class FakeTable {
   }
 
   private check(input: Record<string, any>, item: Item | undefined): void {
-    if (input.ConditionExpression && !conditionHolds(input.ConditionExpression, item, input.ExpressionAttributeNames, input.ExpressionAttributeValues)) {
+    if (
+      input.ConditionExpression &&
+      !conditionHolds(input.ConditionExpression, item, input.ExpressionAttributeNames, input.ExpressionAttributeValues)
+    ) {
       throw awsError("ConditionalCheckFailedException", 400, "The conditional request failed");
     }
   }
@@ -258,15 +310,24 @@ export class FakeTable {
       const [kind, body] = Object.entries(entry).find(([, b]) => b !== undefined) as [string, Record<string, any>];
       const key = kind === "Put" ? body.Item : body.Key;
       const current = this.items.get(keyOf(key));
-      if (!body.ConditionExpression || conditionHolds(body.ConditionExpression, current, body.ExpressionAttributeNames, body.ExpressionAttributeValues)) {
+      if (
+        !body.ConditionExpression ||
+        conditionHolds(body.ConditionExpression, current, body.ExpressionAttributeNames, body.ExpressionAttributeValues)
+      ) {
         return { Code: "None" };
       }
-      return { Code: "ConditionalCheckFailed", ...(body.ReturnValuesOnConditionCheckFailure === "ALL_OLD" && current ? { Item: clone(current) } : {}) };
+      return {
+        Code: "ConditionalCheckFailed",
+        ...(body.ReturnValuesOnConditionCheckFailure === "ALL_OLD" && current ? { Item: clone(current) } : {}),
+      };
     });
     if (reasons.some((r) => r.Code !== "None")) {
-      throw awsError("TransactionCanceledException", 400,
+      throw awsError(
+        "TransactionCanceledException",
+        400,
         `Transaction cancelled, please refer cancellation reasons for specific reasons [${reasons.map((r) => r.Code).join(", ")}]`,
-        { CancellationReasons: reasons });
+        { CancellationReasons: reasons },
+      );
     }
     for (const entry of items) {
       const [kind, body] = Object.entries(entry).find(([, b]) => b !== undefined) as [string, Record<string, any>];
@@ -303,11 +364,27 @@ export class FakeTable {
     const page = input.Limit !== undefined ? found.slice(0, input.Limit) : found;
     const project = (i: Item): Item => {
       if (onIndex) return { pk: i.pk, sk: i.sk, gsi1pk: i.gsi1pk, gsi1sk: i.gsi1sk };
-      if (input.ProjectionExpression) return Object.fromEntries(String(input.ProjectionExpression).split(",").map((n) => [n.trim(), i[n.trim()]]));
+      if (input.ProjectionExpression)
+        return Object.fromEntries(
+          String(input.ProjectionExpression)
+            .split(",")
+            .map((n) => [n.trim(), i[n.trim()]]),
+        );
       return clone(i);
     };
     const last = page.length < found.length ? page[page.length - 1] : undefined;
-    return { Items: page.map(project), ...(last ? { LastEvaluatedKey: { pk: last.pk, sk: last.sk, ...(onIndex ? { gsi1pk: last.gsi1pk, gsi1sk: last.gsi1sk } : {}) } } : {}) };
+    return {
+      Items: page.map(project),
+      ...(last
+        ? {
+            LastEvaluatedKey: {
+              pk: last.pk,
+              sk: last.sk,
+              ...(onIndex ? { gsi1pk: last.gsi1pk, gsi1sk: last.gsi1sk } : {}),
+            },
+          }
+        : {}),
+    };
   }
 }
 
@@ -359,10 +436,13 @@ export class FakeIvs {
     const notFound = () => awsError("ResourceNotFoundException", 404, "Stage not found");
     switch (op) {
       case "CreateStage": {
-        if (this.stages.size >= this.maxStages) throw awsError("ServiceQuotaExceededException", 402, "Limit of stages reached");
+        if (this.stages.size >= this.maxStages)
+          throw awsError("ServiceQuotaExceededException", 402, "Limit of stages reached");
         const id = `Stage${String(++this.next).padStart(7, "0")}`;
         const stage: FakeStage = {
-          arn: `arn:aws:ivs:us-east-1:123456789012:stage/${id}`, name: input.name ?? "", tags: { ...input.tags },
+          arn: `arn:aws:ivs:us-east-1:123456789012:stage/${id}`,
+          name: input.name ?? "",
+          tags: { ...input.tags },
           endpoints: { events: `wss://events.example/${id}`, whip: `https://whip.example/${id}` },
         };
         this.stages.set(stage.arn, stage);
@@ -378,7 +458,11 @@ export class FakeIvs {
         return {};
       case "DisconnectParticipant":
         if (!this.stages.has(input.stageArn)) throw notFound();
-        this.disconnected.push({ stageArn: input.stageArn, participantId: input.participantId, ...(input.reason ? { reason: input.reason } : {}) });
+        this.disconnected.push({
+          stageArn: input.stageArn,
+          participantId: input.participantId,
+          ...(input.reason ? { reason: input.reason } : {}),
+        });
         return {};
       default:
         throw new Error(`the fake IVS does not serve ${op}`);
@@ -400,7 +484,8 @@ export class FakeQueue {
   get client(): SQSClient {
     return {
       send: async (command: Command) => {
-        if (command.constructor.name !== "SendMessageBatchCommand") throw new Error(`the fake queue does not serve ${command.constructor.name}`);
+        if (command.constructor.name !== "SendMessageBatchCommand")
+          throw new Error(`the fake queue does not serve ${command.constructor.name}`);
         const entries = command.input.Entries as Array<{ Id: string; MessageBody: string }>;
         this.messages.push(...entries.map((e) => JSON.parse(e.MessageBody)));
         return { Successful: entries.map((e) => ({ Id: e.Id })), Failed: [] };
@@ -472,7 +557,10 @@ export class Clock {
   }
 }
 
-export function caller(userId: string, opts: { groups?: string[]; admin?: boolean; displayName?: string } = {}): Caller {
+export function caller(
+  userId: string,
+  opts: { groups?: string[]; admin?: boolean; displayName?: string } = {},
+): Caller {
   const groups = opts.groups ?? (opts.admin ? ["admin"] : []);
   return { userId, displayName: opts.displayName ?? userId, groups, isAdmin: opts.admin ?? groups.includes("admin") };
 }
@@ -482,21 +570,39 @@ let requests = 0;
 
 export function request(
   who: Caller,
-  opts: { routeKey?: string; pathParameters?: Record<string, string>; body?: unknown; headers?: Record<string, string>; query?: Record<string, string> } = {},
+  opts: {
+    routeKey?: string;
+    pathParameters?: Record<string, string>;
+    body?: unknown;
+    headers?: Record<string, string>;
+    query?: Record<string, string>;
+  } = {},
 ): AuthenticatedRequest {
   const routeKey = opts.routeKey ?? "POST /rooms";
   const [method, path] = routeKey.split(" ") as [string, string];
   const rawBody = opts.body === undefined ? "" : JSON.stringify(opts.body);
   return {
-    routeKey, method, path, pathParameters: opts.pathParameters ?? {}, query: opts.query ?? {}, headers: opts.headers ?? {},
-    body: opts.body, rawBody, requestId: `req-unit-${++requests}`, deadline: Date.now() + 10_000, caller: who,
+    routeKey,
+    method,
+    path,
+    pathParameters: opts.pathParameters ?? {},
+    query: opts.query ?? {},
+    headers: opts.headers ?? {},
+    body: opts.body,
+    rawBody,
+    requestId: `req-unit-${++requests}`,
+    deadline: Date.now() + 10_000,
+    caller: who,
   };
 }
 
 export function config(env: Record<string, string> = {}): Config {
   return loadConfig({
-    TABLE_NAME: "stagepass-test", USER_POOL_ID: "us-east-1_UnitTests", USER_POOL_CLIENT_IDS: "unitclient",
-    DISCONNECT_QUEUE_URL: "https://sqs.us-east-1.amazonaws.com/123456789012/disconnects", ...env,
+    TABLE_NAME: "stagepass-test",
+    USER_POOL_ID: "us-east-1_UnitTests",
+    USER_POOL_CLIENT_IDS: "unitclient",
+    DISCONNECT_QUEUE_URL: "https://sqs.us-east-1.amazonaws.com/123456789012/disconnects",
+    ...env,
   });
 }
 
@@ -507,7 +613,14 @@ export function fakeDeps(env: Record<string, string> = {}) {
   const queue = new FakeQueue();
   const userPool = new FakeUserPool();
   const clock = new Clock();
-  const deps = { config: config(env), db: table.db, ivs: ivs.client, sqs: queue.client, cognito: userPool.client, now: clock.now };
+  const deps = {
+    config: config(env),
+    db: table.db,
+    ivs: ivs.client,
+    sqs: queue.client,
+    cognito: userPool.client,
+    now: clock.now,
+  };
   return { deps, table, ivs, queue, userPool, clock };
 }
 

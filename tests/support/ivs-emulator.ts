@@ -80,7 +80,11 @@ export function decodeJwt(token: string): { header: Record<string, unknown>; cla
   };
 }
 
-export function signEs384(privateKey: KeyObject, header: Record<string, unknown>, claims: Record<string, unknown>): string {
+export function signEs384(
+  privateKey: KeyObject,
+  header: Record<string, unknown>,
+  claims: Record<string, unknown>,
+): string {
   const input = `${Buffer.from(JSON.stringify(header)).toString("base64url")}.${Buffer.from(JSON.stringify(claims)).toString("base64url")}`;
   const signature = sign("sha384", Buffer.from(input), { key: privateKey, dsaEncoding: "ieee-p1363" });
   return `${input}.${signature.toString("base64url")}`;

@@ -19,7 +19,8 @@ export function resolve(ref: string): Json {
   }
   return node;
 }
-export const deref = (node: Json): Json => (node && typeof node === "object" && typeof node.$ref === "string" ? deref(resolve(node.$ref)) : node);
+export const deref = (node: Json): Json =>
+  node && typeof node === "object" && typeof node.$ref === "string" ? deref(resolve(node.$ref)) : node;
 
 /** A small checker for the JSON Schema keywords openapi.yaml uses. */
 export function check(schema: Json, value: Json, at: string, out: string[]): void {
@@ -27,22 +28,33 @@ export function check(schema: Json, value: Json, at: string, out: string[]): voi
   if (schema === undefined) return void out.push(`${at}: no schema`);
   if (schema.allOf) for (const s of schema.allOf) check(s, value, at, out);
   if (schema.anyOf) {
-    const passing = schema.anyOf.filter((s: Json) => { const e: string[] = []; check(s, value, at, e); return e.length === 0; });
+    const passing = schema.anyOf.filter((s: Json) => {
+      const e: string[] = [];
+      check(s, value, at, e);
+      return e.length === 0;
+    });
     if (passing.length === 0) out.push(`${at}: matches none of anyOf`);
   }
   if (schema.oneOf) {
-    const passing = schema.oneOf.filter((s: Json) => { const e: string[] = []; check(s, value, at, e); return e.length === 0; });
+    const passing = schema.oneOf.filter((s: Json) => {
+      const e: string[] = [];
+      check(s, value, at, e);
+      return e.length === 0;
+    });
     if (passing.length !== 1) out.push(`${at}: matches ${passing.length} of oneOf`);
   }
   if ("const" in schema && value !== schema.const) out.push(`${at}: is not ${JSON.stringify(schema.const)}`);
   if (schema.enum && !schema.enum.includes(value)) out.push(`${at}: ${JSON.stringify(value)} not in enum`);
   if (schema.type) {
     const types: string[] = Array.isArray(schema.type) ? schema.type : [schema.type];
-    const actual = value === null ? "null" : Array.isArray(value) ? "array" : Number.isInteger(value) ? "integer" : typeof value;
-    if (!types.includes(actual) && !(actual === "integer" && types.includes("number"))) return void out.push(`${at}: ${actual} is not ${types.join("|")}`);
+    const actual =
+      value === null ? "null" : Array.isArray(value) ? "array" : Number.isInteger(value) ? "integer" : typeof value;
+    if (!types.includes(actual) && !(actual === "integer" && types.includes("number")))
+      return void out.push(`${at}: ${actual} is not ${types.join("|")}`);
   }
   if (typeof value === "string") {
-    if (schema.pattern && !new RegExp(schema.pattern, "u").test(value)) out.push(`${at}: ${JSON.stringify(value)} does not match ${schema.pattern}`);
+    if (schema.pattern && !new RegExp(schema.pattern, "u").test(value))
+      out.push(`${at}: ${JSON.stringify(value)} does not match ${schema.pattern}`);
     if (schema.minLength !== undefined && [...value].length < schema.minLength) out.push(`${at}: too short`);
     if (schema.maxLength !== undefined && [...value].length > schema.maxLength) out.push(`${at}: too long`);
     if (schema.format === "date-time" && Number.isNaN(Date.parse(value))) out.push(`${at}: not a date-time`);
@@ -53,13 +65,16 @@ export function check(schema: Json, value: Json, at: string, out: string[]): voi
   }
   if (Array.isArray(value)) {
     if (schema.items) value.forEach((v, i) => check(schema.items, v, `${at}/${i}`, out));
-    if (schema.uniqueItems && new Set(value.map((v) => JSON.stringify(v))).size !== value.length) out.push(`${at}: items repeat`);
+    if (schema.uniqueItems && new Set(value.map((v) => JSON.stringify(v))).size !== value.length)
+      out.push(`${at}: items repeat`);
   } else if (value !== null && typeof value === "object") {
     for (const key of schema.required ?? []) if (!(key in value)) out.push(`${at}: missing ${key}`);
     for (const [key, v] of Object.entries(value)) {
       if (schema.properties?.[key]) check(schema.properties[key], v, `${at}/${key}`, out);
-      else if (schema.additionalProperties === false && !(schema.allOf || schema.oneOf || schema.anyOf)) out.push(`${at}: undeclared ${key}`);
-      else if (schema.additionalProperties && typeof schema.additionalProperties === "object") check(schema.additionalProperties, v, `${at}/${key}`, out);
+      else if (schema.additionalProperties === false && !(schema.allOf || schema.oneOf || schema.anyOf))
+        out.push(`${at}: undeclared ${key}`);
+      else if (schema.additionalProperties && typeof schema.additionalProperties === "object")
+        check(schema.additionalProperties, v, `${at}/${key}`, out);
       if (schema.propertyNames) check(schema.propertyNames, key, `${at}/(name ${key})`, out);
     }
   }
@@ -71,7 +86,13 @@ export function conforms(method: string, path: string, r: ApiResponse): string[]
   if (!declared) return [`${method} ${path}: status ${r.status} is not documented`];
   const out: string[] = [];
   for (const name of Object.keys(declared.headers ?? {})) {
-    if (name === "Retry-After" || name === "WWW-Authenticate" || name === "Location" || name === "Cache-Control" || name === "x-request-id") {
+    if (
+      name === "Retry-After" ||
+      name === "WWW-Authenticate" ||
+      name === "Location" ||
+      name === "Cache-Control" ||
+      name === "x-request-id"
+    ) {
       if (r.headers.get(name) === null) out.push(`${method} ${path} ${r.status}: header ${name} missing`);
     }
   }

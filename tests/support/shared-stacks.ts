@@ -33,8 +33,10 @@ export async function closeSharedStacks(): Promise<void> {
   const r = registry();
   if (!r) return;
   const stacks = r.stacks.splice(0);
-  await Promise.all(stacks.map(async (started) => {
-    const s = await started.catch(() => undefined);
-    await s?.stack.close();
-  }));
+  await Promise.all(
+    stacks.map(async (started) => {
+      const s = await started.catch(() => undefined);
+      await s?.stack.close();
+    }),
+  );
 }

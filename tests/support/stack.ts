@@ -27,13 +27,19 @@ export interface TestStack {
   /** The token function's TOKEN_MODE (the vitest project "self-signed" runs suites with TOKEN_MODE=self-signed). */
   tokenMode: "api" | "self-signed";
   login(username: string, opts?: { groups?: string[]; preferredUsername?: string }): Promise<Session>;
-  api<T = any>(method: string, path: string, opts?: { as?: Session; token?: string; body?: unknown; rawBody?: string; headers?: Record<string, string> }): Promise<ApiResponse<T>>;
+  api<T = any>(
+    method: string,
+    path: string,
+    opts?: { as?: Session; token?: string; body?: unknown; rawBody?: string; headers?: Record<string, string> },
+  ): Promise<ApiResponse<T>>;
   /** Creates a room as `owner` and returns its body (asserts 201). */
   createRoom(owner: Session, body?: Record<string, unknown>): Promise<any>;
   ivs: IVSRealTimeClient;
   /** POST /_emulator/join with a participant token. */
   join(token: string): Promise<ApiResponse>;
-  participants(roomId: string): Promise<Array<{ participantId: string; userId: string; state: string; capabilities: string[] }>>;
+  participants(
+    roomId: string,
+  ): Promise<Array<{ participantId: string; userId: string; state: string; capabilities: string[] }>>;
   /** Every item in the table (for "nothing changed" checks). */
   scanTable(): Promise<Array<Record<string, unknown>>>;
 }
@@ -43,15 +49,34 @@ export async function startTestStack(options: StackOptions = {}): Promise<TestSt
   const url = stack.url;
   const sessions = new Map<string, Session>();
   const ivs = new IVSRealTimeClient({
-    endpoint: stack.ivs.url, region: stack.info.region, credentials: { accessKeyId: "local", secretAccessKey: "local" }, maxAttempts: 1,
+    endpoint: stack.ivs.url,
+    region: stack.info.region,
+    credentials: { accessKeyId: "local", secretAccessKey: "local" },
+    maxAttempts: 1,
   });
-  const ddb = new DynamoDBClient({ endpoint: stack.dynamodb.directEndpoint, region: stack.info.region, credentials: { accessKeyId: "local", secretAccessKey: "local" } });
+  const ddb = new DynamoDBClient({
+    endpoint: stack.dynamodb.directEndpoint,
+    region: stack.info.region,
+    credentials: { accessKeyId: "local", secretAccessKey: "local" },
+  });
 
-  const call = async (method: string, target: string, init: { headers?: Record<string, string>; body?: string }): Promise<ApiResponse> => {
-    const response = await fetch(target, { method, headers: init.headers ?? {}, ...(init.body !== undefined ? { body: init.body } : {}) });
+  const call = async (
+    method: string,
+    target: string,
+    init: { headers?: Record<string, string>; body?: string },
+  ): Promise<ApiResponse> => {
+    const response = await fetch(target, {
+      method,
+      headers: init.headers ?? {},
+      ...(init.body !== undefined ? { body: init.body } : {}),
+    });
     const text = await response.text();
     let body: unknown = undefined;
-    try { body = text ? JSON.parse(text) : undefined; } catch { body = text; }
+    try {
+      body = text ? JSON.parse(text) : undefined;
+    } catch {
+      body = text;
+    }
     return { status: response.status, headers: response.headers, body, text };
   };
 
@@ -64,7 +89,10 @@ export async function startTestStack(options: StackOptions = {}): Promise<TestSt
       const key = JSON.stringify([username, opts]);
       const cached = sessions.get(key);
       if (cached) return cached;
-      const r = await call("POST", `${url}/dev/login`, { headers: { "content-type": "application/json" }, body: JSON.stringify({ username, ...opts }) });
+      const r = await call("POST", `${url}/dev/login`, {
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ username, ...opts }),
+      });
       if (r.status !== 200) throw new Error(`login failed: ${r.status} ${r.text}`);
       const session = { username, sub: r.body.sub, idToken: r.body.idToken, accessToken: r.body.accessToken };
       sessions.set(key, session);
@@ -88,7 +116,10 @@ export async function startTestStack(options: StackOptions = {}): Promise<TestSt
       return r.body;
     },
     join(token) {
-      return call("POST", `${stack.ivs.url}/_emulator/join`, { headers: { "content-type": "application/json" }, body: JSON.stringify({ token }) });
+      return call("POST", `${stack.ivs.url}/_emulator/join`, {
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ token }),
+      });
     },
     async participants(roomId) {
       const r = await call("GET", `${stack.ivs.url}/_emulator/stages/${roomId}/participants`, {});
@@ -98,12 +129,19 @@ export async function startTestStack(options: StackOptions = {}): Promise<TestSt
       const items: Array<Record<string, unknown>> = [];
       let start: Record<string, any> | undefined;
       do {
-        const out = await ddb.send(new ScanCommand({ TableName: stack.info.tableName, ConsistentRead: true, ...(start ? { ExclusiveStartKey: start } : {}) }));
+        const out = await ddb.send(
+          new ScanCommand({
+            TableName: stack.info.tableName,
+            ConsistentRead: true,
+            ...(start ? { ExclusiveStartKey: start } : {}),
+          }),
+        );
         items.push(...(out.Items ?? []));
         start = out.LastEvaluatedKey;
       } while (start);
       // Each item's JSON once, not once per comparison: a shared stack's table holds thousands of items.
-      return items.map((item) => ({ item, json: JSON.stringify(item) }))
+      return items
+        .map((item) => ({ item, json: JSON.stringify(item) }))
         .sort((a, b) => (a.json < b.json ? -1 : a.json > b.json ? 1 : 0))
         .map(({ item }) => item);
     },
@@ -129,16 +167,27 @@ export interface UseStackOptions extends StackOptions {
 
 /** Whether `options` ask for nothing the shared stack does not have. */
 function sharedSettings(options: UseStackOptions): boolean {
-  const { own, env, port, logLevel, region, accountId, enforceIvsRates, ivsMaxStages, accessLog, template, ...rest } = options;
-  const sameEnv = env === undefined || (() => {
-    const keys = new Set([...Object.keys(env), ...Object.keys(process.env)]);
-    return [...keys].every((k) => env[k] === process.env[k]);
-  })();
-  return !own && sameEnv && Object.keys(rest).length === 0
-    && (port === undefined || port === 0) && (logLevel === undefined || logLevel === "ERROR")
-    && (region === undefined || region === "us-east-1") && (accountId === undefined || accountId === "123456789012")
-    && !enforceIvsRates && (ivsMaxStages === undefined || ivsMaxStages === SHARED_IVS_MAX_STAGES)
-    && accessLog === undefined && template === undefined;
+  const { own, env, port, logLevel, region, accountId, enforceIvsRates, ivsMaxStages, accessLog, template, ...rest } =
+    options;
+  const sameEnv =
+    env === undefined ||
+    (() => {
+      const keys = new Set([...Object.keys(env), ...Object.keys(process.env)]);
+      return [...keys].every((k) => env[k] === process.env[k]);
+    })();
+  return (
+    !own &&
+    sameEnv &&
+    Object.keys(rest).length === 0 &&
+    (port === undefined || port === 0) &&
+    (logLevel === undefined || logLevel === "ERROR") &&
+    (region === undefined || region === "us-east-1") &&
+    (accountId === undefined || accountId === "123456789012") &&
+    !enforceIvsRates &&
+    (ivsMaxStages === undefined || ivsMaxStages === SHARED_IVS_MAX_STAGES) &&
+    accessLog === undefined &&
+    template === undefined
+  );
 }
 
 let shared: Promise<TestStack> | undefined;
@@ -148,7 +197,9 @@ function sharedStack(): Promise<TestStack> {
     shared = startTestStack(SHARED_OPTIONS);
     register(shared);
     // A stack that failed to start is not kept: the next file tries again.
-    shared.catch(() => { shared = undefined; });
+    shared.catch(() => {
+      shared = undefined;
+    });
   }
   return shared;
 }
@@ -177,11 +228,17 @@ export function useStack(options: UseStackOptions = {}): () => TestStack {
       current = await sharedStack();
       await settle(current);
     }, 180_000);
-    afterAll(async () => { if (current) await settle(current); }, 90_000);
+    afterAll(async () => {
+      if (current) await settle(current);
+    }, 90_000);
   } else {
     const { own: _own, ...stackOptions } = options;
-    beforeAll(async () => { current = await startTestStack(stackOptions); }, 180_000);
-    afterAll(async () => { await current?.stack.close(); }, 60_000);
+    beforeAll(async () => {
+      current = await startTestStack(stackOptions);
+    }, 180_000);
+    afterAll(async () => {
+      await current?.stack.close();
+    }, 60_000);
   }
   return () => {
     if (!current) throw new Error("the stack is not started");

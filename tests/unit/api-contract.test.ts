@@ -10,7 +10,10 @@ import { AUDIT_ACTIONS } from "../../shared/store/audit.ts";
 import { CONTRACT_DEFAULT_POLICY } from "../support/contract.ts";
 
 const doc = readFileSync(`${projectRoot}docs/api.md`, "utf8");
-const openapi = parse(readFileSync(`${projectRoot}openapi.yaml`, "utf8")) as { paths: Record<string, Record<string, unknown>>; components: { schemas: { ProblemCode: { enum: string[] } } } };
+const openapi = parse(readFileSync(`${projectRoot}openapi.yaml`, "utf8")) as {
+  paths: Record<string, Record<string, unknown>>;
+  components: { schemas: { ProblemCode: { enum: string[] } } };
+};
 const METHODS = ["get", "put", "post", "delete", "patch"];
 
 /** The text of one `## ` section, up to the next one. */
@@ -23,14 +26,26 @@ function section(title: string): string {
 
 /** Rows of the markdown tables in `text`, as arrays of cells. */
 const tableRows = (text: string): string[][] =>
-  text.split("\n").filter((l) => /^\|.*\|$/.test(l) && !/^\|[-| ]+\|$/.test(l)).map((l) => l.slice(1, -1).split("|").map((c) => c.trim()));
+  text
+    .split("\n")
+    .filter((l) => /^\|.*\|$/.test(l) && !/^\|[-| ]+\|$/.test(l))
+    .map((l) =>
+      l
+        .slice(1, -1)
+        .split("|")
+        .map((c) => c.trim()),
+    );
 
 const unquote = (cell: string) => cell.replace(/^`|`$/g, "");
 
 describe("docs/api.md's routes", () => {
-  const listed = tableRows(section("Routes")).slice(1).map(([method, path]) => `${unquote(method!)} ${unquote(path!)}`);
+  const listed = tableRows(section("Routes"))
+    .slice(1)
+    .map(([method, path]) => `${unquote(method!)} ${unquote(path!)}`);
   const routed = routesOf(loadTemplate()).map((r) => r.routeKey);
-  const documented = Object.entries(openapi.paths).flatMap(([path, item]) => METHODS.filter((m) => item[m]).map((m) => `${m.toUpperCase()} ${path}`));
+  const documented = Object.entries(openapi.paths).flatMap(([path, item]) =>
+    METHODS.filter((m) => item[m]).map((m) => `${m.toUpperCase()} ${path}`),
+  );
 
   it("are template.yaml's routes, each once", () => {
     expect(listed.length).toBeGreaterThan(10);
@@ -43,24 +58,34 @@ describe("docs/api.md's routes", () => {
   });
 
   it("each have their own description under Routes", () => {
-    const text = section("Routes").split("\n").filter((l) => !l.startsWith("|")).join("\n");
-    const undescribed = listed.filter((route) => !new RegExp("`" + route.replace(/[{}/?]/g, "\\$&") + "[`?]").test(text));
+    const text = section("Routes")
+      .split("\n")
+      .filter((l) => !l.startsWith("|"))
+      .join("\n");
+    const undescribed = listed.filter(
+      (route) => !new RegExp("`" + route.replace(/[{}/?]/g, "\\$&") + "[`?]").test(text),
+    );
     expect(undescribed).toEqual([]);
   });
 });
 
 describe("docs/api.md's error table", () => {
-  const rows = tableRows(section("Conventions")).filter((r) => /^\d{3}$/.test(r[0]!)).map(([status, code]) => `${status} ${unquote(code!)}`);
+  const rows = tableRows(section("Conventions"))
+    .filter((r) => /^\d{3}$/.test(r[0]!))
+    .map(([status, code]) => `${status} ${unquote(code!)}`);
 
   it("has every problem the code can produce, with its status, and nothing else", () => {
-    const classes = (Object.values(errors) as unknown[]).filter((v) =>
-      typeof v === "function" && v.prototype instanceof errors.ProblemError) as Array<new (...a: unknown[]) => errors.ProblemError>;
+    const classes = (Object.values(errors) as unknown[]).filter(
+      (v) => typeof v === "function" && v.prototype instanceof errors.ProblemError,
+    ) as Array<new (...a: unknown[]) => errors.ProblemError>;
     const produced = classes.map((C) => new C([], 1)).map((e) => `${e.status} ${e.code}`);
     expect([...rows].sort()).toEqual([...produced, "500 internal"].sort());
   });
 
   it("has openapi.yaml's problem codes", () => {
-    expect([...new Set(rows.map((r) => r.split(" ")[1]))].sort()).toEqual([...openapi.components.schemas.ProblemCode.enum].sort());
+    expect([...new Set(rows.map((r) => r.split(" ")[1]))].sort()).toEqual(
+      [...openapi.components.schemas.ProblemCode.enum].sort(),
+    );
   });
 });
 
@@ -74,13 +99,20 @@ describe("docs/api.md's details", () => {
   it("names every audit action the code writes", () => {
     const text = section("Routes");
     const audit = text.slice(text.indexOf("`GET /rooms/{roomId}/audit"));
-    const named = /`action` is one of\s+([^;]*);/.exec(audit)?.[1]?.match(/`[a-z.]+`/g)?.map(unquote);
+    const named = /`action` is one of\s+([^;]*);/
+      .exec(audit)?.[1]
+      ?.match(/`[a-z.]+`/g)
+      ?.map(unquote);
     expect(named?.sort()).toEqual([...AUDIT_ACTIONS].sort());
   });
 
   it("names only files of this repository", () => {
-    const named = [...doc.matchAll(/`((?:shared|functions|tests|local|scripts|bench|docs)\/[\w./-]+\.(?:ts|md|yaml|json))`/g)].map((m) => m[1]!);
-    const linked = [...doc.matchAll(/\]\(([^)#]+)\)/g)].map((m) => new URL(m[1]!, `file://${projectRoot}docs/`).pathname.slice(projectRoot.length));
+    const named = [
+      ...doc.matchAll(/`((?:shared|functions|tests|local|scripts|bench|docs)\/[\w./-]+\.(?:ts|md|yaml|json))`/g),
+    ].map((m) => m[1]!);
+    const linked = [...doc.matchAll(/\]\(([^)#]+)\)/g)].map((m) =>
+      new URL(m[1]!, `file://${projectRoot}docs/`).pathname.slice(projectRoot.length),
+    );
     expect(named.length).toBeGreaterThan(0);
     expect([...named, ...linked].filter((path) => !existsSync(`${projectRoot}${path}`))).toEqual([]);
   });
@@ -91,7 +123,10 @@ describe("docs/api.md's details", () => {
     expect(rule).toBeDefined();
     const source = readFileSync(`${projectRoot}${rule}`, "utf8");
     expect(source).toMatch(/export function checkKick\(/);
-    const header = source.split("\n").filter((l) => l.startsWith("//")).join("\n");
+    const header = source
+      .split("\n")
+      .filter((l) => l.startsWith("//"))
+      .join("\n");
     const tests = /(tests\/unit\/[\w-]+\.test\.ts)/.exec(header)?.[1];
     expect(tests).toBeDefined();
     expect(readFileSync(`${projectRoot}${tests}`, "utf8")).toMatch(/describe\("checkKick"/);

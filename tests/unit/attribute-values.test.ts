@@ -39,20 +39,26 @@ const outcome = (f: () => unknown) => {
 
 describe("attribute values, as util-dynamodb converts them", () => {
   it("an item becomes the wire format marshall (removeUndefinedValues) makes", () => {
-    fc.assert(fc.property(item, (i) => {
-      // 1e21 is past Number.MAX_SAFE_INTEGER: both refuse it, with the library's message.
-      expect(outcome(() => toItem(i))).toEqual(outcome(() => marshall(i, OPTIONS)));
-    }), { numRuns: 500 });
+    fc.assert(
+      fc.property(item, (i) => {
+        // 1e21 is past Number.MAX_SAFE_INTEGER: both refuse it, with the library's message.
+        expect(outcome(() => toItem(i))).toEqual(outcome(() => marshall(i, OPTIONS)));
+      }),
+      { numRuns: 500 },
+    );
   });
 
   it("a wire item becomes the value unmarshall makes, and a written item reads back as written (less undefined)", () => {
-    fc.assert(fc.property(item, (i) => {
-      const written = outcome(() => marshall(i, OPTIONS));
-      if (!("value" in written)) return;
-      const wire = written.value as ReturnType<typeof marshall>;
-      expect(fromItem(wire as unknown as Record<string, Record<string, unknown>>)).toEqual(unmarshall(wire));
-      expect(fromItem(toItem(i))).toEqual(unmarshall(marshall(i, OPTIONS)));
-    }), { numRuns: 500 });
+    fc.assert(
+      fc.property(item, (i) => {
+        const written = outcome(() => marshall(i, OPTIONS));
+        if (!("value" in written)) return;
+        const wire = written.value as ReturnType<typeof marshall>;
+        expect(fromItem(wire as unknown as Record<string, Record<string, unknown>>)).toEqual(unmarshall(wire));
+        expect(fromItem(toItem(i))).toEqual(unmarshall(marshall(i, OPTIONS)));
+      }),
+      { numRuns: 500 },
+    );
   });
 
   it("keeps the exact wire form of the token path's own items", async () => {
@@ -63,57 +69,127 @@ describe("attribute values, as util-dynamodb converts them", () => {
     const table: Table = {
       table: "t",
       batchGet: async () => ({ items: [], unprocessed: [] }),
-      update: async (input) => { updates.push(input); },
-      transactWrite: async (items) => { written.push(...items); },
+      update: async (input) => {
+        updates.push(input);
+      },
+      transactWrite: async (items) => {
+        written.push(...items);
+      },
     };
     const now = Date.parse("2026-12-01T00:00:00.000Z");
-    const outcome = await recordIssuedParticipant(table, "r1", {
-      participantId: "p1", userId: "u1", role: "host", capabilities: ["PUBLISH", "SUBSCRIBE"], via: "owner", displayName: "Ana",
-      tokenExpiresAt: "2026-12-01T01:00:00.000Z", tokenExpiresMs: Date.parse("2026-12-01T01:00:00.000Z"), createdAt: "2026-12-01T00:00:00.000Z",
-    }, { now });
+    const outcome = await recordIssuedParticipant(
+      table,
+      "r1",
+      {
+        participantId: "p1",
+        userId: "u1",
+        role: "host",
+        capabilities: ["PUBLISH", "SUBSCRIBE"],
+        via: "owner",
+        displayName: "Ana",
+        tokenExpiresAt: "2026-12-01T01:00:00.000Z",
+        tokenExpiresMs: Date.parse("2026-12-01T01:00:00.000Z"),
+        createdAt: "2026-12-01T00:00:00.000Z",
+      },
+      { now },
+    );
     expect(outcome).toEqual({ kind: "recorded" });
     await chargeToken(table, "r1", "u1", { now, limit: 10, requestId: "req-1" });
     const wire = (kind: string, member: string) =>
-      written.filter((i) => i[kind]?.[member] !== undefined).map((i) => toItem(i[kind]![member] as Record<string, unknown>));
+      written
+        .filter((i) => i[kind]?.[member] !== undefined)
+        .map((i) => toItem(i[kind]![member] as Record<string, unknown>));
     // The participant and its pointer, each until the token's expiry + 24 h.
     expect(wire("Put", "Item")).toEqual([
       {
-        pk: { S: "ROOM#r1" }, sk: { S: "PART#u1#p1" }, participantId: { S: "p1" }, userId: { S: "u1" }, role: { S: "host" },
-        capabilities: { L: [{ S: "PUBLISH" }, { S: "SUBSCRIBE" }] }, via: { S: "owner" }, displayName: { S: "Ana" },
-        tokenExpiresAt: { S: "2026-12-01T01:00:00.000Z" }, tokenExpiresMs: { N: "1796086800000" }, createdAt: { S: "2026-12-01T00:00:00.000Z" },
+        pk: { S: "ROOM#r1" },
+        sk: { S: "PART#u1#p1" },
+        participantId: { S: "p1" },
+        userId: { S: "u1" },
+        role: { S: "host" },
+        capabilities: { L: [{ S: "PUBLISH" }, { S: "SUBSCRIBE" }] },
+        via: { S: "owner" },
+        displayName: { S: "Ana" },
+        tokenExpiresAt: { S: "2026-12-01T01:00:00.000Z" },
+        tokenExpiresMs: { N: "1796086800000" },
+        createdAt: { S: "2026-12-01T00:00:00.000Z" },
         expiresAt: { N: "1796173200" },
       },
       // The pointer also names the role and display name, for the room's participant list.
       {
-        pk: { S: "ROOM#r1" }, sk: { S: "PID#p1" }, userId: { S: "u1" }, role: { S: "host" }, displayName: { S: "Ana" },
-        tokenExpiresMs: { N: "1796086800000" }, expiresAt: { N: "1796173200" },
+        pk: { S: "ROOM#r1" },
+        sk: { S: "PID#p1" },
+        userId: { S: "u1" },
+        role: { S: "host" },
+        displayName: { S: "Ana" },
+        tokenExpiresMs: { N: "1796086800000" },
+        expiresAt: { N: "1796173200" },
       },
     ]);
     // The ban and the room it checks, and the caller's counter for the minute.
-    expect(wire("ConditionCheck", "Key")).toEqual([{ pk: { S: "ROOM#r1" }, sk: { S: "BAN#u1" } }, { pk: { S: "ROOM#r1" }, sk: { S: "ROOM" } }]);
+    expect(wire("ConditionCheck", "Key")).toEqual([
+      { pk: { S: "ROOM#r1" }, sk: { S: "BAN#u1" } },
+      { pk: { S: "ROOM#r1" }, sk: { S: "ROOM" } },
+    ]);
     expect(wire("ConditionCheck", "ExpressionAttributeValues")).toEqual([{ ":now": { N: "1796083200000" } }]);
     expect(updates.map((u) => toItem(u.Key))).toEqual([{ pk: { S: "ROOM#r1" }, sk: { S: "RATE#u1#29934720" } }]);
     expect(updates.map((u) => toItem(u.ExpressionAttributeValues!))).toEqual([
-      { ":one": { N: "1" }, ":request": { SS: ["req-1"] }, ":id": { S: "req-1" }, ":limit": { N: "10" }, ":exp": { N: "1796083320" } },
+      {
+        ":one": { N: "1" },
+        ":request": { SS: ["req-1"] },
+        ":id": { S: "req-1" },
+        ":limit": { N: "10" },
+        ":exp": { N: "1796083320" },
+      },
     ]);
   });
 
   it("hands sets, binary, big and special numbers to util-dynamodb: its result, or its error", () => {
     const odd: unknown[] = [
-      new Set(["a", "b"]), new Set([1, 2]), new Uint8Array([1, 2, 3]), Number.MAX_SAFE_INTEGER + 2, -(2 ** 60), 10n ** 30n,
-      Number.NaN, Number.POSITIVE_INFINITY, new Set(), new Map([["k", "v"]]), new Date(0), () => 1,
+      new Set(["a", "b"]),
+      new Set([1, 2]),
+      new Uint8Array([1, 2, 3]),
+      Number.MAX_SAFE_INTEGER + 2,
+      -(2 ** 60),
+      10n ** 30n,
+      Number.NaN,
+      Number.POSITIVE_INFINITY,
+      new Set(),
+      new Map([["k", "v"]]),
+      new Date(0),
+      () => 1,
     ];
     for (const v of odd) {
-      expect(outcome(() => toItem({ v })), String(v)).toEqual(outcome(() => marshall({ v }, OPTIONS)));
-      if (typeof v !== "function") expect(outcome(() => toAttributeValue(v)), String(v)).toEqual(outcome(() => marshall({ v }, OPTIONS).v));
+      expect(
+        outcome(() => toItem({ v })),
+        String(v),
+      ).toEqual(outcome(() => marshall({ v }, OPTIONS)));
+      if (typeof v !== "function")
+        expect(
+          outcome(() => toAttributeValue(v)),
+          String(v),
+        ).toEqual(outcome(() => marshall({ v }, OPTIONS).v));
     }
     const wire: Array<Record<string, unknown>> = [
-      { SS: ["a", "b"] }, { NS: ["1", "2"] }, { BS: [new Uint8Array([1])] }, { B: new Uint8Array([9]) },
-      { N: "123456789012345678901234567890" }, { N: "-9007199254740993" }, { N: "not a number" }, { X: "unknown type" }, {},
+      { SS: ["a", "b"] },
+      { NS: ["1", "2"] },
+      { BS: [new Uint8Array([1])] },
+      { B: new Uint8Array([9]) },
+      { N: "123456789012345678901234567890" },
+      { N: "-9007199254740993" },
+      { N: "not a number" },
+      { X: "unknown type" },
+      {},
     ];
     for (const w of wire) {
-      expect(outcome(() => fromItem({ v: w })), JSON.stringify(w)).toEqual(outcome(() => unmarshall({ v: w } as never)));
-      expect(outcome(() => fromAttributeValue(w)), JSON.stringify(w)).toEqual(outcome(() => unmarshall({ v: w } as never).v));
+      expect(
+        outcome(() => fromItem({ v: w })),
+        JSON.stringify(w),
+      ).toEqual(outcome(() => unmarshall({ v: w } as never)));
+      expect(
+        outcome(() => fromAttributeValue(w)),
+        JSON.stringify(w),
+      ).toEqual(outcome(() => unmarshall({ v: w } as never).v));
     }
   });
 });

@@ -30,9 +30,15 @@ beforeAll(async () => {
 });
 afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
-const authenticator = () => createCognitoAuthenticator(loadConfig({
-  TABLE_NAME: "t", USER_POOL_ID: pool.userPoolId, USER_POOL_CLIENT_IDS: pool.clientId, JWKS_URI: jwksUri,
-}));
+const authenticator = () =>
+  createCognitoAuthenticator(
+    loadConfig({
+      TABLE_NAME: "t",
+      USER_POOL_ID: pool.userPoolId,
+      USER_POOL_CLIENT_IDS: pool.clientId,
+      JWKS_URI: jwksUri,
+    }),
+  );
 const bearer = (idToken: string) => ({ authorization: `Bearer ${idToken}` });
 
 describe("the authenticator's JWKS", () => {
@@ -42,7 +48,8 @@ describe("the authenticator's JWKS", () => {
     const auth = authenticator();
     await auth.ready;
     expect(fetches).toBe(1);
-    for (let i = 0; i < 3; i++) expect((await auth.authenticate(bearer(first.login({ username: "alice" }).idToken))).userId).toBeTruthy();
+    for (let i = 0; i < 3; i++)
+      expect((await auth.authenticate(bearer(first.login({ username: "alice" }).idToken))).userId).toBeTruthy();
     expect(fetches).toBe(1);
   });
 
@@ -72,8 +79,10 @@ describe("the authenticator's JWKS", () => {
     expect((await auth.authenticate(bearer(first.login({ username: "carol" }).idToken))).userId).toBeTruthy();
     expect(fetches).toBe(2);
     // A JWT whose kid names the pool's key but whose signature is another key's: refused, with no further fetch.
-    const forged = second.signClaims(JSON.parse(Buffer.from(first.login({ username: "mallory" }).idToken.split(".")[1]!, "base64url").toString()),
-      { kid: first.jwks.keys[0]!.kid, alg: "RS256" });
+    const forged = second.signClaims(
+      JSON.parse(Buffer.from(first.login({ username: "mallory" }).idToken.split(".")[1]!, "base64url").toString()),
+      { kid: first.jwks.keys[0]!.kid, alg: "RS256" },
+    );
     await expect(auth.authenticate(bearer(forged))).rejects.toBeInstanceOf(UnauthorizedError);
     expect(fetches).toBe(2);
   });

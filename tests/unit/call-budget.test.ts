@@ -7,7 +7,12 @@ import { CALL_BUDGET, CallBudget, type CallOutcome, type CallPermit } from "../.
 
 function clock(start = 1_000_000) {
   let t = start;
-  return { now: () => t, advance: (ms: number) => { t += ms; } };
+  return {
+    now: () => t,
+    advance: (ms: number) => {
+      t += ms;
+    },
+  };
 }
 
 /** One attempt on a permit: starts it and ends it with `outcome`; false when the budget refused the attempt. */
@@ -177,12 +182,19 @@ function simulate(containers: number, offeredPerSecond: number, seconds: number)
 
 describe("under sustained throttling (a model of IVS's 50/s quota)", () => {
   it.each([
-    [1, 150], [1, 500], [4, 150], [10, 150], [10, 1000],
-  ])("%i container(s) offered %i requests a second: under 1.5 calls per token, the quota still used", (containers, offered) => {
-    const { callsPerToken, tokensPerSecond } = simulate(containers, offered, 30);
-    expect(callsPerToken).toBeLessThan(1.5);
-    expect(tokensPerSecond).toBeGreaterThanOrEqual(40);
-  });
+    [1, 150],
+    [1, 500],
+    [4, 150],
+    [10, 150],
+    [10, 1000],
+  ])(
+    "%i container(s) offered %i requests a second: under 1.5 calls per token, the quota still used",
+    (containers, offered) => {
+      const { callsPerToken, tokensPerSecond } = simulate(containers, offered, 30);
+      expect(callsPerToken).toBeLessThan(1.5);
+      expect(tokensPerSecond).toBeGreaterThanOrEqual(40);
+    },
+  );
 
   it("without the pacing (retry quota alone), the same load costs far more calls per token", () => {
     // The SDK's standard mode by itself: retries until the quota is spent, first attempts never held back.
@@ -202,7 +214,10 @@ describe("under sustained throttling (a model of IVS's 50/s quota)", () => {
         const ok = accepted.length < 50;
         if (ok) accepted.push(c.now());
         permit.end(ok ? "ok" : "throttled");
-        if (ok) { tokens++; break; }
+        if (ok) {
+          tokens++;
+          break;
+        }
       }
     }
     expect(sent / tokens).toBeGreaterThan(2);

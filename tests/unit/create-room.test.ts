@@ -4,12 +4,19 @@
 import { describe, expect, it } from "vitest";
 import { createRoom } from "../../functions/rooms/create-room.ts";
 import {
-  ConflictError, ForbiddenError, IdempotencyMismatchError, QuotaExceededError, RateLimitedError, UpstreamUnavailableError, ValidationError,
+  ConflictError,
+  ForbiddenError,
+  IdempotencyMismatchError,
+  QuotaExceededError,
+  RateLimitedError,
+  UpstreamUnavailableError,
+  ValidationError,
 } from "../../shared/errors.ts";
 import { awsError, caller, fakeDeps, request, throttled } from "../support/fakes.ts";
 
 const alice = caller("0a1b2c3d-0000-4000-8000-00000000a11c");
-const post = (body: unknown, key?: string, who = alice) => request(who, { body, ...(key !== undefined ? { headers: { "idempotency-key": key } } : {}) });
+const post = (body: unknown, key?: string, who = alice) =>
+  request(who, { body, ...(key !== undefined ? { headers: { "idempotency-key": key } } : {}) });
 
 describe("createRoom", () => {
   it("creates the stage, then the room, its listing items and an audit entry; 201 with its location", async () => {
@@ -18,7 +25,13 @@ describe("createRoom", () => {
     expect(r.status).toBe(201);
     const room = r.body as { roomId: string; stageArn: string; ownerId: string; yourRole: string };
     expect(r.headers).toEqual({ location: `/rooms/${room.roomId}` });
-    expect(room).toMatchObject({ name: "show", title: "The show", ownerId: alice.userId, yourRole: "host", tags: { team: "a" } });
+    expect(room).toMatchObject({
+      name: "show",
+      title: "The show",
+      ownerId: alice.userId,
+      yourRole: "host",
+      tags: { team: "a" },
+    });
     expect([...ivs.stages.keys()]).toEqual([room.stageArn]);
     expect(room.stageArn.endsWith(`/${room.roomId}`)).toBe(true);
     expect(ivs.stages.get(room.stageArn)).toMatchObject({ name: "show", tags: { team: "a" } });
@@ -29,7 +42,14 @@ describe("createRoom", () => {
 
   it("refuses bad input with a 400 before anything is created", async () => {
     const { deps, table, ivs } = fakeDeps();
-    for (const body of [null, { name: "no spaces" }, { title: "" }, { tags: { "aws:x": "y" } }, { policy: { access: "secret" } }, { bogus: 1 }]) {
+    for (const body of [
+      null,
+      { name: "no spaces" },
+      { title: "" },
+      { tags: { "aws:x": "y" } },
+      { policy: { access: "secret" } },
+      { bogus: 1 },
+    ]) {
       await expect(createRoom(deps, post(body)), JSON.stringify(body)).rejects.toBeInstanceOf(ValidationError);
     }
     await expect(createRoom(deps, post({}, "not a valid key"))).rejects.toBeInstanceOf(ValidationError);
@@ -64,7 +84,8 @@ describe("createRoom", () => {
       const { deps, table, ivs } = fakeDeps();
       const first = await createRoom(deps, post({ name: "gone" }, "key-3"));
       const roomId = (first.body as { roomId: string }).roomId;
-      for (const item of table.partition(`ROOM#${roomId}`)) table.items.delete(`${String(item.pk)}\u0000${String(item.sk)}`);
+      for (const item of table.partition(`ROOM#${roomId}`))
+        table.items.delete(`${String(item.pk)}\u0000${String(item.sk)}`);
       await expect(createRoom(deps, post({ name: "gone" }, "key-3"))).rejects.toBeInstanceOf(ConflictError);
       expect(ivs.count("CreateStage")).toBe(1);
     });
@@ -100,7 +121,9 @@ describe("createRoom", () => {
     it("IVS throttling CreateStage: 429, and nothing is written", async () => {
       const { deps, table, ivs } = fakeDeps();
       ivs.fail("CreateStage", throttled, 1_000);
-      await expect(createRoom(deps, { ...post({ name: "x" }), deadline: Date.now() + 300 })).rejects.toBeInstanceOf(RateLimitedError);
+      await expect(createRoom(deps, { ...post({ name: "x" }), deadline: Date.now() + 300 })).rejects.toBeInstanceOf(
+        RateLimitedError,
+      );
       expect(table.snapshot()).toEqual([]);
     });
 
@@ -116,7 +139,9 @@ describe("createRoom", () => {
     it("DynamoDB failing the room's write: 503, the stage is deleted again, and no record is left", async () => {
       const { deps, table, ivs } = fakeDeps();
       table.fail("TransactWriteCommand");
-      await expect(createRoom(deps, post({ name: "orphan" }, "key-5"))).rejects.toBeInstanceOf(UpstreamUnavailableError);
+      await expect(createRoom(deps, post({ name: "orphan" }, "key-5"))).rejects.toBeInstanceOf(
+        UpstreamUnavailableError,
+      );
       expect(ivs.count("DeleteStage")).toBe(1);
       expect(ivs.stages.size).toBe(0);
       expect(table.snapshot()).toEqual([]);
@@ -130,7 +155,9 @@ describe("createRoom", () => {
     it("403 for a caller in neither group (names match exactly), and IVS is not called", async () => {
       const { deps, table, ivs } = fakeDeps({ ROOM_CREATOR_GROUPS: "creators, hosts" });
       const outsider = caller("0c0c0c0c-0000-4000-8000-00000000c0c0", { groups: ["viewers", "Creators"] });
-      await expect(createRoom(deps, post({ name: "nope" }, undefined, outsider))).rejects.toBeInstanceOf(ForbiddenError);
+      await expect(createRoom(deps, post({ name: "nope" }, undefined, outsider))).rejects.toBeInstanceOf(
+        ForbiddenError,
+      );
       expect(ivs.calls).toEqual([]);
       expect(table.snapshot()).toEqual([]);
     });

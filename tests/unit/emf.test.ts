@@ -6,10 +6,18 @@ import { datapointsOf, MetricCounter, parseEmf } from "../../local/emf.ts";
 import { printed } from "../../local/stack.ts";
 import { emfDocuments } from "../../shared/metrics.ts";
 
-const latency = (operation: string, values: number[]) => JSON.stringify(emfDocuments(
-  { dimensions: { operation }, rollup: true, metrics: new Map([["DynamoDbLatency", { unit: "Milliseconds", values }]]) },
-  "stagepass-local", 1_700_000_000_000,
-)[0]);
+const latency = (operation: string, values: number[]) =>
+  JSON.stringify(
+    emfDocuments(
+      {
+        dimensions: { operation },
+        rollup: true,
+        metrics: new Map([["DynamoDbLatency", { unit: "Milliseconds", values }]]),
+      },
+      "stagepass-local",
+      1_700_000_000_000,
+    )[0],
+  );
 
 describe("parseEmf", () => {
   it("takes an EMF document, and leaves log lines and broken JSON alone", () => {
@@ -24,8 +32,20 @@ describe("parseEmf", () => {
 describe("datapointsOf", () => {
   it("every metric of a directive under every one of its dimension sets, single values and arrays alike", () => {
     expect(datapointsOf(parseEmf(latency("Query", [1.5, 2]))!)).toEqual([
-      { namespace: "stagepass", name: "DynamoDbLatency", unit: "Milliseconds", dimensions: { service: "stagepass-local", operation: "Query" }, values: [1.5, 2] },
-      { namespace: "stagepass", name: "DynamoDbLatency", unit: "Milliseconds", dimensions: { service: "stagepass-local" }, values: [1.5, 2] },
+      {
+        namespace: "stagepass",
+        name: "DynamoDbLatency",
+        unit: "Milliseconds",
+        dimensions: { service: "stagepass-local", operation: "Query" },
+        values: [1.5, 2],
+      },
+      {
+        namespace: "stagepass",
+        name: "DynamoDbLatency",
+        unit: "Milliseconds",
+        dimensions: { service: "stagepass-local" },
+        values: [1.5, 2],
+      },
     ]);
   });
 });
@@ -37,9 +57,33 @@ describe("MetricCounter", () => {
     counter.add(parseEmf(latency("GetItem", [10]))!);
     counter.add(parseEmf(latency("Query", [3]))!);
     expect(counter.counts()).toEqual([
-      { namespace: "stagepass", name: "DynamoDbLatency", unit: "Milliseconds", dimensions: { operation: "GetItem", service: "stagepass-local" }, samples: 1, sum: 10, max: 10 },
-      { namespace: "stagepass", name: "DynamoDbLatency", unit: "Milliseconds", dimensions: { operation: "Query", service: "stagepass-local" }, samples: 3, sum: 6, max: 3 },
-      { namespace: "stagepass", name: "DynamoDbLatency", unit: "Milliseconds", dimensions: { service: "stagepass-local" }, samples: 4, sum: 16, max: 10 },
+      {
+        namespace: "stagepass",
+        name: "DynamoDbLatency",
+        unit: "Milliseconds",
+        dimensions: { operation: "GetItem", service: "stagepass-local" },
+        samples: 1,
+        sum: 10,
+        max: 10,
+      },
+      {
+        namespace: "stagepass",
+        name: "DynamoDbLatency",
+        unit: "Milliseconds",
+        dimensions: { operation: "Query", service: "stagepass-local" },
+        samples: 3,
+        sum: 6,
+        max: 3,
+      },
+      {
+        namespace: "stagepass",
+        name: "DynamoDbLatency",
+        unit: "Milliseconds",
+        dimensions: { service: "stagepass-local" },
+        samples: 4,
+        sum: 16,
+        max: 10,
+      },
     ]);
   });
 });

@@ -84,7 +84,9 @@ describe("matching", () => {
     expect(matches({ detail: { event_name: [{ "anything-but": ["Participant Published", "x"] }] } })).toBe(false);
     expect(matches({ detail: { event_name: [{ "anything-but": { prefix: "Participant" } }] } })).toBe(false);
     expect(matches({ detail: { event_name: [{ "anything-but": { suffix: "Error" } }] } })).toBe(true);
-    expect(matches({ detail: { event_name: [{ "anything-but": { "equals-ignore-case": ["participant published"] } }] } })).toBe(false);
+    expect(
+      matches({ detail: { event_name: [{ "anything-but": { "equals-ignore-case": ["participant published"] } }] } }),
+    ).toBe(false);
     expect(matches({ detail: { count: [{ "anything-but": [4, 6] }] } })).toBe(true);
     expect(matches({ detail: { missing: [{ "anything-but": "x" }] } })).toBe(false);
   });
@@ -108,7 +110,10 @@ describe("matching", () => {
   it("$or between alternatives", () => {
     const pattern: EventPattern = {
       source: ["aws.ivs"],
-      $or: [{ detail: { event_name: ["Participant Unpublished"] } }, { detail: { participant_id: [{ prefix: "03JY" }] } }],
+      $or: [
+        { detail: { event_name: ["Participant Unpublished"] } },
+        { detail: { participant_id: [{ prefix: "03JY" }] } },
+      ],
     };
     expect(matches(pattern)).toBe(true);
     expect(matches(pattern, { ...published, detail: { ...published.detail, participant_id: "zz" } })).toBe(false);
@@ -117,14 +122,25 @@ describe("matching", () => {
   it("a pattern made of an event's own values matches it; changing one of them does not", () => {
     const value = fc.oneof(fc.string(), fc.integer(), fc.boolean(), fc.constant(null));
     fc.assert(
-      fc.property(fc.dictionary(fc.string({ minLength: 1 }).filter((k) => k !== "$or"), value, { minKeys: 1 }), (detail) => {
-        const event = { ...published, detail };
-        const pattern = { source: ["aws.ivs"], detail: Object.fromEntries(Object.entries(detail).map(([k, v]) => [k, [v]])) };
-        expect(matches(pattern, event)).toBe(true);
-        const [key, v] = Object.entries(detail)[0]!;
-        const other = typeof v === "string" ? `${v}!` : typeof v === "number" ? v + 1 : typeof v === "boolean" ? !v : "not null";
-        expect(matches(pattern, { ...event, detail: { ...detail, [key]: other } })).toBe(false);
-      }),
+      fc.property(
+        fc.dictionary(
+          fc.string({ minLength: 1 }).filter((k) => k !== "$or"),
+          value,
+          { minKeys: 1 },
+        ),
+        (detail) => {
+          const event = { ...published, detail };
+          const pattern = {
+            source: ["aws.ivs"],
+            detail: Object.fromEntries(Object.entries(detail).map(([k, v]) => [k, [v]])),
+          };
+          expect(matches(pattern, event)).toBe(true);
+          const [key, v] = Object.entries(detail)[0]!;
+          const other =
+            typeof v === "string" ? `${v}!` : typeof v === "number" ? v + 1 : typeof v === "boolean" ? !v : "not null";
+          expect(matches(pattern, { ...event, detail: { ...detail, [key]: other } })).toBe(false);
+        },
+      ),
     );
   });
 });
@@ -150,6 +166,12 @@ describe("validation", () => {
       { $or: "x" },
     ];
     for (const pattern of bad) expect(validatePattern(pattern), JSON.stringify(pattern)).not.toEqual([]);
-    expect(validatePattern({ source: ["aws.ivs"], "detail-type": ["IVS Stage Update"], detail: { event_name: [{ prefix: "Participant" }] } })).toEqual([]);
+    expect(
+      validatePattern({
+        source: ["aws.ivs"],
+        "detail-type": ["IVS Stage Update"],
+        detail: { event_name: [{ prefix: "Participant" }] },
+      }),
+    ).toEqual([]);
   });
 });

@@ -18,15 +18,32 @@ async function setup(policy: Record<string, unknown>, counts?: { connected: numb
   const created = await createRoom(fakes.deps, request(owner, { body: { name: "room", policy } }));
   const roomId = (created.body as { roomId: string }).roomId;
   if (counts) {
-    await fakes.table.db.doc.send(new PutCommand({
-      TableName: fakes.table.db.table,
-      Item: { pk: `ROOM#${roomId}`, sk: "LIVE", ...counts, evidenceAt: fakes.clock.now() - 3_000, live: true, sessionId: "st-AAAAAAAAAAAAA", version: 3 },
-    }));
+    await fakes.table.db.doc.send(
+      new PutCommand({
+        TableName: fakes.table.db.table,
+        Item: {
+          pk: `ROOM#${roomId}`,
+          sk: "LIVE",
+          ...counts,
+          evidenceAt: fakes.clock.now() - 3_000,
+          live: true,
+          sessionId: "st-AAAAAAAAAAAAA",
+          version: 3,
+        },
+      }),
+    );
   }
   const issuer = new FakeIssuer(fakes.clock.now);
   const deps: TokenDeps = { config: fakes.deps.config, table: fakes.table.tokenTable, issuer, now: fakes.clock.now };
   const token = (who: Caller, body?: unknown) =>
-    issueToken(deps, request(who, { routeKey: "POST /rooms/{roomId}/token", pathParameters: { roomId }, ...(body !== undefined ? { body } : {}) }));
+    issueToken(
+      deps,
+      request(who, {
+        routeKey: "POST /rooms/{roomId}/token",
+        pathParameters: { roomId },
+        ...(body !== undefined ? { body } : {}),
+      }),
+    );
   fakes.table.calls.length = 0;
   return { ...fakes, roomId, issuer, token };
 }
@@ -52,7 +69,10 @@ describe("capacity on the token path", () => {
   });
 
   it("stage full, PUBLISH asked for: 409 stage_full after the read alone (no charge, no IVS call, nothing written)", async () => {
-    const { token, table, issuer } = await setup({ defaultRole: "speaker", maxPublishers: 2 }, { connected: 3, publishing: 2 });
+    const { token, table, issuer } = await setup(
+      { defaultRole: "speaker", maxPublishers: 2 },
+      { connected: 3, publishing: 2 },
+    );
     const before = table.snapshot();
     await expect(token(speaker, { capabilities: ["PUBLISH", "SUBSCRIBE"] })).rejects.toBeInstanceOf(StageFullError);
     expect(table.calls).toEqual(["BatchGetItem"]);
@@ -77,6 +97,8 @@ describe("capacity on the token path", () => {
     const { token, table, roomId } = await setup({ defaultRole: "speaker" });
     const r = await token(speaker);
     const pid = String((r.body as { participantId: string }).participantId);
-    expect(table.partition(`ROOM#${roomId}`, `PID#${pid}`)).toEqual([expect.objectContaining({ userId: speaker.userId, role: "speaker", displayName: "Sam" })]);
+    expect(table.partition(`ROOM#${roomId}`, `PID#${pid}`)).toEqual([
+      expect.objectContaining({ userId: speaker.userId, role: "speaker", displayName: "Sam" }),
+    ]);
   });
 });

@@ -7,7 +7,14 @@ import { describe, expect, it } from "vitest";
 import { createRoom } from "../../functions/rooms/create-room.ts";
 import { issueToken, type TokenDeps } from "../../functions/token/issue-token.ts";
 import type { Caller } from "../../shared/auth/caller.ts";
-import { BannedError, ForbiddenError, NotFoundError, RateLimitedError, UpstreamUnavailableError, ValidationError } from "../../shared/errors.ts";
+import {
+  BannedError,
+  ForbiddenError,
+  NotFoundError,
+  RateLimitedError,
+  UpstreamUnavailableError,
+  ValidationError,
+} from "../../shared/errors.ts";
 import { caller, FakeIssuer, fakeDeps, request } from "../support/fakes.ts";
 
 const owner = caller("0a0a0a0a-0000-4000-8000-0000000000a1");
@@ -17,12 +24,22 @@ const admin = caller("0c0c0c0c-0000-4000-8000-0000000000c3", { admin: true });
 /** A room made by createRoom on the same fakes, and the token path's deps on them. */
 async function setup(policy?: Record<string, unknown>) {
   const fakes = fakeDeps();
-  const created = await createRoom(fakes.deps, request(owner, { body: { name: "room", ...(policy ? { policy } : {}) } }));
+  const created = await createRoom(
+    fakes.deps,
+    request(owner, { body: { name: "room", ...(policy ? { policy } : {}) } }),
+  );
   const roomId = (created.body as { roomId: string }).roomId;
   const issuer = new FakeIssuer(fakes.clock.now);
   const deps: TokenDeps = { config: fakes.deps.config, table: fakes.table.tokenTable, issuer, now: fakes.clock.now };
   const token = (who: Caller, body?: unknown) =>
-    issueToken(deps, request(who, { routeKey: "POST /rooms/{roomId}/token", pathParameters: { roomId }, ...(body !== undefined ? { body } : {}) }));
+    issueToken(
+      deps,
+      request(who, {
+        routeKey: "POST /rooms/{roomId}/token",
+        pathParameters: { roomId },
+        ...(body !== undefined ? { body } : {}),
+      }),
+    );
   return { ...fakes, roomId, issuer, token };
 }
 
@@ -35,18 +52,34 @@ describe("issueToken", () => {
     expect(r.headers).toEqual({ "cache-control": "no-store" });
     const body = r.body as Record<string, unknown>;
     expect(body).toMatchObject({
-      roomId, userId: viewer.userId, role: "viewer", capabilities: ["SUBSCRIBE"], durationMinutes: 30,
+      roomId,
+      userId: viewer.userId,
+      role: "viewer",
+      capabilities: ["SUBSCRIBE"],
+      durationMinutes: 30,
       attributes: { avatarUrl: "https://x/a.png", displayName: "Vee", role: "viewer" },
     });
-    expect(issuer.issued).toEqual([expect.objectContaining({ userId: viewer.userId, capabilities: ["SUBSCRIBE"], durationMinutes: 30 })]);
+    expect(issuer.issued).toEqual([
+      expect.objectContaining({ userId: viewer.userId, capabilities: ["SUBSCRIBE"], durationMinutes: 30 }),
+    ]);
     // One read to decide, the charge, one write to record.
     expect(table.calls).toEqual(["BatchGetItem", "UpdateItem", "TransactWriteItems"]);
     const pid = String(body.participantId);
     expect(table.partition(`ROOM#${roomId}`, `PART#${viewer.userId}#`)).toEqual([
-      expect.objectContaining({ participantId: pid, role: "viewer", capabilities: ["SUBSCRIBE"], via: "open", tokenExpiresAt: body.expirationTime }),
+      expect.objectContaining({
+        participantId: pid,
+        role: "viewer",
+        capabilities: ["SUBSCRIBE"],
+        via: "open",
+        tokenExpiresAt: body.expirationTime,
+      }),
     ]);
-    expect(table.partition(`ROOM#${roomId}`, `PID#${pid}`)).toEqual([expect.objectContaining({ userId: viewer.userId })]);
-    expect(table.partition(`ROOM#${roomId}`, `RATE#${viewer.userId}#${Math.floor(clock.now() / 60_000)}`)).toEqual([expect.objectContaining({ count: 1 })]);
+    expect(table.partition(`ROOM#${roomId}`, `PID#${pid}`)).toEqual([
+      expect.objectContaining({ userId: viewer.userId }),
+    ]);
+    expect(table.partition(`ROOM#${roomId}`, `RATE#${viewer.userId}#${Math.floor(clock.now() / 60_000)}`)).toEqual([
+      expect.objectContaining({ count: 1 }),
+    ]);
   });
 
   it("the owner is host (publish and subscribe); capabilities and durations beyond the role are refused", async () => {
@@ -70,8 +103,14 @@ describe("issueToken", () => {
 
     const until = open.clock.now() + 5 * 60_000;
     open.table.items.set(`ROOM#${open.roomId}\u0000BAN#${viewer.userId}`, {
-      pk: `ROOM#${open.roomId}`, sk: `BAN#${viewer.userId}`, userId: viewer.userId, until: new Date(until).toISOString(), untilMs: until,
-      reason: null, bannedBy: owner.userId, createdAt: new Date(open.clock.now()).toISOString(),
+      pk: `ROOM#${open.roomId}`,
+      sk: `BAN#${viewer.userId}`,
+      userId: viewer.userId,
+      until: new Date(until).toISOString(),
+      untilMs: until,
+      reason: null,
+      bannedBy: owner.userId,
+      createdAt: new Date(open.clock.now()).toISOString(),
     });
     await expect(open.token(viewer)).rejects.toEqual(new BannedError(new Date(until).toISOString()));
     for (const s of [open, closed]) {
@@ -98,8 +137,14 @@ describe("issueToken", () => {
     const until = clock.now() + 10 * 60_000;
     issuer.meanwhile = () => {
       table.items.set(`ROOM#${roomId}\u0000BAN#${viewer.userId}`, {
-        pk: `ROOM#${roomId}`, sk: `BAN#${viewer.userId}`, userId: viewer.userId, until: new Date(until).toISOString(), untilMs: until,
-        reason: "spam", bannedBy: owner.userId, createdAt: new Date(clock.now()).toISOString(),
+        pk: `ROOM#${roomId}`,
+        sk: `BAN#${viewer.userId}`,
+        userId: viewer.userId,
+        until: new Date(until).toISOString(),
+        untilMs: until,
+        reason: "spam",
+        bannedBy: owner.userId,
+        createdAt: new Date(clock.now()).toISOString(),
       });
     };
     await expect(token(viewer)).rejects.toEqual(new BannedError(new Date(until).toISOString()));
@@ -110,7 +155,9 @@ describe("issueToken", () => {
 
   it("a room deleted while the token is being made: 404, nothing recorded", async () => {
     const { token, issuer, table, roomId } = await setup();
-    issuer.meanwhile = () => { table.items.delete(`ROOM#${roomId}\u0000ROOM`); };
+    issuer.meanwhile = () => {
+      table.items.delete(`ROOM#${roomId}\u0000ROOM`);
+    };
     await expect(token(viewer)).rejects.toBeInstanceOf(NotFoundError);
     expect(table.partition(`ROOM#${roomId}`, "PART#")).toEqual([]);
   });

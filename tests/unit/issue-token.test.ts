@@ -44,11 +44,17 @@ class MemoryTable implements Table {
     const values = input.ExpressionAttributeValues!;
     const id = String(values[":id"]);
     const counter = this.get(key.pk, key.sk) as { count: number; requests: Set<string> } | undefined;
-    const refused = () => Object.assign(new Error("condition"), { name: "ConditionalCheckFailedException", Item: counter });
+    const refused = () =>
+      Object.assign(new Error("condition"), { name: "ConditionalCheckFailedException", Item: counter });
     if (input.UpdateExpression.startsWith("ADD #c :one")) {
       // The charge: under the limit and not yet counted for this request.
       if (counter && (counter.count >= Number(values[":limit"]) || counter.requests.has(id))) throw refused();
-      this.put({ ...key, count: (counter?.count ?? 0) + 1, requests: new Set([...(counter?.requests ?? []), id]), expiresAt: values[":exp"] });
+      this.put({
+        ...key,
+        count: (counter?.count ?? 0) + 1,
+        requests: new Set([...(counter?.requests ?? []), id]),
+        expiresAt: values[":exp"],
+      });
     } else {
       // The refund: only a request that was counted.
       if (!counter?.requests.has(id)) throw refused();
@@ -59,14 +65,21 @@ class MemoryTable implements Table {
     this.calls.push("transactWrite");
     if (this.fail.transactWrite) throw this.fail.transactWrite;
     const reasons = items.map((item) => {
-      const check = item.ConditionCheck as { Key: { pk: string; sk: string }; ExpressionAttributeValues?: DocItem } | undefined;
+      const check = item.ConditionCheck as
+        { Key: { pk: string; sk: string }; ExpressionAttributeValues?: DocItem } | undefined;
       if (!check) return "None";
       const found = this.get(check.Key.pk, check.Key.sk);
-      if (check.Key.sk.startsWith("BAN#")) return found && Number(found.untilMs) > Number(check.ExpressionAttributeValues![":now"]) ? "ConditionalCheckFailed" : "None";
+      if (check.Key.sk.startsWith("BAN#"))
+        return found && Number(found.untilMs) > Number(check.ExpressionAttributeValues![":now"])
+          ? "ConditionalCheckFailed"
+          : "None";
       return found ? "None" : "ConditionalCheckFailed";
     });
     if (reasons.some((r) => r !== "None")) {
-      throw Object.assign(new Error("cancelled"), { name: "TransactionCanceledException", CancellationReasons: reasons.map((Code) => ({ Code })) });
+      throw Object.assign(new Error("cancelled"), {
+        name: "TransactionCanceledException",
+        CancellationReasons: reasons.map((Code) => ({ Code })),
+      });
     }
     for (const item of items) if (item.Put) this.put(item.Put.Item as DocItem);
   }
@@ -87,9 +100,15 @@ function fakeIssuer(opts: { refuse?: boolean; fail?: Error } = {}) {
         async issue(): Promise<IssuedToken> {
           seen.issued++;
           if (opts.fail) throw opts.fail;
-          return { participantId: `p${++n}`, token: `token-${n}`, expirationTime: new Date(NOW + 3_600_000).toISOString() };
+          return {
+            participantId: `p${++n}`,
+            token: `token-${n}`,
+            expirationTime: new Date(NOW + 3_600_000).toISOString(),
+          };
         },
-        release() { seen.released++; },
+        release() {
+          seen.released++;
+        },
       };
     },
   };
@@ -99,11 +118,26 @@ function fakeIssuer(opts: { refuse?: boolean; fail?: Error } = {}) {
 function setup(opts: { limit?: number; issuer?: ReturnType<typeof fakeIssuer> } = {}) {
   const table = new MemoryTable();
   table.put({
-    pk: `ROOM#${ROOM}`, sk: "ROOM", roomId: ROOM, stageArn: `arn:aws:ivs:us-east-1:123456789012:stage/${ROOM}`, name: "r",
-    ownerId: "owner", createdAt: "", updatedAt: "", policy: defaultPolicy(), tags: {}, endpoints: {}, version: 1,
+    pk: `ROOM#${ROOM}`,
+    sk: "ROOM",
+    roomId: ROOM,
+    stageArn: `arn:aws:ivs:us-east-1:123456789012:stage/${ROOM}`,
+    name: "r",
+    ownerId: "owner",
+    createdAt: "",
+    updatedAt: "",
+    policy: defaultPolicy(),
+    tags: {},
+    endpoints: {},
+    version: 1,
   });
   const issuer = opts.issuer ?? fakeIssuer();
-  const deps = { config: { tokenRatePerMinute: opts.limit ?? 5, tokenMode: "api" as const }, table, issuer: issuer.issuer, now: () => NOW };
+  const deps = {
+    config: { tokenRatePerMinute: opts.limit ?? 5, tokenMode: "api" as const },
+    table,
+    issuer: issuer.issuer,
+    now: () => NOW,
+  };
   return { table, seen: issuer.seen, request: (caller: Caller) => issueToken(deps, request(caller)) };
 }
 
@@ -112,8 +146,17 @@ const viewer = (userId = "u1"): Caller => ({ userId, displayName: userId, groups
 let requests = 0;
 function request(caller: Caller): AuthenticatedRequest {
   return {
-    routeKey: "POST /rooms/{roomId}/token", method: "POST", path: `/rooms/${ROOM}/token`, pathParameters: { roomId: ROOM },
-    query: {}, headers: {}, body: undefined, rawBody: "", requestId: `request-${++requests}`, deadline: NOW + 10_000, caller,
+    routeKey: "POST /rooms/{roomId}/token",
+    method: "POST",
+    path: `/rooms/${ROOM}/token`,
+    pathParameters: { roomId: ROOM },
+    query: {},
+    headers: {},
+    body: undefined,
+    rawBody: "",
+    requestId: `request-${++requests}`,
+    deadline: NOW + 10_000,
+    caller,
   };
 }
 
@@ -163,7 +206,10 @@ describe("the caller's limit is charged before a token is asked for", () => {
 
 describe("a request that gets no token gives its charge back", () => {
   it("when IVS fails: the error is answered, the count is back, the issuer's place released", async () => {
-    const s = setup({ limit: 1, issuer: fakeIssuer({ fail: new UpstreamUnavailableError("IVS did not complete CreateParticipantToken") }) });
+    const s = setup({
+      limit: 1,
+      issuer: fakeIssuer({ fail: new UpstreamUnavailableError("IVS did not complete CreateParticipantToken") }),
+    });
     await expect(s.request(viewer())).rejects.toBeInstanceOf(UpstreamUnavailableError);
     expect(s.table.count("u1")).toBe(0);
     expect(s.seen).toEqual({ admitted: 1, issued: 1, released: 1 });
@@ -183,7 +229,13 @@ describe("a request that gets no token gives its charge back", () => {
 
   it("when a ban appeared while the token was being issued: 403 banned, not counted", async () => {
     const s = setup({ limit: 3 });
-    s.table.put({ pk: `ROOM#${ROOM}`, sk: "BAN#u1", userId: "u1", untilMs: NOW + 60_000, until: new Date(NOW + 60_000).toISOString() });
+    s.table.put({
+      pk: `ROOM#${ROOM}`,
+      sk: "BAN#u1",
+      userId: "u1",
+      untilMs: NOW + 60_000,
+      until: new Date(NOW + 60_000).toISOString(),
+    });
     // The read saw no ban: it is written between the read and the recording.
     const read = s.table.batchGet.bind(s.table);
     s.table.batchGet = async (keys) => {
@@ -195,10 +247,14 @@ describe("a request that gets no token gives its charge back", () => {
   });
 
   it("if the refund fails too, the request's own failure is answered and the charge stays", async () => {
-    const s = setup({ limit: 1, issuer: fakeIssuer({ fail: new UpstreamUnavailableError("IVS did not complete CreateParticipantToken") }) });
+    const s = setup({
+      limit: 1,
+      issuer: fakeIssuer({ fail: new UpstreamUnavailableError("IVS did not complete CreateParticipantToken") }),
+    });
     const update = s.table.update.bind(s.table);
     s.table.update = async (input) => {
-      if (input.UpdateExpression.startsWith("ADD #c :minus")) throw Object.assign(new Error("socket hang up"), { name: "NetworkError" });
+      if (input.UpdateExpression.startsWith("ADD #c :minus"))
+        throw Object.assign(new Error("socket hang up"), { name: "NetworkError" });
       return update(input);
     };
     await expect(s.request(viewer())).rejects.toBeInstanceOf(UpstreamUnavailableError);

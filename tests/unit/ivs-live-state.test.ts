@@ -21,9 +21,21 @@ function stage() {
     emit: (u) => updates.push(u),
   });
   const join = (id: string, capabilities: Array<"PUBLISH" | "SUBSCRIBE"> = ["PUBLISH", "SUBSCRIBE"]) =>
-    live.join({ participantId: id, userId: `user-${id}`, attributes: {}, capabilities });
-  return { live, updates, join };
+    live.join({
+      participantId: id,
+      userId: `user-${id}`,
+      attributes: {},
+      capabilities,
+      token: tokenOf(id, clock + 3_600_000),
+    });
+  return { live, updates, join, clock: () => clock };
 }
+
+const tokenOf = (id: string, expiresAt: number) => ({
+  keyPair: true,
+  immutable: { jti: id, resource: STAGE },
+  expiresAt,
+});
 
 describe("StageLive", () => {
   it("opens a session at the first join, closes it when the last one leaves, and opens a new one after", () => {
@@ -57,8 +69,14 @@ describe("StageLive", () => {
     expect(live.publish("p12")).toEqual({ ok: true });
     expect(live.publish("p13")).toEqual({ ok: false, reason: "stage-at-capacity" });
 
-    expect(live.participant("p13")!.events.map((e) => [e.name, e.errorCode])).toEqual([["JOINED", undefined], ["PUBLISH_ERROR", "QUOTA_EXCEEDED"]]);
-    expect(live.participant("viewer")!.events.map((e) => e.errorCode)).toEqual([undefined, "INSUFFICIENT_CAPABILITIES"]);
+    expect(live.participant("p13")!.events.map((e) => [e.name, e.errorCode])).toEqual([
+      ["JOINED", undefined],
+      ["PUBLISH_ERROR", "QUOTA_EXCEEDED"],
+    ]);
+    expect(live.participant("viewer")!.events.map((e) => e.errorCode)).toEqual([
+      undefined,
+      "INSUFFICIENT_CAPABILITIES",
+    ]);
     const names = updates.map((u) => `${u.participantId} ${u.eventName}`);
     expect(names.slice(12)).toEqual([
       "p12 Participant Publish Error",
@@ -84,13 +102,106 @@ describe("StageLive", () => {
     live.publish("a");
     live.publish("b");
     live.leave("a");
-    expect(live.participant("a")!.events.map((e) => e.name)).toEqual(["JOINED", "PUBLISH_STARTED", "PUBLISH_STOPPED", "LEFT"]);
+    expect(live.participant("a")!.events.map((e) => e.name)).toEqual([
+      "JOINED",
+      "PUBLISH_STARTED",
+      "PUBLISH_STOPPED",
+      "LEFT",
+    ]);
     expect(live.participant("a")!.published).toBe(true);
     live.leaveAll();
     expect(live.activeSessionId).toBeUndefined();
     expect(updates.map((u) => `${u.participantId} ${u.eventName}`)).toEqual([
-      "a Participant Published", "b Participant Published", "a Participant Unpublished", "b Participant Unpublished",
+      "a Participant Published",
+      "b Participant Published",
+      "a Participant Unpublished",
+      "b Participant Unpublished",
     ]);
+  });
+});
+
+describe("StageLive token exchange", () => {
+  it("swaps capabilities, attributes and user id in place, records both tokens and reports Token Exchanged", () => {
+    const { live, updates, join, clock } = stage();
+    const session = join("v", ["SUBSCRIBE"]);
+    expect(live.publish("v")).toEqual({ ok: false, reason: "insufficient-capabilities" });
+    const expiresAt = clock() + 7_200_000;
+    expect(
+      live.exchange("v", {
+        userId: "user-v2",
+        attributes: { role: "speaker" },
+        capabilities: ["PUBLISH", "SUBSCRIBE"],
+        token: tokenOf("v", expiresAt),
+      }),
+    ).toBe(true);
+    expect(live.publish("v")).toEqual({ ok: true });
+    const p = live.participant("v")!;
+    expect({ session: p.sessionId, state: p.state, userId: p.userId, attributes: p.attributes }).toEqual({
+      session: session.id,
+      state: "CONNECTED",
+      userId: "user-v2",
+      attributes: { role: "speaker" },
+    });
+    expect(p.events.map((e) => e.name)).toEqual(["JOINED", "PUBLISH_ERROR", "TOKEN_EXCHANGED", "PUBLISH_STARTED"]);
+    const exchanged = p.events[2]!;
+    expect(exchanged.previousToken).toEqual({
+      capabilities: ["SUBSCRIBE"],
+      attributes: {},
+      userId: "user-v",
+      expirationTime: expect.any(Number),
+    });
+    expect(exchanged.newToken).toEqual({
+      capabilities: ["PUBLISH", "SUBSCRIBE"],
+      attributes: { role: "speaker" },
+      userId: "user-v2",
+      expirationTime: expiresAt,
+    });
+    expect(updates.map((u) => `${u.eventName} ${u.userId}`)).toEqual([
+      "Participant Publish Error user-v",
+      "Token Exchanged user-v2",
+      "Participant Published user-v2",
+    ]);
+  });
+
+  it("a publisher whose new token lacks PUBLISH stops publishing at once; a participant not connected cannot exchange", () => {
+    const { live, updates, join, clock } = stage();
+    join("a");
+    join("b");
+    live.publish("a");
+    const down = {
+      userId: "user-a",
+      attributes: {},
+      capabilities: ["SUBSCRIBE" as const],
+      token: tokenOf("a", clock() + 60_000),
+    };
+    expect(live.exchange("a", down)).toBe(true);
+    expect(live.participant("a")!.publishing).toBe(false);
+    expect(live.participant("a")!.events.map((e) => e.name)).toEqual([
+      "JOINED",
+      "PUBLISH_STARTED",
+      "TOKEN_EXCHANGED",
+      "PUBLISH_STOPPED",
+    ]);
+    expect(updates.map((u) => u.eventName)).toEqual([
+      "Participant Published",
+      "Token Exchanged",
+      "Participant Unpublished",
+    ]);
+    live.leave("b");
+    expect(live.exchange("b", down)).toBe(false);
+    expect(live.exchange("nobody", down)).toBe(false);
+    expect(live.participant("b")!.events.map((e) => e.name)).toEqual(["JOINED", "LEFT"]);
+  });
+
+  it("one that left and joins again within the session gets what its newer token says", () => {
+    const { live, join } = stage();
+    join("a", ["SUBSCRIBE"]);
+    join("b");
+    live.leave("a");
+    join("a", ["PUBLISH", "SUBSCRIBE"]);
+    expect(live.participant("a")!.capabilities).toEqual(["PUBLISH", "SUBSCRIBE"]);
+    expect(live.publish("a")).toEqual({ ok: true });
+    expect(live.participant("a")!.events.map((e) => e.name)).toEqual(["JOINED", "LEFT", "JOINED", "PUBLISH_STARTED"]);
   });
 });
 
@@ -139,9 +250,35 @@ describe("EventOutbox delivery controls", () => {
     expect(parseDeliveryControl({ drop: 2 })).toEqual({ mode: "drop", remaining: 2 });
     expect(parseDeliveryControl({ duplicate: true })).toEqual({ mode: "duplicate", remaining: 1 });
     expect(parseDeliveryControl({ reorder: 1000 })).toEqual({ mode: "reorder", remaining: 1000 });
-    for (const bad of [null, [], {}, { drop: 0 }, { drop: 1.5 }, { reorder: 1001 }, { drop: false }, { drop: 1, reorder: 2 }, { delay: 1 }]) {
+    for (const bad of [
+      null,
+      [],
+      {},
+      { drop: 0 },
+      { drop: 1.5 },
+      { reorder: 1001 },
+      { drop: false },
+      { drop: 1, reorder: 2 },
+      { delay: 1 },
+    ]) {
       expect(typeof parseDeliveryControl(bad)).toBe("string");
     }
+  });
+
+  it("wraps a token exchange as the Token Exchanged stage update", () => {
+    const event = stageUpdateEvent(
+      { ...update(1), eventName: "Token Exchanged", userId: "u" },
+      "eu-west-1",
+      "111122223333",
+    );
+    expect(event["detail-type"]).toBe("IVS Stage Update");
+    expect(event.detail).toEqual({
+      session_id: "st-AAAAAAAAAAAAA",
+      event_name: "Token Exchanged",
+      event_time: "2025-04-23T06:36:53Z",
+      user_id: "u",
+      participant_id: "p1",
+    });
   });
 
   it("wraps an update in EventBridge's envelope, times to the second", () => {

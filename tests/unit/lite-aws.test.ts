@@ -7,29 +7,77 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo, Socket } from "node:net";
 import { SignatureV4 } from "@smithy/signature-v4";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { AwsServiceError, createLiteClient, DYNAMODB, endpointFor, IVS_REALTIME, SECRETS_MANAGER, toServiceError } from "../../shared/aws/lite/client.ts";
+import {
+  AwsServiceError,
+  createLiteClient,
+  DYNAMODB,
+  endpointFor,
+  IVS_REALTIME,
+  SECRETS_MANAGER,
+  toServiceError,
+} from "../../shared/aws/lite/client.ts";
 import { createHttp1Client, Http1Error, parseResponse } from "../../shared/aws/lite/http1.ts";
 import { createSigner } from "../../shared/aws/lite/sigv4.ts";
 
 const bytes = (d: string | ArrayBuffer | ArrayBufferView) =>
-  typeof d === "string" ? Buffer.from(d) : ArrayBuffer.isView(d) ? Buffer.from(d.buffer, d.byteOffset, d.byteLength) : Buffer.from(d);
+  typeof d === "string"
+    ? Buffer.from(d)
+    : ArrayBuffer.isView(d)
+      ? Buffer.from(d.buffer, d.byteOffset, d.byteLength)
+      : Buffer.from(d);
 
 class NodeSha256 {
   private readonly hash;
   constructor(secret?: string | ArrayBuffer | ArrayBufferView) {
     this.hash = secret ? createHmac("sha256", bytes(secret)) : createHash("sha256");
   }
-  update(data: string | ArrayBuffer | ArrayBufferView) { this.hash.update(bytes(data)); }
-  async digest() { return new Uint8Array(this.hash.digest()); }
-  reset() { throw new Error("not used by the signer"); }
+  update(data: string | ArrayBuffer | ArrayBufferView) {
+    this.hash.update(bytes(data));
+  }
+  async digest() {
+    return new Uint8Array(this.hash.digest());
+  }
+  reset() {
+    throw new Error("not used by the signer");
+  }
 }
 
 describe("SigV4", () => {
   const cases: Array<{ service: string; host: string; path: string; headers: Record<string, string>; body: string }> = [
-    { service: "dynamodb", host: "dynamodb.eu-west-1.amazonaws.com", path: "/", headers: { "content-type": "application/x-amz-json-1.0", "x-amz-target": "DynamoDB_20120810.BatchGetItem" }, body: JSON.stringify({ RequestItems: { t: { Keys: [{ pk: { S: "ROOM#é ü" } }] } } }) },
-    { service: "ivs", host: "ivsrealtime.eu-west-1.amazonaws.com", path: "/CreateParticipantToken", headers: { "content-type": "application/json" }, body: JSON.stringify({ stageArn: "arn:aws:ivs:eu-west-1:123456789012:stage/abc", userId: "u", capabilities: ["PUBLISH"], duration: 60, attributes: { displayName: "Zoë  two  spaces" } }) },
-    { service: "secretsmanager", host: "127.0.0.1:4566", path: "/", headers: { "content-type": "application/x-amz-json-1.1", "x-amz-target": "secretsmanager.GetSecretValue" }, body: "{\"SecretId\":\"a/b c\"}" },
-    { service: "ivs", host: "localhost:9000", path: "/a%20path/with%3Aodd*chars/", headers: { "content-type": "application/json", "x-custom": "  padded   value " }, body: "" },
+    {
+      service: "dynamodb",
+      host: "dynamodb.eu-west-1.amazonaws.com",
+      path: "/",
+      headers: { "content-type": "application/x-amz-json-1.0", "x-amz-target": "DynamoDB_20120810.BatchGetItem" },
+      body: JSON.stringify({ RequestItems: { t: { Keys: [{ pk: { S: "ROOM#é ü" } }] } } }),
+    },
+    {
+      service: "ivs",
+      host: "ivsrealtime.eu-west-1.amazonaws.com",
+      path: "/CreateParticipantToken",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({
+        stageArn: "arn:aws:ivs:eu-west-1:123456789012:stage/abc",
+        userId: "u",
+        capabilities: ["PUBLISH"],
+        duration: 60,
+        attributes: { displayName: "Zoë  two  spaces" },
+      }),
+    },
+    {
+      service: "secretsmanager",
+      host: "127.0.0.1:4566",
+      path: "/",
+      headers: { "content-type": "application/x-amz-json-1.1", "x-amz-target": "secretsmanager.GetSecretValue" },
+      body: '{"SecretId":"a/b c"}',
+    },
+    {
+      service: "ivs",
+      host: "localhost:9000",
+      path: "/a%20path/with%3Aodd*chars/",
+      headers: { "content-type": "application/json", "x-custom": "  padded   value " },
+      body: "",
+    },
   ];
   const credentialSets = [
     { accessKeyId: "AKIDEXAMPLE", secretAccessKey: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY" },
@@ -40,13 +88,31 @@ describe("SigV4", () => {
     for (const credentials of credentialSets) {
       it(`signs ${c.service} ${c.path} (${credentials.sessionToken ? "session" : "long-term"} credentials) exactly as the SDK's signer`, async () => {
         const when = new Date("2026-11-26T23:59:58.123Z");
-        const ours = createSigner(credentials, { region: "eu-west-1", service: c.service }).sign({ method: "POST", host: c.host, path: c.path, headers: c.headers, body: c.body }, when);
+        const ours = createSigner(credentials, { region: "eu-west-1", service: c.service }).sign(
+          { method: "POST", host: c.host, path: c.path, headers: c.headers, body: c.body },
+          when,
+        );
         const [hostname, port] = c.host.split(":");
-        const sdk = new SignatureV4({ credentials, region: "eu-west-1", service: c.service, sha256: NodeSha256, applyChecksum: false });
-        const signed = await sdk.sign({
-          method: "POST", protocol: "https:", hostname: hostname!, ...(port ? { port: Number(port) } : {}), path: c.path, query: {},
-          headers: { host: c.host, ...c.headers }, body: c.body,
-        }, { signingDate: when });
+        const sdk = new SignatureV4({
+          credentials,
+          region: "eu-west-1",
+          service: c.service,
+          sha256: NodeSha256,
+          applyChecksum: false,
+        });
+        const signed = await sdk.sign(
+          {
+            method: "POST",
+            protocol: "https:",
+            hostname: hostname!,
+            ...(port ? { port: Number(port) } : {}),
+            path: c.path,
+            query: {},
+            headers: { host: c.host, ...c.headers },
+            body: c.body,
+          },
+          { signingDate: when },
+        );
         expect(ours.authorization).toBe(signed.headers.authorization);
         expect(ours["x-amz-date"]).toBe(signed.headers["x-amz-date"]);
         expect(ours["x-amz-security-token"]).toBe(signed.headers["x-amz-security-token"]);
@@ -57,17 +123,43 @@ describe("SigV4", () => {
   it("one prepared request signs each body at each instant as the SDK's signer does, across seconds, days and back", async () => {
     const credentials = credentialSets[1]!;
     for (const c of cases) {
-      const prepared = createSigner(credentials, { region: "eu-west-1", service: c.service }).prepare({ method: "POST", host: c.host, path: c.path, headers: c.headers });
+      const prepared = createSigner(credentials, { region: "eu-west-1", service: c.service }).prepare({
+        method: "POST",
+        host: c.host,
+        path: c.path,
+        headers: c.headers,
+      });
       const [hostname, port] = c.host.split(":");
-      const sdk = new SignatureV4({ credentials, region: "eu-west-1", service: c.service, sha256: NodeSha256, applyChecksum: false });
-      for (const at of ["2026-11-26T23:59:58.123Z", "2026-11-26T23:59:58.999Z", "2026-11-26T23:59:59.000Z", "2026-11-27T00:00:00.500Z", "2026-11-26T12:00:00.000Z"]) {
+      const sdk = new SignatureV4({
+        credentials,
+        region: "eu-west-1",
+        service: c.service,
+        sha256: NodeSha256,
+        applyChecksum: false,
+      });
+      for (const at of [
+        "2026-11-26T23:59:58.123Z",
+        "2026-11-26T23:59:58.999Z",
+        "2026-11-26T23:59:59.000Z",
+        "2026-11-27T00:00:00.500Z",
+        "2026-11-26T12:00:00.000Z",
+      ]) {
         for (const body of [c.body, "{}", ""]) {
           const when = new Date(at);
           const ours = prepared.sign(body, when.getTime());
-          const signed = await sdk.sign({
-            method: "POST", protocol: "https:", hostname: hostname!, ...(port ? { port: Number(port) } : {}), path: c.path, query: {},
-            headers: { host: c.host, ...c.headers }, body,
-          }, { signingDate: when });
+          const signed = await sdk.sign(
+            {
+              method: "POST",
+              protocol: "https:",
+              hostname: hostname!,
+              ...(port ? { port: Number(port) } : {}),
+              path: c.path,
+              query: {},
+              headers: { host: c.host, ...c.headers },
+              body,
+            },
+            { signingDate: when },
+          );
           expect(ours.authorization, `${c.path} at ${at}`).toBe(signed.headers.authorization);
           expect(ours["x-amz-date"]).toBe(signed.headers["x-amz-date"]);
         }
@@ -88,14 +180,46 @@ describe("SigV4", () => {
 
 describe("HTTP/1.1 response parsing", () => {
   const framings: Array<{ name: string; wire: string; body: string; close?: boolean; endsWithConnection?: boolean }> = [
-    { name: "Content-Length", wire: "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 13\r\n\r\n{\"a\":\"ünï\"}", body: "{\"a\":\"ünï\"}" },
-    { name: "chunked, with a chunk extension and trailers", wire: "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n4;ext=1\r\n{\"a\"\r\nA\r\n:\"0123456\"\r\n1\r\n}\r\n0\r\nX-Trailer: t\r\n\r\n", body: "{\"a\":\"0123456\"}" },
-    { name: "chunked, no trailers", wire: "HTTP/1.1 400 Bad Request\r\ntransfer-encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n", body: "{}" },
-    { name: "a 100 Continue first", wire: "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n{}", body: "{}" },
-    { name: "Connection: close", wire: "HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n", body: "", close: true },
-    { name: "HTTP/1.0 without keep-alive", wire: "HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\n{}", body: "{}", close: true },
+    {
+      name: "Content-Length",
+      wire: 'HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 13\r\n\r\n{"a":"ünï"}',
+      body: '{"a":"ünï"}',
+    },
+    {
+      name: "chunked, with a chunk extension and trailers",
+      wire: 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n4;ext=1\r\n{"a"\r\nA\r\n:"0123456"\r\n1\r\n}\r\n0\r\nX-Trailer: t\r\n\r\n',
+      body: '{"a":"0123456"}',
+    },
+    {
+      name: "chunked, no trailers",
+      wire: "HTTP/1.1 400 Bad Request\r\ntransfer-encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n",
+      body: "{}",
+    },
+    {
+      name: "a 100 Continue first",
+      wire: "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n{}",
+      body: "{}",
+    },
+    {
+      name: "Connection: close",
+      wire: "HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n",
+      body: "",
+      close: true,
+    },
+    {
+      name: "HTTP/1.0 without keep-alive",
+      wire: "HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\n{}",
+      body: "{}",
+      close: true,
+    },
     { name: "204 without a body", wire: "HTTP/1.1 204 No Content\r\n\r\n", body: "" },
-    { name: "no framing: the body ends with the connection", wire: "HTTP/1.1 200 OK\r\n\r\n{\"x\":1}", body: "{\"x\":1}", close: true, endsWithConnection: true },
+    {
+      name: "no framing: the body ends with the connection",
+      wire: 'HTTP/1.1 200 OK\r\n\r\n{"x":1}',
+      body: '{"x":1}',
+      close: true,
+      endsWithConnection: true,
+    },
   ];
 
   for (const f of framings) {
@@ -119,15 +243,25 @@ describe("HTTP/1.1 response parsing", () => {
   });
 
   it("reads headers named like Object properties as plain data, and skips a line without a name", () => {
-    const wire = Buffer.from("HTTP/1.1 200 OK\r\nConstructor: c\r\ntoString: t\r\n: nameless\r\nno colon\r\nContent-Length: 0\r\n\r\n");
-    expect(parseResponse(wire, false)!.response.headers).toEqual({ constructor: "c", tostring: "t", "content-length": "0" });
+    const wire = Buffer.from(
+      "HTTP/1.1 200 OK\r\nConstructor: c\r\ntoString: t\r\n: nameless\r\nno colon\r\nContent-Length: 0\r\n\r\n",
+    );
+    expect(parseResponse(wire, false)!.response.headers).toEqual({
+      constructor: "c",
+      tostring: "t",
+      "content-length": "0",
+    });
   });
 
   it("refuses what is not HTTP/1.x or is cut short by the connection", () => {
     expect(() => parseResponse(Buffer.from("SSH-2.0-OpenSSH\r\n\r\n"), false)).toThrow(Http1Error);
-    expect(() => parseResponse(Buffer.from("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n{}"), true)).toThrow(/closed mid-response/);
+    expect(() => parseResponse(Buffer.from("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n{}"), true)).toThrow(
+      /closed mid-response/,
+    );
     expect(() => parseResponse(Buffer.from("HTTP/1.1 200 OK\r\nContent-Le"), true)).toThrow(/before the response head/);
-    expect(() => parseResponse(Buffer.from("HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n"), false)).toThrow(/content-length/);
+    expect(() => parseResponse(Buffer.from("HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n"), false)).toThrow(
+      /content-length/,
+    );
   });
 });
 
@@ -153,17 +287,40 @@ describe("the HTTP/1.1 client against node:http", () => {
       req.on("data", (c: Buffer) => chunks.push(c));
       req.on("end", () => handler(req, res, Buffer.concat(chunks).toString()));
     });
-    server.on("connection", (socket) => { connections.push(`${socket.remotePort}`); openSockets.push(socket); });
+    server.on("connection", (socket) => {
+      connections.push(`${socket.remotePort}`);
+      openSockets.push(socket);
+    });
     await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
     origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   });
-  afterAll(() => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }));
+  afterAll(
+    () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
+  );
 
   it("sends the request as written and reuses one connection for sequential requests", async () => {
     const client = createHttp1Client(origin);
-    const seen: Array<{ method?: string; url?: string; host?: string; target?: string; length?: string; body: string }> = [];
+    const seen: Array<{
+      method?: string;
+      url?: string;
+      host?: string;
+      target?: string;
+      length?: string;
+      body: string;
+    }> = [];
     handler = (req, res, body) => {
-      seen.push({ method: req.method, url: req.url, host: req.headers.host, target: req.headers["x-amz-target"] as string, length: req.headers["content-length"], body });
+      seen.push({
+        method: req.method,
+        url: req.url,
+        host: req.headers.host,
+        target: req.headers["x-amz-target"] as string,
+        length: req.headers["content-length"],
+        body,
+      });
       // Two writes: node answers chunked.
       res.writeHead(200, { "content-type": "application/json" });
       res.write(`{"echo":${JSON.stringify(body)},`);
@@ -171,12 +328,25 @@ describe("the HTTP/1.1 client against node:http", () => {
     };
     connections.length = 0;
     for (let i = 1; i <= 20; i++) {
-      const r = await client.request({ method: "POST", path: "/x?y=1", headers: { "x-amz-target": "T.Op" }, body: `{"i":${i},"s":"ü"}`, timeoutMs: 2_000 });
+      const r = await client.request({
+        method: "POST",
+        path: "/x?y=1",
+        headers: { "x-amz-target": "T.Op" },
+        body: `{"i":${i},"s":"ü"}`,
+        timeoutMs: 2_000,
+      });
       expect(r.status).toBe(200);
       expect(JSON.parse(r.body)).toEqual({ echo: `{"i":${i},"s":"ü"}`, n: i });
     }
     expect(connections).toHaveLength(1);
-    expect(seen[0]).toEqual({ method: "POST", url: "/x?y=1", host: origin.slice(7), target: "T.Op", length: String(Buffer.byteLength(`{"i":1,"s":"ü"}`)), body: `{"i":1,"s":"ü"}` });
+    expect(seen[0]).toEqual({
+      method: "POST",
+      url: "/x?y=1",
+      host: origin.slice(7),
+      target: "T.Op",
+      length: String(Buffer.byteLength(`{"i":1,"s":"ü"}`)),
+      body: `{"i":1,"s":"ü"}`,
+    });
     client.close();
   });
 
@@ -184,16 +354,27 @@ describe("the HTTP/1.1 client against node:http", () => {
     const client = createHttp1Client(origin);
     handler = (_req, res, body) => setTimeout(() => res.end(body), 20);
     connections.length = 0;
-    const bodies = await Promise.all([1, 2, 3, 4].map((i) => client.request({ method: "POST", path: "/", headers: {}, body: String(i), timeoutMs: 2_000 })));
+    const bodies = await Promise.all(
+      [1, 2, 3, 4].map((i) =>
+        client.request({ method: "POST", path: "/", headers: {}, body: String(i), timeoutMs: 2_000 }),
+      ),
+    );
     expect(bodies.map((b) => b.body)).toEqual(["1", "2", "3", "4"]);
-    await Promise.all([5, 6, 7, 8].map((i) => client.request({ method: "POST", path: "/", headers: {}, body: String(i), timeoutMs: 2_000 })));
+    await Promise.all(
+      [5, 6, 7, 8].map((i) =>
+        client.request({ method: "POST", path: "/", headers: {}, body: String(i), timeoutMs: 2_000 }),
+      ),
+    );
     expect(connections).toHaveLength(4);
     client.close();
   });
 
   it("drops a connection the server closed while idle, or asked to close, and uses a new one", async () => {
     const client = createHttp1Client(origin);
-    handler = (_req, res) => { res.setHeader("connection", "close"); res.end("{}"); };
+    handler = (_req, res) => {
+      res.setHeader("connection", "close");
+      res.end("{}");
+    };
     connections.length = 0;
     await client.request({ method: "POST", path: "/", headers: {}, body: "", timeoutMs: 2_000 });
     handler = (_req, res) => res.end("{}");
@@ -214,12 +395,18 @@ describe("the HTTP/1.1 client against node:http", () => {
   it("does not reuse an idle connection the server's Keep-Alive timeout is about to end", async () => {
     const client = createHttp1Client(origin);
     connections.length = 0;
-    handler = (_req, res) => { res.setHeader("keep-alive", "timeout=1"); res.end("{}"); };
+    handler = (_req, res) => {
+      res.setHeader("keep-alive", "timeout=1");
+      res.end("{}");
+    };
     await client.request({ method: "POST", path: "/", headers: {}, body: "", timeoutMs: 2_000 });
     // timeout=1 s, less the 1 s margin: never reused.
     await client.request({ method: "POST", path: "/", headers: {}, body: "", timeoutMs: 2_000 });
     expect(connections).toHaveLength(2);
-    handler = (_req, res) => { res.setHeader("keep-alive", "timeout=60"); res.end("{}"); };
+    handler = (_req, res) => {
+      res.setHeader("keep-alive", "timeout=60");
+      res.end("{}");
+    };
     await client.request({ method: "POST", path: "/", headers: {}, body: "", timeoutMs: 2_000 });
     await client.request({ method: "POST", path: "/", headers: {}, body: "", timeoutMs: 2_000 });
     expect(connections).toHaveLength(3);
@@ -230,14 +417,20 @@ describe("the HTTP/1.1 client against node:http", () => {
     const client = createHttp1Client(origin);
     handler = () => undefined; // never answers
     const started = Date.now();
-    const error = await client.request({ method: "POST", path: "/", headers: {}, body: "", timeoutMs: 150 }).catch((e: unknown) => e);
+    const error = await client
+      .request({ method: "POST", path: "/", headers: {}, body: "", timeoutMs: 150 })
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(Http1Error);
     expect((error as Error).name).toBe("TimeoutError");
     expect(Date.now() - started).toBeGreaterThanOrEqual(140);
-    const aborted = await client.request({ method: "POST", path: "/", headers: {}, body: "", timeoutMs: 5_000, signal: AbortSignal.timeout(100) }).catch((e: unknown) => e);
+    const aborted = await client
+      .request({ method: "POST", path: "/", headers: {}, body: "", timeoutMs: 5_000, signal: AbortSignal.timeout(100) })
+      .catch((e: unknown) => e);
     expect((aborted as Error).name).toBe("TimeoutError");
     handler = (_req, res) => res.end("ok");
-    expect((await client.request({ method: "POST", path: "/", headers: {}, body: "", timeoutMs: 2_000 })).body).toBe("ok");
+    expect((await client.request({ method: "POST", path: "/", headers: {}, body: "", timeoutMs: 2_000 })).body).toBe(
+      "ok",
+    );
     client.close();
   });
 
@@ -247,7 +440,10 @@ describe("the HTTP/1.1 client against node:http", () => {
     connections.length = 0;
     await client.preconnect();
     expect(connections).toHaveLength(1);
-    for (let i = 0; i < 3; i++) expect((await client.request({ method: "POST", path: "/", headers: {}, body: String(i), timeoutMs: 2_000 })).body).toBe(String(i));
+    for (let i = 0; i < 3; i++)
+      expect(
+        (await client.request({ method: "POST", path: "/", headers: {}, body: String(i), timeoutMs: 2_000 })).body,
+      ).toBe(String(i));
     expect(connections).toHaveLength(1);
     client.close();
   });
@@ -255,14 +451,18 @@ describe("the HTTP/1.1 client against node:http", () => {
   it("preconnect never fails: with nothing listening it resolves, and the first request fails as usual", async () => {
     const client = createHttp1Client(`http://127.0.0.1:${await portNothingListensOn()}`);
     await expect(client.preconnect()).resolves.toBeUndefined();
-    const error = await client.request({ method: "POST", path: "/", headers: {}, body: "", timeoutMs: 2_000 }).catch((e: unknown) => e);
+    const error = await client
+      .request({ method: "POST", path: "/", headers: {}, body: "", timeoutMs: 2_000 })
+      .catch((e: unknown) => e);
     expect((error as Http1Error).code).toBe("ECONNREFUSED");
     client.close();
   });
 
   it("fails fast when nothing listens (no status: transient to its callers)", async () => {
     const client = createHttp1Client(`http://127.0.0.1:${await portNothingListensOn()}`);
-    const error = await client.request({ method: "POST", path: "/", headers: {}, body: "", timeoutMs: 2_000 }).catch((e: unknown) => e);
+    const error = await client
+      .request({ method: "POST", path: "/", headers: {}, body: "", timeoutMs: 2_000 })
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(Http1Error);
     expect((error as Http1Error).code).toBe("ECONNREFUSED");
     client.close();
@@ -280,23 +480,55 @@ describe("the lite client's errors and retries", () => {
       const chunks: Buffer[] = [];
       req.on("data", (c: Buffer) => chunks.push(c));
       req.on("end", () => {
-        requests.push({ url: req.url, target: req.headers["x-amz-target"] as string, authorization: req.headers.authorization, body: Buffer.concat(chunks).toString() });
+        requests.push({
+          url: req.url,
+          target: req.headers["x-amz-target"] as string,
+          authorization: req.headers.authorization,
+          body: Buffer.concat(chunks).toString(),
+        });
         const a = answers.shift() ?? { status: 200, body: "{}" };
         res.writeHead(a.status, a.headers ?? {}).end(a.body);
       });
     });
     await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    env = { AWS_REGION: "eu-west-1", AWS_ACCESS_KEY_ID: "AKID", AWS_SECRET_ACCESS_KEY: "s", AWS_ENDPOINT_URL_DYNAMODB: url, AWS_ENDPOINT_URL_IVS_REALTIME: `${url}/prefix/` };
+    env = {
+      AWS_REGION: "eu-west-1",
+      AWS_ACCESS_KEY_ID: "AKID",
+      AWS_SECRET_ACCESS_KEY: "s",
+      AWS_ENDPOINT_URL_DYNAMODB: url,
+      AWS_ENDPOINT_URL_IVS_REALTIME: `${url}/prefix/`,
+    };
   });
-  afterAll(() => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }));
+  afterAll(
+    () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
+  );
 
   it("reads its endpoint, region and credentials as the SDK does", () => {
-    expect(endpointFor(DYNAMODB, { AWS_REGION: "eu-west-1" })).toEqual({ region: "eu-west-1", endpoint: "https://dynamodb.eu-west-1.amazonaws.com" });
-    expect(endpointFor(IVS_REALTIME, { AWS_REGION: "us-west-2" }).endpoint).toBe("https://ivsrealtime.us-west-2.amazonaws.com");
-    expect(endpointFor(SECRETS_MANAGER, { AWS_REGION: "eu-west-1", AWS_ENDPOINT_URL: "http://x:1" }).endpoint).toBe("http://x:1");
-    expect(endpointFor(SECRETS_MANAGER, { AWS_REGION: "eu-west-1", AWS_ENDPOINT_URL: "http://x:1", AWS_ENDPOINT_URL_SECRETS_MANAGER: "http://y:2" }).endpoint).toBe("http://y:2");
-    expect(() => createLiteClient(DYNAMODB, { maxAttempts: 1, timeoutMs: 1, env: { AWS_REGION: "eu-west-1" } })).toThrow(/AWS_ACCESS_KEY_ID/);
+    expect(endpointFor(DYNAMODB, { AWS_REGION: "eu-west-1" })).toEqual({
+      region: "eu-west-1",
+      endpoint: "https://dynamodb.eu-west-1.amazonaws.com",
+    });
+    expect(endpointFor(IVS_REALTIME, { AWS_REGION: "us-west-2" }).endpoint).toBe(
+      "https://ivsrealtime.us-west-2.amazonaws.com",
+    );
+    expect(endpointFor(SECRETS_MANAGER, { AWS_REGION: "eu-west-1", AWS_ENDPOINT_URL: "http://x:1" }).endpoint).toBe(
+      "http://x:1",
+    );
+    expect(
+      endpointFor(SECRETS_MANAGER, {
+        AWS_REGION: "eu-west-1",
+        AWS_ENDPOINT_URL: "http://x:1",
+        AWS_ENDPOINT_URL_SECRETS_MANAGER: "http://y:2",
+      }).endpoint,
+    ).toBe("http://y:2");
+    expect(() =>
+      createLiteClient(DYNAMODB, { maxAttempts: 1, timeoutMs: 1, env: { AWS_REGION: "eu-west-1" } }),
+    ).toThrow(/AWS_ACCESS_KEY_ID/);
     expect(() => endpointFor(DYNAMODB, {})).toThrow(/AWS_REGION/);
   });
 
@@ -304,44 +536,95 @@ describe("the lite client's errors and retries", () => {
     requests.length = 0;
     const ddb = createLiteClient(DYNAMODB, { maxAttempts: 1, timeoutMs: 2_000, env });
     const ivs = createLiteClient(IVS_REALTIME, { maxAttempts: 1, timeoutMs: 2_000, env });
-    answers = [{ status: 200, body: "{\"Responses\":{}}" }, { status: 200, body: "" }];
-    expect(await ddb.json("DynamoDB_20120810.BatchGetItem", "application/x-amz-json-1.0", { a: 1 })).toEqual({ Responses: {} });
+    answers = [
+      { status: 200, body: '{"Responses":{}}' },
+      { status: 200, body: "" },
+    ];
+    expect(await ddb.json("DynamoDB_20120810.BatchGetItem", "application/x-amz-json-1.0", { a: 1 })).toEqual({
+      Responses: {},
+    });
     expect(await ivs.restPost("/CreateParticipantToken", { b: 2 })).toEqual({});
-    expect(requests.map((r) => [r.url, r.target, r.body])).toEqual([["/", "DynamoDB_20120810.BatchGetItem", "{\"a\":1}"], ["/prefix/CreateParticipantToken", undefined, "{\"b\":2}"]]);
-    expect(requests[0]!.authorization).toMatch(/^AWS4-HMAC-SHA256 Credential=AKID\/\d{8}\/eu-west-1\/dynamodb\/aws4_request, SignedHeaders=content-type;host;x-amz-date;x-amz-target, Signature=[0-9a-f]{64}$/);
+    expect(requests.map((r) => [r.url, r.target, r.body])).toEqual([
+      ["/", "DynamoDB_20120810.BatchGetItem", '{"a":1}'],
+      ["/prefix/CreateParticipantToken", undefined, '{"b":2}'],
+    ]);
+    expect(requests[0]!.authorization).toMatch(
+      /^AWS4-HMAC-SHA256 Credential=AKID\/\d{8}\/eu-west-1\/dynamodb\/aws4_request, SignedHeaders=content-type;host;x-amz-date;x-amz-target, Signature=[0-9a-f]{64}$/,
+    );
     expect(requests[1]!.authorization).toContain("/eu-west-1/ivs/aws4_request");
     ddb.close();
     ivs.close();
   });
 
   it("shapes errors like the SDK: code from x-amzn-errortype, __type or code; members kept; status in $metadata", () => {
-    const rest = toServiceError({ status: 404, headers: { "x-amzn-errortype": "ResourceNotFoundException:http://internal.amazon.com/coral/com.amazonaws.ivs/", "x-amzn-requestid": "r1" }, body: "{\"message\":\"no stage\",\"exceptionMessage\":\"x\"}" });
+    const rest = toServiceError({
+      status: 404,
+      headers: {
+        "x-amzn-errortype": "ResourceNotFoundException:http://internal.amazon.com/coral/com.amazonaws.ivs/",
+        "x-amzn-requestid": "r1",
+      },
+      body: '{"message":"no stage","exceptionMessage":"x"}',
+    });
     expect(rest).toBeInstanceOf(AwsServiceError);
-    expect([rest.name, rest.message, rest.$metadata, rest.$fault, rest.exceptionMessage]).toEqual(["ResourceNotFoundException", "no stage", { httpStatusCode: 404, requestId: "r1" }, "client", "x"]);
-    const json = toServiceError({ status: 400, headers: {}, body: JSON.stringify({ __type: "com.amazonaws.dynamodb.v20120810#TransactionCanceledException", Message: "cancelled [None, ConditionalCheckFailed]", CancellationReasons: [{ Code: "None" }, { Code: "ConditionalCheckFailed", Item: { untilMs: { N: "5" } } }] }) });
-    expect([json.name, json.message]).toEqual(["TransactionCanceledException", "cancelled [None, ConditionalCheckFailed]"]);
-    expect(json.CancellationReasons).toEqual([{ Code: "None" }, { Code: "ConditionalCheckFailed", Item: { untilMs: { N: "5" } } }]);
+    expect([rest.name, rest.message, rest.$metadata, rest.$fault, rest.exceptionMessage]).toEqual([
+      "ResourceNotFoundException",
+      "no stage",
+      { httpStatusCode: 404, requestId: "r1" },
+      "client",
+      "x",
+    ]);
+    const json = toServiceError({
+      status: 400,
+      headers: {},
+      body: JSON.stringify({
+        __type: "com.amazonaws.dynamodb.v20120810#TransactionCanceledException",
+        Message: "cancelled [None, ConditionalCheckFailed]",
+        CancellationReasons: [{ Code: "None" }, { Code: "ConditionalCheckFailed", Item: { untilMs: { N: "5" } } }],
+      }),
+    });
+    expect([json.name, json.message]).toEqual([
+      "TransactionCanceledException",
+      "cancelled [None, ConditionalCheckFailed]",
+    ]);
+    expect(json.CancellationReasons).toEqual([
+      { Code: "None" },
+      { Code: "ConditionalCheckFailed", Item: { untilMs: { N: "5" } } },
+    ]);
     const proxy = toServiceError({ status: 502, headers: {}, body: "<html>bad gateway</html>" });
     expect([proxy.name, proxy.$fault]).toEqual(["Http502Error", "server"]);
     // A member named like one of Error's own is not copied over it.
-    expect(toServiceError({ status: 400, headers: {}, body: "{\"code\":\"X\",\"name\":\"Y\",\"stack\":\"z\"}" }).name).toBe("X");
+    expect(toServiceError({ status: 400, headers: {}, body: '{"code":"X","name":"Y","stack":"z"}' }).name).toBe("X");
   });
 
   it("retries 5xx, throttling and network errors up to maxAttempts, never a client error", async () => {
     const ddb = createLiteClient(DYNAMODB, { maxAttempts: 3, timeoutMs: 2_000, env });
     requests.length = 0;
-    answers = [{ status: 500, body: "{\"__type\":\"InternalServerError\"}" }, { status: 400, body: "{\"__type\":\"com.amazonaws.dynamodb.v20120810#ThrottlingException\"}" }, { status: 200, body: "{\"ok\":true}" }];
+    answers = [
+      { status: 500, body: '{"__type":"InternalServerError"}' },
+      { status: 400, body: '{"__type":"com.amazonaws.dynamodb.v20120810#ThrottlingException"}' },
+      { status: 200, body: '{"ok":true}' },
+    ];
     expect(await ddb.json("DynamoDB_20120810.GetItem", "application/x-amz-json-1.0", {})).toEqual({ ok: true });
     expect(requests).toHaveLength(3);
 
     requests.length = 0;
-    answers = [{ status: 400, body: "{\"__type\":\"com.amazonaws.dynamodb.v20120810#ValidationException\",\"message\":\"bad\"}" }];
-    const invalid = await ddb.json("DynamoDB_20120810.GetItem", "application/x-amz-json-1.0", {}).catch((e: unknown) => e);
-    expect([(invalid as Error).name, (invalid as Error).message, requests.length]).toEqual(["ValidationException", "bad", 1]);
+    answers = [
+      { status: 400, body: '{"__type":"com.amazonaws.dynamodb.v20120810#ValidationException","message":"bad"}' },
+    ];
+    const invalid = await ddb
+      .json("DynamoDB_20120810.GetItem", "application/x-amz-json-1.0", {})
+      .catch((e: unknown) => e);
+    expect([(invalid as Error).name, (invalid as Error).message, requests.length]).toEqual([
+      "ValidationException",
+      "bad",
+      1,
+    ]);
 
     requests.length = 0;
     answers = [503, 503, 503, 503].map((status) => ({ status, body: "" }));
-    const unavailable = await ddb.json("DynamoDB_20120810.GetItem", "application/x-amz-json-1.0", {}).catch((e: unknown) => e);
+    const unavailable = await ddb
+      .json("DynamoDB_20120810.GetItem", "application/x-amz-json-1.0", {})
+      .catch((e: unknown) => e);
     expect([(unavailable as AwsServiceError).$metadata.httpStatusCode, requests.length]).toEqual([503, 3]);
     answers = [];
     ddb.close();

@@ -3,8 +3,16 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
-  IVS_READ_TPS, MAX_WAIT_SLOTS, mostInWindow, roomMayRead, ROOM_READ_INTERVAL_MS, SLOT_MS, slotOf, takeIvsRead,
-  type Clock, type SlotClaims,
+  IVS_READ_TPS,
+  MAX_WAIT_SLOTS,
+  mostInWindow,
+  roomMayRead,
+  ROOM_READ_INTERVAL_MS,
+  SLOT_MS,
+  slotOf,
+  takeIvsRead,
+  type Clock,
+  type SlotClaims,
 } from "../../shared/live/budget.ts";
 
 /** The store's put-if-absent, in memory: one winner per (operation, slot), like DynamoDB's conditional put. */
@@ -27,7 +35,9 @@ function virtualClock(start: number): Clock & { set(ms: number): void } {
   let now = start;
   return {
     now: () => now,
-    set: (ms) => { now = ms; },
+    set: (ms) => {
+      now = ms;
+    },
     async sleep(ms) {
       now += ms;
       await Promise.resolve();
@@ -40,7 +50,8 @@ describe("takeIvsRead", () => {
     const slots = memorySlots();
     const clock = virtualClock(10 * SLOT_MS + 10);
     const outcomes: boolean[] = [];
-    for (let i = 0; i < 5; i++) outcomes.push(await takeIvsRead(slots, "ListParticipants", virtualClock(clock.now()), clock.now() + 5_000));
+    for (let i = 0; i < 5; i++)
+      outcomes.push(await takeIvsRead(slots, "ListParticipants", virtualClock(clock.now()), clock.now() + 5_000));
     // The current slot and the MAX_WAIT_SLOTS after it: that many callers get a call, the rest are refused.
     expect(outcomes.filter(Boolean)).toHaveLength(1 + MAX_WAIT_SLOTS);
     expect([...slots.taken.values()].sort()).toEqual([10, 11, 12]);
@@ -58,22 +69,27 @@ describe("takeIvsRead", () => {
   });
 
   it("any number of concurrent callers at any times: never more than IVS's 5 call starts in any second", async () => {
-    await fc.assert(fc.asyncProperty(
-      fc.array(fc.integer({ min: 0, max: 10_000 }), { minLength: 1, maxLength: 200 }),
-      async (arrivals) => {
-        const slots = memorySlots();
-        const starts: number[] = [];
-        await Promise.all(arrivals.map(async (at) => {
-          const clock = virtualClock(at);
-          if (await takeIvsRead(slots, "ListParticipants", clock, at + 10_000)) starts.push(clock.now());
-        }));
-        expect(mostInWindow(starts, 1_000)).toBeLessThanOrEqual(IVS_READ_TPS);
-        // ...with room to spare for the call's travel to IVS: still at most 5 within any 1200 ms.
-        expect(mostInWindow(starts, 1_200)).toBeLessThanOrEqual(IVS_READ_TPS);
-        // A slot is used once.
-        expect(new Set(starts.map(slotOf)).size).toBe(starts.length);
-      },
-    ), { numRuns: 200 });
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.integer({ min: 0, max: 10_000 }), { minLength: 1, maxLength: 200 }),
+        async (arrivals) => {
+          const slots = memorySlots();
+          const starts: number[] = [];
+          await Promise.all(
+            arrivals.map(async (at) => {
+              const clock = virtualClock(at);
+              if (await takeIvsRead(slots, "ListParticipants", clock, at + 10_000)) starts.push(clock.now());
+            }),
+          );
+          expect(mostInWindow(starts, 1_000)).toBeLessThanOrEqual(IVS_READ_TPS);
+          // ...with room to spare for the call's travel to IVS: still at most 5 within any 1200 ms.
+          expect(mostInWindow(starts, 1_200)).toBeLessThanOrEqual(IVS_READ_TPS);
+          // A slot is used once.
+          expect(new Set(starts.map(slotOf)).size).toBe(starts.length);
+        },
+      ),
+      { numRuns: 200 },
+    );
   });
 });
 

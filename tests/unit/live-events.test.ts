@@ -14,7 +14,13 @@ const published = (detail: Record<string, unknown> = {}, envelope: Record<string
   time: "2026-12-01T10:00:07Z",
   region: "us-east-1",
   resources: [STAGE],
-  detail: { session_id: "st-ZyXwvu1T2s3r4", event_name: "Participant Published", user_id: "sub-1", participant_id: "xYz1c2d3e4f", ...detail },
+  detail: {
+    session_id: "st-ZyXwvu1T2s3r4",
+    event_name: "Participant Published",
+    user_id: "sub-1",
+    participant_id: "xYz1c2d3e4f",
+    ...detail,
+  },
   ...envelope,
 });
 
@@ -25,15 +31,35 @@ describe("parseStageUpdate", () => {
       roomId: "AbCdef1G2hij",
       stageArn: STAGE,
       eventId: "12345678-1a23-4567-a1bc-1a2b34567890",
-      event: { sessionId: "st-ZyXwvu1T2s3r4", name: "published", participantId: "xYz1c2d3e4f", userId: "sub-1", at: Date.parse("2026-12-01T10:00:07.999Z") },
+      event: {
+        sessionId: "st-ZyXwvu1T2s3r4",
+        name: "published",
+        participantId: "xYz1c2d3e4f",
+        userId: "sub-1",
+        at: Date.parse("2026-12-01T10:00:07.999Z"),
+      },
     });
   });
 
   it("prefers IVS's event_time to EventBridge's time; names it does not act on are 'other'", () => {
-    const e = parseStageUpdate(published({ event_name: "Participant Unpublished", event_time: "2026-12-01T10:00:05.250Z" }));
-    expect(e).toMatchObject({ kind: "stage", event: { name: "unpublished", at: Date.parse("2026-12-01T10:00:05.250Z") } });
-    for (const name of ["Participant Publish Error", "Participant Replication Started", "Token Exchanged", "constructor", "toString"]) {
-      expect(parseStageUpdate(published({ event_name: name }))).toMatchObject({ kind: "stage", event: { name: "other" } });
+    const e = parseStageUpdate(
+      published({ event_name: "Participant Unpublished", event_time: "2026-12-01T10:00:05.250Z" }),
+    );
+    expect(e).toMatchObject({
+      kind: "stage",
+      event: { name: "unpublished", at: Date.parse("2026-12-01T10:00:05.250Z") },
+    });
+    for (const name of [
+      "Participant Publish Error",
+      "Participant Replication Started",
+      "Token Exchanged",
+      "constructor",
+      "toString",
+    ]) {
+      expect(parseStageUpdate(published({ event_name: name }))).toMatchObject({
+        kind: "stage",
+        event: { name: "other" },
+      });
     }
   });
 
@@ -45,7 +71,10 @@ describe("parseStageUpdate", () => {
 
   it("ignores, with a reason, whatever is not a readable IVS Stage Update", () => {
     const cases: unknown[] = [
-      null, "x", [], {},
+      null,
+      "x",
+      [],
+      {},
       published({}, { source: "aws.ec2" }),
       published({}, { "detail-type": "IVS Composition State Change" }),
       published({}, { resources: [] }),
@@ -73,6 +102,7 @@ describe("latestMomentOf", () => {
     expect(latestMomentOf("2026-12-01T10:00:07.25Z")).toBe(Date.parse("2026-12-01T10:00:07.259Z"));
     expect(latestMomentOf("2026-12-01T10:00:07.250Z")).toBe(Date.parse("2026-12-01T10:00:07.250Z"));
     expect(latestMomentOf("2026-12-01T11:00:07+01:00")).toBe(Date.parse("2026-12-01T10:00:07.999Z"));
-    for (const bad of [undefined, 5, "", "2026-12-01", "2026-13-45T99:00:00Z"]) expect(latestMomentOf(bad)).toBeUndefined();
+    for (const bad of [undefined, 5, "", "2026-12-01", "2026-13-45T99:00:00Z"])
+      expect(latestMomentOf(bad)).toBeUndefined();
   });
 });

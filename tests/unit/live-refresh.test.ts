@@ -3,8 +3,22 @@
 // when IVS fails, events merged with optimistic locking.
 import { describe, expect, it } from "vitest";
 import { ROOM_READ_INTERVAL_MS, SLOT_MS } from "../../shared/live/budget.ts";
-import { applyEvent, createLiveReader, updateLive, type IvsLiveReads, type LiveDeps, type LiveStorePort, type StoredLive } from "../../shared/live/refresh.ts";
-import { applyStageEvent, emptyLiveState, liveCounts, type LiveState, type ParticipantSummary } from "../../shared/live/state.ts";
+import {
+  applyEvent,
+  createLiveReader,
+  updateLive,
+  type IvsLiveReads,
+  type LiveDeps,
+  type LiveStorePort,
+  type StoredLive,
+} from "../../shared/live/refresh.ts";
+import {
+  applyStageEvent,
+  emptyLiveState,
+  liveCounts,
+  type LiveState,
+  type ParticipantSummary,
+} from "../../shared/live/state.ts";
 
 const T0 = Date.parse("2026-12-01T10:00:00.000Z");
 const ROOM = { roomId: "AbCdef1G2hij", stageArn: "arn:aws:ivs:us-east-1:123456789012:stage/AbCdef1G2hij" };
@@ -33,7 +47,11 @@ function fakes(): Fakes {
     async read(roomId) {
       await Promise.resolve();
       const d = data.get(roomId);
-      return { roomExists: store.rooms.has(roomId), state: structuredClone(d?.state ?? emptyLiveState()), version: d?.version ?? 0 };
+      return {
+        roomExists: store.rooms.has(roomId),
+        state: structuredClone(d?.state ?? emptyLiveState()),
+        version: d?.version ?? 0,
+      };
     },
     async write(roomId, version, state) {
       await Promise.resolve();
@@ -81,15 +99,34 @@ function fakes(): Fakes {
     },
   };
   Object.assign(f, {
-    clock, ivsCalls: [], writes: 0, store, participants: [], failIvs: false,
+    clock,
+    ivsCalls: [],
+    writes: 0,
+    store,
+    participants: [],
+    failIvs: false,
     stored: () => ({ roomExists: true, ...(data.get(ROOM.roomId) ?? { state: emptyLiveState(), version: 0 }) }),
-    deps: { store, ivs, clock: { now: () => clock.now, sleep: async (ms: number) => { clock.now += ms; } } },
+    deps: {
+      store,
+      ivs,
+      clock: {
+        now: () => clock.now,
+        sleep: async (ms: number) => {
+          clock.now += ms;
+        },
+      },
+    },
   });
   return f;
 }
 
-const connected = (participantId: string): ParticipantSummary =>
-  ({ participantId, userId: `user-${participantId}`, state: "CONNECTED", firstJoinTime: new Date(T0).toISOString(), published: false });
+const connected = (participantId: string): ParticipantSummary => ({
+  participantId,
+  userId: `user-${participantId}`,
+  state: "CONNECTED",
+  firstJoinTime: new Date(T0).toISOString(),
+  published: false,
+});
 
 describe("createLiveReader", () => {
   it("50 concurrent callers in one container: one IVS read, and all of them get its result", async () => {
@@ -128,7 +165,8 @@ describe("createLiveReader", () => {
   it("the account's budget spent: no IVS call, the stored state served as it is", async () => {
     const f = fakes();
     const reader = createLiveReader(f.deps);
-    for (let slot = Math.floor(T0 / SLOT_MS); slot < Math.floor(T0 / SLOT_MS) + 10; slot++) f.store.slots.add(`GetStage#${slot}`);
+    for (let slot = Math.floor(T0 / SLOT_MS); slot < Math.floor(T0 / SLOT_MS) + 10; slot++)
+      f.store.slots.add(`GetStage#${slot}`);
     const r = await reader.current(ROOM, T0 + 10_000);
     expect(f.ivsCalls).toEqual([]);
     expect(r.state.readAt).toBeNull();
@@ -137,7 +175,13 @@ describe("createLiveReader", () => {
 
   it("IVS failing: the stored state served (no 429 or 503), nothing written", async () => {
     const f = fakes();
-    await applyEvent(f.deps, ROOM.roomId, { sessionId: SESSION, name: "published", participantId: "p1", userId: "u1", at: T0 - 10_000 });
+    await applyEvent(f.deps, ROOM.roomId, {
+      sessionId: SESSION,
+      name: "published",
+      participantId: "p1",
+      userId: "u1",
+      at: T0 - 10_000,
+    });
     const writes = f.writes;
     f.failIvs = true;
     const r = await createLiveReader(f.deps).current(ROOM, T0 + 10_000);
@@ -158,7 +202,15 @@ describe("updateLive and applyEvent", () => {
   it("an event for a stage no room owns writes nothing", async () => {
     const f = fakes();
     f.store.rooms.clear();
-    expect(await applyEvent(f.deps, ROOM.roomId, { sessionId: SESSION, name: "published", participantId: "p1", userId: "u1", at: T0 })).toBe(false);
+    expect(
+      await applyEvent(f.deps, ROOM.roomId, {
+        sessionId: SESSION,
+        name: "published",
+        participantId: "p1",
+        userId: "u1",
+        at: T0,
+      }),
+    ).toBe(false);
     expect(f.writes).toBe(0);
   });
 
@@ -172,8 +224,17 @@ describe("updateLive and applyEvent", () => {
 
   it("concurrent writers: each re-reads and re-applies, so that no event is lost", async () => {
     const f = fakes();
-    await Promise.all(Array.from({ length: 4 }, (_, i) =>
-      applyEvent(f.deps, ROOM.roomId, { sessionId: SESSION, name: "published", participantId: `p${i}`, userId: `u${i}`, at: T0 + i })));
+    await Promise.all(
+      Array.from({ length: 4 }, (_, i) =>
+        applyEvent(f.deps, ROOM.roomId, {
+          sessionId: SESSION,
+          name: "published",
+          participantId: `p${i}`,
+          userId: `u${i}`,
+          at: T0 + i,
+        }),
+      ),
+    );
     expect(liveCounts(f.stored().state)).toEqual({ connected: 4, publishing: 4 });
     expect(f.stored().version).toBe(4);
   });
@@ -181,7 +242,10 @@ describe("updateLive and applyEvent", () => {
   it("gives up after repeated conflicts rather than loop", async () => {
     const f = fakes();
     const deps: LiveDeps = { ...f.deps, store: { ...f.deps.store, write: async () => "conflict" } };
-    await expect(updateLive(deps, ROOM.roomId, (s) => applyStageEvent(s, { sessionId: SESSION, name: "published", participantId: "p1", userId: "u", at: T0 })))
-      .rejects.toThrow(/kept changing/);
+    await expect(
+      updateLive(deps, ROOM.roomId, (s) =>
+        applyStageEvent(s, { sessionId: SESSION, name: "published", participantId: "p1", userId: "u", at: T0 }),
+      ),
+    ).rejects.toThrow(/kept changing/);
   });
 });

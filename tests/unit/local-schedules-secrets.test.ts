@@ -6,7 +6,8 @@ import { describe, expect, it } from "vitest";
 import { functionsOf, parseTemplate, rateMs } from "../../local/template.ts";
 import { generateSecretString } from "../../local/secrets.ts";
 
-const withEvents = (events: string) => parseTemplate(`
+const withEvents = (events: string) =>
+  parseTemplate(`
 Resources:
   Sweeper:
     Type: AWS::Serverless::Function
@@ -21,7 +22,8 @@ ${events}
 
 describe("Schedule event sources", () => {
   it("are read with their expression, state (unresolved) and input", () => {
-    const [fn] = functionsOf(withEvents(`
+    const [fn] = functionsOf(
+      withEvents(`
         Every5:
           Type: Schedule
           Properties:
@@ -29,7 +31,8 @@ describe("Schedule event sources", () => {
             State: !If [On, ENABLED, DISABLED]
         Off:
           Type: Schedule
-          Properties: { Schedule: rate(1 hour), Enabled: false, Input: '{"a":1}' }`));
+          Properties: { Schedule: rate(1 hour), Enabled: false, Input: '{"a":1}' }`),
+    );
     expect(fn!.schedules).toEqual([
       { eventName: "Every5", schedule: "rate(5 minutes)", state: { "Fn::If": ["On", "ENABLED", "DISABLED"] } },
       { eventName: "Off", schedule: "rate(1 hour)", state: "DISABLED", input: '{"a":1}' },
@@ -37,14 +40,22 @@ describe("Schedule event sources", () => {
   });
 
   it("refuse a property the offline stack does not know, and a missing expression", () => {
-    expect(() => functionsOf(withEvents(`
+    expect(() =>
+      functionsOf(
+        withEvents(`
         Bad:
           Type: Schedule
-          Properties: { Schedule: rate(1 day), FlexibleTimeWindow: { Mode: "OFF" } }`))).toThrow(/Sweeper\.Bad: Schedule FlexibleTimeWindow/);
-    expect(() => functionsOf(withEvents(`
+          Properties: { Schedule: rate(1 day), FlexibleTimeWindow: { Mode: "OFF" } }`),
+      ),
+    ).toThrow(/Sweeper\.Bad: Schedule FlexibleTimeWindow/);
+    expect(() =>
+      functionsOf(
+        withEvents(`
         Bad:
           Type: Schedule
-          Properties: { State: ENABLED }`))).toThrow(/needs a Schedule expression/);
+          Properties: { State: ENABLED }`),
+      ),
+    ).toThrow(/needs a Schedule expression/);
   });
 
   it("rate(...) in milliseconds; cron and malformed rates are not run offline", () => {
@@ -59,7 +70,9 @@ describe("Schedule event sources", () => {
 
 describe("GenerateSecretString", () => {
   it("the webhook secret's spec: 48 letters and digits, which decode as base64 to 36 bytes", () => {
-    const values = Array.from({ length: 50 }, () => generateSecretString({ PasswordLength: 48, ExcludePunctuation: true }));
+    const values = Array.from({ length: 50 }, () =>
+      generateSecretString({ PasswordLength: 48, ExcludePunctuation: true }),
+    );
     for (const v of values) {
       expect(v).toMatch(/^[A-Za-z0-9]{48}$/);
       // One of each class, as Secrets Manager's RequireEachIncludedType default asks.
@@ -73,8 +86,13 @@ describe("GenerateSecretString", () => {
 
   it("32 characters by default, punctuation included; exclusions honoured; the template's JSON when asked", () => {
     expect(generateSecretString({})).toHaveLength(32);
-    for (let i = 0; i < 20; i++) expect(generateSecretString({ ExcludeCharacters: "abcdefghijklmnopqrstuvwxyz", ExcludeNumbers: true })).not.toMatch(/[a-z0-9]/);
-    const json = JSON.parse(generateSecretString({ SecretStringTemplate: '{"user":"x"}', GenerateStringKey: "password", PasswordLength: 12 }));
+    for (let i = 0; i < 20; i++)
+      expect(
+        generateSecretString({ ExcludeCharacters: "abcdefghijklmnopqrstuvwxyz", ExcludeNumbers: true }),
+      ).not.toMatch(/[a-z0-9]/);
+    const json = JSON.parse(
+      generateSecretString({ SecretStringTemplate: '{"user":"x"}', GenerateStringKey: "password", PasswordLength: 12 }),
+    );
     expect(json.user).toBe("x");
     expect(json.password).toHaveLength(12);
   });

@@ -3,7 +3,13 @@
 import { describe, expect, it } from "vitest";
 import { ForbiddenError, ValidationError } from "../../shared/errors.ts";
 import {
-  checkKick, checkMembershipChange, knownAdmin, mustAskUserPool, participantsBeyondRole, roleToGrant, type IssuedParticipant,
+  checkKick,
+  checkMembershipChange,
+  knownAdmin,
+  mustAskUserPool,
+  participantsBeyondRole,
+  roleToGrant,
+  type IssuedParticipant,
 } from "../../shared/moderation/rules.ts";
 import { defaultPolicy, parsePolicy } from "../../shared/rooms/policy.ts";
 
@@ -12,8 +18,13 @@ const moderator = { userId: "mod-1", isAdmin: false };
 const owner = { userId: "owner-1", isAdmin: false };
 const room = { ownerId: owner.userId, policy: defaultPolicy() };
 
-const participant = (over: Partial<IssuedParticipant> = {}): IssuedParticipant =>
-  ({ participantId: "p-1", role: "viewer", capabilities: ["SUBSCRIBE"], via: "open", ...over });
+const participant = (over: Partial<IssuedParticipant> = {}): IssuedParticipant => ({
+  participantId: "p-1",
+  role: "viewer",
+  capabilities: ["SUBSCRIBE"],
+  via: "open",
+  ...over,
+});
 
 /** The message of the ForbiddenError `run` throws, or undefined when it throws nothing. */
 function refusal(run: () => void): string | undefined {
@@ -55,7 +66,9 @@ describe("checkKick", () => {
   it("refuses a moderator's kick of the owner or of an admin, with or without a ban", () => {
     for (const target of [theOwner, anAdmin]) {
       for (const ban of [false, true]) {
-        expect(refusal(() => checkKick(moderator, target, ban))).toBe("a moderator may not kick the room's owner or an admin");
+        expect(refusal(() => checkKick(moderator, target, ban))).toBe(
+          "a moderator may not kick the room's owner or an admin",
+        );
       }
     }
   });
@@ -77,7 +90,10 @@ describe("mustAskUserPool", () => {
 
   it("never when the room or the records already say: the owner, a known admin", () => {
     for (const caller of [admin, moderator]) {
-      for (const target of [{ isOwner: true, isAdmin: false }, { isOwner: false, isAdmin: true }]) {
+      for (const target of [
+        { isOwner: true, isAdmin: false },
+        { isOwner: false, isAdmin: true },
+      ]) {
         expect(mustAskUserPool(caller, target, { ban: true, targetHasParticipants: false })).toBe(false);
       }
     }
@@ -112,7 +128,9 @@ describe("roleToGrant", () => {
       try {
         roleToGrant(room.policy, role);
       } catch (error) {
-        expect((error as ValidationError).errors).toEqual([{ path: "/role", message: `role ${role} is not defined in this room's policy` }]);
+        expect((error as ValidationError).errors).toEqual([
+          { path: "/role", message: `role ${role} is not defined in this room's policy` },
+        ]);
       }
     }
   });
@@ -132,13 +150,19 @@ describe("checkMembershipChange", () => {
 
   it("lets a moderator grant, change and remove roles that are not moderators", () => {
     expect(refusal(() => checkMembershipChange(moderator, room, undefined, viewer))).toBeUndefined();
-    expect(refusal(() => checkMembershipChange(moderator, room, { role: "viewer" }, room.policy.roles.speaker))).toBeUndefined();
+    expect(
+      refusal(() => checkMembershipChange(moderator, room, { role: "viewer" }, room.policy.roles.speaker)),
+    ).toBeUndefined();
     expect(refusal(() => checkMembershipChange(moderator, room, { role: "speaker" }, undefined))).toBeUndefined();
   });
 
   it("refuses a moderator who grants a moderator role", () => {
-    expect(refusal(() => checkMembershipChange(moderator, room, undefined, host))).toBe("only the room's owner or an admin may grant a moderator role");
-    expect(refusal(() => checkMembershipChange(moderator, room, { role: "host" }, host))).toBe("only the room's owner or an admin may grant a moderator role");
+    expect(refusal(() => checkMembershipChange(moderator, room, undefined, host))).toBe(
+      "only the room's owner or an admin may grant a moderator role",
+    );
+    expect(refusal(() => checkMembershipChange(moderator, room, { role: "host" }, host))).toBe(
+      "only the room's owner or an admin may grant a moderator role",
+    );
   });
 
   it("refuses a moderator who changes or removes a member holding a moderator role", () => {
@@ -155,28 +179,52 @@ describe("checkMembershipChange", () => {
 
 describe("participantsBeyondRole", () => {
   const user = "u-1";
-  const publisher = (over: Partial<IssuedParticipant> = {}) => participant({ participantId: "pub", role: "speaker", capabilities: ["PUBLISH", "SUBSCRIBE"], via: "member", ...over });
+  const publisher = (over: Partial<IssuedParticipant> = {}) =>
+    participant({
+      participantId: "pub",
+      role: "speaker",
+      capabilities: ["PUBLISH", "SUBSCRIBE"],
+      via: "member",
+      ...over,
+    });
   const subscriber = (over: Partial<IssuedParticipant> = {}) => participant({ participantId: "sub", ...over });
   const ids = (ps: IssuedParticipant[]) => ps.map((p) => p.participantId);
 
   it("keeps every participant whose capabilities the member's new role still grants", () => {
-    expect(participantsBeyondRole(room, { userId: user, memberRole: "speaker" }, [publisher(), subscriber()], 0)).toEqual([]);
+    expect(
+      participantsBeyondRole(room, { userId: user, memberRole: "speaker" }, [publisher(), subscriber()], 0),
+    ).toEqual([]);
   });
 
   it("names the participants holding a capability the new role lacks", () => {
-    expect(ids(participantsBeyondRole(room, { userId: user, memberRole: "viewer" }, [publisher(), subscriber()], 0))).toEqual(["pub"]);
+    expect(
+      ids(participantsBeyondRole(room, { userId: user, memberRole: "viewer" }, [publisher(), subscriber()], 0)),
+    ).toEqual(["pub"]);
   });
 
   it("after a removal, judges by what the room gives a non-member: an open room's default role, a members-only room nothing", () => {
-    expect(ids(participantsBeyondRole(room, { userId: user, memberRole: undefined }, [publisher(), subscriber()], 0))).toEqual(["pub"]);
+    expect(
+      ids(participantsBeyondRole(room, { userId: user, memberRole: undefined }, [publisher(), subscriber()], 0)),
+    ).toEqual(["pub"]);
     const membersOnly = { ...room, policy: parsePolicy({ access: "members" }) };
-    expect(ids(participantsBeyondRole(membersOnly, { userId: user, memberRole: undefined }, [publisher(), subscriber()], 0))).toEqual(["pub", "sub"]);
+    expect(
+      ids(participantsBeyondRole(membersOnly, { userId: user, memberRole: undefined }, [publisher(), subscriber()], 0)),
+    ).toEqual(["pub", "sub"]);
   });
 
   it("never names an admin's participants, nor the owner's while host keeps its capabilities", () => {
     const membersOnly = { ...room, policy: parsePolicy({ access: "members" }) };
-    expect(participantsBeyondRole(membersOnly, { userId: user, memberRole: undefined }, [publisher({ via: "admin" })], 0)).toEqual([]);
-    expect(participantsBeyondRole(membersOnly, { userId: owner.userId, memberRole: undefined }, [publisher({ via: "owner" })], 0)).toEqual([]);
+    expect(
+      participantsBeyondRole(membersOnly, { userId: user, memberRole: undefined }, [publisher({ via: "admin" })], 0),
+    ).toEqual([]);
+    expect(
+      participantsBeyondRole(
+        membersOnly,
+        { userId: owner.userId, memberRole: undefined },
+        [publisher({ via: "owner" })],
+        0,
+      ),
+    ).toEqual([]);
   });
 
   it("while no membership decides, keeps a participant issued through a group mapping that the policy still has", () => {
@@ -191,8 +239,12 @@ describe("participantsBeyondRole", () => {
 
   it("does not keep a group participant whose role no group maps any more, nor one that only claims a group's role", () => {
     const unmapped = { ...room, policy: parsePolicy({ access: "members", groupRoles: { band: "viewer" } }) };
-    expect(ids(participantsBeyondRole(unmapped, { userId: user, memberRole: undefined }, [publisher({ via: "group" })], 0))).toEqual(["pub"]);
+    expect(
+      ids(participantsBeyondRole(unmapped, { userId: user, memberRole: undefined }, [publisher({ via: "group" })], 0)),
+    ).toEqual(["pub"]);
     const mapped = { ...room, policy: parsePolicy({ access: "members", groupRoles: { band: "speaker" } }) };
-    expect(ids(participantsBeyondRole(mapped, { userId: user, memberRole: undefined }, [publisher({ via: "member" })], 0))).toEqual(["pub"]);
+    expect(
+      ids(participantsBeyondRole(mapped, { userId: user, memberRole: undefined }, [publisher({ via: "member" })], 0)),
+    ).toEqual(["pub"]);
   });
 });

@@ -26,18 +26,35 @@ async function setup(policy?: Record<string, unknown>) {
   const roomId = room.roomId;
   const issuer = new FakeIssuer(clock.now);
   const token = async (who: Caller, body?: unknown) => {
-    const r = await issueToken({ config: deps.config, table: table.tokenTable, issuer, now: clock.now },
-      request(who, { routeKey: "POST /rooms/{roomId}/token", pathParameters: { roomId }, ...(body !== undefined ? { body } : {}) }));
+    const r = await issueToken(
+      { config: deps.config, table: table.tokenTable, issuer, now: clock.now },
+      request(who, {
+        routeKey: "POST /rooms/{roomId}/token",
+        pathParameters: { roomId },
+        ...(body !== undefined ? { body } : {}),
+      }),
+    );
     return String((r.body as { participantId: string }).participantId);
   };
   const setMember = (as: Caller, userId: string, role: string) =>
-    putMemberRoute(deps, request(as, { routeKey: "PUT /rooms/{roomId}/members/{userId}", pathParameters: { roomId, userId }, body: { role } }));
+    putMemberRoute(
+      deps,
+      request(as, {
+        routeKey: "PUT /rooms/{roomId}/members/{userId}",
+        pathParameters: { roomId, userId },
+        body: { role },
+      }),
+    );
   const removeMember = (as: Caller, userId: string) =>
-    deleteMemberRoute(deps, request(as, { routeKey: "DELETE /rooms/{roomId}/members/{userId}", pathParameters: { roomId, userId } }));
-  const kickAs = (as: Caller, body: unknown, deadline?: number) => kick(deps, {
-    ...request(as, { routeKey: "POST /rooms/{roomId}/kick", pathParameters: { roomId }, body }),
-    ...(deadline !== undefined ? { deadline } : {}),
-  });
+    deleteMemberRoute(
+      deps,
+      request(as, { routeKey: "DELETE /rooms/{roomId}/members/{userId}", pathParameters: { roomId, userId } }),
+    );
+  const kickAs = (as: Caller, body: unknown, deadline?: number) =>
+    kick(deps, {
+      ...request(as, { routeKey: "POST /rooms/{roomId}/kick", pathParameters: { roomId }, body }),
+      ...(deadline !== undefined ? { deadline } : {}),
+    });
   await setMember(owner, mod.userId, "host");
   const audit = () => table.partition(`AUDIT#${roomId}`).map((e) => String(e.action));
   return { ...fakes, room, roomId, token, setMember, removeMember, kickAs, audit };
@@ -59,13 +76,22 @@ describe("kick", () => {
     const [a, b] = [await token(viewer), await token(viewer)];
     // The ban before the disconnects: a token issued meanwhile is refused by its own transaction.
     const banned: boolean[] = [];
-    ivs.onCall = (op) => { if (op === "DisconnectParticipant") banned.push(table.get({ pk: `ROOM#${roomId}`, sk: `BAN#${viewer.userId}` }) !== undefined); };
+    ivs.onCall = (op) => {
+      if (op === "DisconnectParticipant")
+        banned.push(table.get({ pk: `ROOM#${roomId}`, sk: `BAN#${viewer.userId}` }) !== undefined);
+    };
     const r = await kickAs(mod, { userId: viewer.userId, banMinutes: 10, reason: "spam" });
     expect(banned).toEqual([true, true]);
     const until = new Date(clock.now() + 10 * 60_000).toISOString();
-    expect(r.body).toEqual({ disconnected: expect.arrayContaining([a, b]), pending: [], ban: { userId: viewer.userId, until, reason: "spam" } });
+    expect(r.body).toEqual({
+      disconnected: expect.arrayContaining([a, b]),
+      pending: [],
+      ban: { userId: viewer.userId, until, reason: "spam" },
+    });
     expect(ivs.disconnected.map((d) => d.participantId).sort()).toEqual([a, b].sort());
-    expect(table.partition(`ROOM#${roomId}`, `BAN#${viewer.userId}`)).toEqual([expect.objectContaining({ until, bannedBy: mod.userId })]);
+    expect(table.partition(`ROOM#${roomId}`, `BAN#${viewer.userId}`)).toEqual([
+      expect.objectContaining({ until, bannedBy: mod.userId }),
+    ]);
     expect(audit()).toEqual(expect.arrayContaining(["user.banned", "participant.kicked"]));
   });
 
@@ -115,7 +141,9 @@ describe("members", () => {
     expect(table.snapshot()).toEqual(before);
     expect((await setMember(admin, viewer.userId, "host")).status).toBe(200);
     expect((await removeMember(owner, mod.userId)).status).toBe(204);
-    expect(table.partition(`ROOM#${roomId}`, "MEMBER#").map((m) => [m.userId, m.role])).toEqual([[viewer.userId, "host"]]);
+    expect(table.partition(`ROOM#${roomId}`, "MEMBER#").map((m) => [m.userId, m.role])).toEqual([
+      [viewer.userId, "host"],
+    ]);
   });
 
   it("400 for a role the room's policy lacks, 404 for removing a non-member; nothing changes", async () => {

@@ -23,11 +23,13 @@ function resolve(ref: string): Json {
   }
   return node;
 }
-const deref = (node: Json): Json => (node && typeof node === "object" && typeof node.$ref === "string" ? deref(resolve(node.$ref)) : node);
+const deref = (node: Json): Json =>
+  node && typeof node === "object" && typeof node.$ref === "string" ? deref(resolve(node.$ref)) : node;
 
 function operations(): Array<{ method: string; path: string; op: Json; pathItem: Json }> {
   return Object.entries(doc.paths as Record<string, Json>).flatMap(([path, pathItem]) =>
-    METHODS.filter((m) => pathItem[m]).map((m) => ({ method: m.toUpperCase(), path, op: pathItem[m], pathItem })));
+    METHODS.filter((m) => pathItem[m]).map((m) => ({ method: m.toUpperCase(), path, op: pathItem[m], pathItem })),
+  );
 }
 
 function allRefs(node: Json, at = "#"): Array<{ ref: string; at: string }> {
@@ -47,11 +49,17 @@ describe("openapi.yaml and template.yaml", () => {
   });
 
   it("documents every route of the template", () => {
-    expect([...routed].filter((r) => !documented.has(r)), "routes missing from openapi.yaml").toEqual([]);
+    expect(
+      [...routed].filter((r) => !documented.has(r)),
+      "routes missing from openapi.yaml",
+    ).toEqual([]);
   });
 
   it("documents no route the template does not have (and none of the offline stack's /dev/ routes)", () => {
-    expect([...documented].filter((r) => !routed.has(r)), "operations without a route in template.yaml").toEqual([]);
+    expect(
+      [...documented].filter((r) => !routed.has(r)),
+      "operations without a route in template.yaml",
+    ).toEqual([]);
     expect([...documented].some((r) => r.includes(" /dev/"))).toBe(false);
   });
 });
@@ -65,8 +73,9 @@ describe("openapi.yaml is internally sound", () => {
 
   it("every schema, response, parameter and header in components is used", () => {
     const used = new Set(allRefs(doc).map((r) => r.ref));
-    const unused = ["schemas", "responses", "parameters", "headers"].flatMap((kind) =>
-      Object.keys(doc.components[kind] ?? {}).map((name) => `#/components/${kind}/${name}`)).filter((ref) => !used.has(ref));
+    const unused = ["schemas", "responses", "parameters", "headers"]
+      .flatMap((kind) => Object.keys(doc.components[kind] ?? {}).map((name) => `#/components/${kind}/${name}`))
+      .filter((ref) => !used.has(ref));
     expect(unused).toEqual([]);
   });
 
@@ -85,7 +94,10 @@ describe("openapi.yaml is internally sound", () => {
         expect(p.required).toBe(true);
         expect(deref(p.schema).pattern).toBe("^[a-zA-Z0-9-]{1,64}$");
       }
-      expect(params.filter((x) => x.in === "path").every((x) => path.includes(`{${x.name}}`)), `${method} ${path}`).toBe(true);
+      expect(
+        params.filter((x) => x.in === "path").every((x) => path.includes(`{${x.name}}`)),
+        `${method} ${path}`,
+      ).toBe(true);
     }
   });
 
@@ -106,8 +118,9 @@ describe("openapi.yaml is internally sound", () => {
   });
 
   it("the problem codes are exactly the ones the code can produce", () => {
-    const classes = (Object.values(errors) as unknown[]).filter((v) =>
-      typeof v === "function" && v.prototype instanceof errors.ProblemError) as Array<new (...a: unknown[]) => errors.ProblemError>;
+    const classes = (Object.values(errors) as unknown[]).filter(
+      (v) => typeof v === "function" && v.prototype instanceof errors.ProblemError,
+    ) as Array<new (...a: unknown[]) => errors.ProblemError>;
     expect(classes.length).toBeGreaterThan(10);
     const codes = new Set(classes.map((C) => new C([], 1).code));
     codes.add("internal");
@@ -117,7 +130,10 @@ describe("openapi.yaml is internally sound", () => {
   it("every response declares x-request-id; errors are problem documents; 429 and 503 send Retry-After", () => {
     for (const { method, path, op } of operations()) {
       const statuses = Object.keys(op.responses);
-      expect(statuses.some((s) => s.startsWith("2")), `${method} ${path}`).toBe(true);
+      expect(
+        statuses.some((s) => s.startsWith("2")),
+        `${method} ${path}`,
+      ).toBe(true);
       for (const [status, raw] of Object.entries(op.responses as Record<string, Json>)) {
         const where = `${method} ${path} ${status}`;
         const response = deref(raw);
@@ -143,7 +159,14 @@ describe("openapi.yaml is internally sound", () => {
       expect(schema.additionalProperties, `${method} ${path}`).toBe(false);
       for (const s of ["400", "413", "415"]) expect(Object.keys(op.responses), `${method} ${path}`).toContain(s);
     }
-    for (const key of ["POST /rooms", "PATCH /rooms/{roomId}", "PUT /rooms/{roomId}/members/{userId}", "PUT /rooms/{roomId}/tags", "POST /rooms/{roomId}/kick", "POST /rooms/{roomId}/token"]) {
+    for (const key of [
+      "POST /rooms",
+      "PATCH /rooms/{roomId}",
+      "PUT /rooms/{roomId}/members/{userId}",
+      "PUT /rooms/{roomId}/tags",
+      "POST /rooms/{roomId}/kick",
+      "POST /rooms/{roomId}/token",
+    ]) {
       const [method, path] = key.split(" ") as [string, string];
       expect(doc.paths[path][method.toLowerCase()].requestBody, key).toBeDefined();
     }
@@ -158,7 +181,8 @@ describe("openapi.yaml is internally sound", () => {
   });
 
   it("responses that carry a participant token send Cache-Control: no-store", () => {
-    for (const op of [doc.paths["/rooms/{roomId}/token"].post, doc.paths["/rooms/{roomId}/token"].get]) {
+    const exchange = doc.paths["/rooms/{roomId}/participants/{participantId}/token"].post;
+    for (const op of [doc.paths["/rooms/{roomId}/token"].post, doc.paths["/rooms/{roomId}/token"].get, exchange]) {
       expect(deref(deref(op.responses["200"]).headers["Cache-Control"]).schema.const).toBe("no-store");
     }
   });
@@ -166,12 +190,29 @@ describe("openapi.yaml is internally sound", () => {
 
 describe("real responses against the declared schemas", () => {
   it("(the checker itself finds missing, undeclared and mistyped members)", () => {
-    const room = { roomId: "abcdABCD1234", stageArn: "arn", name: "n", ownerId: "o", createdAt: "2026-01-01T00:00:00.000Z", updatedAt: "2026-01-01T00:00:00.000Z", yourRole: "host" };
-    const errorsOf = (schema: Json, value: Json) => { const out: string[] = []; check(schema, value, "", out); return out; };
+    const room = {
+      roomId: "abcdABCD1234",
+      stageArn: "arn",
+      name: "n",
+      ownerId: "o",
+      createdAt: "2026-01-01T00:00:00.000Z",
+      updatedAt: "2026-01-01T00:00:00.000Z",
+      yourRole: "host",
+    };
+    const errorsOf = (schema: Json, value: Json) => {
+      const out: string[] = [];
+      check(schema, value, "", out);
+      return out;
+    };
     expect(errorsOf({ $ref: "#/components/schemas/Room" }, room)).toEqual([]);
     expect(errorsOf({ $ref: "#/components/schemas/Room" }, { ...room, yourRole: undefined })).not.toEqual([]);
     expect(errorsOf({ $ref: "#/components/schemas/Room" }, { ...room, live: "yes" })).not.toEqual([]);
     expect(errorsOf({ $ref: "#/components/schemas/PutMemberRequest" }, { role: "viewer", extra: 1 })).not.toEqual([]);
-    expect(errorsOf({ $ref: "#/components/schemas/Problem" }, { type: "t", title: "t", status: 400, detail: "d", code: "oops" })).not.toEqual([]);
+    expect(
+      errorsOf(
+        { $ref: "#/components/schemas/Problem" },
+        { type: "t", title: "t", status: 400, detail: "d", code: "oops" },
+      ),
+    ).not.toEqual([]);
   });
 });

@@ -22,12 +22,20 @@ describe("policy capacity", () => {
   });
 
   it("keeps values within bounds", () => {
-    expect(parsePolicy({ maxPublishers: 1, maxParticipants: 1 })).toMatchObject({ maxPublishers: 1, maxParticipants: 1 });
-    expect(parsePolicy({ maxPublishers: 12, maxParticipants: 25_000 })).toMatchObject({ maxPublishers: 12, maxParticipants: 25_000 });
+    expect(parsePolicy({ maxPublishers: 1, maxParticipants: 1 })).toMatchObject({
+      maxPublishers: 1,
+      maxParticipants: 1,
+    });
+    expect(parsePolicy({ maxPublishers: 12, maxParticipants: 25_000 })).toMatchObject({
+      maxPublishers: 12,
+      maxParticipants: 25_000,
+    });
   });
 
   it("refuses values out of bounds or of the wrong type, naming the field", () => {
-    for (const maxPublishers of [0, 13, 1.5, "12", null]) expect(errorsOf({ maxPublishers })).toEqual(["/policy/maxPublishers"]);
-    for (const maxParticipants of [0, 25_001, -1, 2.5, "10", null]) expect(errorsOf({ maxParticipants })).toEqual(["/policy/maxParticipants"]);
+    for (const maxPublishers of [0, 13, 1.5, "12", null])
+      expect(errorsOf({ maxPublishers })).toEqual(["/policy/maxPublishers"]);
+    for (const maxParticipants of [0, 25_001, -1, 2.5, "10", null])
+      expect(errorsOf({ maxParticipants })).toEqual(["/policy/maxParticipants"]);
   });
 });

@@ -31,7 +31,11 @@ describe("policy defaults", () => {
   });
 
   it("fill every field not given", () => {
-    expect(parsePolicy({ access: "members", defaultDurationMinutes: 30 })).toEqual({ ...DEFAULT, access: "members", defaultDurationMinutes: 30 });
+    expect(parsePolicy({ access: "members", defaultDurationMinutes: 30 })).toEqual({
+      ...DEFAULT,
+      access: "members",
+      defaultDurationMinutes: 30,
+    });
   });
 });
 
@@ -50,9 +54,14 @@ describe("roles merge key by key over the built-ins", () => {
   });
 
   it("host may be changed but stays a moderator", () => {
-    expect(parsePolicy({ roles: { host: { maxDurationMinutes: 60, moderator: true } } }).roles.host)
-      .toEqual({ capabilities: ["PUBLISH", "SUBSCRIBE"], moderator: true, maxDurationMinutes: 60 });
-    expect(errorsOf({ roles: { host: { moderator: false } } })).toEqual([expect.objectContaining({ path: "/policy/roles/host/moderator" })]);
+    expect(parsePolicy({ roles: { host: { maxDurationMinutes: 60, moderator: true } } }).roles.host).toEqual({
+      capabilities: ["PUBLISH", "SUBSCRIBE"],
+      moderator: true,
+      maxDurationMinutes: 60,
+    });
+    expect(errorsOf({ roles: { host: { moderator: false } } })).toEqual([
+      expect.objectContaining({ path: "/policy/roles/host/moderator" }),
+    ]);
   });
 
   it("a custom moderator role and group mappings to any defined role are accepted", () => {
@@ -78,18 +87,38 @@ describe("invalid policies are rejected with the path of each problem", () => {
     ["a defaultRole that is no role name", { defaultRole: "Guest" }, "/policy/defaultRole"],
     ["a group mapped to a role it does not define", { groupRoles: { staff: "mod" } }, "/policy/groupRoles/staff"],
     ["a defaultRole named like an object's own property", { defaultRole: "constructor" }, "/policy/defaultRole"],
-    ["a group mapped to a role named like an object's own property", { groupRoles: { staff: "constructor" } }, "/policy/groupRoles/staff"],
+    [
+      "a group mapped to a role named like an object's own property",
+      { groupRoles: { staff: "constructor" } },
+      "/policy/groupRoles/staff",
+    ],
     ["a group mapped to a non-string", { groupRoles: { staff: 1 } }, "/policy/groupRoles/staff"],
     ["an empty group name", { groupRoles: { "": "viewer" } }, "/policy/groupRoles/"],
     ["a role name with capitals", { roles: { Guest: {} } }, "/policy/roles/Guest"],
     ["a role name starting with a digit", { roles: { "1x": {} } }, "/policy/roles/1x"],
     ["a role name of 33 characters", { roles: { ["a".repeat(33)]: {} } }, `/policy/roles/${"a".repeat(33)}`],
-    ["an unknown capability", { roles: { guest: { capabilities: ["SUBSCRIBE", "ADMIN"] } } }, "/policy/roles/guest/capabilities/1"],
-    ["a repeated capability", { roles: { guest: { capabilities: ["SUBSCRIBE", "SUBSCRIBE"] } } }, "/policy/roles/guest/capabilities"],
+    [
+      "an unknown capability",
+      { roles: { guest: { capabilities: ["SUBSCRIBE", "ADMIN"] } } },
+      "/policy/roles/guest/capabilities/1",
+    ],
+    [
+      "a repeated capability",
+      { roles: { guest: { capabilities: ["SUBSCRIBE", "SUBSCRIBE"] } } },
+      "/policy/roles/guest/capabilities",
+    ],
     ["no capability at all", { roles: { guest: { capabilities: [] } } }, "/policy/roles/guest/capabilities"],
     ["maxDurationMinutes 0", { roles: { guest: { maxDurationMinutes: 0 } } }, "/policy/roles/guest/maxDurationMinutes"],
-    ["maxDurationMinutes 20161", { roles: { viewer: { maxDurationMinutes: 20161 } } }, "/policy/roles/viewer/maxDurationMinutes"],
-    ["maxDurationMinutes not whole", { roles: { viewer: { maxDurationMinutes: 1.5 } } }, "/policy/roles/viewer/maxDurationMinutes"],
+    [
+      "maxDurationMinutes 20161",
+      { roles: { viewer: { maxDurationMinutes: 20161 } } },
+      "/policy/roles/viewer/maxDurationMinutes",
+    ],
+    [
+      "maxDurationMinutes not whole",
+      { roles: { viewer: { maxDurationMinutes: 1.5 } } },
+      "/policy/roles/viewer/maxDurationMinutes",
+    ],
     ["moderator not a boolean", { roles: { viewer: { moderator: "no" } } }, "/policy/roles/viewer/moderator"],
     ["an unknown role field", { roles: { viewer: { canKick: true } } }, "/policy/roles/viewer/canKick"],
     ["defaultDurationMinutes 0", { defaultDurationMinutes: 0 }, "/policy/defaultDurationMinutes"],
@@ -105,7 +134,10 @@ describe("invalid policies are rejected with the path of each problem", () => {
   });
 
   it("bounds are inclusive: 1 and 20160 minutes are accepted", () => {
-    const p = parsePolicy({ defaultDurationMinutes: 20160, roles: { viewer: { maxDurationMinutes: 1 }, host: { maxDurationMinutes: 20160 } } });
+    const p = parsePolicy({
+      defaultDurationMinutes: 20160,
+      roles: { viewer: { maxDurationMinutes: 1 }, host: { maxDurationMinutes: 20160 } },
+    });
     expect(p.roles.viewer!.maxDurationMinutes).toBe(1);
     expect(p.roles.host!.maxDurationMinutes).toBe(20160);
   });
@@ -119,8 +151,11 @@ describe("invalid policies are rejected with the path of each problem", () => {
 
 describe("compareRoles ranks for group mapping", () => {
   it("moderator, then more capabilities, then longer maxDurationMinutes", () => {
-    const r = (moderator: boolean, n: 1 | 2, minutes: number) =>
-      ({ moderator, capabilities: n === 2 ? ["PUBLISH", "SUBSCRIBE"] as const : ["SUBSCRIBE"] as const, maxDurationMinutes: minutes });
+    const r = (moderator: boolean, n: 1 | 2, minutes: number) => ({
+      moderator,
+      capabilities: n === 2 ? (["PUBLISH", "SUBSCRIBE"] as const) : (["SUBSCRIBE"] as const),
+      maxDurationMinutes: minutes,
+    });
     const cmp = (a: ReturnType<typeof r>, b: ReturnType<typeof r>) =>
       Math.sign(compareRoles({ ...a, capabilities: [...a.capabilities] }, { ...b, capabilities: [...b.capabilities] }));
     expect(cmp(r(true, 1, 1), r(false, 2, 20160))).toBe(1);

@@ -13,16 +13,25 @@ const JWT_LIKE = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl";
 const event = (routeKey: string): APIGatewayProxyEventV2 => {
   const [method, path] = routeKey.split(" ") as [string, string];
   return {
-    version: "2.0", routeKey, rawPath: path, rawQueryString: "", isBase64Encoded: false,
+    version: "2.0",
+    routeKey,
+    rawPath: path,
+    rawQueryString: "",
+    isBase64Encoded: false,
     headers: { authorization: `Bearer ${JWT_LIKE}` },
-    requestContext: { requestId: `req-${path.slice(1)}`, http: { method, path } } as APIGatewayProxyEventV2["requestContext"],
+    requestContext: {
+      requestId: `req-${path.slice(1)}`,
+      http: { method, path },
+    } as APIGatewayProxyEventV2["requestContext"],
   };
 };
 const context = { getRemainingTimeInMillis: () => 10_000, awsRequestId: "aws-req" } as unknown as Context;
 
 const routes = {
   "GET /ok": async () => ({ status: 200, body: { token: JWT_LIKE } }),
-  "GET /refused": async () => { throw new ForbiddenError("you have no role in this room"); },
+  "GET /refused": async () => {
+    throw new ForbiddenError("you have no role in this room");
+  },
 };
 
 /** The JSON lines the logger writes while `run` runs. */
@@ -37,7 +46,11 @@ async function logLines(run: () => Promise<unknown>): Promise<Array<Record<strin
   } finally {
     spy.mockRestore();
   }
-  return written.join("").split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l) as Record<string, unknown>);
+  return written
+    .join("")
+    .split("\n")
+    .filter((l) => l.startsWith("{"))
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
 }
 
 describe("the functions' request log line", () => {
@@ -51,7 +64,15 @@ describe("the functions' request log line", () => {
       expect((await handler(event("GET /refused"), context)).statusCode).toBe(403);
     });
     const requests = lines.filter((l) => l.message === "request");
-    expect(requests).toEqual([expect.objectContaining({ level: "INFO", routeKey: "GET /refused", status: 403, code: "forbidden", requestId: "req-refused" })]);
+    expect(requests).toEqual([
+      expect.objectContaining({
+        level: "INFO",
+        routeKey: "GET /refused",
+        status: 403,
+        code: "forbidden",
+        requestId: "req-refused",
+      }),
+    ]);
     expect(JSON.stringify(lines)).not.toContain(JWT_LIKE);
   });
 

@@ -50,12 +50,28 @@ describe("EventBridgeRule event sources", () => {
     expect(fn!.eventRules).toEqual([
       {
         eventName: "StageUpdates",
-        pattern: { source: ["aws.ivs"], "detail-type": ["IVS Stage Update"], detail: { event_name: ["Participant Published", "Participant Unpublished"] } },
+        pattern: {
+          source: ["aws.ivs"],
+          "detail-type": ["IVS Stage Update"],
+          detail: { event_name: ["Participant Published", "Participant Unpublished"] },
+        },
         eventBusName: "default",
         enabled: true,
       },
-      { eventName: "Paused", pattern: { source: ["aws.ivs"] }, eventBusName: { Ref: "AppBus" }, enabled: false, inputPath: "$.detail" },
-      { eventName: "Poke", pattern: { source: ["aws.ivs"] }, eventBusName: "default", enabled: true, input: '{"poke": true}' },
+      {
+        eventName: "Paused",
+        pattern: { source: ["aws.ivs"] },
+        eventBusName: { Ref: "AppBus" },
+        enabled: false,
+        inputPath: "$.detail",
+      },
+      {
+        eventName: "Poke",
+        pattern: { source: ["aws.ivs"] },
+        eventBusName: "default",
+        enabled: true,
+        input: '{"poke": true}',
+      },
     ]);
     expect(fn!.maximumRetryAttempts).toBe(1);
     expect(fn!.routes).toEqual([]);
@@ -69,9 +85,15 @@ describe("EventBridgeRule event sources", () => {
   });
 
   it("refuse what the offline stack cannot honour", () => {
-    expect(() => functionsOf(template(`        R: { Type: EventBridgeRule, Properties: { EventBusName: default } }`))).toThrow(/Presence\.R: EventBridgeRule needs a Pattern/);
     expect(() =>
-      functionsOf(template(`        R: { Type: EventBridgeRule, Properties: { Pattern: { source: [x] }, InputTransformer: { InputTemplate: "x" } } }`)),
+      functionsOf(template(`        R: { Type: EventBridgeRule, Properties: { EventBusName: default } }`)),
+    ).toThrow(/Presence\.R: EventBridgeRule needs a Pattern/);
+    expect(() =>
+      functionsOf(
+        template(
+          `        R: { Type: EventBridgeRule, Properties: { Pattern: { source: [x] }, InputTransformer: { InputTemplate: "x" } } }`,
+        ),
+      ),
     ).toThrow(/InputTransformer is not supported/);
   });
 });

@@ -4,8 +4,16 @@
  */
 import { describe, expect, it } from "vitest";
 import {
-  functionsOf, httpApiCorsOf, loadTemplate, parameterDefaults, parseTemplate, resolveIntrinsics, routesOf, tableOf,
-  type ResolveContext, type Template,
+  functionsOf,
+  httpApiCorsOf,
+  loadTemplate,
+  parameterDefaults,
+  parseTemplate,
+  resolveIntrinsics,
+  routesOf,
+  tableOf,
+  type ResolveContext,
+  type Template,
 } from "../../local/template.ts";
 
 const ctx = (over: Partial<ResolveContext> = {}): ResolveContext => ({
@@ -83,14 +91,21 @@ describe("resolveIntrinsics", () => {
       list: ["a", { "Fn::If": ["IsProd", "b", { Ref: "AWS::NoValue" }] }, "c"],
     };
     expect(resolveIntrinsics(value, ctx())).toEqual({ keep: 1, list: ["a", "c"] });
-    expect(resolveIntrinsics(value, ctx({ parameters: { ...ctx().parameters, Stage: "prod" } })))
-      .toEqual({ keep: 1, drop: "x", list: ["a", "b", "c"] });
+    expect(resolveIntrinsics(value, ctx({ parameters: { ...ctx().parameters, Stage: "prod" } }))).toEqual({
+      keep: 1,
+      drop: "x",
+      list: ["a", "b", "c"],
+    });
   });
 
   it("Fn::If follows its condition, and conditions compose (Equals, Not, And, Or, Condition)", () => {
-    expect(resolveIntrinsics({ "Fn::If": ["NoPool", { Ref: "Pool" }, { Ref: "PoolId" }] }, ctx())).toBe("us-east-1_Pool");
+    expect(resolveIntrinsics({ "Fn::If": ["NoPool", { Ref: "Pool" }, { Ref: "PoolId" }] }, ctx())).toBe(
+      "us-east-1_Pool",
+    );
     const withPool = ctx({ parameters: { ...ctx().parameters, PoolId: "eu-west-1_Given" } });
-    expect(resolveIntrinsics({ "Fn::If": ["NoPool", { Ref: "Pool" }, { Ref: "PoolId" }] }, withPool)).toBe("eu-west-1_Given");
+    expect(resolveIntrinsics({ "Fn::If": ["NoPool", { Ref: "Pool" }, { Ref: "PoolId" }] }, withPool)).toBe(
+      "eu-west-1_Given",
+    );
     expect(resolveIntrinsics({ "Fn::If": ["NotProd", "yes", "no"] }, ctx())).toBe("yes");
     expect(resolveIntrinsics({ "Fn::If": ["Both", "yes", "no"] }, ctx())).toBe("yes");
     expect(resolveIntrinsics({ "Fn::If": ["Both", "yes", "no"] }, withPool)).toBe("no");
@@ -102,10 +117,15 @@ describe("resolveIntrinsics", () => {
 
   it("Fn::Sub substitutes ${Param}, ${Resource}, ${Resource.Attr}, ${AWS::Pseudo}, its own variables and ${!Literal}", () => {
     expect(resolveIntrinsics({ "Fn::Sub": "${AWS::StackName}-${Stage}-users" }, ctx())).toBe("stack-dev-users");
-    expect(resolveIntrinsics({ "Fn::Sub": "table=${Table} queue=${Queue.Arn}" }, ctx()))
-      .toBe("table=my-table queue=arn:aws:sqs:us-east-1:123:queue");
-    expect(resolveIntrinsics({ "Fn::Sub": ["${Name}.${AWS::Region}", { Name: { Ref: "Stage" } }] }, ctx())).toBe("dev.eu-west-1");
-    expect(resolveIntrinsics({ "Fn::Sub": "literal ${!NotAVariable} and ${Stage}" }, ctx())).toBe("literal ${NotAVariable} and dev");
+    expect(resolveIntrinsics({ "Fn::Sub": "table=${Table} queue=${Queue.Arn}" }, ctx())).toBe(
+      "table=my-table queue=arn:aws:sqs:us-east-1:123:queue",
+    );
+    expect(resolveIntrinsics({ "Fn::Sub": ["${Name}.${AWS::Region}", { Name: { Ref: "Stage" } }] }, ctx())).toBe(
+      "dev.eu-west-1",
+    );
+    expect(resolveIntrinsics({ "Fn::Sub": "literal ${!NotAVariable} and ${Stage}" }, ctx())).toBe(
+      "literal ${NotAVariable} and dev",
+    );
     expect(() => resolveIntrinsics({ "Fn::Sub": "${Queue.Nope}" }, ctx())).toThrow(/Queue\.Nope/);
   });
 
@@ -115,8 +135,12 @@ describe("resolveIntrinsics", () => {
   });
 
   it("Fn::Join, Fn::Split and Fn::Select, also over resolved lists", () => {
-    expect(resolveIntrinsics({ "Fn::Join": ["-", ["a", { Ref: "Stage" }, { Ref: "AWS::Region" }]] }, ctx())).toBe("a-dev-eu-west-1");
-    expect(resolveIntrinsics({ "Fn::Join": [",", { Ref: "Origins" }] }, ctx())).toBe("https://a.example,https://b.example");
+    expect(resolveIntrinsics({ "Fn::Join": ["-", ["a", { Ref: "Stage" }, { Ref: "AWS::Region" }]] }, ctx())).toBe(
+      "a-dev-eu-west-1",
+    );
+    expect(resolveIntrinsics({ "Fn::Join": [",", { Ref: "Origins" }] }, ctx())).toBe(
+      "https://a.example,https://b.example",
+    );
     expect(resolveIntrinsics({ "Fn::Select": [1, { "Fn::Split": [",", "x,y,z"] }] }, ctx())).toBe("y");
   });
 
@@ -178,12 +202,18 @@ describe("functionsOf / routesOf / parameterDefaults", () => {
     const [api, worker] = functionsOf(small);
     expect(functionsOf(small).map((f) => f.logicalId)).toEqual(["Api", "Worker"]);
     expect(api).toMatchObject({
-      handler: "index.handler", entryPoint: "functions/api/index.ts", timeoutSeconds: 10, memorySize: 512,
+      handler: "index.handler",
+      entryPoint: "functions/api/index.ts",
+      timeoutSeconds: 10,
+      memorySize: 512,
       environment: { LEVEL: { Ref: "Level" }, SHARED: "mine", ONLY_API: "1" },
       buildProperties: { EntryPoints: ["functions/api/index.ts"], Format: "esm" },
     });
     expect(worker).toMatchObject({
-      handler: "worker.run", timeoutSeconds: 50, memorySize: 128, environment: { LEVEL: { Ref: "Level" }, SHARED: "global" },
+      handler: "worker.run",
+      timeoutSeconds: 50,
+      memorySize: 128,
+      environment: { LEVEL: { Ref: "Level" }, SHARED: "global" },
     });
   });
 
@@ -195,20 +225,31 @@ describe("functionsOf / routesOf / parameterDefaults", () => {
     ]);
     expect(api!.queues).toEqual([]);
     expect(worker!.routes).toEqual([]);
-    expect(worker!.queues).toEqual([{ queueLogicalId: "Jobs", batchSize: 5 }, { queueLogicalId: "Jobs", batchSize: 10 }]);
-    expect(routesOf(small).map((r) => `${r.functionLogicalId} ${r.routeKey}`)).toEqual(["Api GET /things/{id}", "Api POST /things"]);
+    expect(worker!.queues).toEqual([
+      { queueLogicalId: "Jobs", batchSize: 5 },
+      { queueLogicalId: "Jobs", batchSize: 10 },
+    ]);
+    expect(routesOf(small).map((r) => `${r.functionLogicalId} ${r.routeKey}`)).toEqual([
+      "Api GET /things/{id}",
+      "Api POST /things",
+    ]);
   });
 
   it("rejects a function without an entry point and an SQS event whose queue is not !GetAtt <Queue>.Arn", () => {
     const noEntry = parseTemplate(SMALL.replace("EntryPoints: [functions/worker/index.ts]", "Format: esm"));
     expect(() => functionsOf(noEntry)).toThrow(/Worker: Metadata\.BuildProperties\.EntryPoints is missing/);
-    const badQueue = parseTemplate(SMALL.replace("Queue: !GetAtt Jobs.Arn, BatchSize: 5", "Queue: arn:aws:sqs:x, BatchSize: 5"));
+    const badQueue = parseTemplate(
+      SMALL.replace("Queue: !GetAtt Jobs.Arn, BatchSize: 5", "Queue: arn:aws:sqs:x, BatchSize: 5"),
+    );
     expect(() => functionsOf(badQueue)).toThrow(/Worker\.FromJobs: SQS Queue must be !GetAtt/);
   });
 
   it("parameter defaults: CommaDelimitedList becomes a trimmed list, numbers stay numbers, no default is empty", () => {
     expect(parameterDefaults(small)).toEqual({
-      Level: "INFO", Origins: ["https://a.example", "https://b.example"], Rate: 10, Empty: "",
+      Level: "INFO",
+      Origins: ["https://a.example", "https://b.example"],
+      Rate: 10,
+      Empty: "",
     });
   });
 
@@ -224,7 +265,15 @@ describe("template.yaml as the offline stack reads it", () => {
 
   it("has the project's functions, each with an esbuild entry point, and unique routeKeys", () => {
     const fns = functionsOf(template);
-    expect(fns.map((f) => f.logicalId)).toEqual(expect.arrayContaining(["DisconnectWorkerFunction", "HealthFunction", "ModerationFunction", "RoomsFunction", "TokenFunction"]));
+    expect(fns.map((f) => f.logicalId)).toEqual(
+      expect.arrayContaining([
+        "DisconnectWorkerFunction",
+        "HealthFunction",
+        "ModerationFunction",
+        "RoomsFunction",
+        "TokenFunction",
+      ]),
+    );
     for (const fn of fns) expect(fn.entryPoint).toMatch(/^functions\/[a-z-]+\/index\.ts$/);
     const keys = routesOf(template).map((r) => r.routeKey);
     expect(new Set(keys).size).toBe(keys.length);
@@ -240,7 +289,13 @@ describe("template.yaml as the offline stack reads it", () => {
 
   it("CORS configuration comes from the HttpApi resource (methods upper-cased, header names lower-cased)", () => {
     const api = Object.values(template.Resources).find((r) => r.Type === "AWS::Serverless::HttpApi")!;
-    const raw = api.Properties!.CorsConfiguration as { AllowOrigins: unknown; AllowMethods: string[]; AllowHeaders: string[]; ExposeHeaders: string[]; MaxAge: number };
+    const raw = api.Properties!.CorsConfiguration as {
+      AllowOrigins: unknown;
+      AllowMethods: string[];
+      AllowHeaders: string[];
+      ExposeHeaders: string[];
+      MaxAge: number;
+    };
     expect(httpApiCorsOf(template)).toEqual({
       allowOrigins: raw.AllowOrigins,
       allowMethods: raw.AllowMethods.map((m) => m.toUpperCase()),
@@ -258,7 +313,12 @@ Resources:
     Properties:
       CorsConfiguration: { AllowOrigins: ["*"], AllowMethods: [get], AllowHeaders: [Authorization], ExposeHeaders: [X-Request-Id] }
 `);
-    expect(httpApiCorsOf(small)).toEqual({ allowOrigins: ["*"], allowMethods: ["GET"], allowHeaders: ["authorization"], exposeHeaders: ["x-request-id"] });
+    expect(httpApiCorsOf(small)).toEqual({
+      allowOrigins: ["*"],
+      allowMethods: ["GET"],
+      allowHeaders: ["authorization"],
+      exposeHeaders: ["x-request-id"],
+    });
     expect(httpApiCorsOf({ Resources: {} })).toBeUndefined();
   });
 
@@ -266,16 +326,34 @@ Resources:
     const globals = functionsOf(template)[0]!.environment;
     const base: ResolveContext = {
       parameters: parameterDefaults(template),
-      resources: { Table: "t", UserPool: "created-pool", UserPoolClient: "created-client", DisconnectQueue: "https://q" },
+      resources: {
+        Table: "t",
+        UserPool: "created-pool",
+        UserPoolClient: "created-client",
+        DisconnectQueue: "https://q",
+      },
       pseudo: { "AWS::StackName": "my-stack" },
       conditions: template.Conditions ?? {},
     };
     expect(resolveIntrinsics(globals, base)).toMatchObject({
-      TABLE_NAME: "t", USER_POOL_ID: "created-pool", USER_POOL_CLIENT_IDS: "created-client", TOKEN_USE: "id",
-      ADMIN_GROUP: "admin", ROOM_CREATOR_GROUPS: "", TOKEN_RATE_PER_MINUTE: 10, TOKEN_MODE: "api", DISCONNECT_QUEUE_URL: "https://q",
+      TABLE_NAME: "t",
+      USER_POOL_ID: "created-pool",
+      USER_POOL_CLIENT_IDS: "created-client",
+      TOKEN_USE: "id",
+      ADMIN_GROUP: "admin",
+      ROOM_CREATOR_GROUPS: "",
+      TOKEN_RATE_PER_MINUTE: 10,
+      TOKEN_MODE: "api",
+      DISCONNECT_QUEUE_URL: "https://q",
       POWERTOOLS_SERVICE_NAME: "my-stack",
     });
-    const given = { ...base, parameters: { ...base.parameters, UserPoolId: "eu-west-1_Given", UserPoolClientIds: "c1,c2" } };
-    expect(resolveIntrinsics(globals, given)).toMatchObject({ USER_POOL_ID: "eu-west-1_Given", USER_POOL_CLIENT_IDS: "c1,c2" });
+    const given = {
+      ...base,
+      parameters: { ...base.parameters, UserPoolId: "eu-west-1_Given", UserPoolClientIds: "c1,c2" },
+    };
+    expect(resolveIntrinsics(globals, given)).toMatchObject({
+      USER_POOL_ID: "eu-west-1_Given",
+      USER_POOL_CLIENT_IDS: "c1,c2",
+    });
   });
 });

@@ -7,7 +7,12 @@ import { defaultPolicy, type Policy } from "../../shared/rooms/policy.ts";
 import { MAX_ATTRIBUTES_BYTES, planToken, tokenInput } from "../../shared/token/rules.ts";
 import { validate } from "../../shared/validation.ts";
 
-const caller: Caller = { userId: "3f0c2d7e-1111-4222-a333-444455556666", displayName: "ana", groups: [], isAdmin: false };
+const caller: Caller = {
+  userId: "3f0c2d7e-1111-4222-a333-444455556666",
+  displayName: "ana",
+  groups: [],
+  isAdmin: false,
+};
 const policy: Policy = defaultPolicy();
 const viewer = { name: "viewer", definition: policy.roles.viewer! };
 const host = { name: "host", definition: policy.roles.host! };
@@ -35,7 +40,10 @@ describe("capabilities", () => {
   it("defaults to all of the role's capabilities, sorted", () => {
     expect(planToken({}, host, policy, caller).capabilities).toEqual(["PUBLISH", "SUBSCRIBE"]);
     expect(planToken({}, viewer, policy, caller).capabilities).toEqual(["SUBSCRIBE"]);
-    expect(planToken({ capabilities: ["SUBSCRIBE", "PUBLISH"] }, host, policy, caller).capabilities).toEqual(["PUBLISH", "SUBSCRIBE"]);
+    expect(planToken({ capabilities: ["SUBSCRIBE", "PUBLISH"] }, host, policy, caller).capabilities).toEqual([
+      "PUBLISH",
+      "SUBSCRIBE",
+    ]);
   });
 
   it("refuses a capability the role lacks with 403 naming it", () => {
@@ -80,34 +88,51 @@ describe("duration", () => {
 describe("attributes", () => {
   it("adds role and displayName (from the caller unless given)", () => {
     expect(planToken({}, viewer, policy, caller).attributes).toEqual({ role: "viewer", displayName: "ana" });
-    expect(planToken({ attributes: { displayName: "Ana B", avatarUrl: "https://x/a.png" } }, viewer, policy, caller).attributes)
-      .toEqual({ displayName: "Ana B", avatarUrl: "https://x/a.png", role: "viewer" });
+    expect(
+      planToken({ attributes: { displayName: "Ana B", avatarUrl: "https://x/a.png" } }, viewer, policy, caller)
+        .attributes,
+    ).toEqual({ displayName: "Ana B", avatarUrl: "https://x/a.png", role: "viewer" });
   });
 
   it("refuses a key the policy does not allow, and any attempt to set role", () => {
-    const notAllowed = thrown(() => planToken({ attributes: { email: "a@b.c" } }, viewer, policy, caller)) as ValidationError;
+    const notAllowed = thrown(() =>
+      planToken({ attributes: { email: "a@b.c" } }, viewer, policy, caller),
+    ) as ValidationError;
     expect(notAllowed).toBeInstanceOf(ValidationError);
     expect(notAllowed.errors).toEqual([{ path: "/attributes/email", message: expect.any(String) }]);
     const role = thrown(() => planToken({ attributes: { role: "host" } }, viewer, policy, caller)) as ValidationError;
     expect(role.errors).toEqual([{ path: "/attributes/role", message: expect.any(String) }]);
     // Even when a policy lists "role" among its allowed keys, the service's value wins: it is refused.
     const lax = { ...policy, allowedAttributes: [...policy.allowedAttributes, "role"] };
-    expect(thrown(() => planToken({ attributes: { role: "host" } }, viewer, lax, caller))).toBeInstanceOf(ValidationError);
+    expect(thrown(() => planToken({ attributes: { role: "host" } }, viewer, lax, caller))).toBeInstanceOf(
+      ValidationError,
+    );
     // displayName is the client's only when the policy allows the key.
     const strict = { ...policy, allowedAttributes: ["avatarUrl"] };
-    expect(thrown(() => planToken({ attributes: { displayName: "x" } }, viewer, strict, caller))).toBeInstanceOf(ValidationError);
+    expect(thrown(() => planToken({ attributes: { displayName: "x" } }, viewer, strict, caller))).toBeInstanceOf(
+      ValidationError,
+    );
   });
 
   it("allows exactly 1024 bytes of UTF-8 JSON and refuses 1025, counting multi-byte characters as bytes", () => {
     for (const unit of ["a", "é", "€", "😀"]) {
-      const ok = planToken({ attributes: { avatarUrl: avatarFor(MAX_ATTRIBUTES_BYTES, unit) } }, viewer, policy, caller);
+      const ok = planToken(
+        { attributes: { avatarUrl: avatarFor(MAX_ATTRIBUTES_BYTES, unit) } },
+        viewer,
+        policy,
+        caller,
+      );
       expect(bytes(ok.attributes)).toBe(1024);
-      const over = thrown(() => planToken({ attributes: { avatarUrl: avatarFor(MAX_ATTRIBUTES_BYTES + 1, unit) } }, viewer, policy, caller)) as ValidationError;
+      const over = thrown(() =>
+        planToken({ attributes: { avatarUrl: avatarFor(MAX_ATTRIBUTES_BYTES + 1, unit) } }, viewer, policy, caller),
+      ) as ValidationError;
       expect(over).toBeInstanceOf(ValidationError);
       expect(over.errors[0]!.path).toBe("/attributes");
     }
     // 300 four-byte characters are 600 UTF-16 units but 1200 bytes: too many.
-    expect(thrown(() => planToken({ attributes: { avatarUrl: "😀".repeat(300) } }, viewer, policy, caller))).toBeInstanceOf(ValidationError);
+    expect(
+      thrown(() => planToken({ attributes: { avatarUrl: "😀".repeat(300) } }, viewer, policy, caller)),
+    ).toBeInstanceOf(ValidationError);
   });
 
   it("counts the display name taken from the JWT in the limit", () => {
@@ -115,7 +140,9 @@ describe("attributes", () => {
     const avatar = avatarFor(MAX_ATTRIBUTES_BYTES, "a");
     // Fits with the short name, but not once the caller's long display name is added.
     expect(bytes(planToken({ attributes: { avatarUrl: avatar } }, viewer, policy, caller).attributes)).toBe(1024);
-    expect(thrown(() => planToken({ attributes: { avatarUrl: avatar } }, viewer, policy, long))).toBeInstanceOf(ValidationError);
+    expect(thrown(() => planToken({ attributes: { avatarUrl: avatar } }, viewer, policy, long))).toBeInstanceOf(
+      ValidationError,
+    );
   });
 
   it("counts JSON escaping as the bytes it takes", () => {
@@ -125,11 +152,20 @@ describe("attributes", () => {
     const at = bytes({ avatarUrl: quotes, role: "viewer", displayName: "ana" });
     const fits = planToken({ attributes: { avatarUrl: quotes + "a".repeat(1024 - at) } }, viewer, policy, caller);
     expect(bytes(fits.attributes)).toBe(1024);
-    expect(thrown(() => planToken({ attributes: { avatarUrl: `${quotes}"` } }, viewer, policy, caller))).toBeInstanceOf(ValidationError);
+    expect(thrown(() => planToken({ attributes: { avatarUrl: `${quotes}"` } }, viewer, policy, caller))).toBeInstanceOf(
+      ValidationError,
+    );
   });
 
   it("rejects non-string values and unknown body fields as input", () => {
-    for (const body of [{ attributes: { avatarUrl: 1 } }, { attributes: [] }, { attributes: { "": "x" } }, { foo: 1 }, [], "x"]) {
+    for (const body of [
+      { attributes: { avatarUrl: 1 } },
+      { attributes: [] },
+      { attributes: { "": "x" } },
+      { foo: 1 },
+      [],
+      "x",
+    ]) {
       expect(thrown(() => validate(tokenInput, body))).toBeInstanceOf(ValidationError);
     }
   });

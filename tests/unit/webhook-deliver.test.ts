@@ -6,20 +6,36 @@ import { randomBytes } from "node:crypto";
 import { Webhook } from "standardwebhooks";
 import { describe, expect, it } from "vitest";
 import { serializeEvent, webhookEvent } from "../../shared/webhooks/events.ts";
-import { ATTEMPT_TIMEOUT_MS, deliverBatch, deliverOne, type DeliveryPorts, type DeliveryRecord, type PostResult } from "../../shared/webhooks/deliver.ts";
+import {
+  ATTEMPT_TIMEOUT_MS,
+  deliverBatch,
+  deliverOne,
+  type DeliveryPorts,
+  type DeliveryRecord,
+  type PostResult,
+} from "../../shared/webhooks/deliver.ts";
 import { MAX_ATTEMPTS } from "../../shared/webhooks/retry.ts";
 import { webhookKeys } from "../../shared/webhooks/sign.ts";
 
 const [key] = webhookKeys(randomBytes(32).toString("base64"));
-const event = webhookEvent("participant.kicked", { roomId: "r1", userId: "u2", participantIds: ["p1"], banMinutes: 0, actorId: "u1" }, Date.now());
-const record = (receiveCount = 1, body = serializeEvent(event), messageId = "m1"): DeliveryRecord =>
-  ({ messageId, receiptHandle: `${messageId}#${receiveCount}`, body, receiveCount });
+const event = webhookEvent(
+  "participant.kicked",
+  { roomId: "r1", userId: "u2", participantIds: ["p1"], banMinutes: 0, actorId: "u1" },
+  Date.now(),
+);
+const record = (receiveCount = 1, body = serializeEvent(event), messageId = "m1"): DeliveryRecord => ({
+  messageId,
+  receiptHandle: `${messageId}#${receiveCount}`,
+  body,
+  receiveCount,
+});
 
 function fakes(answer: (n: number) => PostResult | Error, opts: Partial<DeliveryPorts> = {}) {
   const posts: Array<{ url: string; body: string; headers: Record<string, string>; timeoutMs: number }> = [];
   const waits: Array<[string, number]> = [];
   const logs: Array<{ level: string; message: string; extra: Record<string, unknown> }> = [];
-  const log = (level: string) => (message: string, extra: Record<string, unknown>) => logs.push({ level, message, extra });
+  const log = (level: string) => (message: string, extra: Record<string, unknown>) =>
+    logs.push({ level, message, extra });
   const ports: DeliveryPorts = {
     url: "https://app.example.com/hooks",
     keys: async () => [key!],
@@ -29,7 +45,9 @@ function fakes(answer: (n: number) => PostResult | Error, opts: Partial<Delivery
       if (a instanceof Error) throw a;
       return a;
     },
-    retryIn: async (handle, seconds) => { waits.push([handle, seconds]); },
+    retryIn: async (handle, seconds) => {
+      waits.push([handle, seconds]);
+    },
     now: Date.now,
     random: () => 0.5,
     log: { info: log("info"), warn: log("warn"), error: log("error") },
@@ -65,7 +83,11 @@ describe("delivering a webhook", () => {
     const outcome = await deliverOne(f.ports, record(2));
     expect(outcome).toMatchObject({ kind: "failed", retryInSeconds: 300 });
     expect(f.waits).toEqual([["m1#2", 300]]);
-    expect(f.logs.find((l) => l.level === "warn")!.extra).toMatchObject({ webhookId: event.id, attempt: 2, retryInSeconds: 300 });
+    expect(f.logs.find((l) => l.level === "warn")!.extra).toMatchObject({
+      webhookId: event.id,
+      attempt: 2,
+      retryInSeconds: 300,
+    });
   });
 
   it("names the failure in the log: the status, `timeout`, or the network error's code", async () => {
@@ -107,7 +129,11 @@ describe("delivering a webhook", () => {
   });
 
   it("a secret that cannot be read fails the attempt (retried later), without posting", async () => {
-    const f = fakes(() => ok, { keys: async () => { throw new Error("AccessDeniedException"); } });
+    const f = fakes(() => ok, {
+      keys: async () => {
+        throw new Error("AccessDeniedException");
+      },
+    });
     expect(await deliverOne(f.ports, record())).toMatchObject({ kind: "failed", error: "AccessDeniedException" });
     expect(f.posts).toEqual([]);
     expect(f.waits).toEqual([["m1#1", 5]]);
@@ -116,19 +142,29 @@ describe("delivering a webhook", () => {
   it("drops, and does not retry, a malformed message, and every message while webhooks are off", async () => {
     const f = fakes(() => ok);
     expect(await deliverOne(f.ports, record(1, "{not json"))).toEqual({ kind: "dropped", reason: "malformed" });
-    expect(await deliverOne(f.ports, record(1, '{"id":"x.y","type":"room.created"}'))).toEqual({ kind: "dropped", reason: "malformed" });
+    expect(await deliverOne(f.ports, record(1, '{"id":"x.y","type":"room.created"}'))).toEqual({
+      kind: "dropped",
+      reason: "malformed",
+    });
     const off = fakes(() => ok, { url: undefined });
     expect(await deliverOne(off.ports, record())).toEqual({ kind: "dropped", reason: "off" });
     expect([...f.posts, ...off.posts, ...f.waits, ...off.waits]).toEqual([]);
   });
 
   it("a batch: the records that failed are reported by message id, the others are not", async () => {
-    const bodies = new Map<string, number>([["m1", 204], ["m2", 500], ["m3", 200]]);
+    const bodies = new Map<string, number>([
+      ["m1", 204],
+      ["m2", 500],
+      ["m3", 200],
+    ]);
     const f = fakes(() => ok, {
       post: async (_url, body) => ({ status: bodies.get(JSON.parse(body).data.roomId)!, retryAfter: null }),
     });
     const body = (roomId: string) => serializeEvent(webhookEvent("room.deleted", { roomId, actorId: "u1" }, 0));
-    const failed = await deliverBatch(f.ports, ["m1", "m2", "m3"].map((m) => record(1, body(m), m)));
+    const failed = await deliverBatch(
+      f.ports,
+      ["m1", "m2", "m3"].map((m) => record(1, body(m), m)),
+    );
     expect(failed).toEqual(["m2"]);
   });
 });

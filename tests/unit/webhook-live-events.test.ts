@@ -6,12 +6,30 @@ import { describe, expect, it } from "vitest";
 import { EVENT_ID } from "../../shared/webhooks/events.ts";
 import { liveStateEvents, type LiveParticipantView, type LiveStateView } from "../../shared/webhooks/live-events.ts";
 
-const p = (id: string, o: Partial<LiveParticipantView> = {}): LiveParticipantView =>
-  ({ participantId: id, userId: `user-${id}`, connected: true, connectedAt: 1_000, publishing: false, publishingAt: 0, issued: { role: "speaker" }, ...o });
-const state = (sessionId: string | null, participants: LiveParticipantView[], sessionEndedAt: number | null = null): LiveStateView =>
-  ({ sessionId, sessionEndedAt, participants: Object.fromEntries(participants.map((x) => [x.participantId, x])) });
+const p = (id: string, o: Partial<LiveParticipantView> = {}): LiveParticipantView => ({
+  participantId: id,
+  userId: `user-${id}`,
+  connected: true,
+  connectedAt: 1_000,
+  publishing: false,
+  publishingAt: 0,
+  issued: { role: "speaker" },
+  ...o,
+});
+const state = (
+  sessionId: string | null,
+  participants: LiveParticipantView[],
+  sessionEndedAt: number | null = null,
+): LiveStateView => ({
+  sessionId,
+  sessionEndedAt,
+  participants: Object.fromEntries(participants.map((x) => [x.participantId, x])),
+});
 const summary = (events: ReturnType<typeof liveStateEvents>) =>
-  events.map((e) => { const d = e.data as { participantId?: string; sessionId?: string }; return `${e.type} ${d.participantId ?? d.sessionId}`; });
+  events.map((e) => {
+    const d = e.data as { participantId?: string; sessionId?: string };
+    return `${e.type} ${d.participantId ?? d.sessionId}`;
+  });
 
 describe("live-state webhook events", () => {
   it("a first join: room.started, then participant.joined, with the session and the issued user's id", () => {
@@ -25,8 +43,15 @@ describe("live-state webhook events", () => {
   it("publishing, unpublishing, leaving, and the session's end", () => {
     const s1 = state("st-1", [p("a"), p("b")]);
     const s2 = state("st-1", [p("a", { publishing: true, publishingAt: 2_000 }), p("b")]);
-    const s3 = state("st-1", [p("a", { publishing: false, publishingAt: 3_000 }), p("b", { connected: false, connectedAt: 3_500 })]);
-    const s4 = state("st-1", [p("a", { connected: false, connectedAt: 4_000 }), p("b", { connected: false, connectedAt: 3_500 })], 4_500);
+    const s3 = state("st-1", [
+      p("a", { publishing: false, publishingAt: 3_000 }),
+      p("b", { connected: false, connectedAt: 3_500 }),
+    ]);
+    const s4 = state(
+      "st-1",
+      [p("a", { connected: false, connectedAt: 4_000 }), p("b", { connected: false, connectedAt: 3_500 })],
+      4_500,
+    );
     expect(summary(liveStateEvents("r1", s1, s2, 9))).toEqual(["participant.published a"]);
     expect(summary(liveStateEvents("r1", s2, s3, 9))).toEqual(["participant.unpublished a", "participant.left b"]);
     const end = liveStateEvents("r1", s3, s4, 9_999);

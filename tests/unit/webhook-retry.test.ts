@@ -7,7 +7,12 @@ import { describe, expect, it } from "vitest";
 import { functionsOf, loadTemplate } from "../../local/template.ts";
 import { WEBHOOK_OUTBOX_PK } from "../../shared/store/keys.ts";
 import {
-  JITTER, MAX_ATTEMPTS, MAX_VISIBILITY_S, RETRY_DELAYS_S, retryDelaySeconds, retrySpanSeconds,
+  JITTER,
+  MAX_ATTEMPTS,
+  MAX_VISIBILITY_S,
+  RETRY_DELAYS_S,
+  retryDelaySeconds,
+  retrySpanSeconds,
 } from "../../shared/webhooks/retry.ts";
 import { ATTEMPT_TIMEOUT_MS } from "../../shared/webhooks/deliver.ts";
 
@@ -19,7 +24,10 @@ describe("the retry schedule", () => {
   it("spans at least 24 hours from the first attempt to the last, every wait drawn at its shortest", () => {
     expect(retrySpanSeconds(1 - JITTER)).toBeGreaterThanOrEqual(DAY_S);
     // The waits actually drawn: a random() of 0 is the shortest of each.
-    const shortest = Array.from({ length: MAX_ATTEMPTS - 1 }, (_, i) => retryDelaySeconds(i + 1, () => 0)).reduce((a, b) => a + b, 0);
+    const shortest = Array.from({ length: MAX_ATTEMPTS - 1 }, (_, i) => retryDelaySeconds(i + 1, () => 0)).reduce(
+      (a, b) => a + b,
+      0,
+    );
     expect(shortest).toBeGreaterThanOrEqual(DAY_S);
     expect(shortest).toBe(retrySpanSeconds(1 - JITTER));
   });
@@ -57,7 +65,10 @@ describe("the webhook queue in template.yaml carries it out", () => {
   const fn = functionsOf(template).find((f) => f.logicalId === "WebhookFunction")!;
 
   it("dead-letters after the schedule's last attempt, into a queue of its own that keeps messages 14 days", () => {
-    expect(queue.RedrivePolicy).toEqual({ deadLetterTargetArn: { "Fn::GetAtt": ["WebhookDeadLetterQueue", "Arn"] }, maxReceiveCount: MAX_ATTEMPTS });
+    expect(queue.RedrivePolicy).toEqual({
+      deadLetterTargetArn: { "Fn::GetAtt": ["WebhookDeadLetterQueue", "Arn"] },
+      maxReceiveCount: MAX_ATTEMPTS,
+    });
     expect(props("WebhookDeadLetterQueue").MessageRetentionPeriod).toBe(14 * DAY_S);
   });
 
@@ -80,7 +91,9 @@ describe("the webhook queue in template.yaml carries it out", () => {
     const statements = props("WebhookRole").Policies[0].PolicyDocument.Statement as Array<Record<string, any>>;
     const table = statements.filter((s) => [s.Action].flat().some((a: string) => a.startsWith("dynamodb:")));
     expect(table).toHaveLength(1);
-    expect(table[0]!.Condition).toEqual({ "ForAllValues:StringEquals": { "dynamodb:LeadingKeys": [WEBHOOK_OUTBOX_PK] } });
+    expect(table[0]!.Condition).toEqual({
+      "ForAllValues:StringEquals": { "dynamodb:LeadingKeys": [WEBHOOK_OUTBOX_PK] },
+    });
   });
 
   it("the secret is generated at deploy: base64 letters and digits only, 36 bytes' worth", () => {

@@ -9,7 +9,8 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { signWebhook, webhookKeys, WebhookSecretError } from "../../shared/webhooks/sign.ts";
 
 const key = () => randomBytes(32).toString("base64");
-const body = '{"type":"room.created","id":"evt_0123456789abcdef0123456789abcdef","timestamp":"2026-01-01T00:00:00.000Z","data":{"roomId":"r1"}}';
+const body =
+  '{"type":"room.created","id":"evt_0123456789abcdef0123456789abcdef","timestamp":"2026-01-01T00:00:00.000Z","data":{"roomId":"r1"}}';
 const id = "evt_0123456789abcdef0123456789abcdef";
 
 afterEach(() => vi.useRealTimers());
@@ -39,7 +40,11 @@ describe("the webhook secret's keys", () => {
     expect(() => webhookKeys(notBase64)).toThrow(/key 1 of the webhook secret is not base64/);
     const short = randomBytes(16).toString("base64");
     expect(() => webhookKeys(`${key()} ${short}`)).toThrow(/key 2 .* shorter than 24 bytes/);
-    try { webhookKeys(notBase64); } catch (e) { expect((e as Error).message).not.toContain(notBase64); }
+    try {
+      webhookKeys(notBase64);
+    } catch (e) {
+      expect((e as Error).message).not.toContain(notBase64);
+    }
   });
 });
 
@@ -72,9 +77,14 @@ describe("signWebhook", () => {
   it("fails verification for a tampered body, another id, a wrong key, and the same message six minutes later", () => {
     const [k] = webhookKeys(key());
     const headers = signWebhook([k!], id, new Date(), body);
-    const verify = (b: string, h: Record<string, string>, withKey = k!) => () => new Webhook(withKey).verify(b, h);
+    const verify =
+      (b: string, h: Record<string, string>, withKey = k!) =>
+      () =>
+        new Webhook(withKey).verify(b, h);
     expect(verify(body.replace("r1", "r2"), { ...headers })).toThrow(/No matching signature/);
-    expect(verify(body, { ...headers, "webhook-id": "evt_ffffffffffffffffffffffffffffffff" })).toThrow(/No matching signature/);
+    expect(verify(body, { ...headers, "webhook-id": "evt_ffffffffffffffffffffffffffffffff" })).toThrow(
+      /No matching signature/,
+    );
     expect(verify(body, { ...headers }, webhookKeys(key())[0]!)).toThrow(/No matching signature/);
     expect(verify(body, { ...headers })).not.toThrow();
     vi.useFakeTimers({ toFake: ["Date"] });

@@ -3,7 +3,12 @@ import { describe, expect, it } from "vitest";
 import type { OutboxEntry } from "../../shared/store/webhook-outbox.ts";
 import { SWEEP_LIMIT, sweepOutbox, type SweepPorts } from "../../shared/webhooks/sweep.ts";
 
-const entry = (n: number): OutboxEntry => ({ id: `evt_${String(n).padStart(32, "0")}`, type: "room.created", timestamp: `2026-01-01T00:00:0${n}.000Z`, body: `{"n":${n}}` });
+const entry = (n: number): OutboxEntry => ({
+  id: `evt_${String(n).padStart(32, "0")}`,
+  type: "room.created",
+  timestamp: `2026-01-01T00:00:0${n}.000Z`,
+  body: `{"n":${n}}`,
+});
 
 function fakes(entries: OutboxEntry[], opts: { refuse?: string[]; failRemove?: string[] } = {}) {
   const outbox = [...entries];
@@ -11,7 +16,10 @@ function fakes(entries: OutboxEntry[], opts: { refuse?: string[]; failRemove?: s
   const logs: string[] = [];
   let asked = 0;
   const ports: SweepPorts = {
-    list: async (limit) => { asked = limit; return outbox.slice(0, limit); },
+    list: async (limit) => {
+      asked = limit;
+      return outbox.slice(0, limit);
+    },
     enqueue: async (events) => {
       queued.push(...events.filter((e) => !opts.refuse?.includes(e.id)).map((e) => e.body));
       return opts.refuse ?? [];

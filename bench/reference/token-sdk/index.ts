@@ -18,9 +18,16 @@ const config = loadConfig();
 const authenticator = createCognitoAuthenticator(config);
 const ivs = createIvsClient();
 
-const issuer = ivsTokenIssuer((input, { signal: abortSignal }) => ivs.send(new CreateParticipantTokenCommand(input), { abortSignal }));
+const issuer = ivsTokenIssuer((input, { signal: abortSignal }) =>
+  ivs.send(new CreateParticipantTokenCommand(input), { abortSignal }),
+);
 
 await authenticator.ready;
-const deps = { config, table: documentTable({ doc: createDocumentClient(), table: config.tableName }), issuer, now: Date.now };
+const deps = {
+  config,
+  table: documentTable({ doc: createDocumentClient(), table: config.tableName }),
+  issuer,
+  now: Date.now,
+};
 
 export const handler = createHttpHandler(routes(deps), authenticator);

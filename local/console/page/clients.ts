@@ -34,18 +34,32 @@ export interface SimulatedClient {
 
 const STORE = "stagepass-console.clients";
 const clients: SimulatedClient[] = (() => {
-  try { return JSON.parse(sessionStorage.getItem(STORE) ?? "[]") as SimulatedClient[]; } catch { return []; }
+  try {
+    return JSON.parse(sessionStorage.getItem(STORE) ?? "[]") as SimulatedClient[];
+  } catch {
+    return [];
+  }
 })();
 
 function save() {
-  try { sessionStorage.setItem(STORE, JSON.stringify(clients)); } catch { /* the page still works until reload */ }
+  try {
+    sessionStorage.setItem(STORE, JSON.stringify(clients));
+  } catch {
+    /* the page still works until reload */
+  }
 }
 
 export function addClient(token: TokenBody, issuedTo: string): SimulatedClient {
   const client: SimulatedClient = {
-    participantId: token.participantId, roomId: token.roomId, token: token.token, issuedTo, role: token.role,
-    capabilities: token.capabilities, displayName: token.attributes.displayName ?? null,
-    expirationTime: token.expirationTime, status: "token issued",
+    participantId: token.participantId,
+    roomId: token.roomId,
+    token: token.token,
+    issuedTo,
+    role: token.role,
+    capabilities: token.capabilities,
+    displayName: token.attributes.displayName ?? null,
+    expirationTime: token.expirationTime,
+    status: "token issued",
   };
   clients.unshift(client);
   save();
@@ -67,7 +81,12 @@ export function issued(participantId: string): SimulatedClient | undefined {
   return clients.find((c) => c.participantId === participantId);
 }
 
-const AFTER: Record<ClientAction, string> = { join: "joined", publish: "publishing", unpublish: "joined", leave: "left" };
+const AFTER: Record<ClientAction, string> = {
+  join: "joined",
+  publish: "publishing",
+  unpublish: "joined",
+  leave: "left",
+};
 
 export async function act(client: SimulatedClient, action: ClientAction): Promise<Reply> {
   const body = action === "join" ? { token: client.token } : { participantId: client.participantId };
@@ -83,9 +102,13 @@ export async function act(client: SimulatedClient, action: ClientAction): Promis
  * the client hands it to IVS. Needs the API's exchange route and a self-signed token mode.
  */
 export async function exchange(client: SimulatedClient, session: Session): Promise<Reply> {
-  const fresh = await call<TokenBody>("POST", `/rooms/${client.roomId}/participants/${client.participantId}/token`, { auth: auth(session) });
+  const fresh = await call<TokenBody>("POST", `/rooms/${client.roomId}/participants/${client.participantId}/token`, {
+    auth: auth(session),
+  });
   if (!fresh.ok) return fresh; // API Gateway's 404 where the stack has no exchange route; 409 in the api token mode
-  const reply = await call("POST", "/_console/ivs/exchange", { body: { participantId: client.participantId, token: fresh.body.token } });
+  const reply = await call("POST", "/_console/ivs/exchange", {
+    body: { participantId: client.participantId, token: fresh.body.token },
+  });
   if (reply.ok) {
     client.token = fresh.body.token;
     client.role = fresh.body.role;

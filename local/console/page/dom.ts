@@ -4,7 +4,11 @@ type AttrValue = string | number | boolean | null | undefined | ((event: never) 
 export type Attrs = Record<string, AttrValue>;
 
 /** `h("button", { type: "button", onclick: () => … }, "Join")`. `on…` keys add listeners; false/null skip an attribute. */
-export function h<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Attrs = {}, ...children: Child[]): HTMLElementTagNameMap[K] {
+export function h<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  attrs: Attrs = {},
+  ...children: Child[]
+): HTMLElementTagNameMap[K] {
   const el = document.createElement(tag);
   for (const [key, value] of Object.entries(attrs)) {
     if (typeof value === "function") el.addEventListener(key.slice(2).toLowerCase(), value as EventListener);
@@ -19,7 +23,8 @@ export function append(parent: Node, children: Child[]): void {
   for (const child of children) {
     if (Array.isArray(child)) append(parent, child);
     else if (child instanceof Node) parent.appendChild(child);
-    else if (child !== null && child !== undefined && child !== false) parent.appendChild(document.createTextNode(String(child)));
+    else if (child !== null && child !== undefined && child !== false)
+      parent.appendChild(document.createTextNode(String(child)));
   }
 }
 
@@ -36,14 +41,20 @@ export function field(form: HTMLFormElement, name: string): string {
 }
 
 export function checked(form: HTMLFormElement, name: string, value: string): boolean {
-  return [...form.querySelectorAll<HTMLInputElement>(`input[name="${name}"]`)].some((i) => i.value === value && i.checked);
+  return [...form.querySelectorAll<HTMLInputElement>(`input[name="${name}"]`)].some(
+    (i) => i.value === value && i.checked,
+  );
 }
 
 export function time(iso: unknown): HTMLElement | string {
   if (typeof iso !== "string") return "—";
   const date = new Date(iso);
   if (Number.isNaN(date.getTime())) return iso;
-  return h("time", { datetime: iso, title: iso }, date.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit" }));
+  return h(
+    "time",
+    { datetime: iso, title: iso },
+    date.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit" }),
+  );
 }
 
 export function json(value: unknown): HTMLElement {

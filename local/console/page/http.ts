@@ -57,15 +57,28 @@ export async function call<T = unknown>(method: string, path: string, options: C
     requestId = response.headers.get("x-request-id") ?? response.headers.get("apigw-requestid");
     text = await response.text();
   } catch (error) {
-    text = JSON.stringify({ message: `The request did not reach the stack (is it still running?): ${(error as Error).message}` });
+    text = JSON.stringify({
+      message: `The request did not reach the stack (is it still running?): ${(error as Error).message}`,
+    });
   }
   let body: unknown = undefined;
   if (text) {
-    try { body = JSON.parse(text); } catch { body = text; }
+    try {
+      body = JSON.parse(text);
+    } catch {
+      body = text;
+    }
   }
   const reply: Reply<T> = {
-    method, path, status, ok: status >= 200 && status < 300, body: body as T, requestBody: options.body,
-    requestId, as: options.auth?.username ?? null, at: new Date(),
+    method,
+    path,
+    status,
+    ok: status >= 200 && status < 300,
+    body: body as T,
+    requestBody: options.body,
+    requestId,
+    as: options.auth?.username ?? null,
+    at: new Date(),
   };
   if (!options.quiet) {
     logged.unshift(reply);
@@ -88,7 +101,13 @@ export function onRequest(listener: () => void): () => void {
 /** API Gateway's own 404 for a path no route matches: the stack does not have that route (yet). */
 export function isMissingRoute(reply: Reply): boolean {
   const body = reply.body as Problem | undefined;
-  return reply.status === 404 && typeof body === "object" && body !== null && body.message === "Not Found" && body.code === undefined;
+  return (
+    reply.status === 404 &&
+    typeof body === "object" &&
+    body !== null &&
+    body.message === "Not Found" &&
+    body.code === undefined
+  );
 }
 
 /** The emulator's 404 for one of its own routes it does not have. */

@@ -9,9 +9,7 @@ import { signInView } from "./signin.ts";
 const header = h("header", { class: "top" });
 const main = h("main", { id: "main" });
 const app = document.getElementById("app")!;
-fill(app,
-  h("a", { class: "skip", href: "#main" }, "Skip to the content"),
-  header, main, requestsPanel());
+fill(app, h("a", { class: "skip", href: "#main" }, "Skip to the content"), header, main, requestsPanel());
 
 let dispose: (() => void) | undefined;
 /** "Sign in as another user" asked for while someone is signed in. */
@@ -23,7 +21,17 @@ function render() {
   renderHeader();
   const session = currentSession();
   if (!session || signingIn) {
-    fill(main, signInView(session ? () => { signingIn = false; render(); } : undefined));
+    fill(
+      main,
+      signInView(
+        session
+          ? () => {
+              signingIn = false;
+              render();
+            }
+          : undefined,
+      ),
+    );
     main.querySelector("input")?.focus();
     return;
   }
@@ -41,18 +49,60 @@ function render() {
 function renderHeader() {
   const session = currentSession();
   const others = allSessions().filter((s) => s.username !== session?.username);
-  fill(header,
+  fill(
+    header,
     h("a", { class: "brand", href: "#/" }, "stagepass ", h("span", {}, "console · offline stack")),
-    session ? h("div", { class: "who" },
-      h("span", {}, "Signed in as ", h("strong", { "data-testid": "signed-in-as" }, session.username),
-        session.groups.length ? h("small", {}, ` (${session.groups.join(", ")})`) : null),
-      others.length ? h("label", { class: "inline-label" }, "Switch to ",
-        h("select", { "aria-label": "Switch user", onchange: (event: Event) => switchTo((event.target as HTMLSelectElement).value) },
-          h("option", { value: "" }, "another user…"), others.map((s) => h("option", { value: s.username }, s.username)))) : null,
-      h("button", { type: "button", class: "quiet", onclick: () => { signingIn = true; render(); } }, "Sign in as another user"),
-      h("button", { type: "button", class: "quiet", onclick: () => signOut() }, "Sign out")) : null);
+    session
+      ? h(
+          "div",
+          { class: "who" },
+          h(
+            "span",
+            {},
+            "Signed in as ",
+            h("strong", { "data-testid": "signed-in-as" }, session.username),
+            session.groups.length ? h("small", {}, ` (${session.groups.join(", ")})`) : null,
+          ),
+          others.length
+            ? h(
+                "label",
+                { class: "inline-label" },
+                "Switch to ",
+                h(
+                  "select",
+                  {
+                    "aria-label": "Switch user",
+                    onchange: (event: Event) => switchTo((event.target as HTMLSelectElement).value),
+                  },
+                  h("option", { value: "" }, "another user…"),
+                  others.map((s) => h("option", { value: s.username }, s.username)),
+                ),
+              )
+            : null,
+          h(
+            "button",
+            {
+              type: "button",
+              class: "quiet",
+              onclick: () => {
+                signingIn = true;
+                render();
+              },
+            },
+            "Sign in as another user",
+          ),
+          h("button", { type: "button", class: "quiet", onclick: () => signOut() }, "Sign out"),
+        )
+      : null,
+  );
 }
 
-window.addEventListener("hashchange", () => { signingIn = false; render(); });
-onSessionChange(() => { signingIn = false; render(); });
+window.addEventListener("hashchange", () => {
+  signingIn = false;
+  render();
+});
+onSessionChange(() => {
+  signingIn = false;
+  render();
+});
 render();

@@ -22,11 +22,24 @@ export interface ParticipantsView {
 }
 
 interface ApiParticipants {
-  participants: Array<{ participantId: string; userId: string; displayName: string | null; role: string | null; state: string; publishing?: boolean }>;
+  participants: Array<{
+    participantId: string;
+    userId: string;
+    displayName: string | null;
+    role: string | null;
+    state: string;
+    publishing?: boolean;
+  }>;
 }
 
 interface EmulatorParticipants {
-  participants: Array<{ participantId: string; userId: string; state: string; published?: boolean; publishing?: boolean }>;
+  participants: Array<{
+    participantId: string;
+    userId: string;
+    state: string;
+    published?: boolean;
+    publishing?: boolean;
+  }>;
 }
 
 /** Set once the API answers the participants route with API Gateway's 404: then only the emulator is asked. */
@@ -35,14 +48,21 @@ let apiHasParticipants: boolean | undefined;
 export async function fetchParticipants(roomId: string, session: Session, quiet: boolean): Promise<ParticipantsView> {
   const id = encodeURIComponent(roomId);
   if (apiHasParticipants !== false) {
-    const reply = await call<ApiParticipants>("GET", `/rooms/${id}/participants?state=all`, { auth: auth(session), quiet });
+    const reply = await call<ApiParticipants>("GET", `/rooms/${id}/participants?state=all`, {
+      auth: auth(session),
+      quiet,
+    });
     if (!isMissingRoute(reply)) {
       apiHasParticipants = true;
       return {
         source: "GET /rooms/{roomId}/participants",
         reply,
         participants: reply.ok
-          ? reply.body.participants.map((p) => ({ ...p, state: p.state.toLowerCase() === "connected" ? "connected" : "disconnected", publishing: p.publishing ?? null }))
+          ? reply.body.participants.map((p) => ({
+              ...p,
+              state: p.state.toLowerCase() === "connected" ? "connected" : "disconnected",
+              publishing: p.publishing ?? null,
+            }))
           : [],
       };
     }
@@ -54,16 +74,16 @@ export async function fetchParticipants(roomId: string, session: Session, quiet:
     reply,
     participants: reply.ok
       ? reply.body.participants.map((p) => {
-        const mine = issued(p.participantId);
-        return {
-          participantId: p.participantId,
-          userId: p.userId,
-          displayName: mine?.displayName ?? null,
-          role: mine?.role ?? null,
-          state: p.state === "CONNECTED" ? "connected" : "disconnected",
-          publishing: p.publishing ?? p.published ?? null,
-        };
-      })
+          const mine = issued(p.participantId);
+          return {
+            participantId: p.participantId,
+            userId: p.userId,
+            displayName: mine?.displayName ?? null,
+            role: mine?.role ?? null,
+            state: p.state === "CONNECTED" ? "connected" : "disconnected",
+            publishing: p.publishing ?? p.published ?? null,
+          };
+        })
       : [],
   };
 }

@@ -42,11 +42,19 @@ export function onSessionChange(listener: () => void): void {
 
 export async function signIn(username: string, groups: string[], displayName: string): Promise<Reply<LoginBody>> {
   const reply = await call<LoginBody>("POST", "/dev/login", {
-    body: { username, ...(groups.length ? { groups } : {}), ...(displayName ? { preferredUsername: displayName } : {}) },
+    body: {
+      username,
+      ...(groups.length ? { groups } : {}),
+      ...(displayName ? { preferredUsername: displayName } : {}),
+    },
   });
   if (reply.ok) {
     const session: Session = {
-      username, sub: reply.body.sub, idToken: reply.body.idToken, groups, displayName: displayName || null,
+      username,
+      sub: reply.body.sub,
+      idToken: reply.body.idToken,
+      groups,
+      displayName: displayName || null,
       expiresAt: Date.now() + reply.body.expiresIn * 1000,
     };
     sessions = [...sessions.filter((s) => s.username !== username), session];
@@ -110,5 +118,9 @@ function read<T>(key: string, fallback: T): T {
 }
 
 function write(key: string, value: unknown) {
-  try { sessionStorage.setItem(key, JSON.stringify(value)); } catch { /* storage full or disabled: the page still works until reload */ }
+  try {
+    sessionStorage.setItem(key, JSON.stringify(value));
+  } catch {
+    /* storage full or disabled: the page still works until reload */
+  }
 }

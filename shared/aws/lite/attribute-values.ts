@@ -31,7 +31,8 @@ export function toAttributeValue(value: unknown): AttributeValue {
       if (value === null) return { NULL: true };
       if (Array.isArray(value)) {
         const L: AttributeValue[] = [];
-        for (const item of value as unknown[]) if (item !== undefined && typeof item !== "function") L.push(toAttributeValue(item));
+        for (const item of value as unknown[])
+          if (item !== undefined && typeof item !== "function") L.push(toAttributeValue(item));
         return { L };
       }
       if (isPlainObject(value)) return { M: toItem(value as Record<string, unknown>) };

@@ -25,8 +25,16 @@ export interface ServiceDefinition {
 }
 
 export const DYNAMODB: ServiceDefinition = { envId: "DYNAMODB", endpointPrefix: "dynamodb", signingName: "dynamodb" };
-export const IVS_REALTIME: ServiceDefinition = { envId: "IVS_REALTIME", endpointPrefix: "ivsrealtime", signingName: "ivs" };
-export const SECRETS_MANAGER: ServiceDefinition = { envId: "SECRETS_MANAGER", endpointPrefix: "secretsmanager", signingName: "secretsmanager" };
+export const IVS_REALTIME: ServiceDefinition = {
+  envId: "IVS_REALTIME",
+  endpointPrefix: "ivsrealtime",
+  signingName: "ivs",
+};
+export const SECRETS_MANAGER: ServiceDefinition = {
+  envId: "SECRETS_MANAGER",
+  endpointPrefix: "secretsmanager",
+  signingName: "secretsmanager",
+};
 
 /** An error answer from the service, shaped like the SDK's service exceptions. */
 export class AwsServiceError extends Error {
@@ -34,7 +42,13 @@ export class AwsServiceError extends Error {
   readonly $fault: "client" | "server";
   [member: string]: unknown;
 
-  constructor(name: string, message: string, status: number, requestId: string | undefined, members: Record<string, unknown>) {
+  constructor(
+    name: string,
+    message: string,
+    status: number,
+    requestId: string | undefined,
+    members: Record<string, unknown>,
+  ) {
     super(message);
     for (const [k, v] of Object.entries(members)) if (!(k in this)) this[k] = v;
     this.name = name;
@@ -44,8 +58,15 @@ export class AwsServiceError extends Error {
 }
 
 const THROTTLING = new Set([
-  "ThrottlingException", "Throttling", "ThrottledException", "RequestThrottledException", "TooManyRequestsException",
-  "ProvisionedThroughputExceededException", "RequestLimitExceeded", "RequestThrottled", "SlowDown",
+  "ThrottlingException",
+  "Throttling",
+  "ThrottledException",
+  "RequestThrottledException",
+  "TooManyRequestsException",
+  "ProvisionedThroughputExceededException",
+  "RequestLimitExceeded",
+  "RequestThrottled",
+  "SlowDown",
 ]);
 
 export const isThrottling = (error: unknown) =>
@@ -84,7 +105,9 @@ export function credentialsFromEnv(env: NodeJS.ProcessEnv): Credentials {
   const accessKeyId = env.AWS_ACCESS_KEY_ID;
   const secretAccessKey = env.AWS_SECRET_ACCESS_KEY;
   if (!accessKeyId || !secretAccessKey) {
-    throw new ConfigError("AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY must be set (Lambda, sam local and npm start set them)");
+    throw new ConfigError(
+      "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY must be set (Lambda, sam local and npm start set them)",
+    );
   }
   return { accessKeyId, secretAccessKey, ...(env.AWS_SESSION_TOKEN ? { sessionToken: env.AWS_SESSION_TOKEN } : {}) };
 }
@@ -92,7 +115,10 @@ export function credentialsFromEnv(env: NodeJS.ProcessEnv): Credentials {
 export function endpointFor(service: ServiceDefinition, env: NodeJS.ProcessEnv): { region: string; endpoint: string } {
   const region = env.AWS_REGION ?? env.AWS_DEFAULT_REGION;
   if (!region) throw new ConfigError("AWS_REGION must be set");
-  const endpoint = env[`AWS_ENDPOINT_URL_${service.envId}`] ?? env.AWS_ENDPOINT_URL ?? `https://${service.endpointPrefix}.${region}.amazonaws.com`;
+  const endpoint =
+    env[`AWS_ENDPOINT_URL_${service.envId}`] ??
+    env.AWS_ENDPOINT_URL ??
+    `https://${service.endpointPrefix}.${region}.amazonaws.com`;
   return { region, endpoint };
 }
 
@@ -113,7 +139,13 @@ export function createLiteClient(service: ServiceDefinition, options: LiteClient
   };
 
   const onCall = options.onCall;
-  const send = async (path: string, request: PreparedRequest, input: unknown, opts: RequestOptions | undefined, operation: string) => {
+  const send = async (
+    path: string,
+    request: PreparedRequest,
+    input: unknown,
+    opts: RequestOptions | undefined,
+    operation: string,
+  ) => {
     if (!onCall) return attempts(path, request, input, opts);
     const started = performance.now();
     try {
@@ -130,8 +162,16 @@ export function createLiteClient(service: ServiceDefinition, options: LiteClient
     for (let attempt = 1; ; attempt++) {
       try {
         const signed = request.sign(body);
-        const response = await http.request({ method: "POST", path, headers: signed, body, timeoutMs, ...(signal ? { signal } : {}) });
-        if (response.status >= 200 && response.status < 300) return response.body ? JSON.parse(response.body) as unknown : {};
+        const response = await http.request({
+          method: "POST",
+          path,
+          headers: signed,
+          body,
+          timeoutMs,
+          ...(signal ? { signal } : {}),
+        });
+        if (response.status >= 200 && response.status < 300)
+          return response.body ? (JSON.parse(response.body) as unknown) : {};
         throw toServiceError(response);
       } catch (error) {
         if (attempt >= options.maxAttempts || !isRetryable(error) || signal?.aborted) throw error;
@@ -145,12 +185,23 @@ export function createLiteClient(service: ServiceDefinition, options: LiteClient
   return {
     json: (target, contentType, input, opts) => {
       const path = `${basePath}/`;
-      return send(path, preparedFor(`${contentType} ${target}`, path, () => ({ "content-type": contentType, "x-amz-target": target })), input, opts,
-        target.slice(target.lastIndexOf(".") + 1));
+      return send(
+        path,
+        preparedFor(`${contentType} ${target}`, path, () => ({ "content-type": contentType, "x-amz-target": target })),
+        input,
+        opts,
+        target.slice(target.lastIndexOf(".") + 1),
+      );
     },
     restPost: (path, input, opts) => {
       const full = `${basePath}${path}`;
-      return send(full, preparedFor(full, full, () => ({ "content-type": "application/json" })), input, opts, path.slice(path.lastIndexOf("/") + 1));
+      return send(
+        full,
+        preparedFor(full, full, () => ({ "content-type": "application/json" })),
+        input,
+        opts,
+        path.slice(path.lastIndexOf("/") + 1),
+      );
     },
     preconnect: () => http.preconnect(),
     close: () => http.close(),
@@ -161,16 +212,21 @@ export function createLiteClient(service: ServiceDefinition, options: LiteClient
 export function toServiceError(response: Http1Response): AwsServiceError {
   let document: Record<string, unknown> = {};
   try {
-    const parsed = response.body ? JSON.parse(response.body) as unknown : {};
+    const parsed = response.body ? (JSON.parse(response.body) as unknown) : {};
     if (parsed && typeof parsed === "object" && !Array.isArray(parsed)) document = parsed as Record<string, unknown>;
   } catch {
     // Not JSON (a proxy's page): the status alone decides.
   }
-  const raw = response.headers["x-amzn-errortype"] ?? (document.__type as string | undefined) ?? (document.code as string | undefined)
-    ?? (document.Code as string | undefined) ?? `Http${response.status}Error`;
+  const raw =
+    response.headers["x-amzn-errortype"] ??
+    (document.__type as string | undefined) ??
+    (document.code as string | undefined) ??
+    (document.Code as string | undefined) ??
+    `Http${response.status}Error`;
   // "com.amazonaws.dynamodb.v20120810#ResourceNotFoundException", "ValidationException:http://internal..."
   const name = String(raw).split(":")[0]!.split("#").pop()!;
   const { __type: _t, message, Message, ...members } = document;
-  const text = typeof message === "string" ? message : typeof Message === "string" ? Message : `${name} (HTTP ${response.status})`;
+  const text =
+    typeof message === "string" ? message : typeof Message === "string" ? Message : `${name} (HTTP ${response.status})`;
   return new AwsServiceError(name, text, response.status, response.headers["x-amzn-requestid"], members);
 }

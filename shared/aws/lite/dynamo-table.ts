@@ -29,10 +29,9 @@ export function liteTable(client: LiteClient, table: string): Table {
   return {
     table,
     async batchGet(keys) {
-      const out = await batchGetItem(client, { RequestItems: { [table]: { Keys: keys.map(toWire), ConsistentRead: true } } }) as {
-        Responses?: Record<string, WireItem[]>;
-        UnprocessedKeys?: Record<string, { Keys?: WireItem[] }>;
-      };
+      const out = (await batchGetItem(client, {
+        RequestItems: { [table]: { Keys: keys.map(toWire), ConsistentRead: true } },
+      })) as { Responses?: Record<string, WireItem[]>; UnprocessedKeys?: Record<string, { Keys?: WireItem[] }> };
       return {
         items: (out.Responses?.[table] ?? []).map(fromItem),
         unprocessed: (out.UnprocessedKeys?.[table]?.Keys ?? []).map(fromItem),
@@ -41,7 +40,9 @@ export function liteTable(client: LiteClient, table: string): Table {
     async update(input) {
       const { Key, ExpressionAttributeValues, ...rest } = input;
       await updateItem(client, {
-        TableName: table, Key: toWire(Key), ...rest,
+        TableName: table,
+        Key: toWire(Key),
+        ...rest,
         ...(ExpressionAttributeValues ? { ExpressionAttributeValues: toWire(ExpressionAttributeValues) } : {}),
       });
     },

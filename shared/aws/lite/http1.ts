@@ -30,7 +30,11 @@ export interface Http1Response {
 
 /** The request did not get a complete response: no status, so callers treat it as transient. */
 export class Http1Error extends Error {
-  constructor(message: string, readonly code: string, options?: { cause?: unknown }) {
+  constructor(
+    message: string,
+    readonly code: string,
+    options?: { cause?: unknown },
+  ) {
     super(message, options);
     this.name = code === "ETIMEDOUT" ? "TimeoutError" : "NetworkError";
   }
@@ -80,8 +84,12 @@ export function parseResponse(buf: Buffer, ended: boolean): Parsed | undefined {
     }
     const bodyStart = headEnd + 4;
     // 1xx responses (100 Continue) are interim: skip them, the real one follows.
-    if (status >= 100 && status < 200) { offset = bodyStart; continue; }
-    const close = statusLine[1] === "0" ? !/keep-alive/i.test(headers.connection ?? "") : /close/i.test(headers.connection ?? "");
+    if (status >= 100 && status < 200) {
+      offset = bodyStart;
+      continue;
+    }
+    const close =
+      statusLine[1] === "0" ? !/keep-alive/i.test(headers.connection ?? "") : /close/i.test(headers.connection ?? "");
     const done = (body: string, used: number): Parsed => ({ response: { status, headers, body }, used, close });
     if (status === 204 || status === 304) return done("", bodyStart);
     if (/chunked/i.test(headers["transfer-encoding"] ?? "")) {
@@ -136,14 +144,24 @@ class Connection {
   idleSince = 0;
   keepAliveMs = Number.POSITIVE_INFINITY;
 
-  constructor(readonly socket: net.Socket, private readonly onIdle: (c: Connection) => void, private readonly onGone: (c: Connection) => void) {
+  constructor(
+    readonly socket: net.Socket,
+    private readonly onIdle: (c: Connection) => void,
+    private readonly onGone: (c: Connection) => void,
+  ) {
     socket.setNoDelay?.(true);
     socket.on("data", (chunk: Buffer) => {
       this.buffer = this.buffer.length === 0 ? chunk : Buffer.concat([this.buffer, chunk]);
       this.tryParse();
     });
-    socket.on("end", () => { this.ended = true; this.tryParse(); this.close(); });
-    socket.on("error", (error: Error & { code?: string }) => this.close(new Http1Error(error.message, error.code ?? "ECONNRESET", { cause: error })));
+    socket.on("end", () => {
+      this.ended = true;
+      this.tryParse();
+      this.close();
+    });
+    socket.on("error", (error: Error & { code?: string }) =>
+      this.close(new Http1Error(error.message, error.code ?? "ECONNRESET", { cause: error })),
+    );
     socket.on("close", () => this.close());
   }
 
@@ -228,9 +246,18 @@ export function createHttp1Client(origin: string, opts: { maxIdle?: number } = {
     const socket = secure
       ? tls.connect({ host, port, servername: net.isIP(host) ? undefined : host, ALPNProtocols: ["http/1.1"] })
       : net.connect({ host, port });
-    const connection = new Connection(socket,
-      (c) => { if (idle.length < maxIdle) idle.push(c); else c.close(); },
-      (c) => { all.delete(c); const i = idle.indexOf(c); if (i >= 0) idle.splice(i, 1); });
+    const connection = new Connection(
+      socket,
+      (c) => {
+        if (idle.length < maxIdle) idle.push(c);
+        else c.close();
+      },
+      (c) => {
+        all.delete(c);
+        const i = idle.indexOf(c);
+        if (i >= 0) idle.splice(i, 1);
+      },
+    );
     all.add(connection);
     return connection;
   };
@@ -238,10 +265,16 @@ export function createHttp1Client(origin: string, opts: { maxIdle?: number } = {
   return {
     request(req) {
       return new Promise<Http1Response>((resolve, reject) => {
-        if (req.signal?.aborted) { reject(abortError(req.signal)); return; }
+        if (req.signal?.aborted) {
+          reject(abortError(req.signal));
+          return;
+        }
         let connection = idle.pop();
         // Not one the server is about to drop: a request written as it closes would fail for nothing.
-        while (connection && (connection.closed || Date.now() - connection.idleSince >= connection.keepAliveMs - KEEP_ALIVE_MARGIN_MS)) {
+        while (
+          connection &&
+          (connection.closed || Date.now() - connection.idleSince >= connection.keepAliveMs - KEEP_ALIVE_MARGIN_MS)
+        ) {
           connection.close();
           connection = idle.pop();
         }
@@ -253,9 +286,14 @@ export function createHttp1Client(origin: string, opts: { maxIdle?: number } = {
           settled = true;
           clearTimeout(timer);
           req.signal?.removeEventListener("abort", onAbort);
-          if (error) reject(error); else resolve(response!);
+          if (error) reject(error);
+          else resolve(response!);
         };
-        const onAbort = () => { const e = abortError(req.signal!); finish(e); c.close(e); };
+        const onAbort = () => {
+          const e = abortError(req.signal!);
+          finish(e);
+          c.close(e);
+        };
         const timer = setTimeout(() => {
           const e = new Http1Error(`no response within ${req.timeoutMs} ms`, "ETIMEDOUT");
           finish(e);
@@ -282,7 +320,10 @@ export function createHttp1Client(origin: string, opts: { maxIdle?: number } = {
           c.release();
           done();
         };
-        const timer = setTimeout(() => { c.close(); done(); }, timeoutMs);
+        const timer = setTimeout(() => {
+          c.close();
+          done();
+        }, timeoutMs);
         timer.unref?.();
         c.socket.once("close", done);
         // Just made, so not connected yet; a socket that is no net.Socket (the bench's in-memory one) is from the start.

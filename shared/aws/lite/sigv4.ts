@@ -29,7 +29,8 @@ export interface RequestShape {
 const sha256Hex = (data: string) => hash("sha256", data, "hex");
 
 /** RFC 3986 encoding of one path segment. */
-const encodeSegment = (s: string) => encodeURIComponent(s).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+const encodeSegment = (s: string) =>
+  encodeURIComponent(s).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 /** The canonical path of a path as sent (already percent-encoded): encoded once more, as non-S3 services want. */
 export const canonicalPath = (path: string) => path.split("/").map(encodeSegment).join("/");
 
@@ -49,7 +50,11 @@ export interface Signer {
 }
 
 /** `20261126T235958Z` for the second `epochSecond`. */
-const amzDateOf = (epochSecond: number) => new Date(epochSecond * 1000).toISOString().replace(/[-:]/g, "").replace(/\.\d{3}/, "");
+const amzDateOf = (epochSecond: number) =>
+  new Date(epochSecond * 1000)
+    .toISOString()
+    .replace(/[-:]/g, "")
+    .replace(/\.\d{3}/, "");
 
 export function createSigner(credentials: Credentials, scope: SigningScope): Signer {
   // The signing key and the credential scope change once a day; the timestamp once a second.
@@ -66,7 +71,10 @@ export function createSigner(credentials: Credentials, scope: SigningScope): Sig
       amzDate = amzDateOf(s);
       const date = amzDate.slice(0, 8);
       if (date !== keyDate) {
-        key = hmac(hmac(hmac(hmac(`AWS4${credentials.secretAccessKey}`, date), scope.region), scope.service), "aws4_request");
+        key = hmac(
+          hmac(hmac(hmac(`AWS4${credentials.secretAccessKey}`, date), scope.region), scope.service),
+          "aws4_request",
+        );
         credentialScope = `${date}/${scope.region}/${scope.service}/aws4_request`;
         keyDate = date;
       }
@@ -79,12 +87,17 @@ export function createSigner(credentials: Credentials, scope: SigningScope): Sig
     // Canonical headers: lower-case names, sorted, values trimmed with inner runs of spaces folded. x-amz-date is
     // the one that changes, so the canonical request is the text before it, the date, and the text after it.
     const canonical = new Map<string, string>([["host", shape.host.trim().replace(/\s+/g, " ")]]);
-    for (const [name, value] of Object.entries(fixed)) canonical.set(name.toLowerCase(), value.trim().replace(/\s+/g, " "));
+    for (const [name, value] of Object.entries(fixed))
+      canonical.set(name.toLowerCase(), value.trim().replace(/\s+/g, " "));
     canonical.set("x-amz-date", "");
     const names = [...canonical.keys()].sort();
     const signedHeaders = names.join(";");
     const dateAt = names.indexOf("x-amz-date");
-    const lines = (from: number, to: number) => names.slice(from, to).map((n) => `${n}:${canonical.get(n)}\n`).join("");
+    const lines = (from: number, to: number) =>
+      names
+        .slice(from, to)
+        .map((n) => `${n}:${canonical.get(n)}\n`)
+        .join("");
     const before = `${shape.method}\n${canonicalPath(shape.path)}\n\n${lines(0, dateAt)}x-amz-date:`;
     const after = `\n${lines(dateAt + 1, names.length)}\n${signedHeaders}\n`;
     const credentialPrefix = `AWS4-HMAC-SHA256 Credential=${credentials.accessKeyId}/`;
@@ -103,8 +116,5 @@ export function createSigner(credentials: Credentials, scope: SigningScope): Sig
     };
   };
 
-  return {
-    prepare,
-    sign: (req, now = new Date()) => prepare(req).sign(req.body, now.getTime()),
-  };
+  return { prepare, sign: (req, now = new Date()) => prepare(req).sign(req.body, now.getTime()) };
 }

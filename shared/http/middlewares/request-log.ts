@@ -19,7 +19,13 @@ export function requestLog(options: { logger?: Logger } = {}): HttpMiddleware {
     if (response) (response.headers ??= {})["x-request-id"] = requestId;
     const status = response?.statusCode ?? 500;
     if (status < 400 && !logSuccesses) return;
-    const line = { routeKey: request.event.routeKey, status, ...(code ? { code } : {}), ms: Date.now() - (request.internal.startedAt ?? Date.now()), requestId };
+    const line = {
+      routeKey: request.event.routeKey,
+      status,
+      ...(code ? { code } : {}),
+      ms: Date.now() - (request.internal.startedAt ?? Date.now()),
+      requestId,
+    };
     if (status < 400) logger.debug("request", line);
     else logger.info("request", line);
   };
@@ -31,7 +37,8 @@ export function requestLog(options: { logger?: Logger } = {}): HttpMiddleware {
   const requestLogOnError = (request: HttpMiddyRequest): void => {
     const error = request.error;
     if (!(error instanceof ProblemError)) logger.error("unhandled error", { error: error as Error });
-    else if (error.status >= 500 || error.status === 429) logger.warn("request failed upstream", { code: error.code, detail: error.detail });
+    else if (error.status >= 500 || error.status === 429)
+      logger.warn("request failed upstream", { code: error.code, detail: error.detail });
     finish(request, error instanceof ProblemError ? error.code : "internal");
   };
   return { before: requestLogBefore, after: requestLogAfter, onError: requestLogOnError };

@@ -15,5 +15,8 @@ export interface CreateParticipantTokenOutput {
 }
 
 /** IVS Real-Time CreateParticipantToken (restJson1, POST /CreateParticipantToken). */
-export const createParticipantToken = (client: LiteClient, input: CreateParticipantTokenInput, opts: RequestOptions = {}) =>
-  client.restPost("/CreateParticipantToken", input, opts) as Promise<CreateParticipantTokenOutput>;
+export const createParticipantToken = (
+  client: LiteClient,
+  input: CreateParticipantTokenInput,
+  opts: RequestOptions = {},
+) => client.restPost("/CreateParticipantToken", input, opts) as Promise<CreateParticipantTokenOutput>;
