@@ -9,15 +9,16 @@
 // `function_name` (the Lambda function), `reason` (why an IVS event was ignored).
 //
 // Code records with the small functions below while an invocation runs; the invocation publishes once, at its end
-// (the HTTP pipeline's middleware, shared/http/middlewares/metrics.ts; the queue worker), one document per set of dimension values. Two publishers write
-// the same documents: Powertools Metrics, every function's, and a writer of our own that the token function uses,
-// because Powertools costs ~11 µs per document and a token request has four (docs/performance.md).
+// (the HTTP pipeline's middleware, shared/http/middlewares/metrics.ts; the queue and event handlers, withMetrics),
+// one document per set of dimension values. Two publishers write the same documents: Powertools Metrics, every
+// function's, and a writer of our own that the token function uses, because a token request writes five documents
+// and Powertools writes each apart, at ~11 µs of work and one write each (docs/performance.md).
 import { Metrics } from "@aws-lambda-powertools/metrics";
 import type { Context } from "aws-lambda";
 
 export const NAMESPACE = "stagepass";
 
-/** Every metric's name: template.yaml's alarms and dashboard use the same strings (tests/integration/sam-template.test.ts). */
+/** Every metric's name; template.yaml's alarms and dashboard use the same (tests/integration/sam-template.test.ts). */
 export const MetricName = {
   /** A participant token handed out; dimension `mode`. */
   TokensIssued: "TokensIssued",
@@ -190,7 +191,7 @@ export function emfWriter(options: EmfWriterOptions = {}): MetricsPublisher {
   const write = options.write ?? ((text: string) => void process.stdout.write(text));
   const now = options.now ?? Date.now;
   // What follows the timestamp up to the first value, and each metric's `"Name":`, made once per dimension values
-  // and metric names: the token path's four documents cost string concatenation, not four JSON.stringify.
+  // and metric names: the token path's five documents cost string concatenation, not five JSON.stringify.
   const layouts = new Map<string, { middle: string; names: string[] }>();
   const layoutOf = (group: MetricGroup, names: string[]) => {
     const id = `${group.key ?? JSON.stringify([group.dimensions, group.rollup])}\u0000${names.join("\u0000")}`;
@@ -317,7 +318,7 @@ export function invocationStarted(context: Pick<Context, "functionName">, env: N
   recorder.add(MetricName.ColdStart, "Count", 1, `cold\u0000${name}`, { function_name: name });
 }
 
-/** Runs a handler that middy does not wrap (the queue worker) with the same cold start and publication. */
+/** Runs a handler that middy does not wrap (queue and event handlers) with the same cold start and publication. */
 export async function withMetrics<T>(context: Pick<Context, "functionName">, run: () => Promise<T>): Promise<T> {
   invocationStarted(context);
   try {

@@ -1,8 +1,8 @@
 // IVS's Stage Update events (EventBridge) kept as each room's live state. An event for a stage that no room owns
-// changes nothing and is counted (IvsEventsIgnored, docs/operations.md); a malformed one too. An event that cannot be stored (DynamoDB failing) fails the
-// invocation: Lambda retries it, then the function's dead-letter queue keeps it. The room is then read from IVS,
-// when its state is older than its read interval and the account's read budget allows (joins and leaves send no
-// event: only reads see them).
+// changes nothing and is counted (IvsEventsIgnored, docs/operations.md); a malformed one too. An event that cannot be
+// stored (DynamoDB failing) fails the invocation: Lambda retries it, then the function's dead-letter queue keeps it.
+// The room is then read from IVS, when its state is older than its read interval and the account's read budget
+// allows (joins and leaves send no event: only reads see them).
 import { createDocumentClient } from "#shared/aws/dynamo.ts";
 import { createIvsClient } from "#shared/aws/ivs.ts";
 import { loadConfig } from "#shared/config.ts";

@@ -59,7 +59,8 @@ export async function call<T>(
   permit?: CallPermit,
 ): Promise<T> {
   const until = Math.min(deadline, Date.now() + OPERATION_BUDGET_MS);
-  // Every attempt sent (not one the budget refused): its time, a retry after the first, a throttle (docs/operations.md).
+  // Every attempt sent (not one the budget refused): its time, a retry after the first, a throttle
+  // (docs/operations.md).
   let sent = 0;
   const measured = async (a: Attempt): Promise<T> => {
     if (sent++ > 0) countIvsRetry(what);

@@ -51,7 +51,8 @@ export function metricsPanel(): Panel {
     },
     {
       intro:
-        "What the functions published since the stack started, as CloudWatch would count it (GET /dev/metrics; docs/operations.md).",
+        "What the functions published since the stack started, as CloudWatch would count it " +
+        "(GET /dev/metrics; docs/operations.md).",
     },
   );
 }

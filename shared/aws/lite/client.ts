@@ -81,7 +81,7 @@ export interface LiteClientOptions {
   /** Longest one attempt may wait for its response. */
   timeoutMs: number;
   env?: NodeJS.ProcessEnv;
-  /** Told each call's operation (e.g. `BatchGetItem`) and time in milliseconds, its retries included, answered or not. */
+  /** Told each call's operation (e.g. `BatchGetItem`) and time in ms, its retries included, answered or not. */
   onCall?: (operation: string, ms: number) => void;
 }
 
