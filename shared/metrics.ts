@@ -10,10 +10,11 @@
 //
 // Code records with the small functions below while an invocation runs; the invocation publishes once, at its end
 // (the HTTP pipeline's middleware, shared/http/middlewares/metrics.ts; the queue and event handlers, withMetrics),
-// one document per set of dimension values. Two publishers write the same documents: Powertools Metrics, every
-// function's, and a writer of our own that the token function uses, because a token request writes five documents
-// and Powertools writes each apart, at ~11 µs of work and one write each (docs/performance.md).
-import { Metrics } from "@aws-lambda-powertools/metrics";
+// one document per set of dimension values. Two publishers write the same documents: Powertools Metrics
+// (metrics-powertools.ts), which every function but the token function chooses at init, and emfWriter below, a
+// writer of our own, the token function's: a token request writes five documents, and Powertools writes each apart,
+// at ~11 µs of work and one write each (docs/performance.md). emfWriter is the default, so that the token function's
+// bundle holds no Powertools Metrics.
 import type { Context } from "aws-lambda";
 
 export const NAMESPACE = "stagepass";
@@ -141,37 +142,7 @@ export interface MetricsPublisher {
 }
 
 /** EMF allows 100 values per metric in a document; Powertools publishes at 100 too. */
-const MAX_VALUES = 100;
-
-/**
- * Powertools Metrics: each group's dimensions and values, then `publishStoredMetrics()`, which writes one document
- * (the `service` dimension from POWERTOOLS_SERVICE_NAME; POWERTOOLS_METRICS_DISABLED and POWERTOOLS_DEV as
- * Powertools reads them). Built at the first publication, so that a container that never publishes never reads them.
- */
-export function powertoolsPublisher(options: { create?: () => Metrics } = {}): MetricsPublisher {
-  let metrics: Metrics | undefined;
-  return {
-    publish(groups) {
-      metrics ??= options.create?.() ?? new Metrics({ namespace: NAMESPACE });
-      for (const group of groups) {
-        // At most MAX_VALUES values of a metric per document. (Powertools would publish at 100 on its own, but then
-        // forget the dimensions for the rest.)
-        for (let offset = 0; offset < longest(group); offset += MAX_VALUES) {
-          for (const [name, value] of Object.entries(group.dimensions)) metrics.addDimension(name, value);
-          // An empty dimension set: the default dimensions (service) alone.
-          if (group.rollup) metrics.addDimensions({});
-          for (const [name, metric] of group.metrics) {
-            for (const value of metric.values.slice(offset, offset + MAX_VALUES))
-              metrics.addMetric(name, metric.unit, value);
-          }
-          metrics.publishStoredMetrics();
-        }
-      }
-    },
-  };
-}
-
-const longest = (group: MetricGroup) => Math.max(0, ...[...group.metrics.values()].map((m) => m.values.length));
+export const MAX_VALUES = 100;
 
 export interface EmfWriterOptions {
   /** Where the documents go, one write per publication. Default: process.stdout. */
@@ -293,7 +264,7 @@ const recorder = new MetricsRecorder();
 let publisher: MetricsPublisher | undefined;
 let firstInvocation = true;
 
-/** Replaces the container's publisher (the token function: emfWriter). Default: powertoolsPublisher(). */
+/** Sets the container's publisher (every function but the token function: powertoolsPublisher). Default: emfWriter. */
 export function useMetricsPublisher(next: MetricsPublisher): void {
   publisher = next;
 }
@@ -303,7 +274,7 @@ export function publishMetrics(): void {
   const groups = recorder.take();
   if (groups.length === 0) return;
   try {
-    (publisher ??= powertoolsPublisher()).publish(groups);
+    (publisher ??= emfWriter()).publish(groups);
   } catch (error) {
     process.stderr.write(`metrics not published: ${(error as Error).message}\n`);
   }

@@ -3,9 +3,11 @@
 import type { Context, SQSBatchResponse, SQSEvent } from "aws-lambda";
 import { createIvsClient, disconnectParticipant } from "#shared/aws/ivs.ts";
 import { logger } from "#shared/logger.ts";
-import { countQueuedDisconnect, withMetrics } from "#shared/metrics.ts";
+import { countQueuedDisconnect, withMetrics, useMetricsPublisher } from "#shared/metrics.ts";
+import { powertoolsPublisher } from "#shared/metrics-powertools.ts";
 import type { DisconnectJob } from "#shared/moderation/disconnect.ts";
 
+useMetricsPublisher(powertoolsPublisher());
 const ivs = createIvsClient();
 /** Spacing between calls, to stay under IVS's 5 DisconnectParticipant calls per second. */
 const SPACING_MS = 220;

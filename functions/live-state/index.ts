@@ -10,9 +10,11 @@ import { parseStageUpdate } from "#shared/live/events.ts";
 import { applyEvent, createLiveReader } from "#shared/live/refresh.ts";
 import { liveDeps } from "#shared/live/wiring.ts";
 import { logger } from "#shared/logger.ts";
-import { countIvsEvent, withMetrics } from "#shared/metrics.ts";
+import { countIvsEvent, withMetrics, useMetricsPublisher } from "#shared/metrics.ts";
+import { powertoolsPublisher } from "#shared/metrics-powertools.ts";
 import type { Context } from "aws-lambda";
 
+useMetricsPublisher(powertoolsPublisher());
 const config = loadConfig();
 const deps = liveDeps({ doc: createDocumentClient(), table: config.tableName }, createIvsClient());
 const reader = createLiveReader(deps);

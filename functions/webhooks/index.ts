@@ -7,12 +7,14 @@ import { createDocumentClient } from "#shared/aws/dynamo.ts";
 import { createSqsClient, sendToQueue, setVisibility } from "#shared/aws/sqs.ts";
 import { loadWebhookConfig } from "#shared/config.ts";
 import { logger } from "#shared/logger.ts";
-import { countWebhookDelivery, withMetrics } from "#shared/metrics.ts";
+import { countWebhookDelivery, withMetrics, useMetricsPublisher } from "#shared/metrics.ts";
+import { powertoolsPublisher } from "#shared/metrics-powertools.ts";
 import { listOutbox, removeFromOutbox } from "#shared/store/webhook-outbox.ts";
 import { deliverBatch, type DeliveryPorts } from "#shared/webhooks/deliver.ts";
 import { webhookKeys } from "#shared/webhooks/sign.ts";
 import { sweepOutbox } from "#shared/webhooks/sweep.ts";
 
+useMetricsPublisher(powertoolsPublisher());
 const config = loadWebhookConfig();
 const sqs = createSqsClient();
 const secrets = new SecretsManagerClient({

@@ -8,6 +8,7 @@ import { datapointsOf, parseEmf, type EmfDocument } from "../../local/emf.ts";
 import type { Authenticator } from "../../shared/auth/authenticator.ts";
 import type * as ErrorsModule from "../../shared/errors.ts";
 import type * as MetricsModule from "../../shared/metrics.ts";
+import type * as PowertoolsModule from "../../shared/metrics-powertools.ts";
 import type * as HandlerModule from "../../shared/http/handler.ts";
 
 const context = (functionName: string) =>
@@ -82,8 +83,10 @@ const directive = (dimensions: string[][], metrics: Array<[string, string]>) => 
   ],
 });
 
-// Each test gets the module afresh: a new container (its first invocation a cold start), read from this environment.
+// Each test gets the module afresh: a new container (its first invocation a cold start), read from this environment,
+// publishing with Powertools Metrics as every function but the token function does.
 let metrics: typeof MetricsModule;
+let powertools: typeof PowertoolsModule;
 let http: typeof HandlerModule;
 let errors: typeof ErrorsModule;
 const saved = { ...process.env };
@@ -94,8 +97,10 @@ beforeEach(async () => {
   delete process.env.POWERTOOLS_METRICS_DISABLED;
   delete process.env.POWERTOOLS_DEV;
   metrics = await import("../../shared/metrics.ts");
+  powertools = await import("../../shared/metrics-powertools.ts");
   http = await import("../../shared/http/handler.ts");
   errors = await import("../../shared/errors.ts");
+  metrics.useMetricsPublisher(powertools.powertoolsPublisher());
 });
 afterEach(() => {
   process.env = { ...saved };
@@ -320,7 +325,7 @@ describe("the token function's writer (emfWriter)", () => {
   };
 
   it("writes, in one write, exactly the documents Powertools Metrics writes", async () => {
-    const powertools = await output(() => {
+    const theirs = await output(() => {
       record();
       metrics.publishMetrics();
     });
@@ -334,13 +339,34 @@ describe("the token function's writer (emfWriter)", () => {
     });
     expect(ours).toEqual({ stdout: "", stderr: "" });
     expect(writes).toHaveLength(1);
-    const expected = documentsIn(powertools.stdout).map(untimed);
+    const expected = documentsIn(theirs.stdout).map(untimed);
     expect(expected.length).toBeGreaterThanOrEqual(8);
     expect(documentsIn(writes[0]!).map(untimed)).toEqual(expected);
     // Key for key, in Powertools' order.
     expect(documentsIn(writes[0]!).map((d) => Object.keys(d))).toEqual(
-      documentsIn(powertools.stdout).map((d) => Object.keys(d)),
+      documentsIn(theirs.stdout).map((d) => Object.keys(d)),
     );
+  });
+
+  it("is the default: a container that chooses no publisher (the token function) writes its documents in one write", async () => {
+    vi.resetModules();
+    metrics = await import("../../shared/metrics.ts");
+    const writes: string[] = [];
+    const spy = vi
+      .spyOn(process.stdout, "write")
+      .mockImplementation((chunk: string | Uint8Array) => (writes.push(String(chunk)), true));
+    try {
+      metrics.recordDynamoDbLatency("BatchGetItem", 1.5);
+      metrics.countTokenIssued("api");
+      metrics.publishMetrics();
+    } finally {
+      spy.mockRestore();
+    }
+    expect(writes).toHaveLength(1);
+    expect(documentsIn(writes[0]!).map((d) => [d.operation ?? d.mode, d.DynamoDbLatency ?? d.TokensIssued])).toEqual([
+      ["BatchGetItem", 1.5],
+      ["api", 1],
+    ]);
   });
 
   it("writes to stdout by default, and reads its settings once", async () => {
@@ -379,16 +405,16 @@ describe("POWERTOOLS_METRICS_DISABLED and POWERTOOLS_DEV, as Powertools reads th
       metrics: new Map([["Kicks", { unit: "Count" as const, values: [1] }]]),
     };
     Object.assign(process.env, vars);
-    const powertools = await output(() => metrics.powertoolsPublisher().publish([group]));
+    const theirs = await output(() => powertools.powertoolsPublisher().publish([group]));
     const ours = await output(() => metrics.emfWriter().publish([group]));
-    expect(documentsIn(powertools.stdout)).toHaveLength(published ? 1 : 0);
+    expect(documentsIn(theirs.stdout)).toHaveLength(published ? 1 : 0);
     expect(documentsIn(ours.stdout)).toHaveLength(published ? 1 : 0);
     expect(metrics.metricsDisabled(process.env)).toBe(!published);
   });
 
   it("a publisher that fails costs the request nothing: the failure is said on stderr", async () => {
     metrics.useMetricsPublisher(
-      metrics.powertoolsPublisher({
+      powertools.powertoolsPublisher({
         create: () => {
           const failing = new Metrics({ namespace: "stagepass" });
           failing.publishStoredMetrics = () => {
