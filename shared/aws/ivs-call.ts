@@ -62,29 +62,21 @@ export async function call<T>(
   // Every attempt sent (not one the budget refused): its time, a retry after the first, a throttle
   // (docs/operations.md).
   let sent = 0;
-  const measured = async (a: Attempt): Promise<T> => {
+  const once = async (remaining: number) => {
+    const timeoutMs = Math.max(1, Math.min(CALL_TIMEOUT_MS, remaining));
+    if (permit && !permit.start()) throw new PacedOut();
     if (sent++ > 0) countIvsRetry(what);
     const started = performance.now();
     try {
-      return await send(a);
+      const out = await send(attempt(timeoutMs));
+      permit?.end("ok");
+      return out;
     } catch (error) {
+      permit?.end(outcomeOf(error));
       if (isThrottle(error)) countIvsThrottle(what);
       throw error;
     } finally {
       recordIvsLatency(what, performance.now() - started);
-    }
-  };
-  const once = async (remaining: number) => {
-    const timeoutMs = Math.max(1, Math.min(CALL_TIMEOUT_MS, remaining));
-    if (!permit) return measured(attempt(timeoutMs));
-    if (!permit.start()) throw new PacedOut();
-    try {
-      const out = await measured(attempt(timeoutMs));
-      permit.end("ok");
-      return out;
-    } catch (error) {
-      permit.end(outcomeOf(error));
-      throw error;
     }
   };
   try {
