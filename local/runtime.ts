@@ -56,6 +56,11 @@ export interface RuntimeOptions {
   maxSandboxes?: number;
   /** How long a sandbox may stay idle before it retires (the last one stays). Default DEFAULT_SANDBOX_IDLE_MS. */
   idleMs?: number;
+  /**
+   * Each line the function's sandboxes write on stdout or stderr (its logs, its metrics), in place of the
+   * process's own stdout and stderr, where they go otherwise. A line cut by the sandbox's end is passed as is.
+   */
+  output?: (stream: "stdout" | "stderr", line: string) => void;
 }
 
 export const DEFAULT_MAX_SANDBOXES = 10;
@@ -176,6 +181,7 @@ export async function startFunction(
   const spawn = (eager: boolean): Sandbox => {
     started += 1;
     starting += 1;
+    const output = options.output;
     const worker = new Worker(workerUrl, {
       env,
       workerData: {
@@ -184,8 +190,13 @@ export async function startFunction(
         functionName: name,
         memorySize: built.definition.memorySize,
       },
+      ...(output ? { stdout: true, stderr: true } : {}),
     });
     worker.unref();
+    if (output) {
+      readLines(worker.stdout, (line) => output("stdout", line));
+      readLines(worker.stderr, (line) => output("stderr", line));
+    }
     let markReady!: () => void;
     let failInit!: (error: Error) => void;
     const ready = new Promise<void>((resolve, reject) => {
@@ -294,4 +305,32 @@ export async function startFunction(
       );
     },
   };
+}
+
+/** Calls `onLine` with each line of a text stream (without its newline), and with what is left when it ends. */
+function readLines(stream: NodeJS.ReadableStream, onLine: (line: string) => void): void {
+  let pending = "";
+  stream.setEncoding("utf8");
+  stream.on("data", (chunk: string) => {
+    pending += chunk;
+    let end = pending.indexOf("\n");
+    while (end >= 0) {
+      emit(onLine, pending.slice(0, end));
+      pending = pending.slice(end + 1);
+      end = pending.indexOf("\n");
+    }
+  });
+  stream.on("end", () => {
+    if (pending) emit(onLine, pending);
+    pending = "";
+  });
+}
+
+/** A failing output callback is the caller's bug: said on stderr, never a crash of the stack. */
+function emit(onLine: (line: string) => void, line: string): void {
+  try {
+    onLine(line);
+  } catch (error) {
+    process.stderr.write(`function output callback failed: ${String((error as Error)?.stack ?? error)}\n`);
+  }
 }

@@ -13,6 +13,7 @@ import { buildAll, buildRoot, type BuiltFunction } from "./build.ts";
 import { createHttpApi, resolvedCors, type HttpApiOptions, type RouteBinding } from "./http-api.ts";
 import { answerCognito, createLocalIdentity, USERNAME_PATTERN, type LocalIdentity } from "./identity.ts";
 import { createTableFromTemplate, startDynamoDb, type LocalDynamoDb } from "./dynamodb.ts";
+import { MetricCounter, parseEmf, type EmfDocument } from "./emf.ts";
 import { startEventBus, type LocalEventBus } from "./event-bus.ts";
 import type { EventPattern } from "./event-pattern.ts";
 import { startIvsEmulator, type IvsEmulator } from "./ivs/index.ts";
@@ -60,6 +61,21 @@ export interface StackOptions {
   sandboxes?: { max?: number; idleMs?: number };
   /** API Gateway's integration timeout: how long the HTTP API waits for a function (30 s). */
   integrationTimeoutMs?: number;
+  /**
+   * Every line the functions write (logs, and their metrics as EMF documents), in place of the stack's default: each
+   * line on the process's stdout or stderr, except metric documents, printed only when the function's log level
+   * (POWERTOOLS_LOG_LEVEL) is DEBUG. Either way the stack counts the metrics (`metrics`, `GET /dev/metrics`).
+   */
+  functionOutput?: (output: FunctionOutput) => void;
+}
+
+export interface FunctionOutput {
+  /** The function's logical id. */
+  functionName: string;
+  stream: "stdout" | "stderr";
+  line: string;
+  /** The line as an EMF document, when it is one. */
+  emf: EmfDocument | undefined;
 }
 
 export interface DevInfo {
@@ -110,6 +126,8 @@ export interface Stack {
   jwksRequests(): number;
   /** Environment each function runs with, by logical id. */
   environments: Map<string, Record<string, string>>;
+  /** The metrics the functions have written since the stack started (also at `GET /dev/metrics`). */
+  metrics: MetricCounter;
   close(): Promise<void>;
 }
 
@@ -291,12 +309,15 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
 
     const functions = new Map<string, LocalFunction>();
     const environments = new Map<string, Record<string, string>>();
+    const metrics = new MetricCounter();
     const endpoints = {
       AWS_REGION: region,
       AWS_DEFAULT_REGION: region,
       AWS_ACCESS_KEY_ID: "local",
       AWS_SECRET_ACCESS_KEY: "local",
       AWS_EC2_METADATA_DISABLED: "true",
+      // As Lambda sets it for containers started on demand (Powertools counts their cold starts).
+      AWS_LAMBDA_INITIALIZATION_TYPE: "on-demand",
       AWS_ENDPOINT_URL_DYNAMODB: dynamodb.endpoint,
       AWS_ENDPOINT_URL_IVS_REALTIME: ivs.url,
       AWS_ENDPOINT_URL_SQS: queues.endpoint,
@@ -318,8 +339,18 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         }
         fnEnv.NODE_OPTIONS = "";
         environments.set(fn.definition.logicalId, fnEnv);
+        const functionName = fn.definition.logicalId;
+        const output = (stream: "stdout" | "stderr", line: string) => {
+          const emf = parseEmf(line);
+          if (emf) metrics.add(emf);
+          const entry = { functionName, stream, line, emf };
+          if (options.functionOutput) options.functionOutput(entry);
+          else if (printed(entry, fnEnv.POWERTOOLS_LOG_LEVEL))
+            (stream === "stdout" ? process.stdout : process.stderr).write(`${line}\n`);
+        };
         const runtimeOptions: RuntimeOptions = {
           maxSandboxes,
+          output,
           ...(options.sandboxes?.idleMs !== undefined ? { idleMs: options.sandboxes.idleMs } : {}),
         };
         const reserved = reservedConcurrencyOf(fn, ctx);
@@ -429,7 +460,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         .then(
           (body) => {
             const path = (req.url ?? "/").split("?")[0]!;
-            if (path === "/dev/login" || path === "/dev/info") return devRoute(req, res, body, identity, info, api);
+            if (path === "/dev/login" || path === "/dev/info" || path === "/dev/metrics")
+              return devRoute(req, res, body, identity, info, api, metrics);
             // Offline only, and only while webhooks are on (else API Gateway's 404, as for any unknown route).
             if (path === "/dev/webhooks" && webhookQueue && req.method === "GET")
               return json(res, 200, webhookDeliveries(webhookQueue, info));
@@ -469,6 +501,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       functions,
       built,
       environments,
+      metrics,
       jwksRequests: () => jwksRequests,
       close: closeAll,
     };
@@ -476,6 +509,15 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     await closeAll();
     throw error;
   }
+}
+
+/**
+ * Whether the stack prints a function's line by default: every log line (the function's logger has already applied
+ * its level), a metric document only when the function logs at DEBUG (or TRACE): one per metric and dimension
+ * values per request would drown the rest.
+ */
+export function printed(output: Pick<FunctionOutput, "emf">, logLevel: string | undefined): boolean {
+  return !output.emf || /^(DEBUG|TRACE)$/i.test((logLevel ?? "").trim());
 }
 
 /** LOCAL_MAX_SANDBOXES: a positive integer, or unset for the default. */
@@ -508,6 +550,7 @@ function devRoute(
   identity: LocalIdentity,
   info: DevInfo,
   api: ReturnType<typeof createHttpApi>,
+  metrics: MetricCounter,
 ) {
   const path = (req.url ?? "/").split("?")[0];
   const cors: Record<string, string> = info.corsOrigins.includes(String(req.headers.origin))
@@ -518,6 +561,11 @@ function devRoute(
     if (req.method !== "GET") return json(res, 405, { message: "Method Not Allowed" }, cors);
     const { apiUrl: _apiUrl, corsOrigins: _c, ...published } = info;
     return json(res, 200, { ...published, apiUrl: info.apiUrl, endpoints: devEndpoints(info) }, cors);
+  }
+  if (path === "/dev/metrics") {
+    // What CloudWatch would hold from the functions' EMF documents: per metric and dimension values.
+    if (req.method !== "GET") return json(res, 405, { message: "Method Not Allowed" }, cors);
+    return json(res, 200, { metrics: metrics.counts() }, cors);
   }
   if (req.method !== "POST") return json(res, 405, { message: "Method Not Allowed" }, cors);
   let input: unknown;
@@ -613,6 +661,7 @@ export function devEndpoints(info: DevInfo): Record<string, string> {
     console: `${info.apiUrl}/`,
     login: `POST ${info.apiUrl}/dev/login`,
     info: `GET ${info.apiUrl}/dev/info`,
+    metrics: `GET ${info.apiUrl}/dev/metrics`,
     webhooks: `GET ${info.apiUrl}/dev/webhooks`,
     health: `GET ${info.apiUrl}/health`,
     ivs: info.ivsEndpoint,

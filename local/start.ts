@@ -31,6 +31,7 @@ try {
                routes from template.yaml: ${stack.built.map((f) => f.definition.routes.length).reduce((a, b) => a + b, 0)}, CORS for ${stack.info.corsOrigins.join(", ")}
   Sign in      ${e.login}   {"username":"alice","groups":["admin"]}
   Info         ${e.info}
+  Metrics      ${e.metrics}   (POWERTOOLS_LOG_LEVEL=DEBUG prints each EMF document too)
   Health       ${e.health}
   IVS emulator ${e.ivs}   (join: ${e.ivsJoin})
   Event bus    ${e.eventBus}   rules: ${stack.eventBus.rules().length}

@@ -3,6 +3,7 @@
 import { isInGroup } from "#shared/aws/cognito.ts";
 import { NotFoundError, ValidationError } from "#shared/errors.ts";
 import type { AuthenticatedRequest, HttpResponse } from "#shared/http/types.ts";
+import { countKick } from "#shared/metrics.ts";
 import { disconnectAll } from "#shared/moderation/disconnect.ts";
 import { checkKick, knownAdmin, mustAskUserPool } from "#shared/moderation/rules.ts";
 import { accessRoom, requireModerator } from "#shared/rooms/access.ts";
@@ -106,6 +107,7 @@ export async function kick(deps: ModerationDeps, request: AuthenticatedRequest):
       deps.now(),
     ),
   );
+  countKick();
   return {
     status: 200,
     body: { ...result, ban: ban ? { userId: ban.userId, until: ban.until, reason: ban.reason } : null },

@@ -14,6 +14,7 @@ import {
 } from "#shared/errors.ts";
 import type { AuthenticatedRequest, HttpResponse } from "#shared/http/types.ts";
 import { applyCapacity } from "#shared/live/capacity.ts";
+import { countTokenExchanged } from "#shared/metrics.ts";
 import { decideAccess } from "#shared/rooms/decide-access.ts";
 import { readRoomAccess } from "#shared/store/room-access.ts";
 import { readExchangeInputs, recordExchange } from "#shared/store/token-exchange.ts";
@@ -114,6 +115,7 @@ export async function exchangeToken(deps: TokenDeps, request: AuthenticatedReque
         );
     }
 
+    countTokenExchanged();
     return {
       status: 200,
       headers: { "cache-control": "no-store" },

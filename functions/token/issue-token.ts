@@ -6,6 +6,7 @@ import { BannedError, NotFoundError, RateLimitedError } from "#shared/errors.ts"
 import type { AuthenticatedRequest, HttpResponse } from "#shared/http/types.ts";
 import { logger } from "#shared/logger.ts";
 import { applyCapacity } from "#shared/live/capacity.ts";
+import { countTokenIssued } from "#shared/metrics.ts";
 import { decideAccess } from "#shared/rooms/decide-access.ts";
 import type { Config } from "#shared/config.ts";
 import type { Table } from "#shared/store/db.ts";
@@ -17,7 +18,7 @@ import type { TokenIssuer } from "./issuers.ts";
 
 /** The token path needs no IVS client of its own: the issuer holds one in API mode, none when self-signed. */
 export interface TokenDeps {
-  config: Pick<Config, "tokenRatePerMinute">;
+  config: Pick<Config, "tokenRatePerMinute" | "tokenMode">;
   table: Table;
   issuer: TokenIssuer;
   now(): number;
@@ -91,6 +92,7 @@ export async function issueToken(deps: TokenDeps, request: AuthenticatedRequest)
     }
     if (outcome.kind === "room_gone") throw new NotFoundError(`room ${roomId} does not exist`);
 
+    countTokenIssued(deps.config.tokenMode);
     return {
       status: 200,
       headers: { "cache-control": "no-store" },

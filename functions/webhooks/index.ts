@@ -2,16 +2,19 @@
 // every few minutes (its schedule) moves the events the queue refused from the table's outbox into the queue
 // (shared/webhooks/sweep.ts). Clients, configuration and the signing keys are kept per container.
 import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
-import type { SQSBatchResponse, SQSEvent } from "aws-lambda";
+import type { Context, SQSBatchResponse, SQSEvent } from "aws-lambda";
 import { createDocumentClient } from "#shared/aws/dynamo.ts";
 import { createSqsClient, sendToQueue, setVisibility } from "#shared/aws/sqs.ts";
 import { loadWebhookConfig } from "#shared/config.ts";
 import { logger } from "#shared/logger.ts";
+import { countWebhookDelivery, withMetrics, useMetricsPublisher } from "#shared/metrics.ts";
+import { powertoolsPublisher } from "#shared/metrics-powertools.ts";
 import { listOutbox, removeFromOutbox } from "#shared/store/webhook-outbox.ts";
 import { deliverBatch, type DeliveryPorts } from "#shared/webhooks/deliver.ts";
 import { webhookKeys } from "#shared/webhooks/sign.ts";
 import { sweepOutbox } from "#shared/webhooks/sweep.ts";
 
+useMetricsPublisher(powertoolsPublisher());
 const config = loadWebhookConfig();
 const sqs = createSqsClient();
 const secrets = new SecretsManagerClient({
@@ -60,11 +63,19 @@ const ports: DeliveryPorts = {
   now: Date.now,
   random: Math.random,
   log: logger,
+  observe: (outcome) => {
+    if (outcome.kind !== "dropped") countWebhookDelivery(outcome.kind);
+  },
 };
 
 type ScheduledEvent = { source?: string; "detail-type"?: string };
 
-export async function handler(
+export const handler = (
+  event: SQSEvent | ScheduledEvent,
+  context: Context,
+): Promise<SQSBatchResponse | { queued: number; left: number }> => withMetrics(context, () => deliverOrSweep(event));
+
+async function deliverOrSweep(
   event: SQSEvent | ScheduledEvent,
 ): Promise<SQSBatchResponse | { queued: number; left: number }> {
   if ("Records" in event && Array.isArray(event.Records)) {

@@ -3,6 +3,7 @@
 // Used by shared/aws/ivs.ts (the SDK) and the token function's lite CreateParticipantToken, which also spends a
 // per-container budget (call-budget.ts) so that IVS's throttling is not amplified.
 import { QuotaExceededError, RateLimitedError, UpstreamUnavailableError } from "../errors.ts";
+import { countIvsRetry, countIvsThrottle, recordIvsLatency } from "../metrics.ts";
 import type { CallOutcome, CallPermit } from "./call-budget.ts";
 import { retrying } from "./retry.ts";
 
@@ -58,17 +59,24 @@ export async function call<T>(
   permit?: CallPermit,
 ): Promise<T> {
   const until = Math.min(deadline, Date.now() + OPERATION_BUDGET_MS);
+  // Every attempt sent (not one the budget refused): its time, a retry after the first, a throttle
+  // (docs/operations.md).
+  let sent = 0;
   const once = async (remaining: number) => {
     const timeoutMs = Math.max(1, Math.min(CALL_TIMEOUT_MS, remaining));
-    if (!permit) return send(attempt(timeoutMs));
-    if (!permit.start()) throw new PacedOut();
+    if (permit && !permit.start()) throw new PacedOut();
+    if (sent++ > 0) countIvsRetry(what);
+    const started = performance.now();
     try {
       const out = await send(attempt(timeoutMs));
-      permit.end("ok");
+      permit?.end("ok");
       return out;
     } catch (error) {
-      permit.end(outcomeOf(error));
+      permit?.end(outcomeOf(error));
+      if (isThrottle(error)) countIvsThrottle(what);
       throw error;
+    } finally {
+      recordIvsLatency(what, performance.now() - started);
     }
   };
   try {

@@ -1,10 +1,11 @@
-// The HTTP pipeline every API function shares: middy with the cross-cutting steps as middlewares (request log,
-// security headers, problem documents, authentication: shared/http/middlewares/), around a router that dispatches
+// The HTTP pipeline every API function shares: middy with the cross-cutting steps as middlewares (metrics, request
+// log, security headers, problem documents, authentication: shared/http/middlewares/), around a router that dispatches
 // on API Gateway's routeKey, reads the body and runs the route. Routes see an HttpRequest, never the Lambda event.
 import middy from "@middy/core";
 import type { Authenticator } from "../auth/authenticator.ts";
 import { NotFoundError } from "../errors.ts";
 import { authentication } from "./middlewares/authentication.ts";
+import { metrics } from "./middlewares/metrics.ts";
 import { problemDocuments } from "./middlewares/problem-documents.ts";
 import { requestLog } from "./middlewares/request-log.ts";
 import { securityHeaders } from "./middlewares/security-headers.ts";
@@ -33,8 +34,10 @@ export function createHttpHandler(
     return toResult(response);
   };
   // middy runs the `before`s in this order, the `after`s and `onError`s in the reverse one: the problem documents
-  // answer an error first, then the security headers and the request log see that answer.
+  // answer an error first, then the security headers and the request log see that answer, and the metrics publish
+  // last.
   const middlewares = [
+    metrics(),
     requestLog(),
     securityHeaders(),
     problemDocuments(),

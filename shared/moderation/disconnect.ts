@@ -5,6 +5,7 @@ import { SendMessageBatchCommand, type SQSClient } from "@aws-sdk/client-sqs";
 import { disconnectParticipant } from "../aws/ivs.ts";
 import { ProblemError, UpstreamUnavailableError } from "../errors.ts";
 import { logger } from "../logger.ts";
+import { countDisconnectsQueued } from "../metrics.ts";
 
 export interface DisconnectJob {
   roomId: string;
@@ -68,6 +69,7 @@ export async function enqueue(deps: DisconnectDeps, jobs: DisconnectJob[]): Prom
         }),
       );
       if (out.Failed?.length) throw new Error(`${out.Failed.length} messages were not queued`);
+      countDisconnectsQueued(batch.length);
     } catch (error) {
       logger.error("could not queue disconnects", { error: error as Error, count: batch.length });
       throw new UpstreamUnavailableError("the disconnect queue did not accept the work", 2, { cause: error });

@@ -39,6 +39,8 @@ export interface DeliveryPorts {
     warn(message: string, extra: Record<string, unknown>): void;
     error(message: string, extra: Record<string, unknown>): void;
   };
+  /** Told each record's outcome (the WebhookDeliveries and WebhookFailures metrics). */
+  observe?(outcome: Outcome): void;
 }
 
 export type Outcome =
@@ -49,6 +51,7 @@ export type Outcome =
 /** Delivers the records; answers the message ids to report as failures (ReportBatchItemFailures). */
 export async function deliverBatch(ports: DeliveryPorts, records: DeliveryRecord[]): Promise<string[]> {
   const outcomes = await Promise.all(records.map((r) => deliverOne(ports, r)));
+  for (const outcome of outcomes) ports.observe?.(outcome);
   return records.filter((_, i) => outcomes[i]!.kind === "failed").map((r) => r.messageId);
 }
 

@@ -129,6 +129,13 @@ describe.skipIf(!executablePath)("the web console, in Chromium", () => {
     expect(await refusal.innerText()).toContain("banned");
     expect(await refusal.innerText()).toContain("Banned until");
 
+    // The rooms page counts the metrics the functions published (GET /dev/metrics): the tokens and the kick too.
+    await page.goto(`${stack().url}/#/`);
+    await page.locator('#metrics tr[data-metric="TokensIssued"]').waitFor();
+    const kicks = await page.locator('#metrics tr[data-metric="Kicks"] td').allInnerTexts();
+    expect(kicks.slice(0, 2)).toEqual(["Kicks", "—"]);
+    expect(Number(kicks[2])).toBeGreaterThanOrEqual(1); // a stack shared with other suites counts their kicks too
+
     expect(errors).toEqual([]);
     await page.close();
   }, 240_000);

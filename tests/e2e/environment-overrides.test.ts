@@ -39,6 +39,7 @@ const LOCAL_ENDPOINT_VARIABLES = [
   "JWKS_URI",
   "AWS_LAMBDA_FUNCTION_NAME",
   "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
+  "AWS_LAMBDA_INITIALIZATION_TYPE",
 ];
 
 describe("the environment each function runs with", () => {
@@ -59,8 +60,10 @@ describe("the environment each function runs with", () => {
         TOKEN_MODE: "api",
         // The global queue URL, but where a function sets it to "" (the webhook function knows no disconnect queue).
         DISCONNECT_QUEUE_URL: fn.environment.DISCONNECT_QUEUE_URL === "" ? "" : queueUrl,
-        POWERTOOLS_SERVICE_NAME: "stagepass",
+        // The stack's name (AWS::StackName), the `service` of every log line and metric.
+        POWERTOOLS_SERVICE_NAME: "stagepass-local",
         POWERTOOLS_LOG_LEVEL: "ERROR",
+        AWS_LAMBDA_INITIALIZATION_TYPE: "on-demand",
         AWS_LAMBDA_FUNCTION_NAME: fn.logicalId,
         AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(fn.memorySize),
         AWS_ENDPOINT_URL_DYNAMODB: s.stack.info.dynamodbEndpoint,

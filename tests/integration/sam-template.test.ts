@@ -10,7 +10,7 @@
  * - every HttpApi route maps to its function's route table (the running offline stack serves exactly those routes:
  *   tests/e2e/http-api.test.ts).
  */
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -32,6 +32,7 @@ import {
 import { ENV_JSON } from "../../scripts/env-json.ts";
 import { expandSam } from "../../scripts/sam-expand.ts";
 import { SAM_ESBUILD_PROPERTIES, samEsbuildArgs } from "../../scripts/sam-esbuild.ts";
+import { MetricName, NAMESPACE, PUBLISHED_DIMENSIONS } from "../../shared/metrics.ts";
 
 const template = loadTemplate();
 const functions = functionsOf(template);
@@ -140,6 +141,36 @@ describe("template.yaml as SAM and CloudFormation read it", () => {
     expect(ids).toEqual(expect.arrayContaining(["W3030", "F3002"]));
     expect(validate(file).some((d) => /NoSuchRole/.test(d.message))).toBe(true);
   });
+});
+
+// cfn-lint, AWS's CloudFormation linter (a Python tool, not an npm package): run when it is on PATH.
+const cfnLint = spawnSync("cfn-lint", ["--version"], { encoding: "utf8" });
+const hasCfnLint = cfnLint.status === 0;
+if (!hasCfnLint)
+  console.warn(
+    `cfn-lint is not on PATH (${cfnLint.error?.message ?? cfnLint.stderr}): template.yaml is not linted with it here (pip install cfn-lint)`,
+  );
+
+describe.skipIf(!hasCfnLint)("cfn-lint", () => {
+  it("finds nothing in template.yaml, and does find a broken copy's faults", () => {
+    const run = (file: string) =>
+      spawnSync("cfn-lint", ["--format", "parseable", "--", file], { encoding: "utf8", cwd: projectRoot });
+    const clean = run(templatePath);
+    expect(clean.stdout + clean.stderr).toBe("");
+    expect(clean.status).toBe(0);
+    // The same linter, shown a fault in the operations resources: it is looking at them.
+    const broken = join(work, "broken-template.yaml");
+    writeFileSync(
+      broken,
+      readFileSync(templatePath, "utf8").replace(
+        "ComparisonOperator: GreaterThanThreshold\n      Threshold: 300",
+        "ComparisonOperator: MoreThan\n      Threshold: 300",
+      ),
+    );
+    const faults = run(broken);
+    expect(faults.status).not.toBe(0);
+    expect(faults.stdout).toMatch(/:E3030:'MoreThan' is not one of/);
+  }, 180_000);
 });
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -598,6 +629,201 @@ describe("the rest of the stack", () => {
     expect((template.Outputs!.ApiUrl as { Value: unknown }).Value).toEqual({
       "Fn::Sub": "https://${HttpApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}",
     });
+  });
+});
+
+// ---------------------------------------------------------------------------------------------------------------
+// Operations (docs/operations.md): the alarms, the topic they notify, the dashboard, and the metrics they read.
+
+type Alarm = { Properties: Record<string, any> };
+const alarms = Object.entries(resources).filter(([, r]) => r.Type === "AWS::CloudWatch::Alarm") as Array<
+  [string, Alarm]
+>;
+/** An alarm's metrics: its own, or those of its metric math. */
+type AlarmMetric = { Namespace: string; MetricName: string; Dimensions?: Array<{ Name: string; Value: any }> };
+const alarmMetrics = (alarm: Alarm): AlarmMetric[] =>
+  alarm.Properties.Metrics
+    ? (alarm.Properties.Metrics as Array<{ MetricStat?: { Metric: AlarmMetric } }>)
+        .filter((m) => m.MetricStat)
+        .map((m) => m.MetricStat!.Metric)
+    : [alarm.Properties as AlarmMetric];
+const dimensionsOf = (metric: AlarmMetric): Record<string, any> =>
+  Object.fromEntries((metric.Dimensions ?? []).map((d) => [d.Name, d.Value]));
+const findAlarm = (test: (metric: ReturnType<typeof alarmMetrics>[number]) => boolean) =>
+  alarms.filter(([, a]) => alarmMetrics(a).some(test)).map(([id]) => id);
+
+/** The dashboard's body as CloudFormation makes it: every ${...} of its Fn::Sub a parameter, resource, attribute or pseudo parameter. */
+function dashboardBody(): { widgets: Array<{ type: string; properties: Record<string, any> }> } {
+  const dashboards = Object.values(resources).filter((r) => r.Type === "AWS::CloudWatch::Dashboard");
+  expect(dashboards).toHaveLength(1);
+  const sub = (dashboards[0]!.Properties!.DashboardBody as { "Fn::Sub": string })["Fn::Sub"];
+  expect(typeof sub).toBe("string");
+  const resolved = sub.replace(/\$\{([^}!]+)\}/g, (_, name: string) => {
+    if (["AWS::Region", "AWS::StackName", "AWS::AccountId", "AWS::Partition"].includes(name)) return `<${name}>`;
+    const [id, attribute] = name.split(".") as [string, string | undefined];
+    expect(
+      resources[id] ?? (attribute ? undefined : template.Parameters?.[id]),
+      `\${${name}} in the dashboard`,
+    ).toBeDefined();
+    return `<${name}>`;
+  });
+  return JSON.parse(resolved);
+}
+
+describe("operations: alarms, their topic and the dashboard", () => {
+  it("every alarm notifies the alarm topic when it fires and when it recovers, and names its docs/operations.md section", () => {
+    expect(alarms.length).toBeGreaterThanOrEqual(5);
+    const guide = readFileSync(join(projectRoot, "docs", "operations.md"), "utf8");
+    for (const [id, alarm] of alarms) {
+      expect(alarm.Properties.AlarmActions, id).toEqual([{ Ref: "AlarmTopic" }]);
+      expect(alarm.Properties.OKActions, id).toEqual([{ Ref: "AlarmTopic" }]);
+      expect(alarm.Properties.TreatMissingData, id).toBeDefined();
+      const section = /docs\/operations\.md, (\w+)\)/.exec(JSON.stringify(alarm.Properties.AlarmDescription))?.[1];
+      expect(section, `${id}'s description names its section`).toBeDefined();
+      expect(guide, `docs/operations.md has a section on ${section}`).toMatch(
+        new RegExp(`^#+ .*\\b${section}\\b`, "m"),
+      );
+    }
+    expect(resources.AlarmTopic?.Type).toBe("AWS::SNS::Topic");
+  });
+
+  it("the topic's subscription is the AlarmEndpoint parameter, none when it is empty (the default)", () => {
+    const subscriptions = Object.entries(resources).filter(([, r]) => r.Type === "AWS::SNS::Subscription");
+    expect(subscriptions.map(([id]) => id)).toEqual(["AlarmSubscription"]);
+    const [, subscription] = subscriptions[0]!;
+    expect(subscription.Condition).toBe("SubscribeToAlarms");
+    expect(template.Conditions?.SubscribeToAlarms).toEqual({
+      "Fn::Not": [{ "Fn::Equals": [{ Ref: "AlarmEndpoint" }, ""] }],
+    });
+    expect(subscription.Properties).toEqual({
+      TopicArn: { Ref: "AlarmTopic" },
+      Protocol: { Ref: "AlarmProtocol" },
+      Endpoint: { Ref: "AlarmEndpoint" },
+    });
+    expect(parameterDefaults(template).AlarmEndpoint).toBe("");
+  });
+
+  it("alarms on the API's 5xx rate, sustained IVS throttling, each dead-letter queue, the disconnect queue's age, token p99", () => {
+    // The 5xx rate: metric math over the HTTP API's 5xx and Count.
+    const api = findAlarm(
+      (m) => m.Namespace === "AWS/ApiGateway" && m.MetricName === "5xx" && dimensionsOf(m).ApiId?.Ref === "HttpApi",
+    );
+    expect(api).toHaveLength(1);
+    const rate = resources[api[0]!]!.Properties!;
+    expect(findAlarm((m) => m.Namespace === "AWS/ApiGateway" && m.MetricName === "Count")).toEqual(api);
+    expect(
+      (rate.Metrics as Array<{ Expression?: string; ReturnData?: boolean }>).filter((m) => m.ReturnData !== false),
+    ).toEqual([expect.objectContaining({ Expression: expect.stringMatching(/errors \/ requests/) })]);
+    // IVS throttling: the sum over every operation, for several minutes.
+    const ivs = findAlarm((m) => m.Namespace === NAMESPACE && m.MetricName === MetricName.IvsThrottles);
+    expect(ivs).toHaveLength(1);
+    expect(dimensionsOf(resources[ivs[0]!]!.Properties as any)).toEqual({ service: { Ref: "AWS::StackName" } });
+    expect(Number(resources[ivs[0]!]!.Properties!.EvaluationPeriods)).toBeGreaterThan(1);
+    // Every dead-letter queue (the target of a redrive policy, or named so): more than 0 messages.
+    const deadLetterQueues = Object.entries(resources)
+      .filter(
+        ([id, r]) =>
+          r.Type === "AWS::SQS::Queue" &&
+          (/DeadLetter/.test(id) ||
+            Object.values(resources).some(
+              (q) => (q.Properties?.RedrivePolicy as any)?.deadLetterTargetArn?.["Fn::GetAtt"]?.[0] === id,
+            )),
+      )
+      .map(([id]) => id);
+    expect(deadLetterQueues.length).toBeGreaterThanOrEqual(1);
+    for (const queue of deadLetterQueues) {
+      const found = findAlarm(
+        (m) =>
+          m.Namespace === "AWS/SQS" &&
+          m.MetricName === "ApproximateNumberOfMessagesVisible" &&
+          JSON.stringify(dimensionsOf(m).QueueName) === JSON.stringify({ "Fn::GetAtt": [queue, "QueueName"] }),
+      );
+      expect(found, `${queue} has a depth alarm`).toHaveLength(1);
+      expect(resources[found[0]!]!.Properties).toMatchObject({
+        ComparisonOperator: "GreaterThanThreshold",
+        Threshold: 0,
+        TreatMissingData: "ignore",
+      });
+    }
+    // The disconnect queue's oldest message.
+    expect(
+      findAlarm(
+        (m) =>
+          m.Namespace === "AWS/SQS" &&
+          m.MetricName === "ApproximateAgeOfOldestMessage" &&
+          JSON.stringify(dimensionsOf(m).QueueName) ===
+            JSON.stringify({ "Fn::GetAtt": ["DisconnectQueue", "QueueName"] }),
+      ),
+    ).toHaveLength(1);
+    // The token function's p99.
+    const token = findAlarm(
+      (m) =>
+        m.Namespace === "AWS/Lambda" &&
+        m.MetricName === "Duration" &&
+        dimensionsOf(m).FunctionName?.Ref === "TokenFunction",
+    );
+    expect(token).toHaveLength(1);
+    expect(resources[token[0]!]!.Properties!.ExtendedStatistic).toBe("p99");
+  });
+
+  it("alarms on our metrics ask for a published metric with dimensions it is published with, service being the stack", () => {
+    expect(template.Globals?.Function?.Environment).toMatchObject({
+      Variables: { POWERTOOLS_SERVICE_NAME: { Ref: "AWS::StackName" } },
+    });
+    for (const [id, alarm] of alarms) {
+      for (const metric of alarmMetrics(alarm).filter((m) => m.Namespace === NAMESPACE)) {
+        const name = metric.MetricName as MetricName;
+        expect(Object.values(MetricName), id).toContain(name);
+        expect(
+          PUBLISHED_DIMENSIONS[name].map((set) => [...set].sort().join()),
+          id,
+        ).toContain(Object.keys(dimensionsOf(metric)).sort().join());
+        expect(dimensionsOf(metric).service, id).toEqual({ Ref: "AWS::StackName" });
+      }
+    }
+  });
+
+  it("the dashboard shows every metric stagepass publishes, each as it is published, and every alarm", () => {
+    const body = dashboardBody();
+    const shown = new Set<string>();
+    for (const widget of body.widgets) {
+      if (widget.type === "alarm") {
+        expect(new Set(widget.properties.alarms)).toEqual(new Set(alarms.map(([id]) => `<${id}.Arn>`)));
+        continue;
+      }
+      expect(widget.type).toBe("metric");
+      expect(widget.properties.region).toBe("<AWS::Region>");
+      for (const line of widget.properties.metrics as unknown[][]) {
+        const options = line.at(-1) as { expression?: string } | undefined;
+        if (options && typeof options === "object" && options.expression) {
+          // SEARCH('{namespace,dimensions...} MetricName="X" service="<stack>" ...', ...)
+          const search = /^SEARCH\('\{(\w+),([\w,]+)\} MetricName="(\w+)" service="<AWS::StackName>"/.exec(
+            options.expression,
+          );
+          expect(search, options.expression).not.toBeNull();
+          const [, namespace, dims, name] = search!;
+          expect(namespace).toBe(NAMESPACE);
+          expect(
+            PUBLISHED_DIMENSIONS[name as MetricName]?.map((set) => [...set].sort().join()),
+            options.expression,
+          ).toContain(dims!.split(",").sort().join());
+          shown.add(name!);
+          continue;
+        }
+        const [namespace, name, ...rest] = line.filter((part) => typeof part === "string") as string[];
+        if (namespace !== NAMESPACE) continue;
+        const dimensions = Object.fromEntries(
+          Array.from({ length: rest.length / 2 }, (_, i) => [rest[2 * i], rest[2 * i + 1]]),
+        );
+        expect(
+          PUBLISHED_DIMENSIONS[name as MetricName]?.map((set) => [...set].sort().join()),
+          `${name} ${JSON.stringify(dimensions)}`,
+        ).toContain(Object.keys(dimensions).sort().join());
+        expect(dimensions.service).toBe("<AWS::StackName>");
+        shown.add(name!);
+      }
+    }
+    expect([...shown].sort()).toEqual(Object.values(MetricName).sort());
   });
 });
 

@@ -129,7 +129,12 @@ function setup(opts: { limit?: number; issuer?: ReturnType<typeof fakeIssuer> } 
     version: 1,
   });
   const issuer = opts.issuer ?? fakeIssuer();
-  const deps = { config: { tokenRatePerMinute: opts.limit ?? 5 }, table, issuer: issuer.issuer, now: () => NOW };
+  const deps = {
+    config: { tokenRatePerMinute: opts.limit ?? 5, tokenMode: "api" as const },
+    table,
+    issuer: issuer.issuer,
+    now: () => NOW,
+  };
   return { table, seen: issuer.seen, request: (caller: Caller) => issueToken(deps, request(caller)) };
 }
 

@@ -332,7 +332,7 @@ Resources:
         UserPoolClient: "created-client",
         DisconnectQueue: "https://q",
       },
-      pseudo: {},
+      pseudo: { "AWS::StackName": "my-stack" },
       conditions: template.Conditions ?? {},
     };
     expect(resolveIntrinsics(globals, base)).toMatchObject({
@@ -345,6 +345,7 @@ Resources:
       TOKEN_RATE_PER_MINUTE: 10,
       TOKEN_MODE: "api",
       DISCONNECT_QUEUE_URL: "https://q",
+      POWERTOOLS_SERVICE_NAME: "my-stack",
     });
     const given = {
       ...base,

@@ -3,6 +3,7 @@ import { append, field, fill, h, time } from "./dom.ts";
 import { call } from "./http.ts";
 import { panel, table } from "./panel.ts";
 import { renderReply } from "./reply.ts";
+import { metricsPanel } from "./metrics.ts";
 import { auth, type Session } from "./session.ts";
 
 export interface Room {
@@ -126,7 +127,9 @@ export function roomsView(session: Session): HTMLElement {
     location.hash = `#/rooms/${field(open, "roomId")}`;
   });
 
+  const metrics = metricsPanel();
   void list.refresh();
+  void metrics.refresh();
   return h(
     "div",
     { class: "columns" },
@@ -157,6 +160,7 @@ export function roomsView(session: Session): HTMLElement {
         h("p", { class: "intro" }, "A room is an IVS stage plus its rules; you become its owner (role host)."),
         create,
       ),
+      metrics.section,
     ),
   );
 }
