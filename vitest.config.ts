@@ -4,7 +4,9 @@ import Sequencer from "./tests/support/sequencer.ts";
 /**
  * Test layers (tests/README.md): unit (no stack, no network), integration (one part at a time: DynamoDB Local, the
  * IVS emulator, the function runtime, the bundles), and the suites through the offline stack (e2e, heavy), which
- * run in the "api" project and, for tokens, kicks and bans, a second time with TOKEN_MODE=self-signed.
+ * run in the "api" project and, for tokens, kicks and bans, a second time with TOKEN_MODE=self-signed. Their stacks
+ * run without the live rooms' watch (LIVE_WATCH_SECONDS=0), whose background reads of IVS would add to the calls
+ * suites count; the suites of the watch turn it on in a stack of their own.
  */
 const BOTH_MODES = [
   "tests/e2e/smoke.test.ts",
@@ -43,13 +45,18 @@ export default defineConfig({
         test: {
           name: "api",
           include: ["tests/e2e/**/*.test.ts", "tests/heavy/**/*.test.ts"],
-          env: { TOKEN_MODE: "api" },
+          env: { TOKEN_MODE: "api", LIVE_WATCH_SECONDS: "0" },
           ...throughTheStack,
         },
       },
       {
         extends: true,
-        test: { name: "self-signed", include: BOTH_MODES, env: { TOKEN_MODE: "self-signed" }, ...throughTheStack },
+        test: {
+          name: "self-signed",
+          include: BOTH_MODES,
+          env: { TOKEN_MODE: "self-signed", LIVE_WATCH_SECONDS: "0" },
+          ...throughTheStack,
+        },
       },
     ],
   },

@@ -42,6 +42,11 @@ try {
 
   ready in ${((Date.now() - started) / 1000).toFixed(1)} s — Ctrl-C to stop
 `);
+  // EventBridge runs a new schedule within its first period; here the live rooms' watch starts at once, so that a
+  // join is seen within seconds of the start too (docs/live-rooms.md, "The watch"), then every minute as in AWS.
+  const watch = stack.schedules.list().find((s) => s.name === "LiveStateFunction.WatchLiveRooms");
+  if (watch?.enabled)
+    void stack.schedules.run(watch.name).catch((error: unknown) => console.error(`schedule ${watch.name}:`, error));
   let stopping = false;
   let stoppingSince = 0;
   const stop = async (signal: string) => {

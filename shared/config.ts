@@ -16,6 +16,11 @@ export interface Config {
   disconnectQueueUrl: string | undefined;
   /** The webhook delivery queue; undefined when webhooks are off (the WebhookUrl parameter is empty). */
   webhookQueueUrl: string | undefined;
+  /**
+   * How often the live-state function's watch sweeps the live rooms (seconds, LIVE_WATCH_SECONDS, default 10);
+   * 0 when the watch is off (docs/live-rooms.md, "The watch").
+   */
+  liveWatchSeconds: number;
   /** Where to fetch the user pool's JWKS when not from Cognito itself (the offline stack's identity). */
   jwksUri: string | undefined;
   /** Self-signed mode: the secret (Secrets Manager id or ARN) holding the signing key. */
@@ -43,6 +48,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   const rate = Number(env.TOKEN_RATE_PER_MINUTE || "10");
   if (!Number.isInteger(rate) || rate < 1) throw new ConfigError("TOKEN_RATE_PER_MINUTE must be a positive integer");
+  const watch = Number(env.LIVE_WATCH_SECONDS || "10");
+  if (!Number.isInteger(watch) || watch < 0 || watch > 50)
+    throw new ConfigError("LIVE_WATCH_SECONDS must be an integer from 0 (off) to 50");
   const clientIds = list(env.USER_POOL_CLIENT_IDS);
   if (clientIds.length === 0) missing("USER_POOL_CLIENT_IDS");
   return {
@@ -56,6 +64,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     tokenMode,
     disconnectQueueUrl: env.DISCONNECT_QUEUE_URL || undefined,
     webhookQueueUrl: env.WEBHOOK_QUEUE_URL || undefined,
+    liveWatchSeconds: watch,
     jwksUri: env.JWKS_URI || undefined,
     signingKeySecretId: env.SIGNING_KEY_SECRET_ID || undefined,
   };

@@ -15,6 +15,7 @@ import {
   LIVE_STATE_SK,
   pointerSk,
   ROOM_SK,
+  roomIdOfPk,
   roomPk,
 } from "./keys.ts";
 import { SLOT_MS } from "../live/budget.ts";
@@ -126,6 +127,17 @@ export async function claimRoomRead(db: Db, roomId: string, now: number, interva
     ExpressionAttributeNames: { "#at": "at" },
     ExpressionAttributeValues: { ":before": now - intervalMs },
   });
+}
+
+/** Of these rooms, those whose counts item says a session may be active (the watch's first sweep: shared/live/watch.ts). */
+export async function liveRoomsAmong(db: Db, roomIds: string[]): Promise<string[]> {
+  const items = await batchGetAll(
+    db,
+    roomIds.map((roomId) => ({ pk: roomPk(roomId), sk: LIVE_SK })),
+    "pk, #l",
+    { "#l": "live" },
+  );
+  return items.filter((item) => item.live === true).map((item) => roomIdOfPk(String(item.pk)));
 }
 
 /** Claims one slot of the account's IVS read budget for `operation` (shared/live/budget.ts). */

@@ -86,7 +86,10 @@ async function startReceiver() {
 }
 
 const receiver = await startReceiver();
-const stack = useStack({ env: { WEBHOOK_URL: receiver.url, QUEUE_DELAY_SCALE: "0.0001" } });
+// The live rooms' watch on, sweeping every 2 s (LIVE_WATCH_SECONDS; the test projects turn it off elsewhere).
+const stack = useStack({
+  env: { ...process.env, WEBHOOK_URL: receiver.url, QUEUE_DELAY_SCALE: "0.0001", LIVE_WATCH_SECONDS: "2" },
+});
 afterAll(() => receiver.close());
 afterEach(() => vi.useRealTimers());
 
@@ -156,6 +159,36 @@ describe("webhooks of who is on stage", () => {
       participantId: t.body.participantId,
       userId: owner.sub,
     });
+  }, 90_000);
+});
+
+describe("webhooks of who is on stage, with nobody reading the room", () => {
+  it("the watch sees the join, the leave and the session's start and end: each within 30 s, once", async () => {
+    const s = stack();
+    // Offline, the watch's schedule (every minute) is started now rather than at the next minute.
+    const watch = s.stack.schedules.list().find((w) => w.name === "LiveStateFunction.WatchLiveRooms");
+    expect(watch).toMatchObject({ schedule: "rate(1 minute)", enabled: true });
+    void s.stack.schedules.run(watch!.name).catch(() => undefined);
+    const owner = await s.login("wh-watch-owner");
+    const room = await s.createRoom(owner, { name: "wh-watch" });
+    const roomId: string = room.roomId;
+    const types = () =>
+      receiver.received
+        .filter((r) => r.event.data.roomId === roomId && !("actorId" in r.event.data))
+        .map((r) => r.event.type);
+    const t = await s.api("POST", `/rooms/${roomId}/token`, { as: owner });
+    expect(t.status, t.text).toBe(200);
+    // A client joins and does not publish: IVS sends no event at all; only the watch's reads can see it.
+    expect((await s.join(t.body.token)).status).toBe(200);
+    await until("room.started and participant.joined", () => types().includes("participant.joined"), 30_000);
+    expect(types().sort()).toEqual(["participant.joined", "room.started"]);
+    const leave = await fetch(`${s.stack.ivs.url}/_emulator/leave`, {
+      method: "POST",
+      body: JSON.stringify({ participantId: t.body.participantId }),
+    });
+    expect(leave.status).toBe(200);
+    await until("participant.left and room.ended", () => types().includes("room.ended"), 30_000);
+    expect(types().sort()).toEqual(["participant.joined", "participant.left", "room.ended", "room.started"]);
   }, 90_000);
 });
 

@@ -121,7 +121,8 @@ describe("each function's role grants exactly what its code and Lambda need", ()
       "sqs:ReceiveMessage",
       "sqs:SendMessage",
     ]);
-    // Stage Update events into the table, and the reads that repair them; nothing that changes a stage.
+    // Stage Update events into the table, the reads that repair them and the watch's list of stages; nothing that
+    // changes a stage.
     expect(actions("LiveStateFunction")).toEqual([
       "dynamodb:BatchGetItem",
       "dynamodb:ConditionCheckItem",
@@ -129,6 +130,7 @@ describe("each function's role grants exactly what its code and Lambda need", ()
       "ivs:GetStage",
       "ivs:ListParticipantEvents",
       "ivs:ListParticipants",
+      "ivs:ListStages",
       "logs:CreateLogStream",
       "logs:PutLogEvents",
       "sqs:SendMessage",
