@@ -13,7 +13,6 @@ const BOTH_MODES = [
   "tests/e2e/token.test.ts",
   "tests/e2e/moderation.test.ts",
   "tests/e2e/moderation-audit.test.ts",
-  "tests/heavy/kick-storm.test.ts",
 ];
 
 /**
