@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { buildAll, buildRoot, type BuiltFunction } from "./build.ts";
 import { createHttpApi, resolvedCors, type HttpApiOptions, type RouteBinding } from "./http-api.ts";
 import { answerCognito, createLocalIdentity, USERNAME_PATTERN, type LocalIdentity } from "./identity.ts";
-import { createTableFromTemplate, startDynamoDb, type LocalDynamoDb } from "./dynamodb.ts";
+import { checkJava, createTableFromTemplate, startDynamoDb, type LocalDynamoDb } from "./dynamodb.ts";
 import { MetricCounter, parseEmf, type EmfDocument } from "./emf.ts";
 import { startEventBus, type LocalEventBus } from "./event-bus.ts";
 import type { EventPattern } from "./event-pattern.ts";
@@ -140,6 +140,8 @@ export interface LocalSchedules {
 export const LOCAL_TABLE_NAME = "stagepass-local";
 
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
+  // No Java, no DynamoDB Local: said before anything starts or builds (JavaMissingError).
+  checkJava();
   const env = options.env ?? process.env;
   const region = options.region ?? "us-east-1";
   const accountId = options.accountId ?? "123456789012";

@@ -7,7 +7,6 @@ import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { createServer, type Server } from "node:net";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { freePort } from "../../local/ports.ts";
 import { startStack } from "../../local/stack.ts";
 import { loadTemplate, projectRoot } from "../../local/template.ts";
 
@@ -22,6 +21,23 @@ interface Started {
 }
 
 const running = new Set<ChildProcess>();
+
+/**
+ * A free port below the OS's ephemeral range (from 32768 on Linux): between npm start's check that PORT is free and
+ * its bind, once the stack is up, no server binding port 0 (the stack's own parts, or another test's) can be given
+ * it, as none is ever given 3000 in a user's run. A port from that range could be, and the start then fails.
+ */
+async function freePort(): Promise<number> {
+  for (;;) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    const free = await new Promise<boolean>((resolve) => {
+      const probe = createServer();
+      probe.once("error", () => resolve(false));
+      probe.listen(port, "127.0.0.1", () => probe.close(() => resolve(true)));
+    });
+    if (free) return port;
+  }
+}
 
 /** pid → command line of every process below `root`, from one `ps` listing. */
 function descendants(root: number): Map<number, string> {
