@@ -13,6 +13,8 @@ const BOTH_MODES = [
   "tests/e2e/token.test.ts",
   "tests/e2e/moderation.test.ts",
   "tests/e2e/moderation-audit.test.ts",
+  // The exchange in self-signed mode, its refusal in api mode (the file defines each project's tests).
+  "tests/e2e/token-exchange.test.ts",
 ];
 
 /**
