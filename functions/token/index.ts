@@ -13,8 +13,8 @@ import { routes } from "./routes.ts";
 import { selfSignedTokenIssuer } from "./self-signed-issuer.ts";
 
 // This path's metrics written by our own EMF writer rather than Powertools': the same documents, for a tenth of the
-// time (shared/metrics.ts, docs/performance.md).
-useMetricsPublisher(emfWriter());
+// time, and written once the response is on its way (shared/metrics.ts, docs/performance.md).
+useMetricsPublisher(emfWriter({ defer: true }));
 const config = loadConfig();
 const authenticator = createCognitoAuthenticator(config);
 

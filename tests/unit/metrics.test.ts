@@ -389,6 +389,40 @@ describe("the token function's writer (emfWriter)", () => {
   });
 });
 
+describe("the token function's writer, deferred (emfWriter({ defer: true }))", () => {
+  const group = (value: number) => ({
+    dimensions: { operation: "BatchGetItem" },
+    rollup: true,
+    metrics: new Map([["DynamoDbLatency", { unit: "Milliseconds" as const, values: [value] }]]),
+  });
+
+  it("writes nothing before the response is on its way, then each invocation's documents in one write, in order", async () => {
+    const writes: string[] = [];
+    const writer = metrics.emfWriter({ write: (text) => writes.push(text), defer: true, now: () => 1 });
+    writer.publish([group(1.5)]);
+    writer.publish([group(2.5)]);
+    // What Lambda's runtime does after the handler: post the response, then ask for the next invocation from a
+    // callback it schedules with setImmediate, behind the writes already queued.
+    expect(writes).toEqual([]);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(writes.map((w) => documentsIn(w).map((d) => d.DynamoDbLatency))).toEqual([[1.5], [2.5]]);
+  });
+
+  it("a write that fails later is said on stderr and throws nowhere", async () => {
+    const writer = metrics.emfWriter({
+      write: () => {
+        throw new Error("EPIPE");
+      },
+      defer: true,
+    });
+    const { stderr } = await output(async () => {
+      writer.publish([group(1)]);
+      await new Promise((resolve) => setImmediate(resolve));
+    });
+    expect(stderr).toBe("metrics not published: EPIPE\n");
+  });
+});
+
 describe("POWERTOOLS_METRICS_DISABLED and POWERTOOLS_DEV, as Powertools reads them", () => {
   const cases: Array<[Record<string, string>, boolean]> = [
     [{}, true],
