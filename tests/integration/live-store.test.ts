@@ -1,11 +1,8 @@
 // A room's live state in the table (shared/store/live.ts) against DynamoDB Local: the optimistic lock and the room's
 // existence guard on its writes, the counts item the token path reads, the room's read claim and the account's read
 // budget slots under concurrent claims, and the lookup of participants stagepass issued.
-import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createTableFromTemplate, startDynamoDb, type LocalDynamoDb } from "../../local/dynamodb.ts";
-import { loadTemplate, tableOf } from "../../local/template.ts";
+import { DeleteCommand, GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
+import { beforeAll, describe, expect, it } from "vitest";
 import { applyStageEvent, emptyLiveState } from "../../shared/live/state.ts";
 import type { Db } from "../../shared/store/db.ts";
 import { toLiveCounts } from "../../shared/store/items.ts";
@@ -16,32 +13,13 @@ import {
   readLiveState,
   writeLiveState,
 } from "../../shared/store/live.ts";
+import { useLocalTable } from "../support/local-table.ts";
 
 const TABLE = "live-store-test";
-const REGION = "us-east-1";
 const T0 = Date.parse("2026-12-01T10:00:00.000Z");
-let ddb: LocalDynamoDb;
+const local = useLocalTable(TABLE);
 let db: Db;
-
-beforeAll(async () => {
-  ddb = await startDynamoDb({ region: REGION });
-  await createTableFromTemplate(ddb.directEndpoint, REGION, TABLE, tableOf(loadTemplate()).properties);
-  db = {
-    doc: DynamoDBDocumentClient.from(
-      new DynamoDBClient({
-        endpoint: ddb.endpoint,
-        region: REGION,
-        credentials: { accessKeyId: "local", secretAccessKey: "local" },
-      }),
-    ),
-    table: TABLE,
-  };
-}, 60_000);
-
-afterAll(async () => {
-  db?.doc.destroy();
-  await ddb?.close();
-});
+beforeAll(() => void ({ db } = local()));
 
 let seq = 0;
 async function room(): Promise<string> {

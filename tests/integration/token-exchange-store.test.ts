@@ -3,57 +3,26 @@
 // read finds the caller's participant and its mark in the room-access round trip; the transaction updates the
 // participant and its pointer only while no ban holds, the room exists, no mark was written and no other exchange
 // changed the record, and says which of those refused it. (The charge of the caller's limit: token-store.test.ts.)
-import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createTableFromTemplate, startDynamoDb, type LocalDynamoDb } from "../../local/dynamodb.ts";
-import { loadTemplate, tableOf } from "../../local/template.ts";
-import { createLiteClient, DYNAMODB, type LiteClient } from "../../shared/aws/lite/client.ts";
+import { DeleteCommand, GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
+import { beforeAll, describe, expect, it } from "vitest";
+import type { LiteClient } from "../../shared/aws/lite/client.ts";
 import { liteTable } from "../../shared/aws/lite/dynamo-table.ts";
 import type { Db, Table } from "../../shared/store/db.ts";
 import { markDisconnected } from "../../shared/store/participants.ts";
 import { readExchangeInputs, recordExchange, type ExchangeWrite } from "../../shared/store/token-exchange.ts";
 import { recordIssuedParticipant } from "../../shared/store/token-records.ts";
 import { exchangedRecord } from "../../shared/token/exchange.ts";
+import { useLocalTable } from "../support/local-table.ts";
 
 const TABLE = "token-exchange-store-test";
-const REGION = "us-east-1";
 const HOUR = 3_600_000;
-let ddb: LocalDynamoDb;
+const local = useLocalTable(TABLE);
 let db: Db;
 let lite: LiteClient;
 let table: Table;
-
-beforeAll(async () => {
-  ddb = await startDynamoDb({ region: REGION });
-  await createTableFromTemplate(ddb.directEndpoint, REGION, TABLE, tableOf(loadTemplate()).properties);
-  db = {
-    doc: DynamoDBDocumentClient.from(
-      new DynamoDBClient({
-        endpoint: ddb.endpoint,
-        region: REGION,
-        credentials: { accessKeyId: "local", secretAccessKey: "local" },
-      }),
-    ),
-    table: TABLE,
-  };
-  lite = createLiteClient(DYNAMODB, {
-    maxAttempts: 3,
-    timeoutMs: 2_500,
-    env: {
-      AWS_REGION: REGION,
-      AWS_ACCESS_KEY_ID: "local",
-      AWS_SECRET_ACCESS_KEY: "local",
-      AWS_ENDPOINT_URL_DYNAMODB: ddb.endpoint,
-    },
-  });
+beforeAll(() => {
+  ({ db, lite } = local());
   table = liteTable(lite, TABLE);
-}, 60_000);
-
-afterAll(async () => {
-  db?.doc.destroy();
-  lite?.close();
-  await ddb?.close();
 });
 
 let seq = 0;

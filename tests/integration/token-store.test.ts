@@ -2,13 +2,12 @@
 // minute, charged one conditional increment at a time up to the limit, each request counted and given back once;
 // the issued participant, recorded only while no ban holds and the room exists, with the ban's end returned when a
 // ban refused it, and the transaction retried when DynamoDB cancelled it for a conflict.
-import { DynamoDBClient, TransactionCanceledException } from "@aws-sdk/client-dynamodb";
-import { DynamoDBDocumentClient, GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createTableFromTemplate, startDynamoDb, type LocalDynamoDb } from "../../local/dynamodb.ts";
-import { loadTemplate, tableOf } from "../../local/template.ts";
+import { TransactionCanceledException } from "@aws-sdk/client-dynamodb";
+import { GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
+import { beforeAll, describe, expect, it } from "vitest";
+import type { LocalDynamoDb } from "../../local/dynamodb.ts";
 import { RateLimitedError, UpstreamUnavailableError } from "../../shared/errors.ts";
-import { createLiteClient, DYNAMODB, type LiteClient } from "../../shared/aws/lite/client.ts";
+import type { LiteClient } from "../../shared/aws/lite/client.ts";
 import { liteTable } from "../../shared/aws/lite/dynamo-table.ts";
 import type { Db, Table } from "../../shared/store/db.ts";
 import { documentTable } from "../../shared/store/document-table.ts";
@@ -20,43 +19,14 @@ import {
   refundToken,
   type ParticipantRecord,
 } from "../../shared/store/token-records.ts";
+import { useLocalTable } from "../support/local-table.ts";
 
 const TABLE = "token-store-test";
-const REGION = "us-east-1";
+const local = useLocalTable(TABLE);
 let ddb: LocalDynamoDb;
 let db: Db;
 let lite: LiteClient;
-
-beforeAll(async () => {
-  ddb = await startDynamoDb({ region: REGION });
-  await createTableFromTemplate(ddb.directEndpoint, REGION, TABLE, tableOf(loadTemplate()).properties);
-  db = {
-    doc: DynamoDBDocumentClient.from(
-      new DynamoDBClient({
-        endpoint: ddb.endpoint,
-        region: REGION,
-        credentials: { accessKeyId: "local", secretAccessKey: "local" },
-      }),
-    ),
-    table: TABLE,
-  };
-  lite = createLiteClient(DYNAMODB, {
-    maxAttempts: 3,
-    timeoutMs: 2_500,
-    env: {
-      AWS_REGION: REGION,
-      AWS_ACCESS_KEY_ID: "local",
-      AWS_SECRET_ACCESS_KEY: "local",
-      AWS_ENDPOINT_URL_DYNAMODB: ddb.endpoint,
-    },
-  });
-}, 120_000);
-
-afterAll(async () => {
-  db?.doc.destroy();
-  lite?.close();
-  await ddb?.close();
-});
+beforeAll(() => void ({ ddb, db, lite } = local()));
 
 let seq = 0;
 const HOUR = 3600_000;
