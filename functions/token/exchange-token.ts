@@ -22,7 +22,7 @@ import { chargeToken, type TokenCharge } from "#shared/store/token-records.ts";
 import { addsPublish, exchangedRecord, requireExchangeable } from "#shared/token/exchange.ts";
 import { planToken, tokenInput } from "#shared/token/rules.ts";
 import { pathParameter, validate } from "#shared/validation.ts";
-import { giveBack, overLimit, type TokenDeps } from "./issue-token.ts";
+import { giveBack, overLimit, tokenResponse, type TokenDeps } from "./issue-token.ts";
 
 export async function exchangeToken(deps: TokenDeps, request: AuthenticatedRequest): Promise<HttpResponse> {
   const roomId = pathParameter(request, "roomId");
@@ -116,24 +116,16 @@ export async function exchangeToken(deps: TokenDeps, request: AuthenticatedReque
     }
 
     countTokenExchanged();
-    return {
-      status: 200,
-      headers: { "cache-control": "no-store" },
-      body: {
-        token: issued.token,
-        participantId,
-        roomId,
-        stageArn: access.room.stageArn,
-        userId: caller.userId,
-        role: access.role,
-        capabilities: plan.capabilities,
-        durationMinutes: plan.durationMinutes,
-        expirationTime: issued.expirationTime,
-        attributes: plan.attributes,
-        ...(capacity.limitedBy ? { limitedBy: capacity.limitedBy } : {}),
-        exchange: true,
-      },
-    };
+    return tokenResponse({
+      issued: { ...issued, participantId },
+      roomId,
+      stageArn: access.room.stageArn,
+      caller,
+      role: access.role,
+      plan,
+      capacity,
+      exchange: true,
+    });
   } catch (error) {
     if (charge) await giveBack(deps.table, charge);
     throw error;

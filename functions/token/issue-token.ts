@@ -5,16 +5,16 @@
 import { BannedError, NotFoundError, RateLimitedError } from "#shared/errors.ts";
 import type { AuthenticatedRequest, HttpResponse } from "#shared/http/types.ts";
 import { logger } from "#shared/logger.ts";
-import { applyCapacity } from "#shared/live/capacity.ts";
+import { applyCapacity, type CapacityOutcome } from "#shared/live/capacity.ts";
 import { countTokenIssued } from "#shared/metrics.ts";
 import { decideAccess } from "#shared/rooms/decide-access.ts";
 import type { Config } from "#shared/config.ts";
 import type { Table } from "#shared/store/db.ts";
 import { readRoomAccess } from "#shared/store/room-access.ts";
 import { chargeToken, recordIssuedParticipant, refundToken, type TokenCharge } from "#shared/store/token-records.ts";
-import { planToken, tokenInput } from "#shared/token/rules.ts";
+import { planToken, tokenInput, type TokenPlan } from "#shared/token/rules.ts";
 import { pathParameter, validate } from "#shared/validation.ts";
-import type { TokenIssuer } from "./issuers.ts";
+import type { IssuedToken, TokenIssuer } from "./issuers.ts";
 
 /** The token path needs no IVS client of its own: the issuer holds one in API mode, none when self-signed. */
 export interface TokenDeps {
@@ -93,27 +93,42 @@ export async function issueToken(deps: TokenDeps, request: AuthenticatedRequest)
     if (outcome.kind === "room_gone") throw new NotFoundError(`room ${roomId} does not exist`);
 
     countTokenIssued(deps.config.tokenMode);
-    return {
-      status: 200,
-      headers: { "cache-control": "no-store" },
-      body: {
-        token: issued.token,
-        participantId: issued.participantId,
-        roomId,
-        stageArn: access.room.stageArn,
-        userId: caller.userId,
-        role: access.role,
-        capabilities: plan.capabilities,
-        durationMinutes: plan.durationMinutes,
-        expirationTime: issued.expirationTime,
-        attributes: plan.attributes,
-        ...(capacity.limitedBy ? { limitedBy: capacity.limitedBy } : {}),
-      },
-    };
+    return tokenResponse({ issued, roomId, stageArn: access.room.stageArn, caller, role: access.role, plan, capacity });
   } catch (error) {
     if (charge) await giveBack(deps.table, charge);
     throw error;
   }
+}
+
+/** The answer to a token request, a new token's or an exchanged one's (docs/api.md, "Participant tokens"). */
+export function tokenResponse(t: {
+  issued: IssuedToken;
+  roomId: string;
+  stageArn: string;
+  caller: { userId: string };
+  role: string;
+  plan: Pick<TokenPlan, "capabilities" | "durationMinutes" | "attributes">;
+  capacity: CapacityOutcome;
+  exchange?: true;
+}): HttpResponse {
+  return {
+    status: 200,
+    headers: { "cache-control": "no-store" },
+    body: {
+      token: t.issued.token,
+      participantId: t.issued.participantId,
+      roomId: t.roomId,
+      stageArn: t.stageArn,
+      userId: t.caller.userId,
+      role: t.role,
+      capabilities: t.plan.capabilities,
+      durationMinutes: t.plan.durationMinutes,
+      expirationTime: t.issued.expirationTime,
+      attributes: t.plan.attributes,
+      ...(t.capacity.limitedBy ? { limitedBy: t.capacity.limitedBy } : {}),
+      ...(t.exchange ? { exchange: true } : {}),
+    },
+  };
 }
 
 /** A request that got no token does not count against its caller; if even the refund fails, the charge stays. */
