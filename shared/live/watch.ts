@@ -81,12 +81,13 @@ export function createLiveWatch(deps: WatchDeps): LiveWatch {
       const active = new Set(stages.filter((s) => s.activeSessionId !== null).map((s) => stageIdOf(s.stageArn)));
       const previous = wasLive ?? new Set(await deps.liveAmong([...arnOf.keys()].filter((id) => !active.has(id))));
       const sorted = [...new Set([...active, ...previous])].filter((id) => arnOf.has(id)).sort();
+      const resume = resumeAt;
       const from =
-        resumeAt === undefined
+        resume === undefined
           ? 0
           : Math.max(
               0,
-              sorted.findIndex((id) => id >= resumeAt!),
+              sorted.findIndex((id) => id >= resume),
             );
       const rooms = [...sorted.slice(from), ...sorted.slice(0, from)];
       resumeAt = undefined;
