@@ -30,6 +30,10 @@ import fc from "fast-check";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { startIvsEmulator } from "../../local/ivs/index.ts";
 import type { IvsEmulator } from "../../local/ivs/index.ts";
+import { http as emulatorHttp } from "../support/ivs-emulator.ts";
+
+/** The emulator's answers, read as loosely as these tests inspect them. */
+const http = emulatorHttp<any>;
 
 const REGION = "us-east-1";
 const ACCOUNT = "123456789012";
@@ -54,23 +58,6 @@ async function expectAwsError(promise: Promise<unknown>, name: string, status: n
   }
   expect({ name: error?.name, status: error?.$metadata?.httpStatusCode }).toEqual({ name, status });
   return error!;
-}
-
-async function http(emu: IvsEmulator, method: string, path: string, body?: unknown, rawBody?: string) {
-  const init: RequestInit = { method };
-  if (body !== undefined || rawBody !== undefined) {
-    init.body = rawBody ?? JSON.stringify(body);
-    init.headers = { "content-type": "application/json" };
-  }
-  const res = await fetch(`${emu.url}${path}`, init);
-  const text = await res.text();
-  let json: any;
-  try {
-    json = text ? JSON.parse(text) : undefined;
-  } catch {
-    json = text;
-  }
-  return { status: res.status, headers: res.headers, json };
 }
 
 /** An event bus stand-in that only records the events posted to it (status `answer` to refuse them). */

@@ -47,13 +47,13 @@ export async function expectAwsError(promise: Promise<unknown>, name: string, st
   return error;
 }
 
-export async function http(
+export async function http<T = unknown>(
   emu: IvsEmulator,
   method: string,
   path: string,
   body?: unknown,
   rawBody?: string,
-): Promise<{ status: number; headers: Headers; json: unknown }> {
+): Promise<{ status: number; headers: Headers; json: T }> {
   const init: RequestInit = { method };
   if (body !== undefined || rawBody !== undefined) {
     init.body = rawBody ?? JSON.stringify(body);
@@ -67,7 +67,7 @@ export async function http(
   } catch {
     json = text;
   }
-  return { status: res.status, headers: res.headers, json };
+  return { status: res.status, headers: res.headers, json: json as T };
 }
 
 export const join = (emu: IvsEmulator, token: string) => http(emu, "POST", "/_emulator/join", { token });
