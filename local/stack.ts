@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { buildAll, buildRoot, type BuiltFunction } from "./build.ts";
 import { createHttpApi, resolvedCors, type HttpApiOptions, type RouteBinding } from "./http-api.ts";
 import { answerCognito, createLocalIdentity, USERNAME_PATTERN, type LocalIdentity } from "./identity.ts";
-import { checkJava, createTableFromTemplate, startDynamoDb, type LocalDynamoDb } from "./dynamodb.ts";
+import { checkJava, createTableFromTemplate, deleteTable, startDynamoDb, type LocalDynamoDb } from "./dynamodb.ts";
 import { MetricCounter, parseEmf, type EmfDocument } from "./emf.ts";
 import { startEventBus, type LocalEventBus } from "./event-bus.ts";
 import type { EventPattern } from "./event-pattern.ts";
@@ -67,6 +67,18 @@ export interface StackOptions {
    * (POWERTOOLS_LOG_LEVEL) is DEBUG. Either way the stack counts the metrics (`metrics`, `GET /dev/metrics`).
    */
   functionOutput?: (output: FunctionOutput) => void;
+  /**
+   * A DynamoDB Local that is already running (its endpoint), for the stack's table, in place of a JVM of the stack's
+   * own: stacks side by side share one JVM, each with its own `tableName`. The stack deletes its table as it closes.
+   */
+  dynamoDbLocal?: string;
+  /** The table's name (default "stagepass-local"). */
+  tableName?: string;
+  /**
+   * The functions, already built from `template` (local/build.ts `buildAll`), in place of a build of the stack's own:
+   * stacks that run the same code share one build. The stack leaves them where they are when it closes.
+   */
+  built?: BuiltFunction[];
 }
 
 export interface FunctionOutput {
@@ -152,8 +164,9 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     for (const c of cleanups.reverse()) await c().catch(() => undefined);
   };
 
+  const tableName = options.tableName ?? LOCAL_TABLE_NAME;
   const buildDir = join(buildRoot, `stack-${process.pid}-${Date.now().toString(36)}`);
-  cleanups.push(() => rm(buildDir, { recursive: true, force: true }));
+  if (!options.built) cleanups.push(() => rm(buildDir, { recursive: true, force: true }));
   try {
     const userPool = Object.values(template.Resources).find((r) => r.Type === "AWS::Cognito::UserPool");
     const usernames = userPool?.Properties?.UsernameConfiguration as { CaseSensitive?: unknown } | undefined;
@@ -200,11 +213,11 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         enforceRates: options.enforceIvsRates ?? false,
         ...(options.ivsMaxStages !== undefined ? { maxStages: options.ivsMaxStages } : {}),
       }),
-      startDynamoDb({ region }),
+      startDynamoDb({ region, ...(options.dynamoDbLocal ? { directEndpoint: options.dynamoDbLocal } : {}) }),
       startQueueServer({ region, accountId, delayScale: delayScaleFrom(env.QUEUE_DELAY_SCALE) }),
       startEventBus(),
       // Each stack builds into its own folder, so that stacks side by side never read a half-written bundle.
-      buildAll(template, buildDir),
+      options.built ?? buildAll(template, buildDir),
     ] as const);
     const [ivsPart, dynamodbPart, queuesPart, busPart, builtPart] = parts;
     for (const part of [ivsPart, dynamodbPart, queuesPart, busPart]) {
@@ -224,10 +237,12 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     ivs.setEventBusUrl(eventBus.eventsUrl);
 
     const table = tableOf(template);
-    await createTableFromTemplate(dynamodb.directEndpoint, region, LOCAL_TABLE_NAME, table.properties);
+    await createTableFromTemplate(dynamodb.directEndpoint, region, tableName, table.properties);
+    // A shared DynamoDB Local keeps running: the table goes (before the proxy closes, cleanups run last first).
+    if (options.dynamoDbLocal) cleanups.push(() => deleteTable(dynamodb.directEndpoint, region, tableName));
 
     // Queues the template declares, with their redrive settings.
-    const resources: Record<string, string> = { [table.logicalId]: LOCAL_TABLE_NAME };
+    const resources: Record<string, string> = { [table.logicalId]: tableName };
     const attributes: Record<string, string> = {};
     for (const [logicalId, resource] of Object.entries(template.Resources)) {
       if (resource.Type === "AWS::SQS::Queue") {
@@ -434,7 +449,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       clientId: identity.clientId,
       ivsEndpoint: ivs.url,
       dynamodbEndpoint: dynamodb.endpoint,
-      tableName: LOCAL_TABLE_NAME,
+      tableName,
       jwksUri,
       apiUrl: "",
       queueEndpoint: queues.endpoint,

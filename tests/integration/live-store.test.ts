@@ -13,9 +13,9 @@ import {
   readLiveState,
   writeLiveState,
 } from "../../shared/store/live.ts";
-import { useLocalTable } from "../support/local-table.ts";
+import { uniqueTableName, useLocalTable } from "../support/local-table.ts";
 
-const TABLE = "live-store-test";
+const TABLE = uniqueTableName("live-store-test");
 const T0 = Date.parse("2026-12-01T10:00:00.000Z");
 const local = useLocalTable(TABLE);
 let db: Db;

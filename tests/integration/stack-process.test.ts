@@ -163,7 +163,9 @@ describe("npm start (tsx local/start.ts)", () => {
     const { stdout } = started.output();
     const url = `http://127.0.0.1:${port}`;
     expect(stdout).toContain(`HTTP API     ${url}`);
-    const info = (await (await fetch(`${url}/dev/info`)).json()) as { webhookSecret: string };
+    const info = (await (await fetch(`${url}/dev/info`)).json()) as { webhookSecret: string; tableName: string };
+    // The table the docs name (local/README: the AWS CLI on it), in a DynamoDB Local of npm start's own.
+    expect(info.tableName).toBe("stagepass-local");
     expect(info.webhookSecret).toMatch(/^whsec_[A-Za-z0-9]{48}$/);
     expect(stdout).toContain(`Webhooks     → http://127.0.0.1:9/hook   secret ${info.webhookSecret}`);
     expect(stdout).toContain(`deliveries: GET ${url}/dev/webhooks`);

@@ -12,9 +12,9 @@ import { markDisconnected } from "../../shared/store/participants.ts";
 import { readExchangeInputs, recordExchange, type ExchangeWrite } from "../../shared/store/token-exchange.ts";
 import { recordIssuedParticipant } from "../../shared/store/token-records.ts";
 import { exchangedRecord } from "../../shared/token/exchange.ts";
-import { useLocalTable } from "../support/local-table.ts";
+import { uniqueTableName, useLocalTable } from "../support/local-table.ts";
 
-const TABLE = "token-exchange-store-test";
+const TABLE = uniqueTableName("token-exchange-store-test");
 const HOUR = 3_600_000;
 const local = useLocalTable(TABLE);
 let db: Db;

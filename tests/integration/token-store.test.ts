@@ -19,9 +19,9 @@ import {
   refundToken,
   type ParticipantRecord,
 } from "../../shared/store/token-records.ts";
-import { useLocalTable } from "../support/local-table.ts";
+import { uniqueTableName, useLocalTable } from "../support/local-table.ts";
 
-const TABLE = "token-store-test";
+const TABLE = uniqueTableName("token-store-test");
 const local = useLocalTable(TABLE);
 let ddb: LocalDynamoDb;
 let db: Db;

@@ -1,13 +1,17 @@
-// A store suite's DynamoDB Local: the template's table in a DynamoDB Local of the suite's own, with the two clients
-// the functions use on it: the SDK's document client (every function but the token one) and the lite client (the
-// token function's). Started before the suite's tests, stopped after.
+// A store suite's table: the template's table in the run's DynamoDB Local (tests/support/dynamodb-local.ts; one of
+// the suite's own if the project has none), behind a counting proxy of the suite's own, with the two clients the
+// functions use on it: the SDK's document client (every function but the token one) and the lite client (the token
+// function's). Made before the suite's tests, deleted after.
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { afterAll, beforeAll } from "vitest";
-import { createTableFromTemplate, startDynamoDb, type LocalDynamoDb } from "../../local/dynamodb.ts";
+import { createTableFromTemplate, deleteTable, startDynamoDb, type LocalDynamoDb } from "../../local/dynamodb.ts";
 import { loadTemplate, tableOf } from "../../local/template.ts";
 import { createLiteClient, DYNAMODB, type LiteClient } from "../../shared/aws/lite/client.ts";
 import type { Db } from "../../shared/store/db.ts";
+import { sharedDynamoDbLocal } from "./table-names.ts";
+
+export { uniqueTableName } from "./table-names.ts";
 
 export const LOCAL_REGION = "us-east-1";
 
@@ -19,11 +23,15 @@ export interface LocalTable {
   lite: LiteClient;
 }
 
-/** Registers the suite's DynamoDB Local with the table named `tableName`; use the returned getter inside tests. */
+/**
+ * Registers the suite's table, named `tableName` (from `uniqueTableName`: no other suite's, in a DynamoDB Local the
+ * run shares); use the returned getter inside tests.
+ */
 export function useLocalTable(tableName: string): () => LocalTable {
   let current: LocalTable | undefined;
+  const shared = sharedDynamoDbLocal();
   beforeAll(async () => {
-    const ddb = await startDynamoDb({ region: LOCAL_REGION });
+    const ddb = await startDynamoDb({ region: LOCAL_REGION, ...(shared ? { directEndpoint: shared } : {}) });
     await createTableFromTemplate(ddb.directEndpoint, LOCAL_REGION, tableName, tableOf(loadTemplate()).properties);
     const credentials = { accessKeyId: "local", secretAccessKey: "local" };
     current = {
@@ -49,6 +57,7 @@ export function useLocalTable(tableName: string): () => LocalTable {
   afterAll(async () => {
     current?.db.doc.destroy();
     current?.lite.close();
+    if (current) await deleteTable(current.ddb.directEndpoint, LOCAL_REGION, tableName);
     await current?.ddb.close();
   });
   return () => {

@@ -6,6 +6,8 @@ interface Registry {
   /** Set by the environment: it will close the shared stacks when the worker stops. */
   closedAtTeardown: boolean;
   stacks: Array<Promise<{ stack: Stack }>>;
+  /** What else lives as long as the worker (its build of the functions), undone after the stacks are closed. */
+  cleanups: Array<() => Promise<void>>;
 }
 
 const KEY = Symbol.for("stagepass.tests.sharedStacks");
@@ -16,7 +18,7 @@ function registry(): Registry | undefined {
 
 /** Called by the test environment as it sets up: from now on, files may share a stack. */
 export function openRegistry(): void {
-  (globalThis as Record<symbol, Registry | undefined>)[KEY] ??= { closedAtTeardown: true, stacks: [] };
+  (globalThis as Record<symbol, Registry | undefined>)[KEY] ??= { closedAtTeardown: true, stacks: [], cleanups: [] };
 }
 
 /** Whether this worker's stacks outlive a file (only under the environment that closes them). */
@@ -26,6 +28,11 @@ export function canShare(): boolean {
 
 export function register(stack: Promise<{ stack: Stack }>): void {
   registry()!.stacks.push(stack);
+}
+
+/** Runs `cleanup` when the worker stops, after its stacks are closed. */
+export function atTeardown(cleanup: () => Promise<void>): void {
+  registry()!.cleanups.push(cleanup);
 }
 
 /** Closes every shared stack (DynamoDB Local's JVM, the servers, the function workers); called once, at teardown. */
@@ -39,4 +46,5 @@ export async function closeSharedStacks(): Promise<void> {
       await s?.stack.close();
     }),
   );
+  for (const cleanup of r.cleanups.splice(0)) await cleanup().catch(() => undefined);
 }

@@ -4,8 +4,13 @@
 import { IVSRealTimeClient } from "@aws-sdk/client-ivs-realtime";
 import { DynamoDBClient, ScanCommand } from "@aws-sdk/client-dynamodb";
 import { afterAll, beforeAll } from "vitest";
+import { rm } from "node:fs/promises";
+import { join } from "node:path";
+import { buildAll, buildRoot, type BuiltFunction } from "../../local/build.ts";
 import { startStack, type Stack, type StackOptions } from "../../local/stack.ts";
-import { canShare, register } from "./shared-stacks.ts";
+import { loadTemplate } from "../../local/template.ts";
+import { atTeardown, canShare, register } from "./shared-stacks.ts";
+import { sharedDynamoDbLocal, uniqueTableName } from "./table-names.ts";
 
 export interface Session {
   username: string;
@@ -44,8 +49,39 @@ export interface TestStack {
   scanTable(): Promise<Array<Record<string, unknown>>>;
 }
 
+let workerBuild: Promise<BuiltFunction[]> | undefined;
+
+/**
+ * The template's functions, built once for every stack of this worker that runs them (when the test environment
+ * removes the build as the worker stops; else undefined: each stack builds its own).
+ */
+function builtOnce(): Promise<BuiltFunction[]> | undefined {
+  if (!canShare()) return undefined;
+  if (!workerBuild) {
+    const dir = join(buildRoot, `tests-${process.pid}`);
+    workerBuild = buildAll(loadTemplate(), dir);
+    workerBuild.catch(() => {
+      workerBuild = undefined;
+    });
+    atTeardown(() => rm(dir, { recursive: true, force: true }));
+  }
+  return workerBuild;
+}
+
+/**
+ * A stack for tests: on the run's DynamoDB Local with a table of its own (when the project set one up), and with the
+ * worker's build of the functions unless it runs a template of its own.
+ */
 export async function startTestStack(options: StackOptions = {}): Promise<TestStack> {
-  const stack = await startStack({ port: 0, logLevel: "ERROR", ...options });
+  const dynamoDbLocal = sharedDynamoDbLocal();
+  const built = options.template || options.built ? undefined : await builtOnce();
+  const stack = await startStack({
+    port: 0,
+    logLevel: "ERROR",
+    ...(dynamoDbLocal ? { dynamoDbLocal, tableName: uniqueTableName("stagepass-local") } : {}),
+    ...(built ? { built } : {}),
+    ...options,
+  });
   const url = stack.url;
   const sessions = new Map<string, Session>();
   const ivs = new IVSRealTimeClient({
