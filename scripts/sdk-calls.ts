@@ -48,20 +48,44 @@ export interface SdkCalls {
 const COMMAND_MODULE = /node_modules\/(@aws-sdk\/[^/]+)\/dist-es\/(?:submodules\/[^/]+\/)?commands\/(\w+)Command\.js$/;
 const SDK_MODULE = /\/node_modules\/(?:@aws-sdk|@smithy)\//;
 
+/**
+ * esbuild's answers, kept across builds: each of them resolves the same SDK imports again, and a round trip from
+ * esbuild to this plugin and back per import (thousands a bundle) was most of an analysis's time. Keyed by what
+ * decides a resolution besides the build's options, which are the same for every function (esbuildOptionsFor).
+ */
+const resolutions = new Map<string, Promise<{ path: string; namespace: string; external: boolean } | undefined>>();
+
 /** Declares every SDK module side-effect free (see the comment at the top). */
 const sdkSideEffectFree: Plugin = {
   name: "sdk-side-effect-free",
   setup(b) {
+    const options = JSON.stringify([
+      b.initialOptions.platform,
+      b.initialOptions.format,
+      b.initialOptions.mainFields,
+      b.initialOptions.conditions,
+    ]);
     b.onResolve({ filter: /.*/ }, async (args) => {
       if ((args.pluginData as { inner?: boolean } | undefined)?.inner) return undefined;
-      const resolved = await b.resolve(args.path, {
-        kind: args.kind,
-        resolveDir: args.resolveDir,
-        importer: args.importer,
-        pluginData: { inner: true },
-      });
-      if (resolved.errors.length > 0 || !SDK_MODULE.test(resolved.path)) return undefined;
-      return { path: resolved.path, namespace: resolved.namespace, external: resolved.external, sideEffects: false };
+      const key = JSON.stringify([options, args.kind, args.resolveDir, args.path]);
+      let found = resolutions.get(key);
+      if (!found) {
+        found = b
+          .resolve(args.path, {
+            kind: args.kind,
+            resolveDir: args.resolveDir,
+            importer: args.importer,
+            pluginData: { inner: true },
+          })
+          .then((resolved) =>
+            resolved.errors.length > 0 || !SDK_MODULE.test(resolved.path)
+              ? undefined
+              : { path: resolved.path, namespace: resolved.namespace, external: resolved.external },
+          );
+        resolutions.set(key, found);
+      }
+      const resolved = await found;
+      return resolved && { ...resolved, sideEffects: false };
     });
   },
 };
