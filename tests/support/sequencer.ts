@@ -1,10 +1,10 @@
-// The order of test files. Two workers each take the next file as they finish one, so a long file that starts late
+// The order of test files. The workers each take the next file as they finish one, so a long file that starts late
 // leaves one worker alone at the end of its group: the long files come first, whatever vitest's cache holds (on a
 // clean clone it holds nothing, and vitest runs the largest files first, which are not the longest). In the
 // projects that run through the offline stack: load (a stack of its own) and fuzz (which scans the shared table
 // before and after each of its requests, so the smaller the table the better) start first, side by side while the
 // table is nearly empty; then the suites that mostly wait (for a browser, for IVS's read budget, for retries), whose
-// waiting the other worker fills; the other heavy suites (the kick storm) come last, so that their items do not grow
+// waiting the other workers fill; the other heavy suites (the kick storm) come last, so that their items do not grow
 // the table under the suites that scan it.
 import { BaseSequencer, type TestSpecification } from "vitest/node";
 
