@@ -8,6 +8,7 @@ import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import type { IssuedToken, Admission, TokenIssuer, TokenRequest } from "../../functions/token/issuers.ts";
 import type { Caller } from "../../shared/auth/caller.ts";
 import { loadConfig, type Config } from "../../shared/config.ts";
+import type { HttpEvent } from "../../shared/http/middlewares/types.ts";
 import type { AuthenticatedRequest } from "../../shared/http/types.ts";
 import type { Db, DocItem, DocTransactItem, DocUpdate, Table } from "../../shared/store/db.ts";
 
@@ -593,6 +594,33 @@ export function request(
     requestId: `req-unit-${++requests}`,
     deadline: Date.now() + 10_000,
     caller: who,
+  };
+}
+
+/** API Gateway's event (HTTP API, payload 2.0) for `routeKey`, as a function's handler receives it. */
+export function httpEvent(
+  routeKey: string,
+  opts: {
+    headers?: Record<string, string>;
+    body?: string;
+    requestId?: string;
+    pathParameters?: Record<string, string>;
+  } = {},
+): HttpEvent {
+  const [method, path] = routeKey.split(" ") as [string, string];
+  return {
+    version: "2.0",
+    routeKey,
+    rawPath: path,
+    rawQueryString: "",
+    isBase64Encoded: false,
+    headers: opts.headers ?? {},
+    ...(opts.body !== undefined ? { body: opts.body } : {}),
+    ...(opts.pathParameters ? { pathParameters: opts.pathParameters } : {}),
+    requestContext: {
+      requestId: opts.requestId ?? "apigw-req-1",
+      http: { method, path },
+    } as HttpEvent["requestContext"],
   };
 }
 

@@ -20,6 +20,7 @@ import type {
 } from "../../shared/http/middlewares/types.ts";
 import type { AuthenticatedRequest, HttpRequest } from "../../shared/http/types.ts";
 import { logger } from "../../shared/logger.ts";
+import { httpEvent } from "../support/fakes.ts";
 
 // The request log's own lines are tests/request-log.test.ts's business: here they would only be noise.
 beforeAll(() => logger.setLogLevel("SILENT"));
@@ -27,26 +28,6 @@ afterAll(() => logger.setLogLevel("INFO"));
 
 const ALICE: Caller = { userId: "alice-sub", displayName: "Alice", groups: [], isAdmin: false };
 const GOOD_JWT = "header.payload.signature";
-
-function event(
-  routeKey: string,
-  opts: { headers?: Record<string, string>; body?: string; requestId?: string } = {},
-): HttpEvent {
-  const [method, path] = routeKey.split(" ") as [string, string];
-  return {
-    version: "2.0",
-    routeKey,
-    rawPath: path,
-    rawQueryString: "",
-    isBase64Encoded: false,
-    headers: opts.headers ?? {},
-    ...(opts.body !== undefined ? { body: opts.body } : {}),
-    requestContext: {
-      requestId: opts.requestId ?? "apigw-req-1",
-      http: { method, path },
-    } as HttpEvent["requestContext"],
-  };
-}
 
 /** A fresh Lambda context per invocation, as Lambda gives. */
 const context = (): HttpContext =>
@@ -76,7 +57,7 @@ const bodyOf = (result: HttpResult) => JSON.parse(String(result.body)) as Record
 
 describe("securityHeaders", () => {
   it("adds the security headers to an answer, and to a problem document made from an error", async () => {
-    expect((await wrap(securityHeaders(), ok)(event("GET /x"), context())).headers).toEqual({
+    expect((await wrap(securityHeaders(), ok)(httpEvent("GET /x"), context())).headers).toEqual({
       ...SECURITY_HEADERS,
       "content-type": "application/json",
     });
@@ -85,7 +66,7 @@ describe("securityHeaders", () => {
       .handler(async () => {
         throw new ForbiddenError("no");
       });
-    const result = await failing(event("GET /x"), context());
+    const result = await failing(httpEvent("GET /x"), context());
     expect(result.statusCode).toBe(403);
     expect(result.headers).toMatchObject(SECURITY_HEADERS);
   });
@@ -95,7 +76,7 @@ describe("securityHeaders", () => {
       statusCode: 200,
       headers: { "referrer-policy": "origin" },
     }));
-    expect((await handler(event("GET /x"), context())).headers).toMatchObject({
+    expect((await handler(httpEvent("GET /x"), context())).headers).toMatchObject({
       "referrer-policy": "origin",
       "x-content-type-options": "nosniff",
     });
@@ -107,7 +88,7 @@ describe("problemDocuments", () => {
     const until = "2026-11-26T10:00:00.000Z";
     const banned = await wrap(problemDocuments(), async () => {
       throw new BannedError(until);
-    })(event("GET /x"), context());
+    })(httpEvent("GET /x"), context());
     expect(banned.statusCode).toBe(403);
     expect(banned.headers).toEqual({ "content-type": "application/problem+json" });
     expect(bodyOf(banned)).toEqual({
@@ -120,7 +101,7 @@ describe("problemDocuments", () => {
     });
     const limited = await wrap(problemDocuments(), async () => {
       throw new RateLimitedError("slow down", 2.5);
-    })(event("GET /x"), context());
+    })(httpEvent("GET /x"), context());
     expect([limited.statusCode, limited.headers?.["retry-after"], bodyOf(limited).code]).toEqual([
       429,
       "3",
@@ -131,7 +112,7 @@ describe("problemDocuments", () => {
   it("answers anything else as a 500 `internal` that names the request id and nothing of the error", async () => {
     const result = await wrap(problemDocuments(), async () => {
       throw new TypeError("secret detail");
-    })(event("GET /x", { requestId: "r-42" }), context());
+    })(httpEvent("GET /x", { requestId: "r-42" }), context());
     expect(result.statusCode).toBe(500);
     expect(bodyOf(result)).toMatchObject({
       code: "internal",
@@ -143,7 +124,7 @@ describe("problemDocuments", () => {
   it("takes its type URIs from its options", async () => {
     const result = await wrap(problemDocuments({ typeBase: "urn:problem:" }), async () => {
       throw new ForbiddenError("no");
-    })(event("GET /x"), context());
+    })(httpEvent("GET /x"), context());
     expect(bodyOf(result).type).toBe("urn:problem:forbidden");
   });
 });
@@ -155,7 +136,7 @@ describe("authentication", () => {
       seen = ctx.caller;
       return ok();
     });
-    await handler(event("GET /x", { headers: { authorization: `Bearer ${GOOD_JWT}` } }), context());
+    await handler(httpEvent("GET /x", { headers: { authorization: `Bearer ${GOOD_JWT}` } }), context());
     expect(seen).toEqual(ALICE);
   });
 
@@ -165,7 +146,7 @@ describe("authentication", () => {
       seen = ctx.caller;
       return ok();
     });
-    await handler(event("GET /x", { headers: { Authorization: `Bearer ${GOOD_JWT}` } }), context());
+    await handler(httpEvent("GET /x", { headers: { Authorization: `Bearer ${GOOD_JWT}` } }), context());
     expect(seen).toEqual(ALICE);
   });
 
@@ -176,9 +157,9 @@ describe("authentication", () => {
       return ok();
     });
     await expect(
-      handler(event("GET /x", { headers: { authorization: "Bearer forged" } }), context()),
+      handler(httpEvent("GET /x", { headers: { authorization: "Bearer forged" } }), context()),
     ).rejects.toBeInstanceOf(UnauthorizedError);
-    await expect(handler(event("GET /x"), context())).rejects.toBeInstanceOf(UnauthorizedError);
+    await expect(handler(httpEvent("GET /x"), context())).rejects.toBeInstanceOf(UnauthorizedError);
     expect(ran).toBe(false);
   });
 });
@@ -191,9 +172,11 @@ describe("requestLog", () => {
         if (e.routeKey === "GET /fail") throw new ForbiddenError("no");
         return ok();
       });
-    expect((await handler(event("GET /x", { requestId: "r-7" }), context())).headers?.["x-request-id"]).toBe("r-7");
-    expect((await handler(event("GET /fail", { requestId: "r-8" }), context())).headers?.["x-request-id"]).toBe("r-8");
-    const withoutApiGateway = { ...event("GET /x"), requestContext: undefined } as unknown as HttpEvent;
+    expect((await handler(httpEvent("GET /x", { requestId: "r-7" }), context())).headers?.["x-request-id"]).toBe("r-7");
+    expect((await handler(httpEvent("GET /fail", { requestId: "r-8" }), context())).headers?.["x-request-id"]).toBe(
+      "r-8",
+    );
+    const withoutApiGateway = { ...httpEvent("GET /x"), requestContext: undefined } as unknown as HttpEvent;
     expect((await handler(withoutApiGateway, context())).headers?.["x-request-id"]).toBe("lambda-req-1");
   });
 });
@@ -217,7 +200,7 @@ describe("the pipeline every function shares", () => {
   it("runs the route with the caller, the parsed body and lowercased headers; the answer carries every common header", async () => {
     const result = await handler(
       {
-        ...event("POST /rooms/{roomId}/echo", { headers: { ...authorized, "X-Extra": "1" }, body: '{"a":1}' }),
+        ...httpEvent("POST /rooms/{roomId}/echo", { headers: { ...authorized, "X-Extra": "1" }, body: '{"a":1}' }),
         pathParameters: { roomId: "r1" },
       },
       context(),
@@ -241,7 +224,7 @@ describe("the pipeline every function shares", () => {
 
   it("authenticates before it reads the body: an anonymous caller with a bad body gets 401, not 400", async () => {
     const result = await handler(
-      event("POST /rooms/{roomId}/echo", { headers: { "content-type": "application/json" }, body: "{not json" }),
+      httpEvent("POST /rooms/{roomId}/echo", { headers: { "content-type": "application/json" }, body: "{not json" }),
       context(),
     );
     expect(result.statusCode).toBe(401);
@@ -255,7 +238,7 @@ describe("the pipeline every function shares", () => {
 
   it("answers the body's problems once the caller is known: 400, 413, 415", async () => {
     const post = (headers: Record<string, string>, body: string) =>
-      handler(event("POST /rooms/{roomId}/echo", { headers, body }), context());
+      handler(httpEvent("POST /rooms/{roomId}/echo", { headers, body }), context());
     expect((await post(authorized, "{not json")).statusCode).toBe(400);
     expect((await post(authorized, JSON.stringify({ a: "x".repeat(17_000) }))).statusCode).toBe(413);
     expect((await post({ ...authorized, "content-type": "text/plain" }, "{}")).statusCode).toBe(415);
@@ -266,7 +249,7 @@ describe("the pipeline every function shares", () => {
       ["GET /nowhere", 404],
       ["GET /boom", 500],
     ] as const) {
-      const result = await handler(event(routeKey, { headers: authorized }), context());
+      const result = await handler(httpEvent(routeKey, { headers: authorized }), context());
       expect(result.statusCode).toBe(status);
       expect(result.headers).toMatchObject({
         ...SECURITY_HEADERS,
@@ -283,7 +266,7 @@ describe("the pipeline every function shares", () => {
         body: { status: "ok", caller: "caller" in request },
       }),
     });
-    const result = await health(event("GET /health"), context());
+    const result = await health(httpEvent("GET /health"), context());
     expect([result.statusCode, bodyOf(result)]).toEqual([200, { status: "ok", caller: false }]);
     expect(result.headers).toMatchObject({ ...SECURITY_HEADERS, "x-request-id": "apigw-req-1" });
   });

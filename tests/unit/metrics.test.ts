@@ -1,7 +1,7 @@
 // The metrics module (shared/metrics.ts) through the HTTP pipeline, with a fake Lambda context: the EMF documents a
 // function writes for a token, a refusal and a cold start, as Powertools Metrics writes them; the token function's
 // own writer writing the same documents; POWERTOOLS_METRICS_DISABLED and POWERTOOLS_DEV as Powertools reads them.
-import type { APIGatewayProxyEventV2, Context } from "aws-lambda";
+import type { Context } from "aws-lambda";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { Metrics } from "@aws-lambda-powertools/metrics";
 import { datapointsOf, parseEmf, type EmfDocument } from "../../local/emf.ts";
@@ -10,23 +10,17 @@ import type * as ErrorsModule from "../../shared/errors.ts";
 import type * as MetricsModule from "../../shared/metrics.ts";
 import type * as PowertoolsModule from "../../shared/metrics-powertools.ts";
 import type * as HandlerModule from "../../shared/http/handler.ts";
+import { httpEvent } from "../support/fakes.ts";
 
 const context = (functionName: string) =>
   ({ functionName, awsRequestId: "aws-req", getRemainingTimeInMillis: () => 10_000 }) as unknown as Context;
 
-const event = (routeKey: string): APIGatewayProxyEventV2 => {
-  const [method, path] = routeKey.split(" ") as [string, string];
-  return {
-    version: "2.0",
-    routeKey,
-    rawPath: path,
-    rawQueryString: "",
-    isBase64Encoded: false,
+const event = (routeKey: string) =>
+  httpEvent(routeKey, {
     headers: { authorization: "Bearer x.y.z" },
     pathParameters: { roomId: "room-7f3a" },
-    requestContext: { requestId: "req-1", http: { method, path } } as APIGatewayProxyEventV2["requestContext"],
-  };
-};
+    requestId: "req-1",
+  });
 
 const caller = { userId: "3c9e6f1a-user", displayName: "Ana", groups: [], isAdmin: false };
 const authenticator: Authenticator = {

@@ -2,29 +2,20 @@
 // API Gateway's access log (template.yaml) holds every request, so a function writes a success only at DEBUG, and a
 // refusal or failure at INFO with the problem's code, never a header or a body. The offline stack's access log
 // stands in for API Gateway's (tests/http-api.test.ts).
-import type { APIGatewayProxyEventV2, Context } from "aws-lambda";
+import type { Context } from "aws-lambda";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { ForbiddenError } from "../../shared/errors.ts";
 import { createHttpHandler } from "../../shared/http/handler.ts";
 import { logger } from "../../shared/logger.ts";
+import { httpEvent } from "../support/fakes.ts";
 
 const JWT_LIKE = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl";
 
-const event = (routeKey: string): APIGatewayProxyEventV2 => {
-  const [method, path] = routeKey.split(" ") as [string, string];
-  return {
-    version: "2.0",
-    routeKey,
-    rawPath: path,
-    rawQueryString: "",
-    isBase64Encoded: false,
+const event = (routeKey: string) =>
+  httpEvent(routeKey, {
     headers: { authorization: `Bearer ${JWT_LIKE}` },
-    requestContext: {
-      requestId: `req-${path.slice(1)}`,
-      http: { method, path },
-    } as APIGatewayProxyEventV2["requestContext"],
-  };
-};
+    requestId: `req-${routeKey.slice(routeKey.indexOf("/") + 1)}`,
+  });
 const context = { getRemainingTimeInMillis: () => 10_000, awsRequestId: "aws-req" } as unknown as Context;
 
 const routes = {
