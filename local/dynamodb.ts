@@ -185,8 +185,8 @@ export async function startDynamoDb(opts: { region: string; directEndpoint?: str
     jvm = await spawnDynamoDbLocal(opts);
     await jvm.ready;
   }
-  const port = Number(new URL(opts.directEndpoint ?? jvm!.directEndpoint).port);
-  const directEndpoint = `http://127.0.0.1:${port}`;
+  const directEndpoint = opts.directEndpoint ?? jvm!.directEndpoint;
+  const target = new URL(directEndpoint);
 
   const counts: Record<string, number> = {};
   let reachable = true;
@@ -220,7 +220,7 @@ export async function startDynamoDb(opts: { region: string; directEndpoint?: str
   });
   const forward = (req: IncomingMessage, res: ServerResponse, body?: Buffer) => {
     const upstream = httpRequest(
-      { host: "127.0.0.1", port, method: req.method, path: req.url, headers: req.headers },
+      { host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers },
       (up) => {
         res.writeHead(up.statusCode ?? 500, up.headers);
         up.pipe(res);
